@@ -1,0 +1,38 @@
+# synthmed: two commands.
+#   make book   executes every notebook (profile $(PROFILE)) and builds the book into _build/html
+#   make test   unit tests, nbval over every notebook (smoke), a smoke build of the book, and a browser check
+# Both create the virtual environment .venv first when needed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PROFILE ?= quick
+# Data root: $SYNTHMED_DATA_ROOT if set, else ../shared/data when it exists (the project machines' layout).
+SHARED_DATA := $(abspath ../shared/data)
+SYNTHMED_DATA_ROOT ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),)
+export SYNTHMED_DATA_ROOT
+export PYTHONUNBUFFERED := 1
+
+.PHONY: env book test clean-cache clean
+
+env: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+book: env
+	$(PY) -m synthmed.runner --profile $(PROFILE) $(if $(FORCE),--force)
+
+test: env
+	bash scripts/setup_browser.sh
+	SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke $(PY) -m synthmed.runner --profile smoke
+	SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke SYNTHMED_PROFILE=smoke \
+		$(PY) -m pytest -n 2 --nbval-lax tests notebooks
+
+clean-cache:
+	rm -rf .synthmed-cache "$${SYNTHMED_CACHE_DIR:-$$HOME/.cache/synthmed}"
+
+clean:
+	rm -rf _build book/executed

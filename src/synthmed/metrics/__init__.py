@@ -1,0 +1,1 @@
+"""Metrics: classification summaries with trivial-predictor diagnostics, and (per chapter) generative metrics."""

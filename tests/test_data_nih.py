@@ -1,0 +1,52 @@
+import pandas as pd
+import pytest
+import torch
+
+from synthmed.data import DataUnavailableError, default_nih1000, load_nih
+from synthmed.data.nih import PAPER_MINORITY_RATIO, MetadataScaler, select_pneumonia
+
+from conftest import DATA_ROOT, requires_data
+
+
+def _frame(ages, sexes, views):
+    return pd.DataFrame({"patient_age": ages, "patient_gender": sexes, "view_position": views})
+
+
+def test_scaler_is_fitted_on_training_rows_only():
+    train = _frame([20.0, 60.0], ["F", "M"], ["PA", "AP"])
+    test = _frame([80.0, 40.0], ["M", "F"], ["AP", "PA"])
+    scaler = MetadataScaler.fit(train)
+    assert scaler.feature_names == ("age", "sex_F", "sex_M", "view_AP", "view_PA")
+    x = scaler.transform(test)
+    assert torch.allclose(x[:, 0], torch.tensor([1.5, 0.5]))  # (80-20)/40: the test maximum is not used
+    assert x[:, 1:].tolist() == [[0, 1, 1, 0], [1, 0, 0, 1]]
+
+
+def test_missing_paths_are_clear_errors(tmp_path):
+    with pytest.raises(DataUnavailableError, match="does not exist"):
+        load_nih(tmp_path / "none.csv", tmp_path)
+    with pytest.raises(ValueError, match="unknown NIH mode 'x'; valid modes: nih1000, pneumonia"):
+        (tmp_path / "m.csv").write_text("a\n")
+        load_nih(tmp_path / "m.csv", tmp_path, mode="x")
+
+
+@requires_data("nih/NIH1000", "nih/NIH1000_metadata.csv")
+def test_nih1000_training_minority_follows_paper_ratio():
+    ds = default_nih1000(DATA_ROOT / "nih", seed=0)
+    n_pos, n_neg = int(ds.train.labels.sum()), int((ds.train.labels == 0).sum())
+    assert n_pos == round(PAPER_MINORITY_RATIO * n_neg)
+    assert (len(ds.val), len(ds.test)) == (200, 200)  # validation and test untouched
+    assert ds.train.images.shape[1:] == (1, 64, 64) and ds.train.metadata.shape[1] == len(ds.feature_names)
+    assert 0 <= ds.train.metadata[:, 0].min() and ds.train.metadata[:, 0].max() == 1
+
+
+@requires_data("nih/Data_Entry_2017.csv")
+def test_pneumonia_selection_rule(tmp_path):
+    frame = select_pneumonia(DATA_ROOT / "nih" / "Data_Entry_2017.csv", seed=0)
+    pos, neg = frame[frame.label == 1], frame[frame.label == 0]
+    assert len(pos) == 178 and len(neg) == 700  # the paper reports 212 positives; this file gives 178
+    assert pos.finding_labels.str.contains("Pneumonia").all() and (neg.finding_labels == "No Finding").all()
+    test_share = (frame.split == "test").mean()
+    assert abs(test_share - 0.3) < 0.01
+    with pytest.raises(DataUnavailableError, match="selected NIH images are missing"):
+        load_nih(DATA_ROOT / "nih" / "Data_Entry_2017.csv", tmp_path, mode="pneumonia")

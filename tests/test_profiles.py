@@ -1,0 +1,84 @@
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from synthmed import profiles
+from synthmed.profiles import NOTEBOOKS, PROFILES, from_notebook, notebook_parameters, resolve
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def test_profile_fills_defaults_and_explicit_value_wins():
+    s = resolve("data", profile="smoke", per_class=7)
+    assert s.per_class == 7 and "per_class" in s.explicit
+    assert s.datasets == NOTEBOOKS["data"]["smoke"]["datasets"]
+    assert s.profile == "smoke"
+
+
+def test_none_means_profile_default(monkeypatch):
+    monkeypatch.delenv("SYNTHMED_PROFILE", raising=False)
+    s = resolve("data", per_class=None)
+    assert s.profile == "quick" and s.per_class == NOTEBOOKS["data"]["quick"]["per_class"]
+
+
+def test_environment_sets_default_profile(monkeypatch):
+    monkeypatch.setenv("SYNTHMED_PROFILE", "smoke")
+    assert resolve("data").profile == "smoke"
+    assert resolve("data", profile="paper").profile == "paper"
+
+
+def test_unknown_profile_lists_valid_ones():
+    with pytest.raises(ValueError, match=r"unknown profile 'fast'; valid profiles: smoke, quick, paper"):
+        resolve("data", profile="fast")
+
+
+def test_unknown_parameter_lists_valid_ones():
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) 'fraktion'.*valid parameters: profile, datasets"):
+        resolve("data", fraktion=0.1)
+
+
+def test_unknown_notebook():
+    with pytest.raises(ValueError, match="unknown notebook 'nope'"):
+        resolve("nope")
+
+
+def test_unknown_setting_attribute_names_the_valid_ones():
+    with pytest.raises(AttributeError, match="has no setting 'x'"):
+        resolve("data").x  # noqa: B018
+
+
+def test_every_profile_of_a_notebook_has_the_same_keys():
+    for name, by_profile in NOTEBOOKS.items():
+        assert set(by_profile) == set(PROFILES), name
+        keys = {p: set(v) for p, v in by_profile.items()}
+        assert keys["smoke"] == keys["quick"] == keys["paper"], name
+
+
+def test_notebook_parameters_ignore_modules_functions_constants_and_ipython_names():
+    ns = {"profile": "smoke", "seed": 3, "json": json, "resolve": resolve, "In": [], "Out": {}, "_x": 1,
+          "CONSTANT": "c", "datasets": ["a"]}
+    assert notebook_parameters(ns) == {"profile": "smoke", "seed": 3, "datasets": ["a"]}
+    assert from_notebook("data", ns).seed == 3
+
+
+def _parameters_cell(path: Path) -> list[str]:
+    cells = json.loads(path.read_text())["cells"]
+    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, f"{path.name} needs exactly one cell tagged 'parameters'"
+    return re.findall(r"^([a-z_][a-z0-9_]*)\s*=", "".join(tagged[0]["source"]), flags=re.M)
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOK_DIR.glob("*.ipynb")), ids=lambda p: p.stem)
+def test_each_notebook_declares_exactly_its_profile_parameters(path):
+    assert path.stem in NOTEBOOKS, f"no profiles for notebook {path.stem}"
+    names = _parameters_cell(path)
+    assert names[0] == "profile" or "profile" in names
+    assert set(names) - {"profile"} == set(NOTEBOOKS[path.stem]["smoke"]), path.stem
+    source = path.read_text()
+    assert f'from_notebook(\\"{path.stem}\\"' in source or f"from_notebook('{path.stem}'" in source
+
+
+def test_profiles_module_is_the_only_place_for_defaults():
+    assert profiles.DEFAULT_PROFILE in PROFILES

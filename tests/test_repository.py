@@ -1,0 +1,83 @@
+"""The repository keeps its promises: README commands, CI, pins, notebook pairing."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _readme_commands() -> list[str]:
+    return re.findall(r"```bash\n(make \w+)\n```", (ROOT / "README.md").read_text())
+
+
+def test_readme_has_the_two_commands_and_ci_calls_the_test_one_verbatim():
+    assert _readme_commands()[:2] == ["make book", "make test"]
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert "make test" in ci
+
+
+def test_torch_is_pinned_everywhere():
+    assert "torch==2.13.0" in (ROOT / "constraints.txt").read_text().splitlines()
+    assert '"torch==2.13.0"' in (ROOT / "pyproject.toml").read_text()
+    env = (ROOT / "environment.yml").read_text()
+    assert "-c constraints.txt" in env and "-e .[dev]" in env
+
+
+def test_pyproject_pins_agree_with_constraints():
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    pins = dict(line.split("==") for line in (ROOT / "constraints.txt").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    pins = {k.lower().replace("_", "-"): v for k, v in pins.items()}
+    for dep in deps:
+        if "==" in dep:
+            name, version = dep.split("==")
+            assert pins[name.lower()] == version, dep
+
+
+def test_jupyter_book_is_pinned_below_2():
+    assert "jupyter-book>=1.0,<2" in (ROOT / "pyproject.toml").read_text()
+    pins = (ROOT / "constraints.txt").read_text()
+    assert re.search(r"^jupyter-book==1\.", pins, flags=re.M)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_committed_without_outputs_and_paired(path):
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell.get("outputs", []) == [] and cell.get("execution_count") is None, path.name
+    assert nb["metadata"]["jupytext"]["formats"] == "ipynb,py:percent"
+    assert path.with_suffix(".py").exists(), f"{path.name} has no paired .py file"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_and_its_py_file_agree(path):
+    """The code and markdown of the .ipynb equal those of the paired .py (what `jupytext --sync` would keep)."""
+    import jupytext
+
+    from_py = jupytext.read(path.with_suffix(".py"))
+    from_ipynb = jupytext.read(path)
+    assert [(c.cell_type, c.source) for c in from_py.cells] == [(c.cell_type, c.source) for c in from_ipynb.cells]
+
+
+def test_toc_pages_exist():
+    toc = (ROOT / "_toc.yml").read_text()
+    for page in re.findall(r"file: (\S+)", toc):
+        if page.startswith("book/executed/"):
+            assert (ROOT / "notebooks" / f"{Path(page).name}.ipynb").exists(), page
+        else:
+            assert (ROOT / f"{page}.md").exists(), page
+
+
+def test_runner_cli_help():
+    out = subprocess.run([sys.executable, "-m", "synthmed.runner", "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "--profile" in out and "--force" in out
