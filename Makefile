@@ -29,7 +29,7 @@ test: env
 	bash scripts/setup_browser.sh
 	SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke $(PY) -m synthmed.runner --profile smoke
 	SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke SYNTHMED_PROFILE=smoke \
-		$(PY) -m pytest -n 2 --nbval-lax tests notebooks
+		$(PY) -m pytest -n 2 --dist loadfile --nbval-lax tests notebooks
 
 clean-cache:
 	rm -rf .synthmed-cache "$${SYNTHMED_CACHE_DIR:-$$HOME/.cache/synthmed}"
