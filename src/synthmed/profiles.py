@@ -31,8 +31,64 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
         "paper": {"datasets": _LOCAL_MEDMNIST, "include_nih": True, "per_class": 8, "seed": 0},
     },
     # ---- TSynD chapter (issue 3): tsynd, tsynd_uncertainty, tsynd_explain -----------------------------------------
+    # noise_sigma / ascent_lr are in units of the training latents' std (synthmed.tsynd.latent); fgsm_eps in [0,1] pixels
+    "tsynd": {
+        "smoke": {"datasets": ['breastmnist'], "fraction": [0.1], "methods": ['baseline', 'noise', 'tsynd'], "seeds": [0], "n_samples": 3, "arch": "cnn", "iterations": 10, "batch_size": 16, "eval_every": 5, "lr": 0.001, "k": 4, "noise_sigma": 0.5, "ascent_steps": 2, "ascent_lr": 0.05, "vqvae_steps": 10, "vqvae_hidden": 16, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
+        "quick": {"datasets": ['breastmnist', 'pneumoniamnist', 'retinamnist'], "fraction": [0.01, 0.1], "methods": ['baseline', 'noise', 'tsynd'], "seeds": [0, 1, 2], "n_samples": 6, "arch": 'cnn', "iterations": 300, "batch_size": 32, "eval_every": 25, "lr": 0.001, "k": 10, "noise_sigma": 0.5, "ascent_steps": 5, "ascent_lr": 0.05, "vqvae_steps": 300, "vqvae_hidden": 32, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 2},
+        "paper": {"datasets": ['breastmnist', 'pneumoniamnist', 'retinamnist', 'dermamnist', 'octmnist', 'organamnist', 'organsmnist', 'pathmnist'], "fraction": [0.01, 0.1], "methods": ['baseline', 'noise', 'tsynd'], "seeds": [0, 1, 2], "n_samples": 6, "arch": 'resnet18', "iterations": 5000, "batch_size": 32, "eval_every": 100, "lr": 0.001, "k": 10, "noise_sigma": 1.0, "ascent_steps": 50, "ascent_lr": 0.1, "vqvae_steps": 20000, "vqvae_hidden": 64, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
+    },
+    "tsynd_uncertainty": {
+        "smoke": {"datasets": ['breastmnist'], "fraction": [0.1], "seeds": [0], "objectives": ['mi', 'entropy'], "arch": "cnn", "iterations": 10, "batch_size": 16, "eval_every": 5, "lr": 0.001, "k": 4, "noise_sigma": 0.5, "ascent_steps": 2, "ascent_lr": 0.05, "vqvae_steps": 10, "vqvae_hidden": 16, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
+        "quick": {"datasets": ['breastmnist'], "fraction": [0.01, 0.1], "seeds": [0, 1, 2], "objectives": ['mi', 'entropy'], "arch": 'cnn', "iterations": 300, "batch_size": 32, "eval_every": 25, "lr": 0.001, "k": 10, "noise_sigma": 0.5, "ascent_steps": 5, "ascent_lr": 0.05, "vqvae_steps": 300, "vqvae_hidden": 32, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 2},
+        "paper": {"datasets": ['breastmnist', 'pneumoniamnist', 'organsmnist', 'octmnist'], "fraction": [0.01, 0.1], "seeds": [0, 1, 2], "objectives": ['mi', 'entropy'], "arch": 'resnet18', "iterations": 5000, "batch_size": 32, "eval_every": 100, "lr": 0.001, "k": 10, "noise_sigma": 1.0, "ascent_steps": 50, "ascent_lr": 0.1, "vqvae_steps": 20000, "vqvae_hidden": 64, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
+    },
+    "tsynd_explain": {
+        "smoke": {"dataset": 'breastmnist', "fraction": 0.1, "seed": 0, "n_images": 3, "perturb_steps": 3, "perturb_lr": 0.05, "arch": "cnn", "iterations": 10, "batch_size": 16, "eval_every": 5, "lr": 0.001, "k": 4, "noise_sigma": 0.5, "ascent_steps": 2, "ascent_lr": 0.05, "vqvae_steps": 10, "vqvae_hidden": 16, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
+        "quick": {"dataset": 'breastmnist', "fraction": 0.1, "seed": 0, "n_images": 6, "perturb_steps": 20, "perturb_lr": 0.05, "arch": 'cnn', "iterations": 300, "batch_size": 32, "eval_every": 25, "lr": 0.001, "k": 10, "noise_sigma": 0.5, "ascent_steps": 5, "ascent_lr": 0.05, "vqvae_steps": 300, "vqvae_hidden": 32, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 2},
+        "paper": {"dataset": 'breastmnist', "fraction": 0.1, "seed": 0, "n_images": 6, "perturb_steps": 100, "perturb_lr": 0.1, "arch": 'resnet18', "iterations": 5000, "batch_size": 32, "eval_every": 100, "lr": 0.001, "k": 10, "noise_sigma": 1.0, "ascent_steps": 50, "ascent_lr": 0.1, "vqvae_steps": 20000, "vqvae_hidden": 64, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
+    },
     # ---- GAN-ensembles chapter (issue 4): gan_zoo, gan_ensemble, gan_backbones, gan_fidelity ---------------------
+    **{_nb: {
+        "smoke": {"datasets": ["breastmnist"], "gans": ["dcgan", "sngan", "style"], "gan_iters": 20,
+                  "gan_snapshots": 2, "gan_batch": 32, "gan_width": 8, "n_feat": 30, "n_real_feat": 60, "k": 3,
+                  "simclr_steps": 5, "supervised_epochs": 1, "n_inception": 2, "n_real_inception": 8,
+                  "backbones": ["simclr", "random"], "pop_size": 16, "n_gen": 5, "classifier": "small",
+                  "epochs": 1, "n_train": 128, "repeats": 1, "single_repeats": 1, "max_oracle": 2,
+                  "table4_sizes": [2, 3], "threads": 1, "seed": 0},
+        "quick": {"datasets": ["pneumoniamnist", "breastmnist"],
+                  "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"], "gan_iters": 300,
+                  "gan_snapshots": 3, "gan_batch": 32, "gan_width": 16, "n_feat": 200, "n_real_feat": 500,
+                  "k": 5, "simclr_steps": 150, "supervised_epochs": 1, "n_inception": 16,
+                  "n_real_inception": 128, "backbones": ["simclr", "inception", "supervised", "random"],
+                  "pop_size": 40, "n_gen": 40, "classifier": "small", "epochs": 8, "n_train": 600,
+                  "repeats": 2, "single_repeats": 1, "max_oracle": 3, "table4_sizes": [3, 5, 7], "threads": 1, "seed": 0},
+        "paper": {"datasets": ["pneumoniamnist", "breastmnist"],
+                  "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"],
+                  "gan_iters": 100000, "gan_snapshots": 5, "gan_batch": 64, "gan_width": 64, "n_feat": 2000,
+                  "n_real_feat": None, "k": 5, "simclr_steps": 5000, "supervised_epochs": 20,
+                  "n_inception": 2000, "n_real_inception": None,
+                  "backbones": ["simclr", "inception", "supervised", "random"], "pop_size": 100, "n_gen": 100,
+                  "classifier": "resnet18", "epochs": 100, "n_train": None, "repeats": 20, "single_repeats": 3,
+                  "max_oracle": 1000, "table4_sizes": [3, 4, 5, 6, 7], "threads": None, "seed": 0},
+    } for _nb in ("gan_zoo", "gan_ensemble", "gan_backbones", "gan_fidelity")},
     # ---- class-imbalance chapter (issue 5): imbalance -----------------------------------------------------------
+    "imbalance": {
+        # dataset: nih1000 | pneumoniamnist; variants: see synthmed.imbalance.experiment.VARIANTS; gan_*: CycleGAN
+        "smoke": {"dataset": "nih1000", "backbones": ["smallcnn"], "variants": ["real_synth_meta"],
+                  "synthetic_ratio": 0.5, "synthetic_metadata": "source", "seeds": [0], "epochs": 1,
+                  "batch_size": 32, "lr": 1e-3, "gan_steps": 4, "gan_width": 4, "gan_blocks": 1, "gan_batch": 2,
+                  "data_seed": 0, "weights": None, "n_show": 4},
+        "quick": {"dataset": "nih1000", "backbones": ["smallcnn"],
+                  "variants": ["real", "real_meta", "real_synth_meta", "real_synth", "meta"],
+                  "synthetic_ratio": 0.5, "synthetic_metadata": "source", "seeds": [0, 1, 2], "epochs": 10,
+                  "batch_size": 32, "lr": 1e-3, "gan_steps": 250, "gan_width": 8, "gan_blocks": 2, "gan_batch": 4,
+                  "data_seed": 0, "weights": None, "n_show": 6},
+        "paper": {"dataset": "nih1000", "backbones": ["resnet50", "densenet121", "vgg16"],
+                  "variants": ["real", "real_meta", "real_synth_meta", "real_synth", "meta"],
+                  "synthetic_ratio": 0.5, "synthetic_metadata": "source", "seeds": [0, 1, 2], "epochs": 10,
+                  "batch_size": 32, "lr": 1e-4, "gan_steps": 20000, "gan_width": 64, "gan_blocks": 6, "gan_batch": 1,
+                  "data_seed": 0, "weights": None, "n_show": 8},
+    },
     # ---- compute chapter ----------------------------------------------------------------------------------------
     "compute": {
         "smoke": {"runs_file": None},

@@ -1,0 +1,105 @@
+"""Benchmark of the two costs TSynD adds to training (issue 3). Not a test: prints, measured in one run (medians over interleaved repeats),
+
+(a) the cost of one MC-dropout estimate (trunk once, head K times) divided by one deterministic forward pass
+    (target <= 1.3 at K = 10), beside the naive scheme (K full forward passes);
+(b) latent-ascent throughput (images/s through ``uncertainty_ascent``: decode, K-mask MI, backward to the latent,
+    Adam) divided by the raw throughput of decoder + classifier forward/backward to the latent (target >= 0.8).
+
+Usage: python scripts/bench_tsynd.py [--arch cnn] [--batch 16] [--k 10] [--steps 20] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+import synthmed  # noqa: F401
+from synthmed.device import describe, get_device
+from synthmed.tsynd.autoencoder import VQVAE
+from synthmed.tsynd.classifiers import build_classifier
+from synthmed.tsynd.latent import uncertainty_ascent
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _once(fn, device, inner: int) -> float:
+    start = time.perf_counter()
+    for _ in range(inner):
+        fn()
+    _sync(device)
+    return (time.perf_counter() - start) / inner
+
+
+def interleaved(fns: dict, device, repeats: int, inner: int) -> dict:
+    """Seconds per call of each function: every repeat times all of them back to back (so that load from other
+    processes hits them alike); returns {name: list of per-repeat times}."""
+    for fn in fns.values():
+        fn()
+    _sync(device)
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            times[name].append(_once(fn, device, inner))
+    return times
+
+
+def median_ratio(num: list, den: list) -> float:
+    """Median over repeats of num[r] / den[r]."""
+    return statistics.median(a / b for a, b in zip(num, den))
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--arch", default="cnn")
+    ap.add_argument("--size", type=int, default=28)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--inner", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = get_device()
+    torch.manual_seed(0)
+    model = build_classifier(args.arch, 1, 2, args.size).to(device).eval()
+    vq = VQVAE(1, hidden=32).to(device).eval().requires_grad_(False)
+    x = torch.rand(args.batch, 1, args.size, args.size, device=device)
+    z0 = vq.encode(x)
+
+    for p in model.parameters():
+        p.requires_grad_(False)
+
+    def raw_step():
+        z = z0.detach().requires_grad_(True)
+        model(vq.decode(z)).sum().backward()
+
+    with torch.no_grad():
+        t = interleaved({"det": lambda: model(x), "mc": lambda: model.mc_logits(x, args.k),
+                         "naive": lambda: model.mc_logits_naive(x, args.k)}, device, args.repeats, args.inner)
+    t_det, t_mc, t_naive = (statistics.median(t[n]) for n in ("det", "mc", "naive"))
+    r_mc, r_naive = median_ratio(t["mc"], t["det"]), median_ratio(t["naive"], t["det"])
+    u = interleaved({"raw": raw_step, "ascent": lambda: uncertainty_ascent(vq.decode, model, z0, steps=args.steps,
+                                                                            lr=0.05, k=args.k)},
+                    device, args.repeats, 1)
+    u["ascent"] = [a / args.steps for a in u["ascent"]]
+    t_raw, t_ascent = statistics.median(u["raw"]), statistics.median(u["ascent"])
+    r_ascent = median_ratio(u["raw"], u["ascent"])
+    print(f"device: {describe(device)}; arch {args.arch}, {args.size}x{args.size}, batch {args.batch}, K={args.k}")
+    print(f"(a) MC estimate / deterministic forward: head-only {r_mc:.2f} (target <= 1.3), "
+          f"naive K full forwards {r_naive:.2f}  [forward {1e3 * t_det:.2f} ms, head-only "
+          f"{1e3 * t_mc:.2f} ms, naive {1e3 * t_naive:.2f} ms]")
+    print(f"(b) latent-ascent throughput / raw decoder+classifier fwd/bwd throughput: {r_ascent:.2f} "
+          f"(target >= 0.8)  [ascent step {1e3 * t_ascent:.2f} ms, raw fwd/bwd {1e3 * t_raw:.2f} ms; "
+          f"{args.batch / t_ascent:.0f} vs {args.batch / t_raw:.0f} images/s]")
+
+
+if __name__ == "__main__":
+    main()

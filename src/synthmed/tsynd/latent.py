@@ -1,0 +1,109 @@
+"""Synthetic samples from an autoencoder's latent space: latent noise (the paper's "Noise") and latent uncertainty
+ascent (TSynD), plus the class-probability descent used for the paper's Fig. 2 (right).
+
+Scale: the step sizes are given *in units of the latent's standard deviation* (``scale``, e.g. the std of the
+training latents), because a fixed sigma means something different for every autoencoder. The paper's sigma
+(0.1 or 1.0) and Adam learning rate (0.1) are absolute; pass ``scale=1`` to use them as such.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from synthmed.tsynd.classifiers import MCDropoutClassifier
+from synthmed.tsynd.uncertainty import log_probs, uncertainty
+
+
+def add_latent_noise(z: torch.Tensor, sigma: float, scale: float = 1.0,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+    """z + N(0, (sigma*scale)^2) elementwise. z: (N, D, h, w). The noise is drawn on the CPU generator (if
+    given) and moved to z's device, so results do not depend on the device."""
+    if sigma == 0:
+        return z
+    eps = torch.randn(z.shape, generator=generator).to(z.device, z.dtype)
+    return z + eps * (sigma * scale)
+
+
+def _frozen(module: torch.nn.Module):
+    """Context: parameters do not require grad (gradients flow to the latent only)."""
+    class _Ctx:
+        def __enter__(self):
+            self.flags = [p.requires_grad for p in module.parameters()]
+            for p in module.parameters():
+                p.requires_grad_(False)
+
+        def __exit__(self, *exc):
+            for p, f in zip(module.parameters(), self.flags):
+                p.requires_grad_(f)
+    return _Ctx()
+
+
+def uncertainty_ascent(decode, classifier: MCDropoutClassifier, z0: torch.Tensor, *, steps: int, lr: float,
+                       scale: float = 1.0, k: int = 10, objective: str = "mi") -> tuple[torch.Tensor, torch.Tensor]:
+    """Maximise the classifier's uncertainty of decoded images over the latents, all N at once, with Adam.
+
+    decode: (N, D, h, w) -> (N, C, H, W) differentiable; z0: (N, D, h, w) start (encoder latent, possibly noised);
+    steps: Adam steps; lr: Adam learning rate in units of ``scale``; k: MC-dropout masks; objective: "mi" | "entropy".
+    Returns (z*, trace) with trace (steps+1, N) the per-sample uncertainty before each step and after the last.
+    The classifier's trunk runs in eval mode (BatchNorm running statistics); its head's dropout is on.
+    Neither the classifier's nor the decoder's parameters receive gradients.
+    """
+    was_training = classifier.training
+    classifier.eval()
+    z = z0.detach().clone().requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=lr * scale)
+    trace = []
+    with _frozen(classifier), torch.enable_grad():
+        for step in range(steps + 1):
+            u = uncertainty(log_probs(classifier.mc_logits(decode(z), k)), objective)
+            trace.append(u.detach())
+            if step == steps:
+                break
+            opt.zero_grad(set_to_none=True)
+            (-u.sum()).backward()
+            opt.step()
+    classifier.train(was_training)
+    return z.detach(), torch.stack(trace)
+
+
+def synthesize(decode, classifier: MCDropoutClassifier | None, z: torch.Tensor, *, noise_sigma: float,
+               steps: int, lr: float, scale: float, k: int = 10, objective: str = "mi",
+               generator: torch.Generator | None = None) -> torch.Tensor:
+    """One half-batch of synthetic images: ``decode(ascent(z + noise))`` (TSynD) or ``decode(z + noise)`` when
+    ``steps == 0`` (Noise). z: (N, D, h, w) latents of real images; returns (N, C, H, W) in [0, 1], detached.
+    The images keep the labels of the images whose latents they start from."""
+    z = add_latent_noise(z, noise_sigma, scale, generator)
+    if steps > 0:
+        if classifier is None:
+            raise ValueError("uncertainty ascent (steps > 0) needs a classifier")
+        z, _ = uncertainty_ascent(decode, classifier, z, steps=steps, lr=lr, scale=scale, k=k, objective=objective)
+    with torch.no_grad():
+        return decode(z).clamp_(0, 1)
+
+
+def lower_class_probability(decode, classifier: MCDropoutClassifier, z0: torch.Tensor, labels: torch.Tensor, *,
+                            steps: int, lr: float, scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor,
+                                                                                 torch.Tensor]:
+    """Descend the (deterministic) log-probability of each image's true class over its latent (paper Fig. 2, right).
+
+    z0: (N, D, h, w); labels: (N,). Returns (start images, end images) (N, C, H, W) and (2, N) the true-class
+    probability at start and end. |start - end| shows which regions had to change to lower the probability.
+    """
+    was_training = classifier.training
+    classifier.eval()
+    z = z0.detach().clone().requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=lr * scale)
+    idx = labels.to(z0.device).reshape(-1, 1)
+    with _frozen(classifier), torch.enable_grad():
+        for step in range(steps + 1):
+            logp = log_probs(classifier(decode(z))).gather(1, idx)[:, 0]
+            if step == 0:
+                p_start = logp.detach().exp()
+            if step == steps:
+                break
+            opt.zero_grad(set_to_none=True)
+            logp.sum().backward()
+            opt.step()
+    classifier.train(was_training)
+    with torch.no_grad():
+        return decode(z0).clamp(0, 1), decode(z).clamp(0, 1), torch.stack([p_start, logp.detach().exp()])

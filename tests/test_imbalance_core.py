@@ -1,0 +1,251 @@
+"""Class-imbalance chapter: metadata scaling, balancing, metadata fusion and CycleGAN on small hand-made data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+import synthmed  # noqa: F401
+from synthmed.data.nih import MetadataScaler
+from synthmed.imbalance import balance, cyclegan, fusion, train
+from synthmed.imbalance.data import from_parts, make_part
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small convolutions on a shared 2-core CPU: two-thread kernels spin against other processes (a 4 s test took
+    150 s under load), so these tests run single-threaded and restore the setting afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def toy_data(n0=40, n1=10, size=16, n_meta=3, seed=0, meta_signal=False):
+    g = torch.Generator().manual_seed(seed)
+
+    def part(a, b):
+        labels = torch.cat([torch.zeros(a), torch.ones(b)]).long()
+        images = torch.randint(0, 256, (a + b, 1, size, size), generator=g, dtype=torch.uint8)
+        meta = torch.rand(a + b, n_meta, generator=g)
+        if meta_signal:
+            meta[:, 0] = labels.float() + 0.1 * torch.randn(a + b, generator=g)
+        return make_part(images, labels, meta)
+
+    return from_parts("toy", ("neg", "pos"), part(n0, n1), part(8, 8), part(8, 8),
+                      feature_names=tuple(f"m{i}" for i in range(n_meta)))
+
+
+# ---- metadata scaling ---------------------------------------------------------------------------------------------
+
+def test_metadata_scaler_is_fitted_on_training_rows_only():
+    frame = pd.DataFrame({"patient_age": [20.0, 60.0, 40.0, 90.0, 10.0],
+                          "patient_gender": ["M", "F", "M", "F", "M"],
+                          "view_position": ["PA", "PA", "AP", "AP", "PA"],
+                          "split": ["train", "train", "train", "test", "test"]})
+    train_rows = frame[frame.split == "train"]
+    scaler = MetadataScaler.fit(train_rows)
+    assert (scaler.age_min, scaler.age_max) == (20.0, 60.0)  # 90 and 10 are test rows: not used
+    test = scaler.transform(frame[frame.split == "test"])
+    assert test[:, 0].tolist() == pytest.approx([(90 - 20) / 40, (10 - 20) / 40])  # outside [0, 1]
+    assert scaler.transform(train_rows)[:, 0].min() == 0 and scaler.transform(train_rows)[:, 0].max() == 1
+
+
+@pytest.mark.data
+def test_nih1000_metadata_scaled_with_training_split():
+    root = os.environ.get("SYNTHMED_DATA_ROOT")
+    if not root or not (Path(root) / "nih" / "NIH1000_metadata.csv").exists():
+        pytest.skip("NIH1000 not present under $SYNTHMED_DATA_ROOT/nih")
+    from synthmed.data import default_nih1000
+    ds = default_nih1000(Path(root) / "nih")
+    ages = ds.train.frame.patient_age
+    assert ds.scaler.age_min == ages.min() and ds.scaler.age_max == ages.max()
+    assert float(ds.train.metadata[:, 0].min()) == 0.0 and float(ds.train.metadata[:, 0].max()) == 1.0
+    expected = (ds.test.frame.patient_age.to_numpy() - ages.min()) / (ages.max() - ages.min())
+    assert torch.allclose(ds.test.metadata[:, 0], torch.tensor(expected, dtype=torch.float32))
+
+
+# ---- balancing ----------------------------------------------------------------------------------------------------
+
+def test_n_synthetic_is_half_the_majority_by_default():
+    assert balance.n_synthetic(700) == 350  # the paper: 350 synthetic pneumonia images for 700 normal ones
+    assert balance.n_synthetic(300, 0.25) == 75
+    with pytest.raises(ValueError, match=">= 0"):
+        balance.n_synthetic(10, -1)
+
+
+@pytest.mark.parametrize("rule", ["source", "minority"])
+def test_balancing_adds_requested_minority_and_leaves_val_test(rule):
+    data = toy_data()
+    val_before = (data.val.images.clone(), data.val.labels.clone(), data.val.metadata.clone())
+    test_before = (data.test.images.clone(), data.test.labels.clone(), data.test.metadata.clone())
+    m = balance.n_synthetic(40, 0.5)
+    src = balance.source_indices(data, m, seed=1)
+    assert (data.train.labels[src] == 0).all() and len(set(src.tolist())) == m  # majority, no repeats
+    synth = torch.full((m, 1, 16, 16), 7, dtype=torch.uint8)
+    out = balance.add_synthetic(data, synth, src, metadata=rule)
+    assert out.train.counts() == [40, 10 + 20]
+    assert int(out.train.synthetic.sum()) == 20 and (out.train.labels[out.train.synthetic] == 1).all()
+    assert torch.equal(out.train.images[:50], data.train.images)
+    if rule == "source":
+        assert torch.equal(out.train.metadata[50:], data.train.metadata[src])
+    assert out.val is data.val and out.test is data.test
+    for before, part in ((val_before, out.val), (test_before, out.test)):
+        assert all(torch.equal(a, b) for a, b in zip(before, (part.images, part.labels, part.metadata)))
+    assert data.train.counts() == [40, 10]  # the input is not modified
+
+
+def test_balancing_rejects_wrong_image_shape():
+    data = toy_data()
+    with pytest.raises(ValueError, match="synthetic images must be"):
+        balance.add_synthetic(data, torch.zeros(3, 1, 8, 8, dtype=torch.uint8), torch.arange(3))
+
+
+def test_source_indices_repeat_only_when_majority_is_exhausted():
+    data = toy_data(n0=5, n1=2)
+    src = balance.source_indices(data, 8, seed=0)
+    assert len(src) == 8 and set(src.tolist()) == set(range(5))
+
+
+# ---- fusion -------------------------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_fused_model_prediction_depends_on_metadata():
+    data = toy_data(n0=48, n1=48, meta_signal=True)  # images are noise; metadata column 0 carries the label
+    torch.manual_seed(0)
+    model = fusion.build_classifier("smallcnn", n_metadata=3)
+    state, history = train.train_classifier(model, data.train, data.val, epochs=15, batch_size=16, lr=3e-3,
+                                            seed=0, progress=False)
+    model.load_state_dict(state)
+    assert list(history.columns) == ["epoch", "train_loss", "valid_loss", "accuracy", "precision", "recall",
+                                     "specificity", "roc_auc"]
+    probe = data.test
+    low = make_part(probe.images, probe.labels, probe.metadata.clone())
+    high = make_part(probe.images, probe.labels, probe.metadata.clone())
+    low.metadata[:, 0], high.metadata[:, 0] = 0.0, 1.0
+    p_low, p_high = train.predict_proba(model, low), train.predict_proba(model, high)
+    assert (p_high - p_low).mean() > 0.2  # the trained model uses the metadata column
+    assert ((p_high >= 0.5) != (p_low >= 0.5)).any()  # and it changes predictions
+
+
+def test_classifier_shapes_and_errors():
+    meta_only = fusion.build_classifier(None, n_metadata=5)
+    assert meta_only(None, torch.rand(4, 5)).shape == (4,)
+    fused = fusion.build_classifier("smallcnn", n_metadata=5).eval()
+    assert fused(torch.rand(3, 1, 32, 32), torch.rand(3, 5)).shape == (3,)
+    with pytest.raises(ValueError, match="needs an image backbone"):
+        fusion.Classifier(None, 0)
+    with pytest.raises(ValueError, match="unknown backbone"):
+        fusion.build_backbone("resnet18")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["resnet50", "densenet121", "vgg16"])
+def test_torchvision_backbones_take_one_channel(name, tmp_path):
+    net = fusion.build_backbone(name).eval()
+    with torch.no_grad():
+        assert net(torch.rand(2, 1, 64, 64)).shape == (2, net.out_features)
+    assert "random initialisation" in fusion.weights_note(name, None)
+
+
+def test_local_weights_file_is_loaded_with_summed_first_conv(tmp_path):
+    # a local 3-channel weights file is accepted: the first convolution's RGB filters are summed
+    import torchvision
+    name = "resnet50"
+    full = getattr(torchvision.models, name)(weights=None).state_dict()
+    torch.save(full, tmp_path / "w.pt")
+    loaded = fusion.build_backbone(name, tmp_path / "w.pt")
+    first = "conv1.weight"
+    assert torch.allclose(loaded.state_dict()[first], full[first].sum(1, keepdim=True))
+    assert "local weights file" in fusion.weights_note(name, tmp_path / "w.pt")
+
+
+def test_binary_metrics_hand_worked():
+    prob = torch.tensor([0.9, 0.8, 0.2, 0.6, 0.1, 0.3])
+    labels = torch.tensor([1, 1, 1, 0, 0, 0])
+    m = train.binary_metrics(prob, labels)
+    # predictions 1 1 0 1 0 0: tp 2, fn 1, fp 1, tn 2
+    assert m["accuracy"] == pytest.approx(4 / 6) and m["precision"] == pytest.approx(2 / 3)
+    assert m["recall"] == pytest.approx(2 / 3) and m["specificity"] == pytest.approx(2 / 3)
+    assert m["roc_auc"] == pytest.approx(7 / 9)  # pairs ranked right: 3 + 3 + 1 of 9
+
+
+# ---- CycleGAN -----------------------------------------------------------------------------------------------------
+
+def _toy_domains(n=16, size=16):
+    g = torch.Generator().manual_seed(0)
+    yy, xx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    a, b = [], []
+    for _ in range(n):
+        cx, cy = torch.randint(4, size - 4, (2,), generator=g).tolist()
+        a.append(((xx - cx).abs().le(3) & (yy - cy).abs().le(3)).float())  # squares
+        b.append((((xx - cx) ** 2 + (yy - cy) ** 2) <= 9).float())  # discs
+    return torch.stack(a)[:, None] * 2 - 1, torch.stack(b)[:, None] * 2 - 1
+
+
+def test_cyclegan_cycle_loss_falls_on_toy_set():
+    a, b = _toy_domains()
+    cfg = cyclegan.CycleGANConfig(ngf=8, ndf=8, n_blocks=1, n_layers_d=2, steps=60, batch_size=4)
+    out = cyclegan.train_cyclegan(a, b, cfg, seed=0, progress=False, log_every=10)
+    h = out["history"]
+    assert len(h) == 6 and h.step.tolist()[-1] == 60
+    assert h.cycle.iloc[-1] < 0.7 * h.cycle.iloc[0]
+    g = cyclegan.load_generator(out)
+    imgs = ((a[:3] + 1) * 127.5).round().to(torch.uint8)
+    y = cyclegan.translate(g, imgs)
+    assert y.shape == imgs.shape and y.dtype == torch.uint8
+
+
+def test_cyclegan_resumes_from_checkpoint(tmp_path):
+    a, b = _toy_domains(n=8)
+    cfg = cyclegan.CycleGANConfig(ngf=4, ndf=4, n_blocks=1, n_layers_d=2, steps=6, batch_size=2, checkpoint_every=3)
+    full = cyclegan.train_cyclegan(a, b, cfg, seed=0, progress=False, log_every=1)
+    ckpt = tmp_path / "c.ckpt"
+    # run to step 3 (a checkpoint is written), then resume from it with the full step budget
+    cyclegan.train_cyclegan(a, b, cyclegan.CycleGANConfig(**{**cfg.__dict__, "steps": 4}), seed=0, progress=False,
+                            log_every=1, checkpoint=ckpt)
+    assert ckpt.exists()
+    resumed = cyclegan.train_cyclegan(a, b, cfg, seed=0, progress=False, log_every=1, checkpoint=ckpt)
+    assert resumed["history"].step.tolist() == list(range(1, 7))
+    for k, v in full["G_AB"].items():
+        assert torch.allclose(v, resumed["G_AB"][k], atol=1e-5), k
+
+
+def test_lr_schedule_constant_then_linear():
+    assert [cyclegan.lr_factor(s, 10) for s in (0, 4, 5, 7, 9)] == pytest.approx([1, 1, 1, 0.6, 0.2])
+
+
+# ---- experiment ---------------------------------------------------------------------------------------------------
+
+def test_metadata_variants_skipped_without_metadata():
+    from synthmed.imbalance import experiment
+    data = toy_data()
+    no_meta = from_parts("toy", ("neg", "pos"), *(make_part(p.images, p.labels) for p in (data.train, data.val,
+                                                                                           data.test)))
+    assert experiment.usable_variants(no_meta, list(experiment.VARIANTS)) == ["real", "real_synth"]
+    assert experiment.usable_variants(data, ["real", "meta"]) == ["real", "meta"]
+    with pytest.raises(ValueError, match="unknown variant"):
+        experiment.usable_variants(data, ["ensemble"])
+
+
+def test_run_classifier_balances_train_and_tests_on_real_split(tmp_path, monkeypatch):
+    from synthmed.imbalance import experiment
+    monkeypatch.setenv("SYNTHMED_CACHE_DIR", str(tmp_path))
+    data = toy_data(size=16)
+    cfg = cyclegan.CycleGANConfig(ngf=4, ndf=4, n_blocks=1, n_layers_d=2, steps=2, batch_size=2)
+    gan = experiment.train_translator(data, cfg, seed=0, device=torch.device("cpu"), progress=False)
+    synth = experiment.synthesize(data, gan, 0.5, 0, torch.device("cpu"))
+    assert synth[0].shape == (20, 1, 16, 16)
+    run = experiment.run_classifier(data, "real_synth_meta", "smallcnn", 0, epochs=1, batch_size=16, lr=1e-3,
+                                    synthetic=synth, progress=False)
+    assert run["train_counts"] == [40, 30] and run["test_labels"].tolist() == data.test.labels.tolist()
+    assert {"sensitivity", "specificity", "balanced_accuracy", "constant", "roc_auc"} <= set(run)
+    again = experiment.run_classifier(data, "real_synth_meta", "smallcnn", 0, epochs=1, batch_size=16, lr=1e-3,
+                                      synthetic=synth, progress=False)  # a cache hit: the same predictions
+    assert torch.equal(run["test_prob"], again["test_prob"])
+    with pytest.raises(ValueError, match="needs synthetic images"):
+        experiment.run_classifier(data, "real_synth", "smallcnn", 0, epochs=1, batch_size=16, lr=1e-3)

@@ -1,0 +1,53 @@
+import pytest
+import torch
+
+from synthmed.tsynd.classifiers import build_classifier, classification_loss, n_outputs
+
+
+@pytest.mark.parametrize("size,channels,classes", [(28, 1, 2), (28, 3, 5), (64, 1, 3)])
+def test_cnn_shapes(size, channels, classes):
+    model = build_classifier("cnn", channels, classes, size).eval()
+    x = torch.rand(4, channels, size, size)
+    assert model(x).shape == (4, n_outputs(classes))
+    assert model.mc_logits(x, 7).shape == (7, 4, n_outputs(classes))
+    assert model.predict(x).shape == (4,)
+
+
+def test_trunk_runs_once_per_mc_estimate():
+    model = build_classifier("cnn", 1, 3, 28).eval()
+    calls = []
+    model.trunk.register_forward_hook(lambda *a: calls.append(1))
+    out = model.mc_logits(torch.rand(2, 1, 28, 28), 10)
+    assert len(calls) == 1
+    # the K head samples differ (dropout on), the deterministic forward does not
+    assert not torch.allclose(out[0], out[1])
+    x = torch.rand(2, 1, 28, 28)
+    assert torch.equal(model(x), model(x))
+
+
+def test_mc_logits_mean_close_to_naive_scheme_distribution():
+    torch.manual_seed(0)
+    model = build_classifier("cnn", 1, 3, 28, width=8).eval()
+    x = torch.rand(3, 1, 28, 28)
+    fast = model.mc_logits(x, 1000).mean(0)
+    naive = model.mc_logits_naive(x, 100).mean(0)
+    assert torch.allclose(fast, naive, atol=0.1)
+
+
+def test_binary_loss_and_bad_inputs():
+    logits = torch.tensor([[10.0], [-10.0]])
+    assert float(classification_loss(logits, torch.tensor([1, 0]))) < 1e-3
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        build_classifier("cnn", 1, 1)
+    with pytest.raises(ValueError, match="valid: cnn, resnet18, densenet121"):
+        build_classifier("vgg", 1, 2)
+    with pytest.raises(ValueError, match="k"):
+        build_classifier("cnn", 1, 2).mc_logits(torch.rand(1, 1, 28, 28), 0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ["resnet18", "densenet121"])
+def test_paper_architectures(arch):
+    model = build_classifier(arch, 3, 4, 28).eval()
+    x = torch.rand(2, 3, 28, 28)
+    assert model.mc_logits(x, 3).shape == (3, 2, 4)

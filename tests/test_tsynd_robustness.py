@@ -1,0 +1,63 @@
+import pytest
+import torch
+
+from synthmed.tsynd.classifiers import build_classifier, classification_loss
+from synthmed.tsynd.robustness import evaluate, fgsm, gaussian_noise, perturb, predict
+
+
+@pytest.fixture(scope="module")
+def md():
+    torch.manual_seed(0)
+    x = torch.rand(32, 1, 28, 28)
+    y = (x.mean((1, 2, 3)) > x.mean()).long()
+    model = build_classifier("cnn", 1, 2, 28, width=8, hidden=16)
+    opt = torch.optim.Adam(model.parameters(), 3e-3)
+    for _ in range(20):
+        loss = classification_loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model.eval(), x, y
+
+
+def test_fgsm_with_zero_eps_leaves_accuracy_unchanged(md):
+    model, x, y = md
+    clean = evaluate(model, x, y, ("clean",))[0]
+    adv = fgsm(model, x, y, 0.0)
+    assert torch.equal(adv, x)
+    assert torch.equal(predict(model, adv), predict(model, x))
+    assert evaluate(model, x, y, ("fgsm",), eps=0.0)[0]["accuracy"] == clean["accuracy"]
+
+
+def test_fgsm_stays_in_range_and_budget_and_raises_loss(md):
+    model, x, y = md
+    adv = fgsm(model, x, y, 0.05)
+    assert adv.min() >= 0 and adv.max() <= 1
+    assert (adv - x).abs().max() <= 0.05 + 1e-6
+    with torch.no_grad():
+        assert classification_loss(model(adv), y) > classification_loss(model(x), y)
+
+
+def test_gaussian_noise_is_clamped_and_seeded():
+    x = torch.full((10, 1, 8, 8), 0.5)
+    a = gaussian_noise(x, 0.2, torch.Generator().manual_seed(0))
+    b = gaussian_noise(x, 0.2, torch.Generator().manual_seed(0))
+    assert torch.equal(a, b) and a.min() >= 0 and a.max() <= 1
+    assert abs(float((a - x).std()) - 0.2) < 0.03
+
+
+def test_evaluate_rows_carry_balanced_accuracy_and_flag(md):
+    model, x, y = md
+    rows = evaluate(model, x, y)
+    assert [r["test_condition"] for r in rows] == ["clean", "gaussian", "fgsm"]
+    assert all({"accuracy", "balanced_accuracy", "constant", "majority_rate"} <= set(r) for r in rows)
+
+
+def test_unknown_condition(md):
+    model, x, y = md
+    try:
+        perturb(model, x, y, "blur")
+    except ValueError as err:
+        assert "clean, gaussian, fgsm" in str(err)
+    else:
+        raise AssertionError("no error")
