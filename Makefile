@@ -27,7 +27,7 @@ book: env
 test: env
 	bash scripts/setup_browser.sh
 	SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke $(PY) -m synthmed.runner --profile smoke
-	SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke SYNTHMED_PROFILE=smoke \
+	SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke SYNTHMED_PROFILE=smoke OMP_NUM_THREADS=1 \
 		$(PY) -m pytest -n 2 --dist loadfile --nbval-lax tests notebooks
 
 clean-cache:

@@ -42,20 +42,8 @@ seed = None           # which run (seed) of tsynd.ipynb to explain
 n_images = None       # test images shown
 perturb_steps = None  # Adam steps lowering the true-class probability
 perturb_lr = None     # their learning rate, in units of the latents' std
-arch = None           # classifier settings: must match tsynd.ipynb to reuse its cached runs
-iterations = None
-batch_size = None
-eval_every = None
-lr = None
-k = None
-noise_sigma = None
-ascent_steps = None
-ascent_lr = None
-vqvae_steps = None
-vqvae_hidden = None
-test_sigma = None
-fgsm_eps = None
-workers = None
+# Classifier settings (arch, iterations, ascent_steps, ...) come from the profile and must match tsynd.ipynb to
+# reuse its cached runs; any of them can still be passed with -p (see the settings table below).
 
 # %%
 settings = profiles.from_notebook("tsynd_explain", globals())

@@ -39,20 +39,8 @@ datasets = None      # MedMNIST names (those without a local file are skipped an
 fraction = None      # labelled share(s) of the training split
 seeds = None         # repeats
 objectives = None    # ascent objectives compared: "mi" and/or "entropy"
-arch = None          # classifier and generator settings: as in tsynd.ipynb (MI runs are shared through the cache)
-iterations = None
-batch_size = None
-eval_every = None
-lr = None
-k = None
-noise_sigma = None
-ascent_steps = None
-ascent_lr = None
-vqvae_steps = None
-vqvae_hidden = None
-test_sigma = None
-fgsm_eps = None
-workers = None
+# Classifier and generator settings (arch, iterations, ascent_steps, ...) come from the profile, as in
+# tsynd.ipynb, so the MI runs are shared through the cache; any of them can still be passed with -p.
 
 # %%
 settings = profiles.from_notebook("tsynd_uncertainty", globals())

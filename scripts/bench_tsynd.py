@@ -87,7 +87,7 @@ def main(argv=None) -> None:
     t_det, t_mc, t_naive = (statistics.median(t[n]) for n in ("det", "mc", "naive"))
     r_mc, r_naive = median_ratio(t["mc"], t["det"]), median_ratio(t["naive"], t["det"])
     u = interleaved({"raw": raw_step, "ascent": lambda: uncertainty_ascent(vq.decode, model, z0, steps=args.steps,
-                                                                            lr=0.05, k=args.k)},
+                                                                            lr=0.05, k=args.k, measure_final=False)},
                     device, args.repeats, 1)
     u["ascent"] = [a / args.steps for a in u["ascent"]]
     t_raw, t_ascent = statistics.median(u["raw"]), statistics.median(u["ascent"])

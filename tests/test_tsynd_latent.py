@@ -2,25 +2,16 @@ import pytest
 import torch
 
 from synthmed.tsynd.autoencoder import VQVAE, encode_all
-from synthmed.tsynd.classifiers import build_classifier, classification_loss
 from synthmed.tsynd.uncertainty import log_probs, mutual_information
 from synthmed.tsynd.latent import add_latent_noise, lower_class_probability, synthesize, uncertainty_ascent
 
 
 @pytest.fixture(scope="module")
-def trained():
+def trained(fit_tiny_cnn):
     torch.manual_seed(0)
     x = torch.rand(32, 1, 28, 28)
     y = (x[:, :, :14].mean((1, 2, 3)) > x[:, :, 14:].mean((1, 2, 3))).long()
-    model = build_classifier("cnn", 1, 2, 28, width=8, hidden=32)
-    opt = torch.optim.Adam(model.parameters(), 3e-3)
-    for _ in range(25):
-        loss = classification_loss(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    model.zero_grad(set_to_none=True)
-    return model.eval(), x, y
+    return fit_tiny_cnn(x, y, hidden=32, steps=25), x, y
 
 
 def test_latent_ascent_raises_mutual_information(trained):

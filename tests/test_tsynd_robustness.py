@@ -1,23 +1,16 @@
 import pytest
 import torch
 
-from synthmed.tsynd.classifiers import build_classifier, classification_loss
+from synthmed.tsynd.classifiers import classification_loss
 from synthmed.tsynd.robustness import evaluate, fgsm, gaussian_noise, perturb, predict
 
 
 @pytest.fixture(scope="module")
-def md():
+def md(fit_tiny_cnn):
     torch.manual_seed(0)
     x = torch.rand(32, 1, 28, 28)
     y = (x.mean((1, 2, 3)) > x.mean()).long()
-    model = build_classifier("cnn", 1, 2, 28, width=8, hidden=16)
-    opt = torch.optim.Adam(model.parameters(), 3e-3)
-    for _ in range(20):
-        loss = classification_loss(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return model.eval(), x, y
+    return fit_tiny_cnn(x, y, hidden=16, steps=20), x, y
 
 
 def test_fgsm_with_zero_eps_leaves_accuracy_unchanged(md):

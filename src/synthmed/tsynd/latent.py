@@ -39,12 +39,15 @@ def _frozen(module: torch.nn.Module):
 
 
 def uncertainty_ascent(decode, classifier: MCDropoutClassifier, z0: torch.Tensor, *, steps: int, lr: float,
-                       scale: float = 1.0, k: int = 10, objective: str = "mi") -> tuple[torch.Tensor, torch.Tensor]:
+                       scale: float = 1.0, k: int = 10, objective: str = "mi",
+                       measure_final: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Maximise the classifier's uncertainty of decoded images over the latents, all N at once, with Adam.
 
     decode: (N, D, h, w) -> (N, C, H, W) differentiable; z0: (N, D, h, w) start (encoder latent, possibly noised);
     steps: Adam steps; lr: Adam learning rate in units of ``scale``; k: MC-dropout masks; objective: "mi" | "entropy".
-    Returns (z*, trace) with trace (steps+1, N) the per-sample uncertainty before each step and after the last.
+    Returns (z*, trace): trace (steps+1, N) holds the per-sample uncertainty before each step and, after the last
+    step, of z* (one extra forward without gradients); with ``measure_final=False`` (the training loop, which only
+    needs z*) that extra forward is skipped and trace is (steps, N).
     The classifier's trunk runs in eval mode (BatchNorm running statistics); its head's dropout is on.
     Neither the classifier's nor the decoder's parameters receive gradients.
     """
@@ -54,16 +57,18 @@ def uncertainty_ascent(decode, classifier: MCDropoutClassifier, z0: torch.Tensor
     opt = torch.optim.Adam([z], lr=lr * scale)
     trace = []
     with _frozen(classifier), torch.enable_grad():
-        for step in range(steps + 1):
+        for _ in range(steps):
             u = uncertainty(log_probs(classifier.mc_logits(decode(z), k)), objective)
             trace.append(u.detach())
-            if step == steps:
-                break
             opt.zero_grad(set_to_none=True)
             (-u.sum()).backward()
             opt.step()
+    if measure_final:
+        with torch.no_grad():
+            trace.append(uncertainty(log_probs(classifier.mc_logits(decode(z), k)), objective))
     classifier.train(was_training)
-    return z.detach(), torch.stack(trace)
+    empty = torch.zeros(0, len(z0), device=z0.device)
+    return z.detach(), torch.stack(trace) if trace else empty
 
 
 def synthesize(decode, classifier: MCDropoutClassifier | None, z: torch.Tensor, *, noise_sigma: float,
@@ -76,7 +81,8 @@ def synthesize(decode, classifier: MCDropoutClassifier | None, z: torch.Tensor, 
     if steps > 0:
         if classifier is None:
             raise ValueError("uncertainty ascent (steps > 0) needs a classifier")
-        z, _ = uncertainty_ascent(decode, classifier, z, steps=steps, lr=lr, scale=scale, k=k, objective=objective)
+        z, _ = uncertainty_ascent(decode, classifier, z, steps=steps, lr=lr, scale=scale, k=k, objective=objective,
+                                  measure_final=False)
     with torch.no_grad():
         return decode(z).clamp_(0, 1)
 
