@@ -19,7 +19,7 @@
 #
 # Tronchin et al., *Beyond a Single Mode: GAN Ensembles for Diverse Medical Data Generation* (arXiv:2503.24258)
 # search for an ensemble among 22 class-conditional GANs × 5 training snapshots. This notebook trains this book's
-# smaller search space (see {doc}`../book/gan_ensembles`): seven tiny GANs that differ in architecture, loss,
+# smaller search space (see {doc}`/book/gan_ensembles`): seven tiny GANs that differ in architecture, loss,
 # conditioning and regularisation, each saved at regular intervals. Every snapshot is one candidate for the search
 # in the next notebooks, which load the same trained models from the cache.
 
