@@ -46,7 +46,7 @@ profile = None  # smoke | quick | paper (default: $SYNTHMED_PROFILE, else quick)
 dataset = None  # "nih1000" | "nih_pneumonia" (full NIH images needed) | "pneumoniamnist" (images only)
 backbones = None  # image backbones: any of "smallcnn", "resnet50", "densenet121", "vgg16"
 variants = None  # classifiers: "real", "real_meta", "real_synth_meta", "real_synth", "meta"
-synthetic_ratio = None  # synthetic minority images added = ratio x majority size (the paper: 0.5)
+synthetic_ratio = None  # synthetic minority images added, as a multiple of the majority size (the paper: 0.5)
 synthetic_metadata = None  # metadata of a synthetic image: "source" (its translated image's) | "minority" (resampled)
 seeds = None  # classifier seeds (mean ± std over them)
 epochs = None  # classifier epochs

@@ -93,3 +93,11 @@ def test_a_setting_left_out_of_the_parameters_cell_can_still_be_passed():
 
 def test_profiles_module_is_the_only_place_for_defaults():
     assert profiles.DEFAULT_PROFILE in PROFILES
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOK_DIR.glob("*.ipynb")), ids=lambda p: p.stem)
+def test_papermill_parses_every_declared_parameter(path):
+    """`papermill --help-notebook` lists every parameter (a line it cannot parse is dropped with a warning)."""
+    import papermill
+
+    assert set(papermill.inspect_notebook(str(path))) == set(_parameters_cell(path))

@@ -23,6 +23,20 @@ DEFAULT_PROFILE = "quick"
 # The MedMNIST files the book can use when they are present (the paper datasets not here are reported as such).
 _LOCAL_MEDMNIST = ["breastmnist", "breastmnist_64", "pneumoniamnist", "retinamnist"]
 
+# TSynD classifier and generator settings, shared by its three notebooks. noise_sigma / ascent_lr are in units of the
+# training latents' std (synthmed.tsynd.latent); fgsm_eps in [0, 1] pixels.
+_TSYND_SHARED = {
+    "smoke": {"arch": "cnn", "iterations": 10, "batch_size": 16, "eval_every": 5, "lr": 0.001, "k": 4,
+              "noise_sigma": 0.5, "ascent_steps": 2, "ascent_lr": 0.05, "vqvae_steps": 10, "vqvae_hidden": 16,
+              "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
+    "quick": {"arch": "cnn", "iterations": 300, "batch_size": 32, "eval_every": 25, "lr": 0.001, "k": 10,
+              "noise_sigma": 0.5, "ascent_steps": 5, "ascent_lr": 0.05, "vqvae_steps": 300, "vqvae_hidden": 32,
+              "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 2},
+    "paper": {"arch": "resnet18", "iterations": 5000, "batch_size": 32, "eval_every": 100, "lr": 0.001, "k": 10,
+              "noise_sigma": 1.0, "ascent_steps": 50, "ascent_lr": 0.1, "vqvae_steps": 20000, "vqvae_hidden": 64,
+              "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
+}
+
 NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
     # ---- data chapter -------------------------------------------------------------------------------------------
     "data": {
@@ -31,21 +45,33 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
         "paper": {"datasets": _LOCAL_MEDMNIST, "include_nih": True, "per_class": 8, "seed": 0},
     },
     # ---- TSynD chapter (issue 3): tsynd, tsynd_uncertainty, tsynd_explain -----------------------------------------
-    # noise_sigma / ascent_lr are in units of the training latents' std (synthmed.tsynd.latent); fgsm_eps in [0,1] pixels
+    # The classifier/generator settings are shared (_TSYND_SHARED) so the three notebooks reuse each other's runs.
     "tsynd": {
-        "smoke": {"datasets": ['breastmnist'], "fraction": [0.1], "methods": ['baseline', 'noise', 'tsynd'], "seeds": [0], "n_samples": 3, "arch": "cnn", "iterations": 10, "batch_size": 16, "eval_every": 5, "lr": 0.001, "k": 4, "noise_sigma": 0.5, "ascent_steps": 2, "ascent_lr": 0.05, "vqvae_steps": 10, "vqvae_hidden": 16, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
-        "quick": {"datasets": ['breastmnist', 'pneumoniamnist', 'retinamnist'], "fraction": [0.01, 0.1], "methods": ['baseline', 'noise', 'tsynd'], "seeds": [0, 1, 2], "n_samples": 6, "arch": 'cnn', "iterations": 300, "batch_size": 32, "eval_every": 25, "lr": 0.001, "k": 10, "noise_sigma": 0.5, "ascent_steps": 5, "ascent_lr": 0.05, "vqvae_steps": 300, "vqvae_hidden": 32, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 2},
-        "paper": {"datasets": ['breastmnist', 'pneumoniamnist', 'retinamnist', 'dermamnist', 'octmnist', 'organamnist', 'organsmnist', 'pathmnist'], "fraction": [0.01, 0.1], "methods": ['baseline', 'noise', 'tsynd'], "seeds": [0, 1, 2], "n_samples": 6, "arch": 'resnet18', "iterations": 5000, "batch_size": 32, "eval_every": 100, "lr": 0.001, "k": 10, "noise_sigma": 1.0, "ascent_steps": 50, "ascent_lr": 0.1, "vqvae_steps": 20000, "vqvae_hidden": 64, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
+        "smoke": {"datasets": ["breastmnist"], "fraction": [0.1], "methods": ["baseline", "noise", "tsynd"],
+                  "seeds": [0], "n_samples": 3, **_TSYND_SHARED["smoke"]},
+        "quick": {"datasets": ["breastmnist", "pneumoniamnist", "retinamnist"], "fraction": [0.01, 0.1],
+                  "methods": ["baseline", "noise", "tsynd"], "seeds": [0, 1, 2], "n_samples": 6,
+                  **_TSYND_SHARED["quick"]},
+        "paper": {"datasets": ["breastmnist", "pneumoniamnist", "retinamnist", "dermamnist", "octmnist",
+                               "organamnist", "organsmnist", "pathmnist"], "fraction": [0.01, 0.1],
+                  "methods": ["baseline", "noise", "tsynd"], "seeds": [0, 1, 2], "n_samples": 6,
+                  **_TSYND_SHARED["paper"]},
     },
     "tsynd_uncertainty": {
-        "smoke": {"datasets": ['breastmnist'], "fraction": [0.1], "seeds": [0], "objectives": ['mi', 'entropy'], "arch": "cnn", "iterations": 10, "batch_size": 16, "eval_every": 5, "lr": 0.001, "k": 4, "noise_sigma": 0.5, "ascent_steps": 2, "ascent_lr": 0.05, "vqvae_steps": 10, "vqvae_hidden": 16, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
-        "quick": {"datasets": ['breastmnist'], "fraction": [0.01, 0.1], "seeds": [0, 1, 2], "objectives": ['mi', 'entropy'], "arch": 'cnn', "iterations": 300, "batch_size": 32, "eval_every": 25, "lr": 0.001, "k": 10, "noise_sigma": 0.5, "ascent_steps": 5, "ascent_lr": 0.05, "vqvae_steps": 300, "vqvae_hidden": 32, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 2},
-        "paper": {"datasets": ['breastmnist', 'pneumoniamnist', 'organsmnist', 'octmnist'], "fraction": [0.01, 0.1], "seeds": [0, 1, 2], "objectives": ['mi', 'entropy'], "arch": 'resnet18', "iterations": 5000, "batch_size": 32, "eval_every": 100, "lr": 0.001, "k": 10, "noise_sigma": 1.0, "ascent_steps": 50, "ascent_lr": 0.1, "vqvae_steps": 20000, "vqvae_hidden": 64, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
+        "smoke": {"datasets": ["breastmnist"], "fraction": [0.1], "seeds": [0], "objectives": ["mi", "entropy"],
+                  **_TSYND_SHARED["smoke"]},
+        "quick": {"datasets": ["breastmnist"], "fraction": [0.01, 0.1], "seeds": [0, 1, 2],
+                  "objectives": ["mi", "entropy"], **_TSYND_SHARED["quick"]},
+        "paper": {"datasets": ["breastmnist", "pneumoniamnist", "organsmnist", "octmnist"], "fraction": [0.01, 0.1],
+                  "seeds": [0, 1, 2], "objectives": ["mi", "entropy"], **_TSYND_SHARED["paper"]},
     },
     "tsynd_explain": {
-        "smoke": {"dataset": 'breastmnist', "fraction": 0.1, "seed": 0, "n_images": 3, "perturb_steps": 3, "perturb_lr": 0.05, "arch": "cnn", "iterations": 10, "batch_size": 16, "eval_every": 5, "lr": 0.001, "k": 4, "noise_sigma": 0.5, "ascent_steps": 2, "ascent_lr": 0.05, "vqvae_steps": 10, "vqvae_hidden": 16, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
-        "quick": {"dataset": 'breastmnist', "fraction": 0.1, "seed": 0, "n_images": 6, "perturb_steps": 20, "perturb_lr": 0.05, "arch": 'cnn', "iterations": 300, "batch_size": 32, "eval_every": 25, "lr": 0.001, "k": 10, "noise_sigma": 0.5, "ascent_steps": 5, "ascent_lr": 0.05, "vqvae_steps": 300, "vqvae_hidden": 32, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 2},
-        "paper": {"dataset": 'breastmnist', "fraction": 0.1, "seed": 0, "n_images": 6, "perturb_steps": 100, "perturb_lr": 0.1, "arch": 'resnet18', "iterations": 5000, "batch_size": 32, "eval_every": 100, "lr": 0.001, "k": 10, "noise_sigma": 1.0, "ascent_steps": 50, "ascent_lr": 0.1, "vqvae_steps": 20000, "vqvae_hidden": 64, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
+        "smoke": {"dataset": "breastmnist", "fraction": 0.1, "seed": 0, "n_images": 3, "perturb_steps": 3,
+                  "perturb_lr": 0.05, **_TSYND_SHARED["smoke"]},
+        "quick": {"dataset": "breastmnist", "fraction": 0.1, "seed": 0, "n_images": 6, "perturb_steps": 20,
+                  "perturb_lr": 0.05, **_TSYND_SHARED["quick"]},
+        "paper": {"dataset": "breastmnist", "fraction": 0.1, "seed": 0, "n_images": 6, "perturb_steps": 100,
+                  "perturb_lr": 0.1, **_TSYND_SHARED["paper"]},
     },
     # ---- GAN-ensembles chapter (issue 4): gan_zoo, gan_ensemble, gan_backbones, gan_fidelity ---------------------
     # One block shared by the four notebooks, so they read the same cached zoo, features and downstream runs.
@@ -157,8 +183,9 @@ def resolve(notebook: str, profile: str | None = None, **params: Any) -> Setting
 
 def notebook_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters a notebook holds in its global namespace: every public lower-case plain-data name (None, bool,
-    number, str, list, tuple, dict) that is not an IPython built-in (capitalised names are constants). Passing them to :func:`resolve` turns a mistyped
-    papermill ``-p`` name into an error instead of a silently ignored value. ``profile`` is returned too."""
+    number, str, list, tuple, dict) that is not an IPython built-in (capitalised names are constants), including
+    those papermill injects without the parameters cell declaring them. Passing them to :func:`resolve` turns a
+    mistyped papermill ``-p`` name into an error instead of a silently ignored value. ``profile`` is returned too."""
     return {
         k: v for k, v in namespace.items()
         if not k.startswith("_") and not k[0].isupper() and k not in _IPYTHON_NAMES
