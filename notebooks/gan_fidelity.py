@@ -73,7 +73,7 @@ paper6 = reference.load("gan_ensembles_table6")
 both = ours6.merge(paper6, on=["dataset", "strategy"], how="left", suffixes=("", " (paper)"))
 cols = ["fid", "fid (paper)", "density", "density (paper)", "coverage", "coverage (paper)"]
 (both.assign(strategy=both.strategy.map(ex.STRATEGY_NAMES)).set_index(["dataset", "strategy"])[cols]
- .style.format({c: "{:.1f}" if c.startswith("fid") else "{:.3f}" for c in cols}, na_rep="—"))
+ .style.format({c: "{:.1f}" if c == "fid" else "{:.3f}" for c in cols}, na_rep="—"))
 
 # %%
 def _rank(frame, col, d, asc):
@@ -105,18 +105,20 @@ display(Markdown(
 # %%
 fig, axes = plt.subplots(len(settings.datasets), 2, figsize=(10, 4 * len(settings.datasets)), squeeze=False)
 marks = {"single_top1": "^", "naive_random": "s", "naive_all": "P", "ours": "*"}
+colours = {"single_top1": "tab:blue", "naive_random": "tab:orange", "naive_all": "tab:green", "ours": "tab:red"}
 for (ax1, ax2), d in zip(axes, settings.datasets):
     pc = pd.DataFrame(per_cand[d])
     ax1.scatter(pc.coverage, pc.density, s=14, c="0.6", label="single candidates")
     for s, mk in marks.items():
         r = ours6[(ours6.dataset == d) & (ours6.strategy == s)].iloc[0]
-        ax1.scatter(r.coverage, r.density, marker=mk, s=120, label=ex.STRATEGY_NAMES[s])
+        ax1.scatter(r.coverage, r.density, marker=mk, s=120, c=colours[s], label=ex.STRATEGY_NAMES[s])
     ax1.set_xlabel("coverage (diversity)"), ax1.set_ylabel("density (fidelity)"), ax1.set_title(d)
     ax1.legend(fontsize=7)
     ax2.scatter(pc.coverage, pc.g_mean, s=14, c="0.6")
     for s in ("naive_random", "naive_all", "ours"):
         r = ours6[(ours6.dataset == d) & (ours6.strategy == s)].iloc[0]
-        ax2.scatter(r.coverage, ex.mean_g(results[d]["runs"][s]), marker=marks[s], s=120, label=ex.STRATEGY_NAMES[s])
+        ax2.scatter(r.coverage, ex.mean_g(results[d]["runs"][s]), marker=marks[s], s=120, c=colours[s],
+                    label=ex.STRATEGY_NAMES[s])
     ax2.set_xlabel("coverage (diversity)"), ax2.set_ylabel("test g-mean"), ax2.legend(fontsize=7)
 plt.tight_layout()
 plt.show()

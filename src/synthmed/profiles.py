@@ -90,7 +90,7 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
                   "k": 5, "simclr_steps": 150, "supervised_epochs": 1, "n_inception": 16,
                   "n_real_inception": 128, "backbones": ["simclr", "inception", "supervised", "random"],
                   "pop_size": 40, "n_gen": 40, "classifier": "small", "steps": 300, "eval_every": 50,
-                  "n_train": 600, "repeats": 2, "single_repeats": 1, "max_oracle": 3, "table4_sizes": [3, 5, 7],
+                  "n_train": 600, "repeats": 3, "single_repeats": 1, "max_oracle": 3, "table4_sizes": [3, 5, 7],
                   "threads": 1, "seed": 0},
         "paper": {"datasets": ["pneumoniamnist", "breastmnist"],
                   "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"],
