@@ -1,20 +1,40 @@
-"""Choose the compute device once: ``$SYNTHMED_DEVICE`` if set, else CUDA when available, else CPU."""
+"""Choose the compute device once: ``$SYNTHMED_DEVICE`` if set, else CUDA when available, else CPU.
+
+Only notebooks and experiment entry points call :func:`get_device`; library functions take the device as an
+argument. Asking for CUDA where torch sees none is an error (never a silent fall-back to the CPU).
+"""
 
 from __future__ import annotations
 
 import os
+import re
 
 import torch
 
+CHOICES = "auto, cpu, cuda or cuda:N"
+
 
 def get_device(preference: str | None = None) -> torch.device:
-    """Return the device to use. preference: "auto" | "cpu" | "cuda" | "cuda:N" (default: $SYNTHMED_DEVICE or auto)."""
-    pref = (preference or os.environ.get("SYNTHMED_DEVICE") or "auto").lower()
+    """Return the device to use. preference: "auto" | "cpu" | "cuda" | "cuda:N" (default: $SYNTHMED_DEVICE or auto).
+
+    Raises ValueError for another name and RuntimeError when CUDA (or GPU N) is asked for but torch has none.
+    """
+    env = os.environ.get("SYNTHMED_DEVICE")
+    source = "device" if preference else "SYNTHMED_DEVICE"
+    pref = (preference or env or "auto").strip().lower()
     if pref == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", pref):
+        raise ValueError(f"{source}={pref!r} is not a device; use {CHOICES}")
     device = torch.device(pref)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device {pref!r} was asked for but torch sees no CUDA GPU (torch {torch.__version__})")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError(
+                f"{source}={pref!r} asks for a CUDA GPU, but torch {torch.__version__} sees none (no GPU, no driver, "
+                f"or a CPU-only torch build; CUDA build: {torch.version.cuda or 'none'}). Unset {source} or use cpu.")
+        count = torch.cuda.device_count()
+        if device.index is not None and device.index >= count:
+            raise RuntimeError(f"{source}={pref!r}, but torch sees {count} CUDA GPU(s) (cuda:0 to cuda:{count - 1})")
     return device
 
 
