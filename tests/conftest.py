@@ -55,3 +55,56 @@ def fit_tiny_cnn():
         return model.eval()
 
     return fit
+
+
+_KILL_PRELUDE = '''
+import os, signal, sys
+import torch
+_kill_at, _count = int(os.environ["KILL_AT"]), [0]
+_step = torch.optim.Optimizer.step if hasattr(torch.optim.Optimizer, "step") else None
+
+
+def _counting_step(original):
+    def step(self, *args, **kwargs):
+        out = original(self, *args, **kwargs)
+        _count[0] += 1
+        if _count[0] == _kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return out
+    return step
+
+
+for _cls in (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD):
+    _cls.step = _counting_step(_cls.step)
+CHECKPOINT, OUT = os.environ["CHECKPOINT"], os.environ["OUT"]
+'''
+
+
+@pytest.fixture
+def resume_check(tmp_path):
+    """``resume_check(script, kill_at)`` runs ``script`` (Python source) in three subprocesses: uninterrupted; killed
+    with SIGKILL right after optimiser step ``kill_at`` (every Adam/AdamW/SGD step counts); and resumed from the killed
+    run's checkpoint. The script reads the paths ``CHECKPOINT`` (where to checkpoint) and ``OUT`` (where to
+    ``torch.save`` a dict of result tensors) from its globals. Returns (uninterrupted, resumed) results; the caller
+    asserts they are equal."""
+    import subprocess
+    import sys
+
+    import torch
+
+    def run(script: str, kill_at: int):
+        code = _KILL_PRELUDE + script
+        results = []
+        for name, kill, expect_killed in (("a", -1, False), ("b", kill_at, True), ("b", -1, False)):
+            env = {**os.environ, "KILL_AT": str(kill), "CHECKPOINT": str(tmp_path / f"{name}.ckpt"),
+                   "OUT": str(tmp_path / f"{name}.pt"), "OMP_NUM_THREADS": "1"}
+            proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+            if expect_killed:
+                assert proc.returncode == -9, f"the run was not killed at step {kill_at}: {proc.stderr[-2000:]}"
+                assert Path(env["CHECKPOINT"]).exists(), "the killed run left no checkpoint to resume from"
+            else:
+                assert proc.returncode == 0, proc.stderr[-3000:]
+                results.append(torch.load(env["OUT"], weights_only=False))
+        return results[0], results[1]
+
+    return run

@@ -97,7 +97,7 @@ def test_resumable_compute_gets_a_checkpoint_that_is_removed(cache_dir):
         cache.atomic_save({"step": start + 5}, ckpt)
         return start + 5
 
-    key = cache.cache_key("train", params={"n": 1})
+    key = cache.step_key("train", compute, params={"n": 1})
     cache.atomic_save({"step": 10}, cache.checkpoint_path("train", key))  # an interrupted earlier run
     assert cache.cached("train", compute, params={"n": 1}, resumable=True) == 15
     assert not seen["ckpt"].exists()

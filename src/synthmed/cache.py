@@ -1,7 +1,10 @@
 """A content-addressed cache for expensive results (trained models, samples, embeddings, metric tables).
 
-A result is stored under a key derived from everything that determines it: a name, the parameters, the source code
-of the modules that compute it, the MD5 of the data files and the seed. A rebuild with nothing changed loads every
+A result is stored under a key derived from everything that determines it: a name, the parameters, the code that
+computes it, the MD5 of the data files and the seed. The code part is derived automatically (:func:`step_version`):
+the source of the step's ``compute`` function and of every ``synthmed`` module it references, directly or through
+their imports, transitively; nobody writes module lists by hand, so an edit to any code a step runs changes its key,
+and an edit to code it does not reach (a table, a plot, an evaluation done in a separate step) does not. A rebuild with nothing changed loads every
 result instead of recomputing it; changing any of those parts changes the key. Writes are atomic (temp file, then
 ``os.replace``), so an interrupted run never leaves a half-written entry. Long computations may checkpoint to
 :func:`checkpoint_path` and resume from it.
@@ -15,6 +18,9 @@ Environment:
 
 from __future__ import annotations
 
+import ast
+import dataclasses
+import functools
 import hashlib
 import inspect
 import json
@@ -22,6 +28,7 @@ import os
 import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -49,6 +56,174 @@ def code_version(*objects: Any) -> str:
     return h.hexdigest()[:16]
 
 
+PACKAGE = "synthmed"
+# Orchestration modules: they decide where and when a result is stored or run, never what it is, so an edit to them
+# must not invalidate every entry.
+NOT_HASHED = frozenset({"synthmed.cache", "synthmed.executor"})
+
+
+def _in_package(name: str | None) -> bool:
+    return bool(name) and (name == PACKAGE or name.startswith(PACKAGE + "."))
+
+
+@functools.lru_cache(maxsize=None)
+def _imports(module_name: str, path: str) -> tuple[str, ...]:
+    """The ``synthmed`` modules that ``module_name`` (source file ``path``) imports anywhere in its body, resolved
+    to module names (``from synthmed.x import y`` gives ``synthmed.x`` and, when y is a submodule, ``synthmed.x.y``)."""
+    tree = ast.parse(Path(path).read_text(), filename=path)
+    is_pkg = Path(path).name == "__init__.py"
+    base = module_name if is_pkg else module_name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if _in_package(a.name))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = base.split(".")
+                parent = ".".join(parts[:len(parts) - node.level + 1])
+                mod = f"{parent}.{node.module}" if node.module else parent
+            else:
+                mod = node.module or ""
+            if not _in_package(mod):
+                continue
+            found.add(mod)
+            for a in node.names:
+                found.add(f"{mod}.{a.name}")  # kept only if it is a module (checked by the caller)
+    return tuple(sorted(found))
+
+
+def _module_file(name: str) -> str | None:
+    module = sys.modules.get(name)
+    if module is None:
+        try:
+            import importlib
+
+            module = importlib.import_module(name)
+        except ImportError:
+            return None
+    try:
+        return inspect.getsourcefile(module)
+    except TypeError:
+        return None
+
+
+def _module_closure(names: set[str]) -> dict[str, str]:
+    """{module name: source file} for ``names`` and every synthmed module they import, transitively."""
+    files: dict[str, str] = {}
+    todo = sorted(names)
+    while todo:
+        name = todo.pop()
+        if name in files or not _in_package(name) or name in NOT_HASHED:
+            continue
+        path = _module_file(name)
+        if path is None:  # "from synthmed.x import function": not a module
+            continue
+        files[name] = path
+        todo.extend(n for n in _imports(name, path) if n not in files)
+    return files
+
+
+def _referenced(fn: Callable) -> tuple[set[str], dict[str, str]]:
+    """What a step reaches: (synthmed module names to hash whole, {qualified name: source} of synthmed functions).
+
+    Functions are followed at function level: the step's own source, and recursively every synthmed function it
+    names (as a global, a closure value, a default or through functools.partial). A synthmed *module* it names
+    (``training.train_classifier``) or a synthmed *class* it names or holds an instance of is hashed as a whole
+    file, with the modules that file imports. Dataclass instances are parameters (their fields belong in
+    ``params``), so their class's module is not pulled in.
+    """
+    modules: set[str] = set()
+    functions: dict[str, str] = {}
+    seen: set[int] = set()
+
+    def visit_function(f: Callable) -> None:
+        f = inspect.unwrap(f)
+        if inspect.ismethod(f):
+            f = f.__func__
+        if id(f) in seen or f.__module__ in NOT_HASHED:
+            return
+        seen.add(id(f))
+        code = getattr(f, "__code__", None)
+        if code is None:
+            return
+        try:
+            functions[f"{f.__module__}.{f.__qualname__}"] = inspect.getsource(f)
+        except (OSError, TypeError):
+            functions[f"{f.__module__}.{f.__qualname__}"] = code.co_code.hex()
+        visit_code(code, f.__globals__)
+        for cell in f.__closure__ or ():
+            try:
+                visit_value(cell.cell_contents)
+            except ValueError:  # an empty cell
+                pass
+        for default in (*(f.__defaults__ or ()), *((f.__kwdefaults__ or {}).values())):
+            visit_value(default)
+
+    def visit_value(value: Any) -> None:
+        if inspect.ismodule(value):
+            if _in_package(value.__name__):
+                modules.add(value.__name__)
+        elif isinstance(value, functools.partial):
+            visit_value(value.func)
+            for v in (*value.args, *value.keywords.values()):
+                visit_value(v)
+        elif inspect.isfunction(value) or inspect.ismethod(value):
+            if _in_package(getattr(value, "__module__", None)):
+                visit_function(value)
+        elif inspect.isclass(value):
+            if _in_package(value.__module__):
+                modules.add(value.__module__)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                visit_value(v)
+        elif _in_package(type(value).__module__) and not dataclasses.is_dataclass(value):
+            modules.add(type(value).__module__)
+
+    def visit_code(code: types.CodeType, globals_: dict) -> None:
+        if id(code) in seen:
+            return
+        seen.add(id(code))
+        for name in code.co_names:
+            if name in globals_:
+                visit_value(globals_[name])
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                visit_code(const, globals_)
+
+    visit_value(fn)
+    return modules, functions
+
+
+def _reach(fn: Callable, extra: tuple[Any, ...]) -> tuple[dict[str, str], dict[str, str]]:
+    modules, functions = _referenced(fn)
+    for obj in extra:
+        modules.add(obj.__name__ if inspect.ismodule(obj) else obj.__module__)
+    return _module_closure(modules), functions
+
+
+def step_version(fn: Callable, *extra: Any) -> str:
+    """SHA-256 (16 hex digits) of everything a cached step runs: the source of ``fn`` and of every synthmed
+    function it calls (recursively), and the source files of every synthmed module or class it uses, with the
+    synthmed modules those files import, transitively (see :func:`_referenced`); ``extra`` adds further objects'
+    modules. Editing any of that changes the version; editing code the step never reaches does not."""
+    files, functions = _reach(fn, extra)
+    h = hashlib.sha256()
+    for name in sorted(functions):
+        h.update(name.encode())
+        h.update(functions[name].encode())
+    for name in sorted(files):
+        h.update(name.encode())
+        h.update(Path(files[name]).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def step_modules(fn: Callable, *extra: Any) -> list[str]:
+    """What :func:`step_version` hashes for ``fn``: the whole modules, then the single functions (for tests and
+    for a reader asking why a step was recomputed)."""
+    files, functions = _reach(fn, extra)
+    return sorted(files) + sorted(f"function {f}" for f in functions)
+
+
 def _canonical(value: Any) -> Any:
     """A JSON-serialisable stand-in for a parameter value that is stable across runs."""
     if isinstance(value, Mapping):
@@ -68,10 +243,11 @@ def _canonical(value: Any) -> Any:
 
 
 def cache_key(name: str, *, params: Mapping[str, Any], code: Sequence[Any] = (), data_md5: Sequence[str] = (),
-              seed: int | None = None) -> str:
-    """The hex key (24 digits) of one result: hashes name, params, code version, data MD5s and seed."""
+              seed: int | None = None, version: str = "") -> str:
+    """The hex key (24 digits) of one result: hashes name, params, code version(s), data MD5s and seed.
+    version: a :func:`step_version` (what :func:`cached` passes); code: further objects for :func:`code_version`."""
     payload = {"name": name, "params": _canonical(params), "code": code_version(*code) if code else "",
-               "data": list(data_md5), "seed": seed}
+               "step": version, "data": list(data_md5), "seed": seed}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -118,15 +294,24 @@ def checkpoint_path(name: str, key: str) -> Path:
     return cache_dir() / name / f"{key}.ckpt"
 
 
+def step_key(name: str, compute: Callable[..., Any], *, params: Mapping[str, Any], code: Sequence[Any] = (),
+             data_md5: Sequence[str] = (), seed: int | None = None) -> str:
+    """The key :func:`cached` stores ``compute``'s result under (see :func:`cache_key`, :func:`step_version`)."""
+    return cache_key(name, params=params, data_md5=data_md5, seed=seed, version=step_version(compute, *code))
+
+
 def cached(name: str, compute: Callable[..., T], *, params: Mapping[str, Any], code: Sequence[Any] = (),
            data_md5: Sequence[str] = (), seed: int | None = None, resumable: bool = False) -> T:
     """Return the cached result of ``compute()``, computing and storing it on a miss.
 
-    name: a short label (also the cache sub-folder); params/code/data_md5/seed: see :func:`cache_key`.
+    name: a short label (also the cache sub-folder); params/data_md5/seed: see :func:`cache_key`. The code version is
+    :func:`step_version` of ``compute`` (its source and every synthmed module it reaches); ``code`` adds objects whose
+    modules it cannot see (rarely needed). Keep training and scoring in separate steps, so that an edit to a
+    scoring, table or plot function does not retrain.
     resumable: call ``compute(checkpoint)`` with a :class:`~pathlib.Path` the computation may save its progress to
     (with :func:`atomic_save`) and resume from; it is deleted once the result is stored.
     """
-    key = cache_key(name, params=params, code=code, data_md5=data_md5, seed=seed)
+    key = step_key(name, compute, params=params, code=code, data_md5=data_md5, seed=seed)
     path = entry_path(name, key)
     start = time.perf_counter()
     if path.exists() and not _forced(name):
