@@ -58,8 +58,8 @@ def test_every_profile_of_a_notebook_has_the_same_keys():
 
 def test_notebook_parameters_ignore_modules_functions_constants_and_ipython_names():
     ns = {"profile": "smoke", "seed": 3, "json": json, "resolve": resolve, "In": [], "Out": {}, "_x": 1,
-          "CONSTANT": "c", "datasets": ["a"]}
-    assert notebook_parameters(ns) == {"profile": "smoke", "seed": 3, "datasets": ["a"]}
+          "CONSTANT": "c", "datasets": ["breastmnist"]}
+    assert notebook_parameters(ns) == {"profile": "smoke", "seed": 3, "datasets": ["breastmnist"]}
     assert from_notebook("data", ns).seed == 3
 
 

@@ -130,15 +130,33 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
 
 _IPYTHON_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "open"}
 _PARAMETER_TYPES = (type(None), bool, int, float, str, list, tuple, dict)
+_TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
+
+
+def sources(notebook: str) -> dict[str, str]:
+    """{setting: where its value comes from} for ``notebook``: the paper's section or table for a value a paper
+    states, "ours: why" for a value the project chose. Each chapter registers its own dict as ``_<CHAPTER>_SOURCES``
+    beside its profile block; the notebooks a block serves share it."""
+    found: dict[str, str] = {}
+    for name, value in globals().items():
+        if name.endswith("_SOURCES") and isinstance(value, dict):
+            served = value.get("__notebooks__")
+            prefix = name.strip("_").removesuffix("_SOURCES").lower()
+            if (served and notebook in served) or (not served and notebook.startswith(prefix)):
+                found.update({k: v for k, v in value.items() if k != "__notebooks__"})
+    return found
 
 
 class Settings(dict):
-    """The resolved settings of one notebook run: a dict with attribute access that remembers its profile and
-    which values were set explicitly. Shown in a notebook, it renders as a small table."""
+    """The resolved settings of one notebook run: a dict with attribute access that remembers its profile, which
+    values were set explicitly, and (after :func:`from_notebook`) which datasets the data layer found
+    (``data_status``: name -> "ok" or the reason it is missing). Shown in a notebook, it renders as a table with
+    each value's origin and its source (the paper's section, or "ours: why")."""
 
     def __init__(self, notebook: str, profile: str, values: Mapping[str, Any], explicit: set[str]):
         super().__init__(values)
         self.notebook, self.profile, self.explicit = notebook, profile, frozenset(explicit)
+        self.data_status: dict[str, str] = {}
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -146,23 +164,137 @@ class Settings(dict):
         except KeyError as err:
             raise AttributeError(f"{self.notebook!r} has no setting {name!r}; it has: {', '.join(self)}") from err
 
+    def usable(self, names: Any) -> list[str]:
+        """The datasets among ``names`` that the data layer found (all of them before any check was made)."""
+        names = names if isinstance(names, (list, tuple)) else [names]
+        return [n for n in names if self.data_status.get(n, "ok") == "ok"]
+
+    def table(self):
+        """The settings as a frame: setting, value, from (explicit / profile), source."""
+        import pandas as pd
+
+        src = sources(self.notebook)
+        rows = [{"setting": "profile", "value": self.profile, "from": "", "source": "smoke / quick / paper"}]
+        rows += [{"setting": k, "value": repr(v), "from": "explicit" if k in self.explicit else "profile",
+                  "source": src.get(k, "")} for k, v in self.items()]
+        return pd.DataFrame(rows)
+
     def _repr_html_(self) -> str:
+        import html
+
         rows = "".join(
-            f"<tr><td><code>{k}</code></td><td><code>{v!r}</code></td>"
-            f"<td>{'explicit' if k in self.explicit else 'profile ' + self.profile}</td></tr>"
-            for k, v in self.items()
-        )
-        return (f"<table><thead><tr><th>setting</th><th>value</th><th>from</th></tr></thead>"
-                f"<tbody><tr><td><code>profile</code></td><td><code>{self.profile!r}</code></td><td></td></tr>"
-                f"{rows}</tbody></table>")
+            f"<tr><td><code>{html.escape(r.setting)}</code></td><td><code>{html.escape(str(r.value))}</code></td>"
+            f"<td>{html.escape(r._3)}</td><td>{html.escape(r.source)}</td></tr>"
+            for r in self.table().itertuples(index=False))
+        return (f'<table class="synthmed-settings"><thead><tr><th>setting</th><th>value</th><th>from</th>'
+                f"<th>source</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def _hint(notebook: str, key: str) -> Any:
+    """A non-None default of ``key`` in any profile (the type a parameter is parsed as), else None."""
+    for profile in PROFILES:
+        value = NOTEBOOKS[notebook][profile].get(key)
+        if value is not None:
+            return value
+    return None
+
+
+def _parse_text_list(text: str) -> list:
+    stripped = text.strip()
+    if stripped.startswith("["):
+        import yaml
+
+        try:
+            value = yaml.safe_load(stripped)  # JSON is YAML
+        except yaml.YAMLError as err:
+            raise ValueError(f"not a list: {text!r} ({err})") from err
+        if not isinstance(value, list):
+            raise ValueError(f"not a list: {text!r}")
+        return value
+    return [part.strip() for part in stripped.split(",") if part.strip()]
+
+
+def _convert_scalar(name: str, notebook: str, value: Any, like: Any) -> Any:
+    """``value`` as the type of ``like`` (bool, int, float or str), converting text; ValueError naming ``name``."""
+    def fail(expected: str):
+        return ValueError(f"parameter {name!r} of notebook {notebook!r} expects {expected}, got {value!r}")
+
+    if isinstance(like, bool):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise fail("true or false")
+    if isinstance(like, int):
+        if isinstance(value, bool):
+            raise fail("an integer")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+        raise fail("an integer")
+    if isinstance(like, float):
+        if isinstance(value, bool):
+            raise fail("a number")
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value.strip())
+            except ValueError:
+                pass
+        raise fail("a number")
+    if isinstance(like, str):
+        if isinstance(value, str):
+            return value
+        raise fail("a string")
+    return value
+
+
+def coerce(notebook: str, name: str, value: Any) -> Any:
+    """Parse a parameter as the type its profiles give it.
+
+    A list setting accepts one value, a comma-separated string ("breastmnist,pneumoniamnist") or a JSON/YAML list
+    ('["breastmnist"]'); its items are converted like the profile's items (numbers given as text become numbers).
+    A number, flag or string setting converts text ("0.01" -> 0.01) or raises ValueError naming the parameter.
+    Settings whose profiles give no typed value (None everywhere, dicts) pass through unchanged.
+    """
+    like = _hint(notebook, name)
+    if value is None or like is None:
+        return value
+    if isinstance(like, (list, tuple)):
+        if isinstance(value, str):
+            items = _parse_text_list(value)
+        elif isinstance(value, (list, tuple)):
+            items = list(value)
+        else:
+            items = [value]
+        if not items:
+            raise ValueError(f"parameter {name!r} of notebook {notebook!r} expects at least one value, got "
+                             f"{value!r}")
+        item_like = next((v for v in like if v is not None), None)
+        if isinstance(item_like, float) or (like and all(isinstance(v, (int, float)) for v in like)
+                                            and any(isinstance(v, float) for v in like)):
+            item_like = 0.0
+        return [_convert_scalar(name, notebook, v, item_like) if item_like is not None else v for v in items]
+    if isinstance(like, dict):
+        return value
+    if isinstance(like, str) and isinstance(value, (list, tuple)):
+        raise ValueError(f"parameter {name!r} of notebook {notebook!r} takes one value, got the list {value!r}")
+    return _convert_scalar(name, notebook, value, like)
 
 
 def resolve(notebook: str, profile: str | None = None, **params: Any) -> Settings:
-    """Fill a notebook's parameters from a profile.
+    """Fill a notebook's parameters from a profile, each parsed as the type its profile gives it (:func:`coerce`).
 
     notebook: a key of :data:`NOTEBOOKS`; profile: one of :data:`PROFILES` or None ($SYNTHMED_PROFILE, else quick);
     params: the notebook's parameters, None meaning "take the profile's value". Raises ValueError naming the valid
-    choices for an unknown notebook, profile or parameter.
+    choices for an unknown notebook, profile or parameter, and naming the parameter for a value of the wrong type.
     """
     if notebook not in NOTEBOOKS:
         raise ValueError(f"unknown notebook {notebook!r}; valid notebooks: {', '.join(sorted(NOTEBOOKS))}")
@@ -177,7 +309,7 @@ def resolve(notebook: str, profile: str | None = None, **params: Any) -> Setting
             f"valid parameters: profile, {', '.join(defaults)}"
         )
     explicit = {k for k, v in params.items() if v is not None}
-    values = {k: (params[k] if k in explicit else v) for k, v in defaults.items()}
+    values = {k: (coerce(notebook, k, params[k]) if k in explicit else v) for k, v in defaults.items()}
     return Settings(notebook, profile, values, explicit)
 
 
@@ -193,7 +325,21 @@ def notebook_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+DATASET_KEYS = ("dataset", "datasets")
+
+
 def from_notebook(notebook: str, namespace: Mapping[str, Any]) -> Settings:
-    """``resolve(notebook, **notebook_parameters(namespace))``: the one call a notebook makes after its parameters."""
+    """The one call a notebook makes after its parameters: :func:`resolve` on the notebook's namespace, then every
+    ``dataset``/``datasets`` setting checked through the data layer (:func:`synthmed.data.check.check_datasets`):
+    an unknown name or a corrupt file stops the notebook with the data layer's message, and so does a missing file
+    the user asked for; a missing file that only the profile lists is recorded in ``settings.data_status``."""
+    from synthmed.data.check import check_datasets
+
     params = notebook_parameters(namespace)
-    return resolve(notebook, **params)
+    settings = resolve(notebook, **params)
+    for key in DATASET_KEYS:
+        if key in settings and settings[key] is not None:
+            value = settings[key]
+            names = value if isinstance(value, (list, tuple)) else [value]
+            settings.data_status.update(check_datasets(names, required=key in settings.explicit))
+    return settings
