@@ -476,6 +476,32 @@ def claims_table(verdicts: Sequence[Verdict] | pd.DataFrame, caption: str = "", 
     return ClaimsTable(frame, caption, link)
 
 
+def with_links(frame: pd.DataFrame) -> pd.DataFrame:
+    """The verdict rows with ``section`` filled in where a chapter left it empty: the chapter page's anchor of the
+    claim (its claims table gives each row the id ``claim-<id>``), relative to a page in the same folder."""
+    frame = frame.copy()
+    empty = frame["section"].fillna("") == ""
+    frame.loc[empty, "section"] = frame.loc[empty, "chapter"] + ".html#claim-" + frame.loc[empty, "id"]
+    return frame
+
+
+def scorecard_text(frame: pd.DataFrame, profile: str, missing: Sequence[str] = ()) -> str:
+    """Markdown summarising the verdicts per paper, generated from the counts (for the Scorecard page)."""
+    table = counts(frame)
+    lines = []
+    for paper, row in table.iterrows():
+        decided = int(row["supported"] + row["contradicted"])
+        parts = [f"{int(row[v])} {v}" for v in VERDICTS if row[v]]
+        total = int(row["total"])
+        lines.append(f"- **{paper}**: {total} claim{'s' if total != 1 else ''} — {', '.join(parts)}; "
+                     f"{decided} of them decided by the runs of the `{profile}` profile.")
+    text = "\n".join(lines)
+    if missing:
+        text += (f"\n\nNo verdicts yet from {', '.join(f'`{m}`' for m in missing)} under this profile "
+                 f"(not run, or failed): their claims are missing from this page.")
+    return text
+
+
 def summary(verdicts: Sequence[Verdict]) -> str:
     """Markdown: one generated paragraph per verdict (for display(Markdown(...)) under the claims table)."""
     return "\n\n".join(f"- {v.sentence()}" for v in verdicts)

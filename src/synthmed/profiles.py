@@ -37,6 +37,11 @@ _TSYND_SHARED = {
               "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
 }
 
+# The chapter notebooks that judge claims and write verdicts for the Scorecard (synthmed.claims.write_verdicts).
+_VERDICT_CHAPTERS = ["tsynd", "tsynd_uncertainty", "tsynd_explain", "gan_ensemble", "gan_backbones", "gan_fidelity",
+                     "imbalance"]
+_SCORECARD_SOURCES = {"chapters": "ours: the chapter notebooks that write verdicts"}
+
 NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
     # ---- data chapter -------------------------------------------------------------------------------------------
     "data": {
@@ -120,6 +125,8 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
                   "batch_size": 32, "lr": 1e-4, "gan_steps": 20000, "gan_width": 64, "gan_blocks": 6, "gan_batch": 1,
                   "data_seed": 0, "weights": None, "n_show": 8},
     },
+    # ---- scorecard: reads every chapter's verdicts (synthmed.claims), trains nothing ------------------------------
+    "scorecard": {p: {"chapters": _VERDICT_CHAPTERS} for p in PROFILES},
     # ---- compute chapter ----------------------------------------------------------------------------------------
     "compute": {
         "smoke": {"runs_file": None},
