@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 book: env
-	$(PY) -m synthmed.runner --profile $(PROFILE) $(if $(FORCE),--force)
+	$(PY) -m synthmed.runner --profile $(PROFILE) $(if $(FORCE),--force) $(if $(YES),--yes)
 
 test: env
 	bash scripts/setup_browser.sh

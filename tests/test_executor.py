@@ -12,10 +12,24 @@ def square(x):
     return x * x
 
 
-def threads(_):
+def probe(seed):
+    """A cached run plus what the process looked like: (result, OMP_NUM_THREADS, torch threads, pid)."""
     import torch
 
-    return os.environ.get("OMP_NUM_THREADS"), torch.get_num_threads(), os.getpid()
+    return seeded_sum(seed), os.environ.get("OMP_NUM_THREADS"), torch.get_num_threads(), os.getpid()
+
+
+def seeded_sum(seed):
+    """A cached run: the same seed gives the same number in any process."""
+    import torch
+
+    from synthmed import cache
+
+    def compute():
+        g = torch.Generator().manual_seed(seed)
+        return float(torch.randn(1000, generator=g).sum())
+
+    return cache.cached("executor_demo", compute, params={"n": 1000}, seed=seed)
 
 
 def fail_on_three(x):
@@ -24,19 +38,27 @@ def fail_on_three(x):
     return x + 100
 
 
-def test_inline_and_processes_give_the_same_ordered_results():
-    items = [5, 1, 4, 2, 3]
-    assert executor.run_all(square, items, progress=False) == [25, 1, 16, 4, 9]
-    assert executor.run_all(square, items, workers=2, progress=False) == [25, 1, 16, 4, 9]
+def test_ordered_results_from_single_thread_processes_with_costs_beside_the_cache(cache_dir, tmp_path,
+                                                                                   monkeypatch):
+    log = tmp_path / "log.jsonl"
+    for var, value in {"OMP_NUM_THREADS": "7", "SYNTHMED_CACHE_LOG": str(log), "SYNTHMED_NOTEBOOK": "demo",
+                       "SYNTHMED_PROFILE": "quick"}.items():
+        monkeypatch.setenv(var, value)
+    seeds = [5, 1, 4]
+    out = executor.run_all(probe, seeds, workers=2, desc="sums", progress=False)
+    assert {(omp, n) for _, omp, n, _ in out} == {("1", 1)} and os.getpid() not in {o[3] for o in out}
+    assert os.environ["OMP_NUM_THREADS"] == "7"  # the parent's environment is restored
+    # inline (here, from the cache) gives the same results in the same order
+    assert executor.run_all(seeded_sum, seeds, progress=False) == [o[0] for o in out]
     assert executor.run_all(square, [], workers=2) == []
-
-
-def test_workers_are_single_thread_spawned_processes_and_the_parent_env_is_restored(monkeypatch):
-    monkeypatch.setenv("OMP_NUM_THREADS", "7")
-    out = executor.run_all(threads, range(4), workers=2, progress=False)
-    assert {(omp, n) for omp, n, _ in out} == {("1", 1)}
-    assert os.getpid() not in {pid for _, _, pid in out}
-    assert os.environ["OMP_NUM_THREADS"] == "7"
+    # only the runs that computed something record a cost, with notebook, profile, function and description
+    costs = [json.loads(line) for line in (cache_dir / executor.COSTS_FILE).read_text().splitlines()]
+    assert [(c["notebook"], c["profile"], c["desc"], c["misses"]) for c in costs] == [("demo", "quick", "sums", 1)] * 3
+    assert {c["fn"] for c in costs} == {"test_executor.probe"}
+    # the workers' cache events come back to the caller's log, with one run event per item
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["event"] for e in events].count("miss") == 3 and [e["event"] for e in events].count("hit") == 3
+    assert sorted(e["misses"] for e in events if e["event"] == "run") == [0] * 3 + [1] * 3
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -60,3 +82,66 @@ def test_unknown_backend_is_an_error(monkeypatch):
     monkeypatch.setenv("SYNTHMED_EXECUTOR", "dask")
     with pytest.raises(ValueError, match="SYNTHMED_EXECUTOR='dask' is not a backend; choose one of local, ray"):
         executor.run_all(square, [1])
+
+
+# --- Ray backend: a local two-CPU instance -------------------------------------------------------------------
+
+def fail_once(item):
+    marker, x = item
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        raise RuntimeError(f"transient failure of {x}")
+    return x * 10
+
+
+@pytest.fixture(scope="module")
+def local_ray(tmp_path_factory):
+    ray = pytest.importorskip("ray")
+    cache_root = tmp_path_factory.mktemp("ray-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SYNTHMED_RAY_CPUS", "2")
+        mp.setenv("SYNTHMED_CACHE_DIR", str(cache_root))
+        mp.setenv("PYTHONPATH", os.pathsep.join([os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")]))
+        mp.delenv("RAY_ADDRESS", raising=False)
+        mp.delenv("SYNTHMED_CACHE_LOG", raising=False)
+        from synthmed import executor_ray
+
+        executor_ray.connect()
+        assert ray.cluster_resources()["CPU"] == 2
+        yield cache_root
+    ray.shutdown()
+
+
+def test_ray_gives_the_local_results_and_fills_the_same_cache(local_ray, monkeypatch, tmp_path):
+    seeds = [3, 0, 2, 1]
+    monkeypatch.setenv("SYNTHMED_CACHE_DIR", str(tmp_path / "local-cache"))
+    local = executor.run_all(seeded_sum, seeds, workers=2, progress=False)
+    monkeypatch.setenv("SYNTHMED_CACHE_DIR", str(local_ray))
+    monkeypatch.setenv("SYNTHMED_EXECUTOR", "ray")
+    assert executor.run_all(seeded_sum, seeds, progress=False) == local
+    # what the cluster computed is a cache hit here: four entries, and a local rerun adds none
+    entries = sorted(p.name for p in (local_ray / "executor_demo").glob("*.pt"))
+    assert len(entries) == 4
+    monkeypatch.setenv("SYNTHMED_EXECUTOR", "local")
+    log = tmp_path / "log.jsonl"
+    monkeypatch.setenv("SYNTHMED_CACHE_LOG", str(log))
+    assert executor.run_all(seeded_sum, seeds, progress=False) == local
+    assert [json.loads(line)["event"] for line in log.read_text().splitlines()].count("hit") == 4
+
+
+def test_ray_retries_a_failed_task_and_reports_one_that_keeps_failing(local_ray, monkeypatch, tmp_path):
+    from synthmed.executor_ray import RetryWarning
+
+    monkeypatch.setenv("SYNTHMED_EXECUTOR", "ray")
+    monkeypatch.setenv("SYNTHMED_RAY_RETRIES", "1")
+    items = [(str(tmp_path / f"m{x}"), x) for x in (1, 2)]
+    open(items[0][0], "w").close()  # item 1 succeeds at once, item 2 fails once
+    with pytest.warns(RetryWarning) as record:
+        assert executor.run_all(fail_once, items, progress=False) == [10, 20]
+    assert [str(w.message) for w in record] == [
+        f"runs [1] {items[1]!r} failed on attempt 1 of 2 (RuntimeError: transient failure of 2); retrying"]
+    with pytest.raises(executor.RunError) as info, pytest.warns(RetryWarning):
+        executor.run_all(fail_on_three, [1, 3, 5], desc="ray runs", progress=False)
+    assert info.value.results == [101, None, 105]
+    assert "1 of 3 ray runs failed" in str(info.value) and "failed 2 attempts" in str(info.value)
+    assert "ValueError: bad item 3" in str(info.value)

@@ -15,13 +15,56 @@ def _notebook(path, source):
     nbformat.write(nb, path)
 
 
-def test_notebook_order_puts_compute_last_and_rejects_unknown(tmp_path):
-    for name in ("compute", "zeta", "data", "tsynd"):
+def test_notebook_order_puts_the_scorecard_after_the_chapters_then_compute_and_rejects_unknown(tmp_path):
+    for name in ("compute", "zeta", "scorecard", "data", "tsynd"):
         _notebook(tmp_path / f"{name}.ipynb", "1")
-    assert runner.notebooks(notebook_dir=tmp_path) == ["data", "tsynd", "zeta", "compute"]
+    assert runner.notebooks(notebook_dir=tmp_path) == ["data", "tsynd", "zeta", "scorecard", "compute"]
     assert runner.notebooks(["tsynd", "data"], notebook_dir=tmp_path) == ["data", "tsynd"]
-    with pytest.raises(ValueError, match="no notebook named nope; available: data, tsynd, zeta, compute"):
+    with pytest.raises(ValueError, match="no notebook named nope; available: data, tsynd, zeta, scorecard, compute"):
         runner.notebooks(["nope"], notebook_dir=tmp_path)
+
+
+def _fake_execute(calls, failing=()):
+    def execute(name, profile):
+        calls.append(name)
+        if name in failing:
+            raise RuntimeError(f"{name} raised")
+        return {"wall_s": 0.0, "cache_hits": 0, "cache_misses": 0}
+
+    return execute
+
+
+def test_a_failing_notebook_lets_the_others_run_then_fails_without_building(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(runner, "notebooks", lambda only=None: ["data", "tsynd", "compute"])
+    monkeypatch.setattr(runner, "execute", _fake_execute(calls, failing={"data"}))
+    monkeypatch.setattr(runner, "build_book", lambda: pytest.fail("built a book after a failure"))
+    assert runner.main(["--profile", "smoke"]) == 1
+    assert calls == ["data", "tsynd", "compute"]
+    assert "1 notebook(s) raised: data" in capsys.readouterr().err
+
+
+def test_a_paper_build_prints_its_projection_and_stops_without_yes(monkeypatch, capsys, cache_dir):
+    calls = []
+    monkeypatch.setenv("SYNTHMED_DEVICE", "cpu")
+    monkeypatch.setattr(runner, "notebooks", lambda only=None: ["tsynd", "imbalance"])
+    monkeypatch.setattr(runner, "execute", _fake_execute(calls))
+    monkeypatch.setattr(runner, "build_book", lambda: None)
+    assert runner.main(["--profile", "paper", "--no-build"]) == 2
+    out, err = capsys.readouterr()
+    assert calls == [] and "paper h, this CPU (est.)" in out and "TSynD" in out and "Class imbalance" in out
+    assert "projected paper cost of tsynd, imbalance:" in out
+    assert "not started: the projection exceeds 2 h. Run again with --yes" in err
+    assert runner.main(["--profile", "paper", "--no-build", "--yes"]) == 0
+    assert calls == ["tsynd", "imbalance"]
+
+
+def test_a_paper_build_projected_under_two_hours_starts_without_yes(monkeypatch, cache_dir):
+    calls = []
+    monkeypatch.setenv("SYNTHMED_DEVICE", "cpu")
+    monkeypatch.setattr(runner, "notebooks", lambda only=None: ["data", "compute"])  # no training runs
+    monkeypatch.setattr(runner, "execute", _fake_execute(calls))
+    assert runner.main(["--profile", "paper", "--no-build"]) == 0 and calls == ["data", "compute"]
 
 
 @pytest.mark.slow

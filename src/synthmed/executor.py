@@ -21,14 +21,19 @@ Backends (``$SYNTHMED_EXECUTOR``):
 Either way a failed item never loses the others: every item runs, then :class:`RunError` names each item that
 failed (index, item, the error) and keeps the finished results in ``.results``.
 
-Every finished item appends ``{"event": "run", "desc", "seconds", "ok", "backend"}`` to ``$SYNTHMED_CACHE_LOG``
-when that is set (the runner sets it), so the Compute chapter can show the measured cost per run.
+Cost records: each item's cache events (hits and misses, wherever it ran) are collected and appended to
+``$SYNTHMED_CACHE_LOG`` when that is set (the runner sets it), followed by ``{"event": "run", "desc", "seconds",
+"ok", "backend", "misses"}``. An item that computed something (at least one cache miss) also appends its wall time
+to ``<cache dir>/costs.jsonl`` with the notebook (``$SYNTHMED_NOTEBOOK``, set by the runner), the profile, the
+function and the backend, so the measured cost per run stays beside the results it produced; the Compute chapter
+projects the ``paper`` cost from it (:mod:`synthmed.cost`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -65,22 +70,59 @@ def backend() -> str:
     return name
 
 
-def log_run(desc: str, seconds: float, ok: bool, backend_name: str) -> None:
-    """Append one run record to ``$SYNTHMED_CACHE_LOG`` (no-op when unset)."""
+COSTS_FILE = "costs.jsonl"
+
+
+def _append(path: str | os.PathLike, records: list[dict]) -> None:
+    if records:
+        with open(path, "a") as f:
+            f.write("".join(json.dumps(r) + "\n" for r in records))
+
+
+def log_run(fn: Callable, desc: str, outcome: tuple, backend_name: str) -> None:
+    """Record one finished item: its cache events and a run event in ``$SYNTHMED_CACHE_LOG`` (when set) and, when
+    it computed something, its wall time in ``<cache dir>/costs.jsonl``. outcome: what :func:`call` returned."""
+    ok, _, seconds, events = outcome
+    misses = sum(e.get("event") == "miss" for e in events)
     log = os.environ.get("SYNTHMED_CACHE_LOG")
     if log:
-        with open(log, "a") as f:
-            f.write(json.dumps({"event": "run", "desc": desc, "seconds": round(seconds, 3), "ok": ok,
-                                "backend": backend_name}) + "\n")
+        _append(log, [*events, {"event": "run", "desc": desc, "seconds": round(seconds, 3), "ok": ok,
+                                "backend": backend_name, "misses": misses}])
+    if ok and misses:
+        from synthmed.cache import cache_dir
+
+        root = cache_dir()
+        root.mkdir(parents=True, exist_ok=True)
+        _append(root / COSTS_FILE, [{
+            "notebook": os.environ.get("SYNTHMED_NOTEBOOK"), "profile": os.environ.get("SYNTHMED_PROFILE"),
+            "fn": f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', '?')}", "desc": desc,
+            "seconds": round(seconds, 3), "misses": misses, "backend": backend_name,
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}])
 
 
-def call(fn: Callable[[Any], Any], item: Any) -> tuple[bool, Any, float]:
-    """``fn(item)`` -> (ok, result or formatted traceback, seconds). Never raises."""
+def call(fn: Callable[[Any], Any], item: Any) -> tuple[bool, Any, float, list[dict]]:
+    """``fn(item)`` -> (ok, result or formatted traceback, seconds, the cache events it logged). Never raises.
+
+    The cache events are captured through a private ``$SYNTHMED_CACHE_LOG`` for the call (restored after), so they
+    come back to the caller from any process or node."""
+    saved = os.environ.get("SYNTHMED_CACHE_LOG")
+    fd, private = tempfile.mkstemp(prefix="synthmed-run-", suffix=".jsonl")
+    os.close(fd)
+    os.environ["SYNTHMED_CACHE_LOG"] = private
     start = time.perf_counter()
     try:
-        return True, fn(item), time.perf_counter() - start
+        ok, value = True, fn(item)
     except Exception:  # noqa: BLE001 - reported by the caller with the item
-        return False, traceback.format_exc(), time.perf_counter() - start
+        ok, value = False, traceback.format_exc()
+    seconds = time.perf_counter() - start
+    if saved is None:
+        os.environ.pop("SYNTHMED_CACHE_LOG", None)
+    else:
+        os.environ["SYNTHMED_CACHE_LOG"] = saved
+    with open(private) as f:
+        events = [json.loads(line) for line in f if line.strip()]
+    os.unlink(private)
+    return ok, value, seconds, events
 
 
 def _single_thread() -> None:
@@ -112,8 +154,9 @@ def _run_local(fn, items: list, workers: int, desc: str, progress: bool) -> list
     if workers <= 1 or len(items) <= 1:
         with _bar(len(items), desc, progress) as bar:
             for i, item in enumerate(items):
-                ok, value, seconds = call(fn, item)
-                log_run(desc, seconds, ok, "local")
+                outcome = call(fn, item)
+                log_run(fn, desc, outcome, "local")
+                ok, value = outcome[:2]
                 if ok:
                     results[i] = value
                 else:
@@ -129,10 +172,11 @@ def _run_local(fn, items: list, workers: int, desc: str, progress: bool) -> list
             for future in as_completed(futures):
                 i = futures[future]
                 try:
-                    ok, value, seconds = future.result()
+                    outcome = future.result()
                 except Exception:  # noqa: BLE001 - the worker died (killed, out of memory) or fn is unpicklable
-                    ok, value, seconds = False, traceback.format_exc(), 0.0
-                log_run(desc, seconds, ok, "local")
+                    outcome = (False, traceback.format_exc(), 0.0, [])
+                log_run(fn, desc, outcome, "local")
+                ok, value = outcome[:2]
                 if ok:
                     results[i] = value
                 else:

@@ -75,10 +75,11 @@ def run_all(fn, items: list, *, desc: str = "runs", progress: bool = True) -> li
             (ref,), _ = ray.wait(list(pending), num_returns=1)
             i, attempt = pending.pop(ref)
             try:
-                ok, value, seconds = ray.get(ref)
+                outcome = ray.get(ref)
             except Exception:  # noqa: BLE001 - the task's worker or node died beyond Ray's own retries
-                ok, value, seconds = False, traceback.format_exc(), 0.0
-            log_run(desc, seconds, ok, "ray")
+                outcome = (False, traceback.format_exc(), 0.0, [])
+            log_run(fn, desc, outcome, "ray")
+            ok, value = outcome[:2]
             if ok:
                 results[i] = value
                 bar.update()

@@ -28,16 +28,18 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 EXECUTED_DIR = ROOT / "book" / "executed"
 RUNS_FILE = "runs.json"
-# Book order; compute comes last because it reports on the others. Notebooks not listed run before compute.
+# Book order. The chapters first (notebooks not listed run after the listed ones), then the pages that report on
+# them: scorecard (reads every chapter's verdicts), then compute (reads every notebook's run record).
 ORDER = ["data", "tsynd", "tsynd_uncertainty", "tsynd_explain", "gan_zoo", "gan_ensemble", "gan_backbones",
-         "gan_fidelity", "imbalance", "compute"]
+         "gan_fidelity", "imbalance", "scorecard", "compute"]
+REPORTS = ("scorecard", "compute")  # always last, in this order
 
 
 def notebooks(only: list[str] | None = None, notebook_dir: Path = NOTEBOOK_DIR) -> list[str]:
     """Names of the notebooks to run, in book order. Raises ValueError for a name with no notebook."""
     present = {p.stem for p in notebook_dir.glob("*.ipynb")}
     ordered = [n for n in ORDER if n in present] + sorted(present - set(ORDER))
-    ordered.sort(key=lambda n: n == "compute")
+    ordered.sort(key=lambda n: REPORTS.index(n) + 1 if n in REPORTS else 0)
     if only:
         unknown = sorted(set(only) - present)
         if unknown:
@@ -52,11 +54,16 @@ def _device_name() -> str:
     return describe(get_device())
 
 
-def _count_cache_events(log: Path) -> tuple[int, int]:
-    if not log.exists():
-        return 0, 0
-    events = [json.loads(line)["event"] for line in log.read_text().splitlines() if line.strip()]
-    return events.count("hit"), events.count("miss")
+def _log_summary(log: Path) -> dict:
+    """Counts from a notebook's cache log: cache hits and misses, and the executor's runs (how many, how many
+    computed something, their summed wall time in seconds, how many failed)."""
+    events = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.exists() else []
+    runs = [e for e in events if e["event"] == "run"]
+    computed = [r for r in runs if r.get("misses") and r.get("ok")]
+    return {"cache_hits": sum(e["event"] == "hit" for e in events),
+            "cache_misses": sum(e["event"] == "miss" for e in events),
+            "runs": len(runs), "runs_computed": len(computed), "runs_failed": sum(not r.get("ok") for r in runs),
+            "run_seconds": round(sum(r["seconds"] for r in computed), 1)}
 
 
 def load_runs(executed_dir: Path = EXECUTED_DIR) -> dict[str, dict]:
@@ -80,6 +87,7 @@ def execute(name: str, profile: str, executed_dir: Path = EXECUTED_DIR, notebook
     executed_dir.mkdir(parents=True, exist_ok=True)
     log = Path(tempfile.mkstemp(prefix=f"cache-{name}-", suffix=".jsonl")[1])
     os.environ["SYNTHMED_CACHE_LOG"] = str(log)
+    os.environ["SYNTHMED_NOTEBOOK"] = name  # executor cost records name the notebook
     start = time.perf_counter()
     status = "ok"
     try:
@@ -92,16 +100,44 @@ def execute(name: str, profile: str, executed_dir: Path = EXECUTED_DIR, notebook
         status = "failed"
         raise
     finally:
-        hits, misses = _count_cache_events(log)
+        summary = _log_summary(log)
         log.unlink(missing_ok=True)
         os.environ.pop("SYNTHMED_CACHE_LOG", None)
+        os.environ.pop("SYNTHMED_NOTEBOOK", None)
         record = {"notebook": name, "profile": profile, "wall_s": round(time.perf_counter() - start, 1),
-                  "device": _device_name(), "cache_hits": hits, "cache_misses": misses, "status": status,
+                  "device": _device_name(), **summary, "status": status,
                   "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         runs = load_runs(executed_dir)
         runs[name] = record
         _save_runs(runs, executed_dir)
     return record
+
+
+CONFIRM_HOURS = 2.0  # a paper build projected above this asks for --yes
+
+
+def confirm_cost(names: list[str], yes: bool) -> bool:
+    """Print the projected ``paper`` cost of ``names`` (synthmed.cost) on this machine's device; False (do not
+    start) when it exceeds :data:`CONFIRM_HOURS` and ``yes`` is not given."""
+    import pandas as pd
+
+    from synthmed import cost
+    from synthmed.device import get_device
+
+    table = cost.projection(cost.load_costs(), notebooks=names)
+    gpu = get_device().type == "cuda"
+    column = "paper h, one GPU (est.)" if gpu else "paper h, this CPU (est.)"
+    hours = float(table[column].sum()) if len(table) else 0.0
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 90):
+        print(table.round(2).to_string(), flush=True)
+    print(f"projected paper cost of {', '.join(names)}: {hours:.1f} h on {'one GPU' if gpu else 'this CPU'} "
+          f"(an estimate: {cost.GPU_NOTE if gpu else 'measured quick runs scaled by FLOPs'})", flush=True)
+    if hours > CONFIRM_HOURS and not yes:
+        print(f"not started: the projection exceeds {CONFIRM_HOURS:g} h. Run again with --yes to start it "
+              f"(`make book PROFILE=paper` passes YES=1 as --yes), or choose notebooks with --only.",
+              file=sys.stderr, flush=True)
+        return False
+    return True
 
 
 def build_book(root: Path = ROOT) -> None:
@@ -118,17 +154,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="run only these notebooks")
     parser.add_argument("--force", action="store_true", help="recompute every cached result")
     parser.add_argument("--no-build", action="store_true", help="execute the notebooks but do not build the book")
+    parser.add_argument("--yes", action="store_true",
+                        help=f"start a paper build even when it is projected at more than {CONFIRM_HOURS:g} hours")
     args = parser.parse_args(argv)
     if args.force:
         os.environ["SYNTHMED_RECOMPUTE"] = "1"
     os.environ["SYNTHMED_PROFILE"] = args.profile
     names = notebooks(args.only)
+    if args.profile == "paper" and not confirm_cost(names, args.yes):
+        return 2
     total = time.perf_counter()
+    failed = []
     for i, name in enumerate(names, 1):
         print(f"[{i}/{len(names)}] {name} (profile {args.profile}) ...", flush=True)
-        rec = execute(name, args.profile)
+        try:
+            rec = execute(name, args.profile)
+        except Exception as err:  # noqa: BLE001 - go on with the others, fail at the end
+            failed.append(name)
+            print(f"    FAILED: {type(err).__name__}: {str(err)[-2000:]}", flush=True)
+            continue
         print(f"    {rec['wall_s']:.1f} s, cache {rec['cache_hits']} hit / {rec['cache_misses']} miss", flush=True)
     print(f"executed {len(names)} notebook(s) in {time.perf_counter() - total:.1f} s", flush=True)
+    if failed:
+        print(f"{len(failed)} notebook(s) raised: {', '.join(failed)} (executed copies with the error under "
+              f"{EXECUTED_DIR}); the book was not built", file=sys.stderr, flush=True)
+        return 1
     if not args.no_build:
         build_book()
         print(f"book built: {ROOT / '_build' / 'html' / 'index.html'}", flush=True)

@@ -1,0 +1,55 @@
+"""synthmed.cost: FLOPs counted right, runs counted from the profile, the projection's arithmetic."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from synthmed import cost, profiles
+
+
+def test_forward_flops_of_resnet18_at_224_match_the_published_count():
+    # torchvision's ResNet-18: 1.82 GMACs at 224 px with 3 channels; one channel saves 2/3 of the first conv
+    # (112 * 112 * 64 * 7 * 7 * 2 MACs), and a 2-class head instead of 1000 saves 512 * 998 MACs
+    macs = 1.814e9 - 112 * 112 * 64 * 7 * 7 * 2 - 512 * 998
+    assert cost.forward_flops("resnet18", 224) == pytest.approx(2 * macs, rel=0.02)
+
+
+def test_tsynd_runs_are_the_product_of_the_profile_lists():
+    s = profiles.resolve("tsynd", "paper")
+    (w,) = cost.WORKLOADS["tsynd"]("tsynd", s)
+    assert w.runs == len(s.datasets) * len(s.fraction) * len(s.methods) * len(s.seeds)
+    assert w.flops == pytest.approx(w.runs * w.images * 3 * cost.forward_flops(w.model, w.image_size) * w.factor)
+
+
+def _costs(rows):
+    return pd.DataFrame(rows, columns=["notebook", "profile", "fn", "desc", "seconds", "misses", "backend",
+                                       "finished"])
+
+
+def test_projection_scales_the_measured_quick_seconds_by_the_flop_ratio(tmp_path):
+    path = tmp_path / "costs.jsonl"
+    path.write_text("".join(json.dumps({"notebook": "imbalance", "profile": p, "fn": "f", "desc": "runs",
+                                        "seconds": s, "misses": 1, "backend": "local"}) + "\n"
+                            for p, s in [("quick", 10.0), ("quick", 30.0), ("smoke", 1.0)]))
+    table = cost.projection(cost.load_costs(path), notebooks=["imbalance"], processes=2)
+    row = table.loc["Class imbalance"]
+    quick = cost.workloads("quick", ["imbalance"])
+    paper = cost.workloads("paper", ["imbalance"])
+    per_run = 20.0  # mean of the two quick runs; the smoke run is not used
+    flops_per_quick_run = sum(w.flops for w in quick) / sum(w.runs for w in quick)
+    hours = sum(w.flops for w in paper) / flops_per_quick_run * per_run / 2 / 3600
+    assert row["s/run (quick, measured)"] == per_run
+    assert row["paper h, this CPU (est.)"] == pytest.approx(hours)
+    assert row["paper h, one GPU (est.)"] == pytest.approx(sum(w.flops for w in paper) / cost.GPU_FLOPS / 3600)
+    assert row["runs (paper)"] == sum(w.runs for w in paper) and "2 measured quick runs" in row["how estimated"]
+
+
+def test_a_chapter_without_measurements_is_estimated_from_the_design_throughput():
+    table = cost.projection(_costs([]), notebooks=["tsynd"], processes=2)
+    row = table.loc["TSynD"]
+    assert pd.isna(row["s/run (quick, measured)"]) and "DESIGN.md CPU throughput" in row["how estimated"]
+    model, size, per_s = cost.CPU_REFERENCE
+    rate = per_s * 3 * cost.forward_flops(model, size)  # the whole 2-core machine
+    flops = sum(w.flops for w in cost.workloads("paper", ["tsynd"]))
+    assert row["paper h, this CPU (est.)"] == pytest.approx(flops / rate / 3600)
