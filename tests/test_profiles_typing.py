@@ -113,3 +113,34 @@ def test_from_notebook_records_what_the_data_layer_found():
 def test_settings_table_has_a_source_column():
     table = profiles.resolve("tsynd", profile="quick").table()
     assert list(table.columns) == ["setting", "value", "from", "source"]
+
+
+@pytest.mark.slow
+@requires_data("medmnist/breastmnist.npz")
+@pytest.mark.parametrize("notebook", ["data", "tsynd"])
+def test_a_notebook_on_a_corrupt_file_stops_with_the_md5_message(notebook, tmp_path):
+    """papermill on a data root whose breastmnist.npz has one byte flipped: the notebook fails in its settings
+    cell with the data layer's MD5 message (file, expected MD5, where to download), not a KeyError later on."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import DATA_ROOT
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "medmnist").mkdir()
+    target = tmp_path / "medmnist" / "breastmnist.npz"
+    shutil.copy(DATA_ROOT / "medmnist" / "breastmnist.npz", target)
+    raw = bytearray(target.read_bytes())
+    raw[1000] ^= 0x01
+    target.write_bytes(bytes(raw))
+    env = {**os.environ, "SYNTHMED_DATA_ROOT": str(tmp_path), "SYNTHMED_CACHE_DIR": str(tmp_path / "cache")}
+    exe = Path(sys.executable).parent / "papermill"
+    out = subprocess.run([str(exe), f"notebooks/{notebook}.ipynb", str(tmp_path / "out.ipynb"), "-p", "profile",
+                          "smoke", "-p", "datasets", "breastmnist", "--no-progress-bar"], cwd=root, env=env,
+                         capture_output=True, text=True)
+    assert out.returncode != 0
+    text = out.stderr + (tmp_path / "out.ipynb").read_text()
+    assert "ChecksumError" in text and "expected 750601b1f35ba3300ea97c75c52ff8f6" in text
+    assert "KeyError" not in text
