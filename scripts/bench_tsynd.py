@@ -56,7 +56,7 @@ def median_ratio(num: list, den: list) -> float:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--arch", default="cnn")
+    ap.add_argument("--arch", default="smallcnn")
     ap.add_argument("--size", type=int, default=28)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--k", type=int, default=10)

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from synthmed import fit
 from synthmed.tsynd.classifiers import build_classifier, classification_loss, n_outputs
 
 
@@ -10,7 +11,7 @@ def test_cnn_shapes(size, channels, classes):
     x = torch.rand(4, channels, size, size)
     assert model(x).shape == (4, n_outputs(classes))
     assert model.mc_logits(x, 7).shape == (7, 4, n_outputs(classes))
-    assert model.predict(x).shape == (4,)
+    assert fit.classes(model(x)).shape == (4,)
 
 
 def test_trunk_runs_once_per_mc_estimate():
@@ -39,10 +40,21 @@ def test_binary_loss_and_bad_inputs():
     assert float(classification_loss(logits, torch.tensor([1, 0]))) < 1e-3
     with pytest.raises(ValueError, match="at least 2 classes"):
         build_classifier("cnn", 1, 1)
-    with pytest.raises(ValueError, match="valid: cnn, resnet18, densenet121"):
+    with pytest.raises(ValueError, match="valid: smallcnn, resnet18, densenet121"):
         build_classifier("vgg", 1, 2)
     with pytest.raises(ValueError, match="k"):
         build_classifier("cnn", 1, 2).mc_logits(torch.rand(1, 1, 28, 28), 0)
+
+
+def test_seeded_build_is_reproducible_and_leaves_the_global_rng_alone():
+    state = torch.get_rng_state()
+    a, b = build_classifier("smallcnn", 1, 2, seed=3), build_classifier("cnn", 1, 2, seed=3)
+    c = build_classifier("smallcnn", 1, 2, seed=4)
+    assert torch.equal(torch.get_rng_state(), state)
+    sa, sb, sc = a.state_dict(), b.state_dict(), c.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert not torch.equal(sa["head.fc1.weight"], sc["head.fc1.weight"])
+    assert not torch.equal(sa["trunk.body.0.weight"], sc["trunk.body.0.weight"])
 
 
 @pytest.mark.slow

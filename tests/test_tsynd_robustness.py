@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from synthmed.tsynd.classifiers import classification_loss
-from synthmed.tsynd.robustness import evaluate, fgsm, gaussian_noise, perturb, predict
+from synthmed.tsynd.robustness import evaluate, fgsm, gaussian_noise, noise_sweep, perturb, predict
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,19 @@ def test_evaluate_rows_carry_balanced_accuracy_and_flag(md):
     rows = evaluate(model, x, y)
     assert [r["test_condition"] for r in rows] == ["clean", "gaussian", "fgsm"]
     assert all({"accuracy", "balanced_accuracy", "constant", "majority_rate"} <= set(r) for r in rows)
+    assert [r["level"] for r in rows] == [0.0, 0.2, 0.02]
+    # uint8 images score exactly as the same images in [0, 1]
+    as_uint8 = (x * 255).round().to(torch.uint8)
+    assert evaluate(model, as_uint8, y, ("clean",))[0] == evaluate(model, as_uint8.float() / 255, y, ("clean",))[0]
+
+
+def test_noise_sweep_rows_and_zero_sigma_equals_clean(md):
+    model, x, y = md
+    rows = noise_sweep(model, x, y, (0.0, 0.05, 0.5), seed=1)
+    assert [(r["test_condition"], r["level"]) for r in rows] == [("gaussian", 0.0), ("gaussian", 0.05),
+                                                                 ("gaussian", 0.5)]
+    assert rows[0]["accuracy"] == evaluate(model, x, y, ("clean",))[0]["accuracy"]
+    assert rows == noise_sweep(model, x, y, (0.0, 0.05, 0.5), seed=1)
 
 
 def test_unknown_condition(md):

@@ -1,10 +1,15 @@
+import random
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from synthmed.tsynd.autoencoder import VQVAE, VQVAEConfig, reconstruction_mse, train_vqvae
-from synthmed.tsynd.report import class_shares, comparison_table, constant_like, paper_constant_cells
+from synthmed.tsynd.report import class_shares, constant_like, paper_constant_cells
 from synthmed.tsynd.training import TrainConfig, load_classifier, train_classifier
 
 
@@ -16,48 +21,113 @@ def _data(n=40, seed=0):
 
 
 def _cfg(method="baseline", **kw):
-    return TrainConfig(method=method, width=4, hidden=8, iterations=6, batch_size=8, eval_every=3, k=3,
-                       ascent_steps=1, **kw)
+    return TrainConfig(**{"method": method, "width": 4, "hidden": 8, "iterations": 6, "batch_size": 8,
+                          "eval_every": 3, "k": 3, "ascent_steps": 1, **kw})
+
+
+def _vqvae():
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        vq = VQVAE(1, hidden=8, latent_dim=4, codebook_size=16).eval()
+        vq.encode(_data()[0])  # a fresh quantiser k-means-initialises its codebook on first use
+    return vq
 
 
 def test_training_is_deterministic_and_keeps_best_state():
     x, y = _data()
+    state = torch.get_rng_state()
     a = train_classifier(x, y, x[:10], y[:10], 2, _cfg(), seed=1, progress=False)
+    assert torch.equal(torch.get_rng_state(), state)  # no global seed was set
     b = train_classifier(x, y, x[:10], y[:10], 2, _cfg(), seed=1, progress=False)
+    c = train_classifier(x, y, x[:10], y[:10], 2, _cfg(), seed=2, progress=False)
     assert all(torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])
-    assert [h["iteration"] for h in a["history"]] == [3, 6]
-    best = max(h["val_accuracy"] for h in a["history"])
-    assert a["best_val"]["accuracy"] == best
+    assert not all(torch.equal(a["state_dict"][k], c["state_dict"][k]) for k in a["state_dict"])
+    assert [h["step"] for h in a["history"]] == [3, 6]
+    assert a["best_val"]["accuracy"] == max(h["accuracy"] for h in a["history"])
+    assert a["best_iteration"] == next(h["step"] for h in a["history"] if h["accuracy"] == a["best_val"]["accuracy"])
     model = load_classifier(a, 1, 2, 28)
     assert model(x[:2]).shape == (2, 1)
 
 
-@pytest.mark.slow
-def test_resume_from_checkpoint_gives_the_same_result(tmp_path):
+def test_epochs_give_ceil_n_over_b_steps_per_epoch_with_one_evaluation_each():
+    cfg = _cfg(epochs=3, iterations=None, eval_every=None)
+    assert "iterations" not in cfg.as_dict() and cfg.as_dict()["epochs"] == 3
+    fc = cfg.fit_config(20)  # 20 images, batch 8: 3 steps per epoch
+    assert (fc.steps, fc.eval_every) == (9, 3)
+    fc = cfg.fit_config(5)  # fewer images than a batch: one step per epoch
+    assert (fc.steps, fc.eval_every) == (3, 1)
+    x, y = _data(20)
+    res = train_classifier(x, y, x[:10], y[:10], 2, cfg, seed=0, progress=False)
+    assert [h["step"] for h in res["history"]] == [3, 6, 9]
+
+
+def test_tsynd_uses_the_autoencoder_and_differs_from_noise():
     x, y = _data()
-    vq = VQVAE(1, hidden=8, latent_dim=4, codebook_size=16).eval()
-    vq.encode(x)  # a fresh quantiser k-means-initialises its codebook on first use; do that before both runs
-    full = train_classifier(x, y, x[:10], y[:10], 2, _cfg("tsynd"), seed=2, vqvae=vq, progress=False)
-    ckpt = tmp_path / "run.ckpt"
-    # "interrupted" after the first evaluation: a run of 3 iterations leaves the checkpoint behind
-    train_classifier(x, y, x[:10], y[:10], 2, TrainConfig(**{**_cfg("tsynd").__dict__, "iterations": 3}), seed=2,
-                     vqvae=vq, checkpoint=ckpt, progress=False)
+    vq = _vqvae()
+    noise = train_classifier(x, y, x[:10], y[:10], 2, _cfg("noise"), seed=3, vqvae=vq, progress=False)
+    tsynd = train_classifier(x, y, x[:10], y[:10], 2, _cfg("tsynd"), seed=3, vqvae=vq, progress=False)
+    again = train_classifier(x, y, x[:10], y[:10], 2, _cfg("tsynd"), seed=3, vqvae=vq, progress=False)
+    assert all(torch.equal(tsynd["state_dict"][k], again["state_dict"][k]) for k in tsynd["state_dict"])
+    assert not all(torch.equal(tsynd["state_dict"][k], noise["state_dict"][k]) for k in tsynd["state_dict"])
+
+
+_CHILD = textwrap.dedent("""
+    import os, signal, sys
+    import torch
+    torch.set_num_threads(1)
+    sys.path.insert(0, {tests!r})
+    import test_tsynd_training as t
+    from synthmed.tsynd import training
+    kill_at, calls = {kill_at}, [0]
+    real = training.synthesize
+    def counting(*a, **kw):
+        calls[0] += 1
+        if calls[0] == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(*a, **kw)
+    training.synthesize = counting
+    vq = t.VQVAE(1, hidden=8, latent_dim=4, codebook_size=16)
+    vq.load_state_dict(torch.load({vq_path!r}))
+    x, y = t._data()
+    training.train_classifier(x, y, x[:10], y[:10], 2, t._cfg("tsynd", iterations=8, eval_every=2), seed=5,
+                              vqvae=vq.eval(), checkpoint={ckpt!r}, progress=False)
+""")
+
+
+def test_resume_after_sigkill_equals_an_uninterrupted_run(tmp_path):
+    """A TSynD run killed (SIGKILL, in a subprocess) at a random step resumes from its last checkpoint to the
+    same final weights as a run that was never interrupted."""
+    vq, x, y = _vqvae(), *_data()
+    vq_path, ckpt = tmp_path / "vq.pt", tmp_path / "run.ckpt"
+    torch.save(vq.state_dict(), vq_path)
+    kill_at = random.randrange(3, 9)  # after the first checkpoint (step 2), before the end (step 8)
+    child = _CHILD.format(tests=str(__import__("pathlib").Path(__file__).parent), kill_at=kill_at,
+                          vq_path=str(vq_path), ckpt=str(ckpt))
+    proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -9, f"child was not killed at step {kill_at}: {proc.stderr[-2000:]}"
     assert ckpt.exists()
-    resumed = train_classifier(x, y, x[:10], y[:10], 2, _cfg("tsynd"), seed=2, vqvae=vq, checkpoint=ckpt,
-                               progress=False)
-    assert [h["iteration"] for h in resumed["history"]] == [3, 6]
-    assert all(torch.allclose(full["state_dict"][k].float(), resumed["state_dict"][k].float())
-               for k in full["state_dict"])
+    cfg = _cfg("tsynd", iterations=8, eval_every=2)
+    resumed = train_classifier(x, y, x[:10], y[:10], 2, cfg, seed=5, vqvae=vq, checkpoint=ckpt, progress=False)
+    full = train_classifier(x, y, x[:10], y[:10], 2, cfg, seed=5, vqvae=vq, progress=False)
+    assert [h["step"] for h in resumed["history"]] == [2, 4, 6, 8]
+    assert resumed["best_iteration"] == full["best_iteration"]
+    for k in full["state_dict"]:
+        assert torch.equal(full["state_dict"][k], resumed["state_dict"][k]), f"{k} differs (killed at {kill_at})"
 
 
-def test_noise_and_tsynd_need_an_autoencoder_and_bad_method_is_rejected():
+def test_bad_settings_are_rejected_with_their_name():
     x, y = _data()
     with pytest.raises(ValueError, match="needs an autoencoder"):
         train_classifier(x, y, x, y, 2, _cfg("noise"), progress=False)
     with pytest.raises(ValueError, match="valid: baseline, noise, tsynd"):
         TrainConfig(method="mixup")
+    with pytest.raises(ValueError, match="latent_units"):
+        TrainConfig(latent_units="pixels")
+    with pytest.raises(ValueError, match="epochs, or iterations"):
+        TrainConfig(iterations=None)
     # baseline cache identity does not depend on generator knobs
     assert _cfg(noise_sigma=0.1).as_dict() == _cfg(noise_sigma=2.0).as_dict()
+    assert _cfg("noise", ascent_lr=0.1).as_dict() == _cfg("noise", ascent_lr=0.3).as_dict()
 
 
 @pytest.mark.slow
@@ -79,14 +149,3 @@ def test_paper_cells_matching_a_class_share_are_found():
                         "fraction": [0.1, 0.1], "accuracy": [80.0, 73.1]})
     cells = paper_constant_cells(ref, shares)
     assert list(cells["test_condition"]) == ["gaussian"]
-
-
-def test_comparison_table_difference_and_flag():
-    rows = [{"dataset": "toy", "fraction": 0.1, "test_condition": "clean", "method": "Baseline", "seed": s,
-             "accuracy": a, "balanced_accuracy": 0.5, "constant": True} for s, a in ((0, 0.70), (1, 0.72))]
-    ref = pd.DataFrame({"test_condition": ["clean"], "method": ["Baseline"], "dataset": ["toy"], "fraction": [0.1],
-                        "accuracy": [75.0]})
-    t = comparison_table(rows, ref, {"toy": 73.1})
-    assert t.loc[0, "difference (ours - paper)"] == -4.0
-    assert t.loc[0, "accuracy (ours)"].endswith("†")
-    assert t.loc[0, "majority-class rate"] == 73.1

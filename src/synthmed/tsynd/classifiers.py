@@ -8,8 +8,9 @@ of the uncertainty low.
 Binary problems get one output logit (sigmoid), multi-class problems C logits (softmax); see
 :func:`synthmed.tsynd.uncertainty.log_probs`.
 
-Architectures: ``"cnn"`` (4 conv layers; for smoke/quick runs on a CPU), ``"resnet18"`` (3x3 stem, no max-pool at
-28x28, as usual for MedMNIST) and ``"densenet121"`` (the paper's two; random initialisation, no weights download).
+Trunks come from the shared registry :func:`synthmed.models.create` (``"smallcnn"`` for CPU profiles; the paper's
+``"resnet18"`` and ``"densenet121"``, randomly initialised, small-image stem at 28x28). ``"cnn"`` is kept as an alias
+of ``"smallcnn"``. The MC-dropout head is TSynD's own.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-ARCHITECTURES = ("cnn", "resnet18", "densenet121")
+from synthmed import models
+
+ALIASES = {"cnn": "smallcnn"}
+ARCHITECTURES = ("smallcnn", "resnet18", "densenet121", *ALIASES)
 
 
 def n_outputs(n_classes: int) -> int:
@@ -26,72 +30,6 @@ def n_outputs(n_classes: int) -> int:
     if n_classes < 2:
         raise ValueError(f"a classifier needs at least 2 classes, got {n_classes}")
     return 1 if n_classes == 2 else n_classes
-
-
-class SmallCNN(nn.Module):
-    """4 conv blocks (conv3x3-BN-ReLU, 2x2 max-pool after blocks 1 and 2) + global average pool.
-    (N, C_in, H, W) -> (N, width*4) features; any H, W >= 4. The last two blocks work at H/4 x W/4 (7x7 at 28x28),
-    the resolution of its class-activation maps."""
-
-    def __init__(self, in_channels: int, width: int = 16):
-        super().__init__()
-        chans = [in_channels, width, width * 2, width * 4, width * 4]
-        layers: list[nn.Module] = []
-        for i in range(4):
-            layers += [nn.Conv2d(chans[i], chans[i + 1], 3, padding=1, bias=False), nn.BatchNorm2d(chans[i + 1]),
-                       nn.ReLU()]
-            if i <= 1:
-                layers.append(nn.MaxPool2d(2))
-        self.features = nn.Sequential(*layers)
-        self.out_features = chans[-1]
-
-    @property
-    def last_conv_block(self) -> nn.Module:
-        """The layer a class-activation map hooks (output of the last conv block, before pooling)."""
-        return self.features[-1]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.adaptive_avg_pool2d(self.features(x), 1).flatten(1)
-
-
-class _TorchvisionTrunk(nn.Module):
-    def __init__(self, body: nn.Module, out_features: int, last: nn.Module):
-        super().__init__()
-        self.body, self.out_features, self._last = body, out_features, [last]
-
-    @property
-    def last_conv_block(self) -> nn.Module:
-        return self._last[0]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.adaptive_avg_pool2d(self.body(x), 1).flatten(1)
-
-
-def _resnet18_trunk(in_channels: int, image_size: int) -> nn.Module:
-    import synthmed  # noqa: F401  (makes torchvision importable on CPU-only torch)
-    from torchvision.models import resnet18
-
-    net = resnet18(weights=None)
-    net.conv1 = nn.Conv2d(in_channels, 64, 3, 1, 1, bias=False)
-    if image_size <= 32:
-        net.maxpool = nn.Identity()
-    body = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2, net.layer3, net.layer4)
-    return _TorchvisionTrunk(body, 512, net.layer4)
-
-
-def _densenet121_trunk(in_channels: int, image_size: int) -> nn.Module:
-    import synthmed  # noqa: F401
-    from torchvision.models import densenet121
-
-    net = densenet121(weights=None)
-    f = net.features
-    if image_size <= 32:
-        f.conv0 = nn.Conv2d(in_channels, 64, 3, 1, 1, bias=False)
-        f.pool0 = nn.Identity()
-    else:
-        f.conv0 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
-    body = nn.Sequential(f, nn.ReLU())
-    return _TorchvisionTrunk(body, 1024, f.denseblock4)
 
 
 class MCDropoutHead(nn.Module):
@@ -134,24 +72,19 @@ class MCDropoutClassifier(nn.Module):
         """Reference: K full forward passes (trunk too), dropout on in the head. (K, N, O)."""
         return torch.stack([self.head(self.trunk(x), dropout=True) for _ in range(k)])
 
-    def predict(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, ...) -> (N,) int64 predicted classes from the deterministic logits."""
-        logits = self(x)
-        return (logits[:, 0] > 0).long() if logits.shape[1] == 1 else logits.argmax(1)
-
 
 def build_classifier(arch: str, in_channels: int, n_classes: int, image_size: int = 28, *, width: int = 16,
-                     hidden: int = 128, dropout: float = 0.5) -> MCDropoutClassifier:
-    """A classifier by name (one of :data:`ARCHITECTURES`), randomly initialised."""
-    if arch == "cnn":
-        trunk = SmallCNN(in_channels, width)
-    elif arch == "resnet18":
-        trunk = _resnet18_trunk(in_channels, image_size)
-    elif arch == "densenet121":
-        trunk = _densenet121_trunk(in_channels, image_size)
-    else:
+                     hidden: int = 128, dropout: float = 0.5, seed: int | None = None) -> MCDropoutClassifier:
+    """A classifier by name (one of :data:`ARCHITECTURES`), randomly initialised; with ``seed`` the trunk and the
+    head are initialised under that seed without touching the caller's global RNG."""
+    if arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {arch!r}; valid: {', '.join(ARCHITECTURES)}")
-    return MCDropoutClassifier(trunk, n_classes, hidden, dropout)
+    n_outputs(n_classes)  # rejects n_classes < 2 before building anything
+    trunk = models.create(ALIASES.get(arch, arch), in_channels, None, image_size, width=width, seed=seed)
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed + 1)
+        return MCDropoutClassifier(trunk, n_classes, hidden, dropout)
 
 
 def classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

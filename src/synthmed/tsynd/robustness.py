@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import torch
 
+from synthmed import fit
+from synthmed.fit import classes
 from synthmed.metrics.classification import summarize
+from synthmed.pixels import to_unit
 from synthmed.tsynd.classifiers import MCDropoutClassifier, classification_loss
 
 CONDITIONS = ("clean", "gaussian", "fgsm")
@@ -31,21 +34,18 @@ def fgsm(model: MCDropoutClassifier, images: torch.Tensor, labels: torch.Tensor,
     return (images + eps * grad.sign()).clamp_(0, 1).detach()
 
 
-@torch.no_grad()
 def predict(model: MCDropoutClassifier, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
-    """(N, C, H, W) float in [0, 1] -> (N,) predicted classes (eval mode), on the model's device."""
-    was_training = model.training
-    model.eval()
+    """(N, C, H, W) float in [0, 1] (any device) -> (N,) predicted classes on the CPU (eval mode)."""
     device = next(model.parameters()).device
-    out = torch.cat([model.predict(images[i:i + batch_size].to(device)) for i in range(0, len(images), batch_size)])
-    model.train(was_training)
-    return out
+    return classes(fit.predict(model, images, device=device, batch_size=batch_size))
 
 
 def perturb(model: MCDropoutClassifier, images: torch.Tensor, labels: torch.Tensor, condition: str, *,
             sigma: float = 0.2, eps: float = 0.02, seed: int = 0, batch_size: int = 512) -> torch.Tensor:
-    """The test images under ``condition`` (one of :data:`CONDITIONS`), on the model's device."""
+    """The test images under ``condition`` (one of :data:`CONDITIONS`), on the model's device.
+    images: (N, C, H, W) uint8 or float in [0, 1]; labels: (N,)."""
     device = next(model.parameters()).device
+    images = to_unit(images)
     if condition == "clean":
         return images.to(device)
     if condition == "gaussian":
@@ -59,11 +59,21 @@ def perturb(model: MCDropoutClassifier, images: torch.Tensor, labels: torch.Tens
 def evaluate(model: MCDropoutClassifier, images: torch.Tensor, labels: torch.Tensor,
              conditions: tuple[str, ...] = CONDITIONS, *, sigma: float = 0.2, eps: float = 0.02,
              seed: int = 0) -> list[dict]:
-    """One row per condition: {"test_condition": ..., **summarize(pred, labels)} (accuracy, balanced accuracy,
-    majority rate, constant-predictor flag, ...). images (N, C, H, W) float in [0, 1], labels (N,)."""
+    """One row per condition: {"test_condition", "level" (sigma, eps, or 0 for clean), **summarize(...)}
+    (accuracy, balanced accuracy, majority rate, constant-predictor flag, ...).
+    images (N, C, H, W) uint8 or float in [0, 1], labels (N,)."""
+    levels = {"clean": 0.0, "gaussian": sigma, "fgsm": eps}
     rows = []
     for cond in conditions:
         x = perturb(model, images, labels, cond, sigma=sigma, eps=eps, seed=seed)
-        pred = predict(model, x).cpu()
-        rows.append({"test_condition": cond, **summarize(pred, labels, model.n_classes)})
+        rows.append({"test_condition": cond, "level": levels.get(cond, 0.0),
+                     **summarize(predict(model, x), labels, model.n_classes)})
     return rows
+
+
+def noise_sweep(model: MCDropoutClassifier, images: torch.Tensor, labels: torch.Tensor, sigmas, *,
+                seed: int = 0) -> list[dict]:
+    """Gaussian test noise at each sigma in ``sigmas``: one row {"test_condition": "gaussian", "level": sigma,
+    **summarize(...)} per sigma (the same noise draw, scaled, for every sigma)."""
+    return [row for s in sigmas for row in evaluate(model, images, labels, ("gaussian",), sigma=float(s),
+                                                    seed=seed)]
