@@ -23,24 +23,52 @@ DEFAULT_PROFILE = "quick"
 # The MedMNIST files the book can use when they are present (the paper datasets not here are reported as such).
 _LOCAL_MEDMNIST = ["breastmnist", "breastmnist_64", "pneumoniamnist", "retinamnist"]
 
-# TSynD classifier and generator settings, shared by its three notebooks. noise_sigma / ascent_lr are in units of the
-# training latents' std (synthmed.tsynd.latent); fgsm_eps in [0, 1] pixels.
+# TSynD classifier and generator settings, shared by its three notebooks (so they reuse each other's runs).
+# Length: `epochs` (paper: 100, best validation model, one evaluation per epoch) or, when epochs is None, a fixed
+# number of `iterations` with validation every `eval_every`. latent_units "std": noise_sigma and ascent_lr in units of
+# the training latents' std (CPU profiles, our small VQ-VAE); "absolute": as the paper states them. fgsm_eps in [0, 1]
+# pixels. Sources of every value: _TSYND_SOURCES.
 _TSYND_SHARED = {
-    "smoke": {"arch": "cnn", "iterations": 10, "batch_size": 16, "eval_every": 5, "lr": 0.001, "k": 4,
-              "noise_sigma": 0.5, "ascent_steps": 2, "ascent_lr": 0.05, "vqvae_steps": 10, "vqvae_hidden": 16,
-              "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
-    "quick": {"arch": "cnn", "iterations": 300, "batch_size": 32, "eval_every": 25, "lr": 0.001, "k": 10,
-              "noise_sigma": 0.5, "ascent_steps": 5, "ascent_lr": 0.05, "vqvae_steps": 300, "vqvae_hidden": 32,
-              "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 2},
-    "paper": {"arch": "resnet18", "iterations": 5000, "batch_size": 32, "eval_every": 100, "lr": 0.001, "k": 10,
-              "noise_sigma": 1.0, "ascent_steps": 50, "ascent_lr": 0.1, "vqvae_steps": 20000, "vqvae_hidden": 64,
-              "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
+    "smoke": {"arch": "smallcnn", "epochs": None, "iterations": 10, "batch_size": 16, "eval_every": 5, "lr": 0.001,
+              "k": 4, "noise_sigma": 0.5, "latent_units": "std", "ascent_steps": 2, "ascent_lr": 0.05,
+              "vqvae_steps": 10, "vqvae_hidden": 16, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
+    "quick": {"arch": "smallcnn", "epochs": None, "iterations": 200, "batch_size": 32, "eval_every": 25,
+              "lr": 0.001, "k": 10, "noise_sigma": 0.5, "latent_units": "std", "ascent_steps": 4,
+              "ascent_lr": 0.05, "vqvae_steps": 300, "vqvae_hidden": 32, "test_sigma": 0.2, "fgsm_eps": 0.02,
+              "workers": 2},
+    "paper": {"arch": "resnet18", "epochs": 100, "iterations": None, "batch_size": 32, "eval_every": None,
+              "lr": 0.001, "k": 10, "noise_sigma": 1.0, "latent_units": "absolute", "ascent_steps": 50,
+              "ascent_lr": 0.1, "vqvae_steps": 20000, "vqvae_hidden": 64, "test_sigma": 0.2, "fgsm_eps": 0.02,
+              "workers": 1},
 }
-
-# The chapter notebooks that judge claims and write verdicts for the Scorecard (synthmed.claims.write_verdicts).
-_VERDICT_CHAPTERS = ["tsynd", "tsynd_uncertainty", "tsynd_explain", "gan_ensemble", "gan_backbones", "gan_fidelity",
-                     "imbalance"]
-_SCORECARD_SOURCES = {"chapters": "ours: the chapter notebooks that write verdicts"}
+# Where each TSynD value comes from: "Sec./Table ..." of Niemeijer et al. (2024) for a value the paper states (what the
+# `paper` profile uses), "ours: why" for a value it does not state or that the CPU profiles change.
+_TSYND_SOURCES = {
+    "datasets": "Table 1 (six MedMNIST sets; those without a local file are reported untestable); "
+                "pneumoniamnist, retinamnist: ours, extensions",
+    "fraction": "Sec. 4 (training split subsampled to 1 % and 10 %)",
+    "methods": "Table 1 (Baseline, Noise, TSynD)",
+    "seeds": "Sec. 4 (training repeated three times); quick: ours, 5 paired seeds for a verdict",
+    "n_samples": "ours: images in the sample figure",
+    "sweep_sigmas": "ours: test-noise sweep around the paper's σ = 0.2 (issue 11)",
+    "arch": "Sec. 4.1 (ResNet-18 for Table 1); quick/smoke: ours, 4-conv CNN for a CPU",
+    "epochs": "Sec. 4 (100 epochs, best validation model); quick/smoke: ours, fixed iterations for a CPU",
+    "iterations": "ours: CPU profiles train a fixed number of steps (unused when epochs is set)",
+    "eval_every": "ours: validation interval of the CPU profiles (paper profile: once per epoch)",
+    "batch_size": "ours: not stated (the paper says only that half of each batch is synthetic, Sec. 3.2)",
+    "lr": "ours: not stated (Adam 1e-3)",
+    "k": "ours: not stated (K dropout masks on the last layers, Sec. 3.1)",
+    "noise_sigma": "Sec. 4 (latent noise 0.1 or 1.0, absolute); quick/smoke: ours, 0.5 latent std",
+    "latent_units": "Sec. 4 (absolute values); quick/smoke: ours, units of the latents' std (our VQ-VAE's "
+                    "latents have another spread than the paper's)",
+    "ascent_steps": "Sec. 4 (50 or 100 ascent iterations); quick/smoke: ours, 4 / 2 for a CPU",
+    "ascent_lr": "Sec. 4 (ascent learning rate 0.1); quick/smoke: ours, 0.05 latent std",
+    "vqvae_steps": "ours: not stated (VQ-VAE trained on the full training split, Sec. 4)",
+    "vqvae_hidden": "ours: not stated (VQ-VAE architecture not given)",
+    "test_sigma": "Sec. 4 (Gaussian noise σ = 0.2 added to the test data)",
+    "fgsm_eps": "ours: not stated (FGSM as in Goodfellow et al., Sec. 4)",
+    "workers": "ours: parallel single-thread processes on a CPU",
+}
 
 NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
     # ---- data chapter -------------------------------------------------------------------------------------------
@@ -53,14 +81,14 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
     # The classifier/generator settings are shared (_TSYND_SHARED) so the three notebooks reuse each other's runs.
     "tsynd": {
         "smoke": {"datasets": ["breastmnist"], "fraction": [0.1], "methods": ["baseline", "noise", "tsynd"],
-                  "seeds": [0], "n_samples": 3, **_TSYND_SHARED["smoke"]},
+                  "seeds": [0, 1], "n_samples": 3, "sweep_sigmas": [0.05, 0.2], **_TSYND_SHARED["smoke"]},
         "quick": {"datasets": ["breastmnist", "pneumoniamnist", "retinamnist"], "fraction": [0.01, 0.1],
+                  "methods": ["baseline", "noise", "tsynd"], "seeds": [0, 1, 2, 3, 4], "n_samples": 6,
+                  "sweep_sigmas": [0.02, 0.05, 0.1, 0.2], **_TSYND_SHARED["quick"]},
+        "paper": {"datasets": ["breastmnist", "dermamnist", "octmnist", "organamnist", "organsmnist", "pathmnist",
+                               "pneumoniamnist", "retinamnist"], "fraction": [0.01, 0.1],
                   "methods": ["baseline", "noise", "tsynd"], "seeds": [0, 1, 2], "n_samples": 6,
-                  **_TSYND_SHARED["quick"]},
-        "paper": {"datasets": ["breastmnist", "pneumoniamnist", "retinamnist", "dermamnist", "octmnist",
-                               "organamnist", "organsmnist", "pathmnist"], "fraction": [0.01, 0.1],
-                  "methods": ["baseline", "noise", "tsynd"], "seeds": [0, 1, 2], "n_samples": 6,
-                  **_TSYND_SHARED["paper"]},
+                  "sweep_sigmas": [0.02, 0.05, 0.1, 0.2], **_TSYND_SHARED["paper"]},
     },
     "tsynd_uncertainty": {
         "smoke": {"datasets": ["breastmnist"], "fraction": [0.1], "seeds": [0], "objectives": ["mi", "entropy"],
