@@ -209,3 +209,21 @@ def projection(costs: pd.DataFrame, *, base: str = "quick", target: str = "paper
                     "how estimated": how})
         rows.append(row)
     return pd.DataFrame(rows).set_index("chapter")
+
+
+def projection_text(table: pd.DataFrame, target: str = "paper") -> str:
+    """Markdown sentences computed from a :func:`projection` table: totals, the dearest chapter, how estimated."""
+    if table.empty:
+        return "No notebook of this book starts training runs, so there is nothing to project."
+    cpu, gpu = table[f"{target} h, this CPU (est.)"], table[f"{target} h, one GPU (est.)"]
+    measured = table["s/run (quick, measured)"].notna()
+    parts = [f"Projected `{target}` cost: about **{cpu.sum():,.0f} h on this CPU** and **{gpu.sum():,.1f} h on one "
+             f"GPU** (estimates). The dearest chapter is {cpu.idxmax()} ({cpu.max() / cpu.sum():.0%} of the CPU "
+             f"total)."]
+    if measured.all():
+        parts.append("Every chapter's CPU projection starts from runs measured under `quick` on this machine.")
+    else:
+        parts.append(f"No `quick` run was measured for {', '.join(table.index[~measured])}: their CPU projection "
+                     f"uses the DESIGN.md throughput of this CPU instead, and is rougher.")
+    parts.append(f"GPU: {GPU_NOTE}.")
+    return " ".join(parts)
