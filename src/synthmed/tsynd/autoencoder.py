@@ -19,6 +19,9 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 from vector_quantize_pytorch import VectorQuantize
 
+from synthmed.fit import seeded
+from synthmed.pixels import to_signed
+
 
 class _ResBlock(nn.Module):
     def __init__(self, ch: int):
@@ -47,7 +50,7 @@ class VQVAE(nn.Module):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W) in [0, 1] -> (N, D, H/4, W/4) quantised latent z_q."""
-        z_q, _, _ = self.quantizer(self.encoder(x * 2 - 1))
+        z_q, _, _ = self.quantizer(self.encoder(to_signed(x)))
         return z_q
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -56,7 +59,7 @@ class VQVAE(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(N, C, H, W) -> (reconstruction (N, C, H, W), commitment loss scalar)."""
-        z_q, _, commit = self.quantizer(self.encoder(x * 2 - 1))
+        z_q, _, commit = self.quantizer(self.encoder(to_signed(x)))
         return self.decode(z_q), commit.sum()
 
 
@@ -81,22 +84,25 @@ class VQVAEConfig:
 def train_vqvae(images: torch.Tensor, in_channels: int, config: VQVAEConfig, seed: int = 0,
                 device: torch.device | str = "cpu", progress: bool = True) -> VQVAE:
     """Train a VQ-VAE on (N, C, H, W) float images in [0, 1] (the full training split) with Adam on
-    MSE + commitment loss; returns the model in eval mode on ``device``."""
-    torch.manual_seed(seed)
+    MSE + commitment loss; returns the model in eval mode on ``device``.
+
+    Initialisation and the codebook's k-means initialisation draw from the global RNG; they run under
+    :func:`synthmed.fit.seeded` (seeded, then the caller's RNG state restored), batches from a seeded generator."""
     gen = torch.Generator().manual_seed(seed)
-    model = VQVAE(in_channels, **config.model_kwargs()).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, config.steps)
-    model.train()
-    for _ in tqdm(range(config.steps), desc="VQ-VAE", disable=not progress, leave=False):
-        idx = torch.randint(len(images), (min(config.batch_size, len(images)),), generator=gen)
-        x = images[idx].to(device)
-        recon, commit = model(x)
-        loss = F.mse_loss(recon, x) + commit
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
+    with seeded(seed, device):
+        model = VQVAE(in_channels, **config.model_kwargs()).to(device)
+        opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, config.steps)
+        model.train()
+        for _ in tqdm(range(config.steps), desc="VQ-VAE", disable=not progress, leave=False):
+            idx = torch.randint(len(images), (min(config.batch_size, len(images)),), generator=gen)
+            x = images[idx].to(device)
+            recon, commit = model(x)
+            loss = F.mse_loss(recon, x) + commit
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
     return model.eval()
 
 

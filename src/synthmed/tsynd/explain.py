@@ -1,5 +1,5 @@
-"""The paper's Fig. 2: where a classifier looks (EigenGradCAM, from the ``grad-cam`` package) and how much of an
-image must change, through the autoencoder's latent, to lower the classifier's probability of the true class."""
+"""The paper's Fig. 2, the pictures: where a classifier looks (EigenGradCAM, from the ``grad-cam`` package) and
+which image regions changed on the latent walk that flipped its decision (:mod:`synthmed.tsynd.fig2`)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import numpy as np
 import torch
 
 import synthmed  # noqa: F401  (makes torchvision importable before pytorch_grad_cam imports it)
-from synthmed.tsynd.autoencoder import VQVAE, encode_all
 from synthmed.tsynd.classifiers import MCDropoutClassifier
-from synthmed.tsynd.latent import lower_class_probability
 
 
 class ClassLogitTarget:
@@ -36,13 +34,9 @@ def eigen_gradcam(model: MCDropoutClassifier, images: torch.Tensor, labels: torc
         return cam(input_tensor=images.to(device), targets=[ClassLogitTarget(c) for c in labels.tolist()])
 
 
-def perturbation_maps(vq: VQVAE, model: MCDropoutClassifier, images: torch.Tensor, labels: torch.Tensor, *,
-                      steps: int, lr: float, scale: float) -> dict:
-    """Lower each image's true-class probability by Adam on its VQ-VAE latent (lr in units of ``scale``).
-    Returns {"start", "end": (N, C, H, W), "diff": (N, H, W) |start - end| averaged over channels,
-    "p_start", "p_end": (N,)} on the CPU."""
-    device = next(model.parameters()).device
-    z = encode_all(vq, images.to(device))
-    start, end, p = lower_class_probability(vq.decode, model, z, labels, steps=steps, lr=lr, scale=scale)
-    return {"start": start.cpu(), "end": end.cpu(), "diff": (start - end).abs().mean(1).cpu(),
-            "p_start": p[0].cpu(), "p_end": p[1].cpu()}
+
+@torch.no_grad()
+def difference_maps(decode, z0: torch.Tensor, z_end: torch.Tensor) -> torch.Tensor:
+    """|decode(z0) - decode(z_end)| averaged over channels: (N, D, h, w) latents -> (N, H, W) on the CPU.
+    With z_end from :func:`synthmed.tsynd.fig2.crossing_distance`: the change that flipped the decision."""
+    return (decode(z0) - decode(z_end)).abs().mean(1).cpu()

@@ -1,5 +1,5 @@
 """Synthetic samples from an autoencoder's latent space: latent noise (the paper's "Noise") and latent uncertainty
-ascent (TSynD), plus the class-probability descent used for the paper's Fig. 2 (right).
+ascent (TSynD). (The paper's Fig. 2 latent walk is :mod:`synthmed.tsynd.fig2`.)
 
 Scale: the step sizes are given *in units of the latent's standard deviation* (``scale``, e.g. the std of the
 training latents), because a fixed sigma means something different for every autoencoder. The paper's sigma
@@ -86,30 +86,3 @@ def synthesize(decode, classifier: MCDropoutClassifier | None, z: torch.Tensor, 
     with torch.no_grad():
         return decode(z).clamp_(0, 1)
 
-
-def lower_class_probability(decode, classifier: MCDropoutClassifier, z0: torch.Tensor, labels: torch.Tensor, *,
-                            steps: int, lr: float, scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor,
-                                                                                 torch.Tensor]:
-    """Descend the (deterministic) log-probability of each image's true class over its latent (paper Fig. 2, right).
-
-    z0: (N, D, h, w); labels: (N,). Returns (start images, end images) (N, C, H, W) and (2, N) the true-class
-    probability at start and end. |start - end| shows which regions had to change to lower the probability.
-    """
-    was_training = classifier.training
-    classifier.eval()
-    z = z0.detach().clone().requires_grad_(True)
-    opt = torch.optim.Adam([z], lr=lr * scale)
-    idx = labels.to(z0.device).reshape(-1, 1)
-    with _frozen(classifier), torch.enable_grad():
-        for step in range(steps + 1):
-            logp = log_probs(classifier(decode(z))).gather(1, idx)[:, 0]
-            if step == 0:
-                p_start = logp.detach().exp()
-            if step == steps:
-                break
-            opt.zero_grad(set_to_none=True)
-            logp.sum().backward()
-            opt.step()
-    classifier.train(was_training)
-    with torch.no_grad():
-        return decode(z0).clamp(0, 1), decode(z).clamp(0, 1), torch.stack([p_start, logp.detach().exp()])

@@ -1,0 +1,210 @@
+"""Tables, figures and text of the Fig. 2 notebook (``tsynd_explain``), computed from the crossing-distance
+measurements of :mod:`synthmed.tsynd.explain_runs`; nothing here trains or scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from scipy import stats
+
+from synthmed.display import t_interval
+from synthmed.tsynd import fig2
+
+CLAIMS = Path(__file__).with_name("claims_explain.yaml")  # Table 2 and Fig. 2 claims of the paper
+METRIC = "crossing distance in % of the latent std"  # the Fig. 2 claims' metric column (100 x distance)
+SKIPS = [label for code, label in fig2.STATUS_LABELS.items() if code != fig2.CROSSED]
+
+
+def labelled(fraction: float) -> str:
+    """0.1 -> "10%": the label of a labelled share, as the claims' selectors spell it."""
+    return f"{100 * fraction:g}%"
+
+
+def image_frame(specs: list, measurements: list[dict], method_labels: dict[str, str]) -> pd.DataFrame:
+    """One row per (run, test image): dataset, labelled, method, seed, image, label, status (text), distance
+    (NaN unless crossed), p_start."""
+    parts = []
+    for spec, m in zip(specs, measurements):
+        parts.append(pd.DataFrame({
+            "dataset": spec.dataset, "fraction": spec.fraction, "labelled": labelled(spec.fraction),
+            "method": method_labels[spec.train.method], "seed": spec.seed, "image": m["index"].numpy(),
+            "label": m["label"].numpy(), "status": [fig2.STATUS_LABELS[int(s)] for s in m["status"]],
+            "distance": m["distance"].numpy(), "p_start": m["p_start"].numpy()}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def run_frame(images: pd.DataFrame, specs: list, results: list[dict],
+              method_labels: dict[str, str]) -> pd.DataFrame:
+    """One row per run (the claims' input): mean and median crossing distance over the images it flipped (and the
+    mean x 100 as :data:`METRIC`), the
+    image counts per status, and ``constant`` (the run's clean test predictions are >= 95 % one class; from
+    ``results`` of experiment.run_many for ``specs``)."""
+    constant = {(method_labels[s.train.method], s.seed): bool(next(
+        t["constant"] for t in r["test"] if t["test_condition"] == "clean")) for s, r in zip(specs, results)}
+    keys = ["dataset", "fraction", "labelled", "method", "seed"]
+    g = images.groupby(keys, sort=False)
+    out = g["distance"].agg(crossing_distance="mean", median_distance="median").reset_index()
+    out[METRIC] = 100 * out["crossing_distance"]
+    counts = images.pivot_table(index=keys, columns="status", values="image", aggfunc="count", fill_value=0)
+    counts = counts.reindex(columns=list(fig2.STATUS_LABELS.values()), fill_value=0).reset_index()
+    out = out.merge(counts, on=keys)
+    out["constant"] = [constant[(m, s)] for m, s in zip(out["method"], out["seed"])]
+    return out
+
+
+def distance_table(runs: pd.DataFrame, images: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Per method: the crossing distance as mean over seeds of the per-run means with its 95 % t interval over
+    seeds, and pooled over every flipped image with a 95 % bootstrap interval (scipy.stats.bootstrap, seeded);
+    images flipped and skipped, summed over runs."""
+    rows = []
+    for method, r in runs.groupby("method", sort=False):
+        lo, hi = t_interval(r["crossing_distance"])
+        d = images.loc[(images["method"] == method), "distance"].dropna().to_numpy()
+        boot = stats.bootstrap((d,), np.mean, n_resamples=2000, random_state=seed) if len(d) > 1 else None
+        row = {"method": method, "runs (seeds)": len(r),
+               "distance, mean over seeds": r["crossing_distance"].mean(),
+               "95 % interval over seeds": f"[{lo:.3f}, {hi:.3f}]",
+               "95 % interval over images": (f"[{boot.confidence_interval.low:.3f}, "
+                                            f"{boot.confidence_interval.high:.3f}]" if boot else "—"),
+               "images flipped": int(r["crossed"].sum())}
+        row.update({s: int(r[s].sum()) for s in SKIPS})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def shown_images(images: pd.DataFrame, seed: int, n: int) -> list[int]:
+    """Up to ``n`` test rows (image indices) that every method flipped in run ``seed``, alternating the classes,
+    smallest index first."""
+    run = images[images["seed"] == seed]
+    flipped = run.dropna(subset=["distance"]).groupby("image")["method"].nunique()
+    both = flipped[flipped == run["method"].nunique()].index
+    by_class = run[run["image"].isin(both)].drop_duplicates("image").groupby("label")["image"].apply(list)
+    out, lists = [], [sorted(v) for v in by_class]
+    while len(out) < n and any(lists):
+        for rows in lists:
+            if rows and len(out) < n:
+                out.append(int(rows.pop(0)))
+    return sorted(out)
+
+
+def distance_figure(images: pd.DataFrame, budget: float) -> plt.Figure:
+    """Crossing distance of every flipped image, per seed (x) and method (colour), boxes over the images; the
+    budget as a dashed line."""
+    data = images.dropna(subset=["distance"])
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    sns.boxplot(data=data, x="seed", y="distance", hue="method", ax=ax, fliersize=2, palette="colorblind")
+    ax.axhline(budget, ls="--", c="grey", lw=1, label="budget")
+    ax.set_ylabel("latent distance to p = 0.5\n(RMS, units of latent std)")
+    ax.legend(fontsize=8, ncol=3)
+    fig.tight_layout()
+    return fig
+
+
+def shown_differences(specs: list, walks: list[dict], seed: int, rows: list[int],
+                      method_labels: dict[str, str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """For the test images ``rows`` of run ``seed``: ({method: (n, H, W) difference maps}, {method: (n,)
+    crossing distances}), from the walks of :func:`synthmed.tsynd.explain_runs.measure_many`."""
+    diffs, dists = {}, {}
+    for spec, w in zip(specs, walks):
+        if spec.seed != seed:
+            continue
+        pos = [int((w["index"] == r).nonzero()[0, 0]) for r in rows]
+        name = method_labels[spec.train.method]
+        diffs[name], dists[name] = w["diff"][pos].numpy(), w["distance"][pos].numpy()
+    return diffs, dists
+
+
+def difference_figure(recon: np.ndarray, diffs: dict[str, np.ndarray], distances: dict[str, np.ndarray],
+                      titles: list[str]) -> plt.Figure:
+    """Row 0: reconstructions (n, H, W[, C]); one row per method: |reconstruction - image at the crossing| on one
+    colour scale, titled with that image's crossing distance."""
+    n = len(recon)
+    vmax = max(float(np.max(d)) for d in diffs.values())
+    fig, axes = plt.subplots(1 + len(diffs), n, figsize=(1.6 * n, 1.7 * (1 + len(diffs))), squeeze=False)
+    for j in range(n):
+        axes[0, j].imshow(recon[j], cmap="gray")
+        axes[0, j].set_title(titles[j], fontsize=7)
+        for i, name in enumerate(diffs, start=1):
+            axes[i, j].imshow(diffs[name][j], cmap="magma", vmin=0, vmax=vmax)
+            axes[i, j].set_title(f"d = {distances[name][j]:.3f}", fontsize=7)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for i, name in enumerate(["reconstruction", *diffs]):
+        axes[i, 0].set_ylabel(name, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def cam_figure(images: np.ndarray, cams: dict[str, np.ndarray], titles: list[str]) -> plt.Figure:
+    """Row 0: the images (n, H, W); one row per classifier: its EigenGradCAM map over the image."""
+    n = len(images)
+    fig, axes = plt.subplots(1 + len(cams), n, figsize=(1.6 * n, 1.7 * (1 + len(cams))), squeeze=False)
+    for j in range(n):
+        for i in range(1 + len(cams)):
+            axes[i, j].imshow(images[j], cmap="gray")
+        axes[0, j].set_title(titles[j], fontsize=7)
+        for i, name in enumerate(cams, start=1):
+            axes[i, j].imshow(cams[name][j], cmap="jet", alpha=0.45, vmin=0, vmax=1)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for i, name in enumerate(["image", *cams]):
+        axes[i, 0].set_ylabel(name, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def cam_area_text(cams: dict[str, np.ndarray]) -> str:
+    """The share of the image where each classifier's map exceeds half its maximum, as a sentence."""
+    parts = [f"{name} {100 * float((c > 0.5).mean()):.1f} %" for name, c in cams.items()]
+    return "Share of the image where the map exceeds half its maximum: " + ", ".join(parts) + "."
+
+
+def skipped_text(table: pd.DataFrame, budget: float) -> str:
+    """Per method, how many (run, image) pairs were measured and why the others were skipped."""
+    lines = []
+    for _, r in table.iterrows():
+        skipped = {s: int(r[s]) for s in SKIPS if int(r[s])}
+        why = "; ".join(f"{n} {s}" for s, n in skipped.items()) if skipped else "none skipped"
+        lines.append(f"- {r['method']}: {int(r['images flipped'])} (run, image) pairs flipped within the budget "
+                     f"(distance {budget:g}); skipped: {why}.")
+    return "\n".join(lines)
+
+
+def budget_note(table: pd.DataFrame) -> str:
+    """A sentence when the methods differ in the share of images that never flipped within the budget (the mean
+    over flipped images then leaves out the hardest ones of that method); empty otherwise."""
+    share = {}
+    for _, r in table.iterrows():
+        measured = int(r["images flipped"]) + int(r[fig2.STATUS_LABELS[fig2.NOT_CROSSED]])
+        share[r["method"]] = r[fig2.STATUS_LABELS[fig2.NOT_CROSSED]] / measured if measured else 0.0
+    if len(share) < 2 or max(share.values()) - min(share.values()) < 0.05:
+        return ""
+    top = max(share, key=share.get)
+    return (f"{top} kept {100 * share[top]:.0f} % of its correctly classified images on the true side within the "
+            f"budget (others: " + ", ".join(f"{m} {100 * s:.0f} %" for m, s in share.items() if m != top)
+            + "); those images are left out of its mean distance, which therefore understates its robustness.")
+
+
+def claims_for(registered: list, runs: pd.DataFrame, chapter: str) -> list:
+    """The claims of ``chapter`` to judge on ``runs``: those marked untestable here (with their reason) and those
+    whose ``a`` selector matches at least one run (claims registered for datasets or labelled shares that this
+    profile does not run are left out)."""
+    out = []
+    for c in registered:
+        if c.chapter != chapter:
+            continue
+        if c.untestable:
+            out.append(c)
+            continue
+        match = pd.Series(True, index=runs.index)
+        for col, value in c.a.items():
+            match &= runs[col].astype(str) == str(value) if col in runs.columns else False
+        if match.any():
+            out.append(c)
+    return out

@@ -1,0 +1,79 @@
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import torch
+
+from synthmed import claims
+from synthmed.tsynd import fig2, report_explain, report_uncertainty
+
+LABELS = {"baseline": "Baseline", "tsynd": "TSynD"}
+
+
+def _spec(method, seed, objective="mi"):
+    return SimpleNamespace(dataset="toy", fraction=0.1, seed=seed,
+                           train=SimpleNamespace(method=method, objective=objective))
+
+
+def _walk(distances, status):
+    n = len(distances)
+    return {"index": torch.arange(n), "label": torch.zeros(n, dtype=torch.long),
+            "distance": torch.tensor(distances, dtype=torch.float32), "status": torch.tensor(status),
+            "p_start": torch.full((n,), 0.9), "diff": torch.zeros(n, 4, 4)}
+
+
+def _result(constant=False, val=0.8):
+    return {"test": [{"test_condition": "clean", "constant": constant, "accuracy": val, "balanced_accuracy": val,
+                      "majority_rate": 0.7}], "best_val": {"accuracy": val, "balanced_accuracy": val - 0.1}}
+
+
+def test_claims_register_and_load():
+    registered = claims.load_claims(report_explain.CLAIMS)
+    ids = {c.id for c in registered}
+    assert "tsynd-f2-latent-change-breastmnist-0.1" in ids and "tsynd-t2-mi-vs-entropy-breastmnist-0.1" in ids
+    assert {c.chapter for c in registered} == {"tsynd_explain", "tsynd_uncertainty"}
+    assert all(c.paper == "TSynD" for c in registered)
+    assert sum(bool(c.untestable) for c in registered) == 4
+
+
+def test_run_frame_counts_and_the_fig2_claim_is_judged_paired_by_seed():
+    nan, C, N, M = float("nan"), fig2.CROSSED, fig2.NOT_CROSSED, fig2.MISCLASSIFIED
+    specs, walks, results = [], [], []
+    for seed, shift in enumerate([0.10, 0.12, 0.09]):
+        specs += [_spec("baseline", seed), _spec("tsynd", seed)]
+        walks += [_walk([0.1, 0.2, nan], [C, C, M]), _walk([0.1 + shift, 0.2 + shift, nan], [C, C, N])]
+        results += [_result(), _result(constant=seed == 0)]
+    images = report_explain.image_frame(specs, walks, LABELS)
+    runs = report_explain.run_frame(images, specs, results, LABELS)
+    assert len(runs) == 6
+    base = runs[runs["method"] == "Baseline"]
+    assert np.allclose(base["crossing_distance"], 0.15) and (base["misclassified test image"] == 1).all()
+    table = report_explain.distance_table(runs, images)
+    assert table.set_index("method").loc["TSynD", "not crossed within the budget"] == 3
+    assert "TSynD" in report_explain.budget_note(table)
+    registered = claims.load_claims(report_explain.CLAIMS)
+    wanted = report_explain.claims_for(registered, runs.assign(dataset="breastmnist"), "tsynd_explain")
+    assert [c.id for c in wanted] == ["tsynd-f2-latent-change-breastmnist-0.1", "tsynd-f2-gradcam-relevant-regions"]
+    v = claims.judge(wanted[0], runs.assign(dataset="breastmnist"), profile="quick")
+    assert v.verdict == "supported" and v.n == 3 and abs(v.diff - 100 * np.mean([0.10, 0.12, 0.09])) < 1e-4
+    assert v.constant.startswith("TSynD") and "1/3 runs" in v.constant
+
+
+def test_shown_images_are_flipped_by_every_method_and_alternate_classes():
+    images = pd.DataFrame({"seed": 0, "method": ["A"] * 4 + ["B"] * 4, "image": [0, 1, 2, 3] * 2,
+                           "label": [0, 1, 0, 1] * 2, "distance": [0.1, 0.2, 0.3, np.nan, 0.1, np.nan, 0.2, 0.3]})
+    assert report_explain.shown_images(images, 0, 3) == [0, 2]
+
+
+def test_table2_runs_and_claims_for_mi_vs_entropy():
+    specs = [_spec("tsynd", s, o) for o in ("mi", "entropy") for s in range(3)]
+    results = [_result(val=v) for v in (0.80, 0.82, 0.78, 0.80, 0.82, 0.78)]
+    runs = report_uncertainty.objective_runs(specs, results).assign(dataset="breastmnist")
+    assert list(runs["objective"]) == ["MI"] * 3 + ["Entropy"] * 3
+    table = report_uncertainty.table2(runs)
+    assert list(table["seeds"]) == [3, 3]
+    registered = claims.load_claims(report_explain.CLAIMS)
+    wanted = report_explain.claims_for(registered, runs, "tsynd_uncertainty")
+    assert wanted[0].id == "tsynd-t2-mi-vs-entropy-breastmnist-0.1" and len(wanted) == 4  # + 3 untestable
+    v = claims.judge(wanted[0], runs, profile="quick")
+    assert v.verdict == "inconclusive" and v.diff == 0.0
