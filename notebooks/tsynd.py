@@ -27,14 +27,13 @@
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
-import torch
 from IPython.display import Markdown, display
 
 from synthmed import claims, profiles, reference
 from synthmed.data import available, load_medmnist
 from synthmed.device import describe, get_device
 from synthmed.display import folded
-from synthmed.tsynd import experiment, report, training
+from synthmed.tsynd import experiment, report
 
 # %% tags=["parameters"]
 profile = None       # "smoke" | "quick" | "paper" (default: $SYNTHMED_PROFILE, else quick)
@@ -133,18 +132,9 @@ display(Markdown(report.paper_constant_text(ref, {d: report.class_shares(y) for 
 # seed) on it; the ascent targets that classifier.
 
 # %% tags=["hide-input"]
-d0 = local[0]
-ds0 = load_medmnist(d0)
-vq, info = experiment.get_vqvae(d0, experiment.vqvae_config(settings), 0, device)
-base_spec = experiment.make_specs(settings, d0, fractions[0], "baseline", settings.seeds[0])[0]
-clf = training.load_classifier(experiment.train(base_spec, device, progress=False), ds0.n_channels,
-                               ds0.n_classes, ds0.size, device)
-pick = torch.randperm(len(ds0.train), generator=torch.Generator().manual_seed(0))[:settings.n_samples]
-scale = training.latent_scale(base_spec.train, info["latent_std"])
-ex = experiment.sample_examples(vq, clf, ds0.train.float_images()[pick], noise_sigma=settings.noise_sigma,
-                                steps=settings.ascent_steps, lr=settings.ascent_lr, scale=scale,
-                                k=settings.k, seed=0)
-fig = report.sample_figure(ex, f"{d0}: original, reconstruction, latent noise, TSynD (label kept)")
+ex = experiment.generator_examples(settings, local[0], fractions[0], settings.seeds[0], settings.n_samples,
+                                   device)
+fig = report.sample_figure(ex, f"{local[0]}: original, reconstruction, latent noise, TSynD (label kept)")
 plt.show()
 display(Markdown(report.sample_text(ex)))
 

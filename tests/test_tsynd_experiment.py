@@ -80,7 +80,7 @@ def test_verdicts_colour_the_grid_and_the_text_follows_the_numbers():
     assert list(grid.cells.index.names) == ["condition", "method"]
     text = report.verdict_text(verdicts)
     assert "1 supported" in text and "1 contradicted" in text
-    scale = "profile (a small CNN"
+    scale = "profile (smaller models"
     assert (scale in text) == any(v.verdict == "inconclusive" for v in verdicts)
     decided = _runs({"clean": 8.0, "gaussian": 6.0, "fgsm": 7.0})
     all_supported = claims.judge_all(report.table1_claims(ref, decided, []), decided, "quick")

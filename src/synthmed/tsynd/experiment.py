@@ -185,6 +185,22 @@ def make_specs(settings: dict, datasets, fractions, methods, seeds, objective: s
             for s in as_list(seeds)]
 
 
+def generator_examples(settings: dict, dataset: str, fraction: float, seed: int, n: int,
+                       device: torch.device | str = "cpu") -> dict:
+    """:func:`sample_examples` for ``n`` training images of ``dataset`` (drawn under seed 0), the ascent targeting
+    the Baseline classifier of (dataset, fraction, seed) with the settings' generator knobs."""
+    ds = load_medmnist(dataset)
+    spec = make_specs(settings, dataset, fraction, "baseline", seed)[0]
+    vq, info = get_vqvae(dataset, spec.vqvae, 0, device, progress=False)
+    clf = training.load_classifier(train(spec, device, progress=False), ds.n_channels, ds.n_classes, ds.size,
+                                   device)
+    pick = torch.randperm(len(ds.train), generator=torch.Generator().manual_seed(0))[:n]
+    cfg = train_config(settings, "tsynd")
+    return sample_examples(vq, clf, ds.train.float_images()[pick], noise_sigma=cfg.noise_sigma,
+                           steps=cfg.ascent_steps, lr=cfg.ascent_lr,
+                           scale=training.latent_scale(cfg, info["latent_std"]), k=cfg.k, seed=0)
+
+
 def sample_examples(vq: VQVAE, classifier, images: torch.Tensor, *, noise_sigma: float, steps: int, lr: float,
                     scale: float, k: int = 10, objective: str = "mi", seed: int = 0) -> dict:
     """For (N, C, H, W) images in [0, 1]: {"original", "reconstruction", "noise", "tsynd"} image tensors (CPU)

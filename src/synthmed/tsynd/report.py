@@ -125,9 +125,12 @@ def table1_figure(runs: pd.DataFrame, reference: pd.DataFrame) -> plt.Figure:
     ref = ref.assign(cell=ref["dataset"] + "\n" + ref["fraction"].map(fraction_label),
                      condition=ref["test_condition"].map(CONDITIONS), metric="accuracy")
     ref = ref[ref["cell"].isin(long["cell"])]
-    return display.interval_figure(long, x="cell", y="percent", hue="method", col="condition", row="metric",
-                                   reference=ref, hue_order=METHODS, col_order=list(CONDITIONS.values()),
-                                   row_order=list(METRICS.values()), ylabel="%", height=2.6, aspect=1.25)
+    fig = display.interval_figure(long, x="cell", y="percent", hue="method", col="condition", row="metric",
+                                  reference=ref, hue_order=METHODS, col_order=list(CONDITIONS.values()),
+                                  row_order=list(METRICS.values()), ylabel="%", height=2.6, aspect=1.25)
+    for ax in fig.axes:
+        ax.set_ylim(0, 100)  # percentages; an interval of two seeds can reach far beyond (t with 1 df)
+    return fig
 
 
 def _paired(runs: pd.DataFrame, metric: str, a: str = "TSynD", b: str = "Baseline") -> pd.DataFrame:
@@ -179,14 +182,17 @@ def sweep_figure(sweep: pd.DataFrame) -> plt.Figure:
                        col="cell", row="metric", row_order=list(METRICS.values()), marker="o",
                        errorbar=display.t_interval, height=2.3, aspect=1.1, palette="colorblind",
                        facet_kws={"margin_titles": True})
+    levels = sorted(long["level"].unique())
     for (metric, cell), ax in grid.axes_dict.items():
         if metric == "accuracy":
             ax.axhline(long.loc[long["cell"] == cell, "majority_rate"].iloc[0], ls=":", c="grey", lw=1)
-        ax.set_xscale("log")
-        ax.set_xticks(sorted(long["level"].unique()), [f"{s:g}" for s in sorted(long["level"].unique())])
+        ax.set_xticks(levels, [f"{s:g}" for s in levels], fontsize=8)
+        ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
     grid.set_titles(row_template="{row_name}", col_template="{col_name}")
     grid.set_axis_labels("test-noise σ (pixels in [0, 1])", "%")
+    sns.move_legend(grid, "lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(METHODS), title=None,
+                    frameon=False)
     grid.figure.tight_layout()
     return grid.figure
 
@@ -301,13 +307,15 @@ def verdict_text(verdicts: list[claims.Verdict]) -> str:
     undecided = [v for v in verdicts if v.verdict == "inconclusive"]
     if undecided:
         need = [v.seeds_needed for v in undecided if v.seeds_needed is not None]
+        span = (f"about {min(need)}" if need and min(need) == max(need) else
+                f"between {min(need)} and {max(need)}" if need else "")
         lines.append(f"\n{len(undecided)} claim(s) are inconclusive: the 95 % interval of the paired difference "
-                     "spans zero" + (f"; with the observed spread, between {min(need)} and {max(need)} seeds "
-                                     "would decide those that more seeds can decide" if need else "") + ".")
+                     "spans zero" + (f"; with the observed spread, {span} seeds would decide those that more "
+                                     "seeds can decide" if need else "") + ".")
         if undecided[0].profile and undecided[0].profile != "paper":
-            lines.append(f"These runs use the `{undecided[0].profile}` profile (a small CNN and few training "
-                         "and ascent steps), so an inconclusive cell says the effect, if any, is smaller than "
-                         "these seeds resolve at this scale.")
+            lines.append(f"These runs use the `{undecided[0].profile}` profile (smaller models and fewer training "
+                         "and ascent steps than the paper), so an inconclusive cell says that any effect is "
+                         "smaller than these seeds resolve at this scale, not that it is absent at the paper's.")
     return "\n".join(lines)
 
 
