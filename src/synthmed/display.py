@@ -7,7 +7,8 @@ Three helpers, one idea each:
   ("75.4 ± 1.3 (77.8)") and, optionally, the verdict of the claim behind the cell as its background colour.
 - :func:`interval_figure` draws means with 95 % t intervals over seeds per group (seaborn), one panel per
   facet, the paper's value marked beside each mean.
-- :func:`folded` puts a long frame (every run) inside a ``<details>`` block that the reader opens on demand.
+- :func:`folded` puts a long frame (every run) inside a ``<details>`` block that the reader opens on demand;
+  :func:`plain` shows a small frame without pandas' index column.
 
 :data:`VERDICT_COLOURS` is the one verdict palette of the book; ``synthmed.claims`` imports it.
 
@@ -278,6 +279,30 @@ def interval_figure(frame: pd.DataFrame, *, x: str, y: str, hue: str, col: str |
         grid.figure.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(labels),
                            frameon=False, fontsize=9, title=hue, title_fontsize=9)
     return grid.figure
+
+
+@dataclass(frozen=True)
+class Html:
+    """A piece of HTML that renders as such in a notebook and in the book."""
+
+    body: str
+
+    def _repr_html_(self) -> str:
+        return self.body
+
+
+def plain(frame: pd.DataFrame, *, precision: int | None = None, caption: str = "") -> Html:
+    """A frame as a compact HTML table without pandas' index column (a named index becomes a first column).
+
+    precision: decimals for float columns (None: pandas' default). Use it for small descriptive tables (class
+    counts, settings); results in a paper's layout go through :func:`compact_grid`.
+    """
+    frame = frame.reset_index() if _has_named_index(frame) else frame
+    fmt = None if precision is None else (lambda v: f"{v:.{precision}f}")
+    body = frame.to_html(index=False, classes="synthmed-table", border=0, na_rep="—", float_format=fmt)
+    if caption:
+        body = body.replace(">\n", f">\n<caption>{_text(caption)}</caption>\n", 1)
+    return Html(body)
 
 
 @dataclass(frozen=True)
