@@ -53,3 +53,13 @@ def test_a_chapter_without_measurements_is_estimated_from_the_design_throughput(
     rate = per_s * 3 * cost.forward_flops(model, size)  # the whole 2-core machine
     flops = sum(w.flops for w in cost.workloads("paper", ["tsynd"]))
     assert row["paper h, this CPU (est.)"] == pytest.approx(flops / rate / 3600)
+
+
+def test_the_projection_text_is_computed_from_the_table():
+    table = pd.DataFrame({"s/run (quick, measured)": [2.0, float("nan")], "paper h, this CPU (est.)": [30.0, 10.0],
+                          "paper h, one GPU (est.)": [0.5, 0.25]}, index=pd.Index(["A", "B"], name="chapter"))
+    text = cost.projection_text(table)
+    assert "about **40 h on this CPU** and **0.8 h on one GPU**" in text
+    assert "The dearest chapter is A (75% of the CPU total)" in text and "No `quick` run was measured for B" in text
+    table["s/run (quick, measured)"] = [2.0, 3.0]
+    assert "Every chapter's CPU projection starts from runs measured" in cost.projection_text(table)

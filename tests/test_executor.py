@@ -116,11 +116,13 @@ def test_ray_gives_the_local_results_and_fills_the_same_cache(local_ray, monkeyp
     seeds = [3, 0, 2, 1]
     monkeypatch.setenv("SYNTHMED_CACHE_DIR", str(tmp_path / "local-cache"))
     local = executor.run_all(seeded_sum, seeds, workers=2, progress=False)
-    monkeypatch.setenv("SYNTHMED_CACHE_DIR", str(local_ray))
+    # a cache folder chosen after Ray started: the tasks use the caller's settings at call time
+    shared = tmp_path / "shared-cache"
+    monkeypatch.setenv("SYNTHMED_CACHE_DIR", str(shared))
     monkeypatch.setenv("SYNTHMED_EXECUTOR", "ray")
     assert executor.run_all(seeded_sum, seeds, progress=False) == local
     # what the cluster computed is a cache hit here: four entries, and a local rerun adds none
-    entries = sorted(p.name for p in (local_ray / "executor_demo").glob("*.pt"))
+    entries = sorted(p.name for p in (shared / "executor_demo").glob("*.pt"))
     assert len(entries) == 4
     monkeypatch.setenv("SYNTHMED_EXECUTOR", "local")
     log = tmp_path / "log.jsonl"

@@ -8,7 +8,8 @@ is resubmitted by this module, so that every retry is reported (a :class:`RetryW
 error) and an item that fails ``1 + $SYNTHMED_RAY_RETRIES`` times (default 2 retries) is reported in the
 :class:`~synthmed.executor.RunError`, never lost.
 
-The workers receive ``SYNTHMED_*`` and ``OMP_NUM_THREADS`` from this process's environment. Results are written
+Each task runs under this process's ``SYNTHMED_*`` variables as they are when :func:`run_all` is called (and
+``OMP_NUM_THREADS``). Results are written
 by ``fn`` through :mod:`synthmed.cache` on the node that ran it: on a multi-node cluster ``SYNTHMED_CACHE_DIR``
 and ``SYNTHMED_DATA_ROOT`` must be paths of a filesystem shared by every node, and ``synthmed`` must be installed
 on every node (same commit, so that cache keys agree).
@@ -40,6 +41,26 @@ def _env_float(name: str, default: float | None) -> float | None:
         raise ValueError(f"{name}={text!r} is not a number") from None
 
 
+def _forwarded_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items()
+            if (k.startswith("SYNTHMED_") and k != "SYNTHMED_EXECUTOR") or k in _FORWARDED}
+
+
+def call_with_env(fn, item, env: dict[str, str]):
+    """:func:`synthmed.executor.call` under the caller's ``SYNTHMED_*`` settings (cache folder, recompute flags,
+    profile, device) as they are now, not as they were when Ray started; the worker's own are restored after."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return call(fn, item)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def connect():
     """``ray``, initialised: the cluster at ``$RAY_ADDRESS``, else a local instance (reused if already up)."""
     try:
@@ -48,9 +69,7 @@ def connect():
         raise ImportError("SYNTHMED_EXECUTOR=ray needs Ray: pip install -c constraints.txt -e '.[cluster]'") from None
     if ray.is_initialized():
         return ray
-    env = {k: v for k, v in os.environ.items()
-           if (k.startswith("SYNTHMED_") and k != "SYNTHMED_EXECUTOR") or k in _FORWARDED}
-    kwargs = {"runtime_env": {"env_vars": env}, "log_to_driver": True}
+    kwargs = {"runtime_env": {"env_vars": _forwarded_env()}, "log_to_driver": True}
     if not os.environ.get("RAY_ADDRESS"):
         cpus = _env_float("SYNTHMED_RAY_CPUS", None)
         kwargs.update(num_cpus=int(cpus) if cpus else os.cpu_count(), include_dashboard=False)
@@ -65,11 +84,11 @@ def run_all(fn, items: list, *, desc: str = "runs", progress: bool = True) -> li
     gpus = _env_float("SYNTHMED_RAY_GPUS", None)
     if gpus is None:
         gpus = 1.0 if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
-    task = ray.remote(call).options(num_cpus=1, num_gpus=gpus, max_retries=retries)
-    fn_ref = ray.put(fn)
+    task = ray.remote(call_with_env).options(num_cpus=1, num_gpus=gpus, max_retries=retries)
+    fn_ref, env = ray.put(fn), _forwarded_env()
     results: list = [None] * len(items)
     failures: list[tuple[int, object, str]] = []
-    pending = {task.remote(fn_ref, item): (i, 1) for i, item in enumerate(items)}
+    pending = {task.remote(fn_ref, item, env): (i, 1) for i, item in enumerate(items)}
     with _bar(len(items), desc, progress) as bar:
         while pending:
             (ref,), _ = ray.wait(list(pending), num_returns=1)
@@ -87,7 +106,7 @@ def run_all(fn, items: list, *, desc: str = "runs", progress: bool = True) -> li
                 last = value.strip().splitlines()[-1] if value.strip() else "?"
                 warnings.warn(f"{desc} [{i}] {_short(items[i])} failed on attempt {attempt} of {retries + 1} "
                               f"({last}); retrying", RetryWarning, stacklevel=2)
-                pending[task.remote(fn_ref, items[i])] = (i, attempt + 1)
+                pending[task.remote(fn_ref, items[i], env)] = (i, attempt + 1)
             else:
                 failures.append((i, items[i], f"failed {attempt} attempts; last error:\n{value}"))
                 bar.update()
