@@ -63,3 +63,19 @@ def test_the_projection_text_is_computed_from_the_table():
     assert "The dearest chapter is A (75% of the CPU total)" in text and "No `quick` run was measured for B" in text
     table["s/run (quick, measured)"] = [2.0, 3.0]
     assert "Every chapter's CPU projection starts from runs measured" in cost.projection_text(table)
+
+
+@pytest.mark.parametrize("profile", profiles.PROFILES)
+def test_the_cost_model_knows_every_training_notebook_in_every_profile(profile):
+    for w in cost.workloads(profile):
+        assert w.runs >= 1 and w.images > 0 and w.flops > 0, w
+
+
+def test_a_stale_cost_model_says_so_instead_of_failing_the_page(monkeypatch):
+    def stale(notebook, settings):
+        return [cost.Workload(notebook, "runs", 1, settings["no_such_setting"], "smallcnn", 28)]
+
+    monkeypatch.setitem(cost.WORKLOADS, "imbalance", stale)
+    row = cost.projection(_costs([]), notebooks=["imbalance"]).loc["Class imbalance"]
+    assert pd.isna(row["paper h, this CPU (est.)"])
+    assert "not estimated: the cost model of imbalance failed on the smoke settings (KeyError" in row["how estimated"]

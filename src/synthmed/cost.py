@@ -181,8 +181,15 @@ def projection(costs: pd.DataFrame, *, base: str = "quick", target: str = "paper
     notebooks = [nb for nb in (WORKLOADS if notebooks is None else notebooks) if nb in WORKLOADS]
     if not notebooks:
         return pd.DataFrame(columns=["chapter"]).set_index("chapter")
-    loads = {p: pd.DataFrame([{"chapter": CHAPTERS[w.notebook], "runs": w.runs, "flops": w.flops}
-                              for w in workloads(p, notebooks)]) for p in profile_names}
+    loads, stale = {p: [] for p in profile_names}, {}
+    for nb in notebooks:
+        for p in profile_names:
+            try:
+                loads[p] += [{"chapter": CHAPTERS[nb], "runs": w.runs, "flops": w.flops} for w in workloads(p, [nb])]
+            except (KeyError, TypeError, ValueError) as err:  # the profile changed under the cost model
+                stale.setdefault(CHAPTERS[nb], f"not estimated: the cost model of {nb} failed on the {p} "
+                                               f"settings ({type(err).__name__}: {err}); update synthmed/cost.py")
+    loads = {p: pd.DataFrame(rows, columns=["chapter", "runs", "flops"]) for p, rows in loads.items()}
     model, size, images_per_s = CPU_REFERENCE
     reference_rate = images_per_s * 3 * forward_flops(model, size) / 2  # FLOP/s of one of the 2 cores
     measured = costs[costs.profile == base]
@@ -207,6 +214,9 @@ def projection(costs: pd.DataFrame, *, base: str = "quick", target: str = "paper
                     f"{target} h, this CPU (est.)": target_flops / rate / processes / 3600,
                     f"{target} h, one GPU (est.)": target_flops / GPU_FLOPS / 3600,
                     "how estimated": how})
+        if chapter in stale:
+            row.update({f"{target} h, this CPU (est.)": float("nan"), f"{target} h, one GPU (est.)": float("nan"),
+                        "how estimated": stale[chapter]})
         rows.append(row)
     return pd.DataFrame(rows).set_index("chapter")
 
