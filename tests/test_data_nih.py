@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from synthmed.data import DataUnavailableError, default_nih1000, load_nih
-from synthmed.data.nih import PAPER_MINORITY_RATIO, MetadataScaler, select_pneumonia
+from synthmed.data import grouped
+from synthmed.data.nih import PAPER_MINORITY_RATIO, MetadataScaler, metadata_only, select_pneumonia
 
 from conftest import DATA_ROOT, requires_data
 
@@ -47,6 +48,31 @@ def test_pneumonia_selection_rule(tmp_path):
     assert len(pos) == 178 and len(neg) == 700  # the paper reports 212 positives; this file gives 178
     assert pos.finding_labels.str.contains("Pneumonia").all() and (neg.finding_labels == "No Finding").all()
     test_share = (frame.split == "test").mean()
-    assert abs(test_share - 0.3) < 0.01
+    assert abs(test_share - 0.3) < 0.02
+    grouped.check_patient_disjoint(frame)
+    other = select_pneumonia(DATA_ROOT / "nih" / "Data_Entry_2017.csv", seed=1)
+    assert set(other[other.label == 0].image_index) != set(neg.image_index)  # the seed draws the normals
     with pytest.raises(DataUnavailableError, match="selected NIH images are missing"):
         load_nih(DATA_ROOT / "nih" / "Data_Entry_2017.csv", tmp_path, mode="pneumonia")
+
+
+@requires_data("nih/Data_Entry_2017.csv")
+def test_metadata_only_needs_no_image_file(tmp_path):
+    (tmp_path / "Data_Entry_2017.csv").write_bytes((DATA_ROOT / "nih" / "Data_Entry_2017.csv").read_bytes())
+    ds = metadata_only(tmp_path / "Data_Entry_2017.csv", seed=0)  # no image folder anywhere under tmp_path
+    assert ds.train.images is None and ds.test.images is None
+    assert len(ds.train) + len(ds.val) + len(ds.test) == 878
+    assert ds.train.metadata.shape == (len(ds.train), len(ds.feature_names))
+    with pytest.raises(DataUnavailableError, match="does not exist"):
+        metadata_only(tmp_path / "missing.csv")
+
+
+@requires_data("nih/NIH1000", "nih/NIH1000_metadata.csv")
+def test_nih1000_patient_split_keeps_val_and_test_whole():
+    ds = default_nih1000(DATA_ROOT / "nih", minority_ratio=None, split="patient", cap=10, size=32)
+    frames = pd.concat([ds.split(s).frame for s in ("train", "val", "test")])
+    grouped.check_patient_disjoint(frames)
+    assert len(frames) == 1000 and ds.train.images.shape[1:] == (1, 32, 32)
+    assert frames[frames.split == "test"].groupby("patient_id").size().max() <= 10
+    with pytest.raises(ValueError, match="unknown NIH1000 split"):
+        default_nih1000(DATA_ROOT / "nih", split="random")

@@ -116,18 +116,18 @@ def test_source_indices_repeat_only_when_majority_is_exhausted():
 @pytest.mark.slow
 def test_fused_model_prediction_depends_on_metadata():
     data = toy_data(n0=48, n1=48, meta_signal=True)  # images are noise; metadata column 0 carries the label
-    torch.manual_seed(0)
-    model = fusion.build_classifier("smallcnn", n_metadata=3)
-    state, history = train.train_classifier(model, data.train, data.val, epochs=15, batch_size=16, lr=3e-3,
-                                            seed=0, progress=False)
-    model.load_state_dict(state)
-    assert list(history.columns) == ["epoch", "train_loss", "valid_loss", "accuracy", "precision", "recall",
-                                     "specificity", "roc_auc"]
+    model = fusion.build_classifier("smallcnn", n_metadata=3, image_size=16, seed=0)
+    config = train.TrainConfig(epochs=15, batch_size=16, lr=3e-3, keep="last")
+    result = train.train_classifier(model, data.train, data.val, config, seed=0, device="cpu", progress=False)
+    model.load_state_dict(result.state_dict)
+    assert [h["epoch"] for h in result.history] == list(range(1, 16))  # one validation record per epoch
+    assert {"train_loss", "valid_loss", "accuracy", "precision", "recall", "specificity", "roc_auc"} <= set(
+        result.history[0])
     probe = data.test
     low = make_part(probe.images, probe.labels, probe.metadata.clone())
     high = make_part(probe.images, probe.labels, probe.metadata.clone())
     low.metadata[:, 0], high.metadata[:, 0] = 0.0, 1.0
-    p_low, p_high = train.predict_proba(model, low), train.predict_proba(model, high)
+    p_low, p_high = (train.predict_proba(model, p, device="cpu") for p in (low, high))
     assert (p_high - p_low).mean() > 0.2  # the trained model uses the metadata column
     assert ((p_high >= 0.5) != (p_low >= 0.5)).any()  # and it changes predictions
 
@@ -135,33 +135,33 @@ def test_fused_model_prediction_depends_on_metadata():
 def test_classifier_shapes_and_errors():
     meta_only = fusion.build_classifier(None, n_metadata=5)
     assert meta_only(None, torch.rand(4, 5)).shape == (4,)
-    fused = fusion.build_classifier("smallcnn", n_metadata=5).eval()
+    fused = fusion.build_classifier("smallcnn", n_metadata=5, image_size=32).eval()
     assert fused(torch.rand(3, 1, 32, 32), torch.rand(3, 5)).shape == (3,)
     with pytest.raises(ValueError, match="needs an image backbone"):
         fusion.Classifier(None, 0)
     with pytest.raises(ValueError, match="unknown backbone"):
-        fusion.build_backbone("resnet18")
+        fusion.build_classifier("resnet18")
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["resnet50", "densenet121", "vgg16"])
-def test_torchvision_backbones_take_one_channel(name, tmp_path):
-    net = fusion.build_backbone(name).eval()
-    with torch.no_grad():
-        assert net(torch.rand(2, 1, 64, 64)).shape == (2, net.out_features)
-    assert "random initialisation" in fusion.weights_note(name, None)
+def test_build_classifier_is_seeded_and_leaves_the_global_rng_alone():
+    before = torch.get_rng_state()
+    a = fusion.build_classifier("smallcnn", n_metadata=3, image_size=16, seed=5)
+    b = fusion.build_classifier("smallcnn", n_metadata=3, image_size=16, seed=5)
+    assert torch.equal(torch.get_rng_state(), before)
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
-def test_local_weights_file_is_loaded_with_summed_first_conv(tmp_path):
-    # a local 3-channel weights file is accepted: the first convolution's RGB filters are summed
-    import torchvision
-    name = "resnet50"
-    full = getattr(torchvision.models, name)(weights=None).state_dict()
-    torch.save(full, tmp_path / "w.pt")
-    loaded = fusion.build_backbone(name, tmp_path / "w.pt")
-    first = "conv1.weight"
-    assert torch.allclose(loaded.state_dict()[first], full[first].sum(1, keepdim=True))
-    assert "local weights file" in fusion.weights_note(name, tmp_path / "w.pt")
+def test_local_weights_load_strictly(tmp_path):
+    """A matching trunk file loads exactly; a file for another network is an error naming the keys (the old
+    strict=False loader could load nothing and say it had loaded)."""
+    from synthmed import models
+    donor = models.create("smallcnn", 1, None, 16, seed=3)
+    torch.save(donor.state_dict(), tmp_path / "trunk.pt")
+    model = fusion.build_classifier("smallcnn", n_metadata=2, image_size=16, weights=tmp_path / "trunk.pt")
+    assert all(torch.equal(v, donor.state_dict()[k]) for k, v in model.backbone.state_dict().items())
+    torch.save({"conv.weight": torch.zeros(3, 3)}, tmp_path / "other.pt")
+    with pytest.raises(models.WeightsMismatchError, match="missing keys"):
+        fusion.build_classifier("smallcnn", n_metadata=2, image_size=16, weights=tmp_path / "other.pt")
 
 
 def test_binary_metrics_hand_worked():
@@ -190,29 +190,14 @@ def _toy_domains(n=16, size=16):
 def test_cyclegan_cycle_loss_falls_on_toy_set():
     a, b = _toy_domains()
     cfg = cyclegan.CycleGANConfig(ngf=8, ndf=8, n_blocks=1, n_layers_d=2, steps=60, batch_size=4)
-    out = cyclegan.train_cyclegan(a, b, cfg, seed=0, progress=False, log_every=10)
+    out = cyclegan.train_cyclegan(a, b, cfg, seed=0, device="cpu", progress=False, log_every=10)
     h = out["history"]
     assert len(h) == 6 and h.step.tolist()[-1] == 60
     assert h.cycle.iloc[-1] < 0.7 * h.cycle.iloc[0]
     g = cyclegan.load_generator(out)
     imgs = ((a[:3] + 1) * 127.5).round().to(torch.uint8)
-    y = cyclegan.translate(g, imgs)
+    y = cyclegan.translate(g, imgs, device="cpu")
     assert y.shape == imgs.shape and y.dtype == torch.uint8
-
-
-def test_cyclegan_resumes_from_checkpoint(tmp_path):
-    a, b = _toy_domains(n=8)
-    cfg = cyclegan.CycleGANConfig(ngf=4, ndf=4, n_blocks=1, n_layers_d=2, steps=6, batch_size=2, checkpoint_every=3)
-    full = cyclegan.train_cyclegan(a, b, cfg, seed=0, progress=False, log_every=1)
-    ckpt = tmp_path / "c.ckpt"
-    # run to step 3 (a checkpoint is written), then resume from it with the full step budget
-    cyclegan.train_cyclegan(a, b, cyclegan.CycleGANConfig(**{**cfg.__dict__, "steps": 4}), seed=0, progress=False,
-                            log_every=1, checkpoint=ckpt)
-    assert ckpt.exists()
-    resumed = cyclegan.train_cyclegan(a, b, cfg, seed=0, progress=False, log_every=1, checkpoint=ckpt)
-    assert resumed["history"].step.tolist() == list(range(1, 7))
-    for k, v in full["G_AB"].items():
-        assert torch.allclose(v, resumed["G_AB"][k], atol=1e-5), k
 
 
 def test_lr_schedule_constant_then_linear():
@@ -221,31 +206,28 @@ def test_lr_schedule_constant_then_linear():
 
 # ---- experiment ---------------------------------------------------------------------------------------------------
 
-def test_metadata_variants_skipped_without_metadata():
+def test_specs_pair_variants_with_the_experiments_that_can_run_them():
     from synthmed.imbalance import experiment
-    data = toy_data()
-    no_meta = from_parts("toy", ("neg", "pos"), *(make_part(p.images, p.labels) for p in (data.train, data.val,
-                                                                                           data.test)))
-    assert experiment.usable_variants(no_meta, list(experiment.VARIANTS)) == ["real", "real_synth"]
-    assert experiment.usable_variants(data, ["real", "meta"]) == ["real", "meta"]
+    sp = experiment.specs(["nih_patient", "pneumonia_minority", "metadata_only"], [0, 1],
+                          ["real", "real_meta", "real_synth", "logreg"], backbones=["smallcnn", "vgg16"])
+    got = {(s.experiment, s.backbone, s.seed): s.variants for s in sp}
+    assert got[("pneumonia_minority", "vgg16", 1)] == ("real", "real_synth")  # no metadata there
+    assert got[("metadata_only", "smallcnn", 0)] == ("logreg",)
+    assert not any(e == "metadata_only" and b == "vgg16" for e, b, _ in got)  # no backbone: once per seed
+    assert len(sp) == 2 * 2 + 2 * 2 + 2
     with pytest.raises(ValueError, match="unknown variant"):
-        experiment.usable_variants(data, ["ensemble"])
+        experiment.specs(["nih_patient"], [0], ["ensemble"])
 
 
-def test_run_classifier_balances_train_and_tests_on_real_split(tmp_path, monkeypatch):
+def test_training_and_scoring_are_separate_cached_steps(cache_dir):
+    """Scores come from a second cache entry; a cache hit returns the same probabilities; the training entry is
+    not recomputed when only scoring is asked again."""
     from synthmed.imbalance import experiment
-    monkeypatch.setenv("SYNTHMED_CACHE_DIR", str(tmp_path))
     data = toy_data(size=16)
-    cfg = cyclegan.CycleGANConfig(ngf=4, ndf=4, n_blocks=1, n_layers_d=2, steps=2, batch_size=2)
-    gan = experiment.train_translator(data, cfg, seed=0, device=torch.device("cpu"), progress=False)
-    synth = experiment.synthesize(data, gan, 0.5, 0, torch.device("cpu"))
-    assert synth[0].shape == (20, 1, 16, 16)
-    run = experiment.run_classifier(data, "real_synth_meta", "smallcnn", 0, epochs=1, batch_size=16, lr=1e-3,
-                                    synthetic=synth, progress=False)
-    assert run["train_counts"] == [40, 30] and run["test_labels"].tolist() == data.test.labels.tolist()
-    assert {"sensitivity", "specificity", "balanced_accuracy", "constant", "roc_auc"} <= set(run)
-    again = experiment.run_classifier(data, "real_synth_meta", "smallcnn", 0, epochs=1, batch_size=16, lr=1e-3,
-                                      synthetic=synth, progress=False)  # a cache hit: the same predictions
-    assert torch.equal(run["test_prob"], again["test_prob"])
-    with pytest.raises(ValueError, match="needs synthetic images"):
-        experiment.run_classifier(data, "real_synth", "smallcnn", 0, epochs=1, batch_size=16, lr=1e-3)
+    spec = experiment.RunSpec("nih_patient", 0, ("real_meta",), train=train.TrainConfig(epochs=1, batch_size=16))
+    state = experiment.train_step(data, "real_meta", spec)
+    scores = experiment.score_step(data, "real_meta", spec, state)
+    assert scores["test_prob"].shape == (16,) and scores["val_prob"].shape == (16,)
+    assert {p.parent.name for p in cache_dir.rglob("*.pt")} == {"imbalance_classifier", "imbalance_scores"}
+    again = experiment.score_step(data, "real_meta", spec, experiment.train_step(data, "real_meta", spec))
+    assert torch.equal(scores["test_prob"], again["test_prob"])

@@ -3,11 +3,14 @@
 Two modes:
 
 - ``"nih1000"``: the 1000-image ``NIH1000`` folder (64x64, train/valid/test, half normal and half abnormal) joined to
-  its metadata in ``NIH1000_metadata.csv``. Label 1 = any finding, 0 = no finding. In the training split the
-  positive class is subsampled to ``minority_ratio`` positives per negative (Aloo et al.: 212 to 700).
+  its metadata in ``NIH1000_metadata.csv``. Label 1 = any finding, 0 = no finding. ``split="original"`` keeps the
+  folder's split (which shares patients between train, validation and test); ``split="patient"`` re-splits by
+  patient (:func:`synthmed.data.grouped.grouped_split`). In the training split the positive class is subsampled
+  to ``minority_ratio`` positives per negative (Aloo et al.: 212 to 700).
 - ``"pneumonia"``: the selection of Aloo et al. on the full NIH set: every first-visit image (``Follow-up # == 0``)
-  whose findings include pneumonia, plus a random sample of first-visit "No Finding" images, split 7:3 into
-  train+validation and test. Needs ``Data_Entry_2017.csv`` and a folder with all 112,120 images.
+  whose findings include pneumonia, plus a random sample of first-visit "No Finding" images, split 7:3 by patient
+  into train+validation and test. Needs ``Data_Entry_2017.csv``, and a folder with all 112,120 images unless only
+  the metadata is wanted (:func:`metadata_only`).
 
 Metadata features are fitted on the training split only: age is min-max scaled with the training minimum and
 maximum, sex and view position are one-hot encoded with the training split's categories.
@@ -23,9 +26,11 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from synthmed.data.grouped import grouped_split
 from synthmed.data.medmnist import DataUnavailableError
 
 PAPER_MINORITY_RATIO = 212 / 700  # Aloo et al.: 212 pneumonia-positive to 700 normal images
+PATIENT_CAP = 10  # ours: at most this many images of one patient in validation or test of the patient re-split
 CITATION = ("Wang X. et al., ChestX-ray8: hospital-scale chest X-ray database and benchmarks on weakly-supervised "
             "classification and localization of common thorax diseases, CVPR 2017.")
 SPLIT_NAMES = {"train": "train", "valid": "val", "val": "val", "test": "test"}
@@ -61,15 +66,16 @@ class MetadataScaler:
 
 @dataclass(frozen=True)
 class NIHSplit:
-    """images: (N, 1, H, W) uint8; labels: (N,) int64 (1 = positive); metadata: (N, F) float32; frame: the rows."""
+    """images: (N, 1, H, W) uint8 or None (metadata only); labels: (N,) int64 (1 = positive); metadata: (N, F)
+    float32; frame: the rows (with patient_id)."""
 
-    images: torch.Tensor
+    images: torch.Tensor | None
     labels: torch.Tensor
     metadata: torch.Tensor
     frame: pd.DataFrame = field(repr=False)
 
     def __len__(self) -> int:
-        return self.images.shape[0]
+        return int(self.labels.shape[0])
 
     def float_images(self) -> torch.Tensor:
         return self.images.float().div_(255.0)
@@ -100,8 +106,10 @@ def _read_image(path: Path, size: int) -> np.ndarray:
         return np.asarray(im, dtype=np.uint8)
 
 
-def _build(frame: pd.DataFrame, image_dir: Path, size: int, mode: str, names: tuple[str, str]) -> NIHDataset:
-    missing = [p for p in frame.file if not (image_dir / p).exists()]
+def _build(frame: pd.DataFrame, image_dir: Path | None, size: int, mode: str, names: tuple[str, str]
+           ) -> NIHDataset:
+    """The three splits of ``frame``; image_dir None reads no image (``images`` is None)."""
+    missing = [p for p in frame.file if not (image_dir / p).exists()] if image_dir is not None else []
     if missing:
         raise DataUnavailableError(
             f"{len(missing)} of {len(frame)} selected NIH images are missing under {image_dir} "
@@ -111,11 +119,10 @@ def _build(frame: pd.DataFrame, image_dir: Path, size: int, mode: str, names: tu
     splits = {}
     for split in ("train", "val", "test"):
         rows = frame[frame.split == split].reset_index(drop=True)
-        images = np.zeros((len(rows), 1, size, size), np.uint8)
-        for i, p in enumerate(rows.file):
-            images[i, 0] = _read_image(image_dir / p, size)
-        splits[split] = NIHSplit(torch.from_numpy(images), torch.tensor(rows.label.to_numpy(np.int64)),
-                                 scaler.transform(rows), rows)
+        images = None
+        if image_dir is not None:
+            images = torch.from_numpy(np.stack([_read_image(image_dir / p, size)[None] for p in rows.file]))
+        splits[split] = NIHSplit(images, torch.tensor(rows.label.to_numpy(np.int64)), scaler.transform(rows), rows)
     return NIHDataset(mode=mode, label_names=names, scaler=scaler, **splits)
 
 
@@ -129,9 +136,16 @@ def _subsample_minority(frame: pd.DataFrame, ratio: float, seed: int) -> pd.Data
 
 
 def select_nih1000(metadata_csv: str | Path, minority_ratio: float | None = PAPER_MINORITY_RATIO,
-                   seed: int = 0) -> pd.DataFrame:
-    """The NIH1000 rows with columns file, split (train/val/test), label, patient_age, patient_gender,
-    view_position; positives in the training split subsampled to ``minority_ratio`` (None keeps all)."""
+                   seed: int = 0, split: str = "original", cap: int = PATIENT_CAP, val_fraction: float = 0.2,
+                   test_fraction: float = 0.2, split_seed: int = 0) -> pd.DataFrame:
+    """The NIH1000 rows with columns file, image_index, split (train/val/test), label, finding_labels, patient_id,
+    patient_age, patient_gender, view_position; positives in the training split subsampled to ``minority_ratio``
+    with ``seed`` (None keeps all).
+
+    split: ``"original"`` (the folder's split) or ``"patient"``: a patient-disjoint, class-stratified re-split with
+    ``val_fraction`` / ``test_fraction`` of the images and no patient giving more than ``cap`` images to validation
+    or test (:func:`synthmed.data.grouped.grouped_split` with ``split_seed``).
+    """
     meta = pd.read_csv(metadata_csv)
     frame = pd.DataFrame({
         "file": meta.path.str.replace(r"^NIH1000/", "", regex=True),
@@ -144,6 +158,11 @@ def select_nih1000(metadata_csv: str | Path, minority_ratio: float | None = PAPE
         "patient_gender": meta.patient_gender,
         "view_position": meta.view_position,
     })
+    if split == "patient":
+        frame["split"] = grouped_split(frame.label, frame.patient_id, val_fraction=val_fraction,
+                                       test_fraction=test_fraction, seed=split_seed, cap=cap)
+    elif split != "original":
+        raise ValueError(f"unknown NIH1000 split {split!r}; valid: original, patient")
     if minority_ratio is not None:
         frame = _subsample_minority(frame, minority_ratio, seed)
     return frame.reset_index(drop=True)
@@ -152,30 +171,36 @@ def select_nih1000(metadata_csv: str | Path, minority_ratio: float | None = PAPE
 def select_pneumonia(data_entry_csv: str | Path, n_normal: int = 700, test_fraction: float = 0.3,
                      val_fraction: float = 0.1, seed: int = 0) -> pd.DataFrame:
     """Aloo et al.'s selection from ``Data_Entry_2017.csv``: first-visit images with a Pneumonia finding (label 1)
-    and ``n_normal`` random first-visit "No Finding" images (label 0); ``test_fraction`` of each class goes to test
-    and ``val_fraction`` of the rest to validation. Columns as :func:`select_nih1000`."""
+    and ``n_normal`` random first-visit "No Finding" images (label 0), drawn with ``seed``; ``test_fraction`` of the
+    images go to test and ``val_fraction`` of the rest to validation, whole patients only and the classes
+    stratified (:func:`synthmed.data.grouped.grouped_split`; a first-visit image is one per patient, so this is
+    patient-disjoint by construction too). Columns as :func:`select_nih1000`."""
     d = pd.read_csv(data_entry_csv)
     first = d["Follow-up #"] == 0
     pneumonia = d["Finding Labels"].str.split("|").apply(lambda labels: "Pneumonia" in labels)
     pos = d[first & pneumonia]
     normal = d[first & (d["Finding Labels"] == "No Finding")]
     neg = normal.sample(n=min(n_normal, len(normal)), random_state=seed)
-    rng = np.random.default_rng(seed)
-    parts = []
-    for label, rows in ((1, pos), (0, neg)):
-        order = rng.permutation(len(rows))
-        n_test = round(test_fraction * len(rows))
-        n_val = round(val_fraction * (len(rows) - n_test))
-        split = np.empty(len(rows), dtype=object)
-        split[order[:n_test]], split[order[n_test:n_test + n_val]], split[order[n_test + n_val:]] = \
-            "test", "val", "train"
-        parts.append(pd.DataFrame({
-            "file": rows["Image Index"].to_numpy(), "image_index": rows["Image Index"].to_numpy(), "split": split,
-            "label": label, "finding_labels": rows["Finding Labels"].to_numpy(),
-            "patient_id": rows["Patient ID"].to_numpy(), "patient_age": rows["Patient Age"].astype(float).to_numpy(),
-            "patient_gender": rows["Patient Gender"].to_numpy(), "view_position": rows["View Position"].to_numpy(),
-        }))
-    return pd.concat(parts, ignore_index=True)
+    rows = pd.concat([pos.assign(label=1), neg.assign(label=0)], ignore_index=True)
+    frame = pd.DataFrame({
+        "file": rows["Image Index"], "image_index": rows["Image Index"], "label": rows.label.astype(np.int64),
+        "finding_labels": rows["Finding Labels"], "patient_id": rows["Patient ID"],
+        "patient_age": rows["Patient Age"].astype(float), "patient_gender": rows["Patient Gender"],
+        "view_position": rows["View Position"],
+    })
+    frame["split"] = grouped_split(frame.label, frame.patient_id, val_fraction=val_fraction * (1 - test_fraction),
+                                   test_fraction=test_fraction, seed=seed)
+    return frame
+
+
+def metadata_only(data_entry_csv: str | Path, seed: int = 0, **selection) -> NIHDataset:
+    """Aloo et al.'s selection (:func:`select_pneumonia`) as metadata features and labels only: reads no image,
+    so it needs ``Data_Entry_2017.csv`` alone. ``images`` of every split is None."""
+    data_entry_csv = Path(data_entry_csv)
+    if not data_entry_csv.exists():
+        raise DataUnavailableError(f"NIH data not found: {data_entry_csv} does not exist (see README, 'Data').")
+    frame = select_pneumonia(data_entry_csv, seed=seed, **selection)
+    return _build(frame, None, 0, "pneumonia", ("normal", "pneumonia"))
 
 
 def load_nih(metadata_csv: str | Path, image_dir: str | Path, mode: str = "nih1000", size: int = 64,
@@ -184,14 +209,15 @@ def load_nih(metadata_csv: str | Path, image_dir: str | Path, mode: str = "nih10
 
     mode "nih1000": metadata_csv is ``NIH1000_metadata.csv``, image_dir the ``NIH1000`` folder. mode "pneumonia":
     metadata_csv is ``Data_Entry_2017.csv``, image_dir the folder with the full image set; ``selection`` goes to
-    :func:`select_pneumonia`. Images are read as grey and resized to ``size`` x ``size``.
+    :func:`select_pneumonia`; for "nih1000" it goes to :func:`select_nih1000` (e.g. ``split="patient"``). Images
+    are read as grey and resized to ``size`` x ``size``.
     """
     metadata_csv, image_dir = Path(metadata_csv), Path(image_dir)
     for path in (metadata_csv, image_dir):
         if not path.exists():
             raise DataUnavailableError(f"NIH data not found: {path} does not exist (see README, 'Data').")
     if mode == "nih1000":
-        frame = select_nih1000(metadata_csv, minority_ratio=minority_ratio, seed=seed)
+        frame = select_nih1000(metadata_csv, minority_ratio=minority_ratio, seed=seed, **selection)
         return _build(frame, image_dir, size, mode, ("no finding", "finding"))
     if mode == "pneumonia":
         frame = select_pneumonia(metadata_csv, seed=seed, **selection)

@@ -35,7 +35,7 @@ def add_synthetic(data: ImbalanceData, synthetic_images: torch.Tensor, source: t
     ``"source"`` keeps the translated image's own patient metadata (age, sex and view match the anatomy it came
     from), ``"minority"`` draws metadata rows of real minority training images at random. Returns a copy of
     ``data`` whose train split has ``M`` more minority images (``synthetic`` marks them); val and test are the same
-    objects.
+    objects. A translated image keeps its source image's patient id (it shows that patient's anatomy).
     """
     m = len(synthetic_images)
     train = data.train
@@ -55,7 +55,12 @@ def add_synthetic(data: ImbalanceData, synthetic_images: torch.Tensor, source: t
         else:
             raise ValueError(f"unknown metadata rule {metadata!r}; valid: source, minority")
         meta = torch.cat([train.metadata, extra])
+    groups = None
+    if train.groups is not None:  # a translated image belongs to its source image's patient
+        if source is None or len(source) != m:
+            raise ValueError("data with patient ids needs the (M,) source indices of the translated images")
+        groups = torch.cat([train.groups, train.groups[source]])
     new = Part(torch.cat([train.images, synthetic_images]),
                torch.cat([train.labels, torch.full((m,), data.minority, dtype=torch.long)]), meta,
-               torch.cat([train.synthetic, torch.ones(m, dtype=torch.bool)]))
+               torch.cat([train.synthetic, torch.ones(m, dtype=torch.bool)]), groups)
     return data.with_train(new)

@@ -21,7 +21,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from synthmed import cache
+from synthmed import fit
+from synthmed.pixels import signed_to_unit, to_signed, to_uint8
 
 
 @dataclass(frozen=True)
@@ -141,98 +142,89 @@ def lr_factor(step: int, steps: int) -> float:
     return 1.0 if step < half else max(0.0, 1.0 - (step - half) / max(steps - half, 1))
 
 
-def _cpu_state(module_or_opt) -> dict:
-    def to_cpu(v):
-        if isinstance(v, torch.Tensor):
-            return v.detach().cpu()
-        if isinstance(v, dict):
-            return {k: to_cpu(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [to_cpu(x) for x in v]
-        return v
-    return to_cpu(module_or_opt.state_dict())
+def _cpu_state(module: nn.Module) -> dict:
+    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
 
-def train_cyclegan(domain_a: torch.Tensor, domain_b: torch.Tensor, config: CycleGANConfig, *, seed: int = 0,
-                   device: torch.device | None = None, checkpoint: Path | None = None, log_every: int = 10,
+def train_cyclegan(domain_a: torch.Tensor, domain_b: torch.Tensor, config: CycleGANConfig, *, seed: int,
+                   device: torch.device | str, checkpoint: Path | None = None, log_every: int = 10,
                    progress: bool = True) -> dict:
     """Train a CycleGAN between two unpaired image sets.
 
     domain_a: (Na, C, H, W), domain_b: (Nb, C, H, W) float tensors in [-1, 1] (training images only).
-    checkpoint: a path to save progress to every ``config.checkpoint_every`` steps and resume from (see
-    :func:`synthmed.cache.cached` with ``resumable=True``). Returns {"G_AB", "G_BA": CPU state_dicts, "config":
-    dict, "history": DataFrame with one row per ``log_every`` steps (step, loss_G, loss_D, gan, cycle,
-    identity)}.
+    seed: initialisation, batch sampling and the image pools (the caller's global RNG is left as it was).
+    checkpoint: a file to save progress to every ``config.checkpoint_every`` steps (:class:`synthmed.fit.Checkpoint`)
+    and resume from; a resumed run ends with the same weights as an uninterrupted one. Returns {"G_AB", "G_BA":
+    CPU state_dicts, "config": dict, "history": DataFrame with one row per ``log_every`` steps (step, loss_G,
+    loss_D, gan, cycle, identity)}.
     """
-    device = device or torch.device("cpu")
+    device = torch.device(device)
     c = config
-    torch.manual_seed(seed)
-    g_ab, g_ba = (ResnetGenerator(c.channels, c.ngf, c.n_blocks).to(device) for _ in range(2))
-    d_a, d_b = (PatchDiscriminator(c.channels, c.ndf, c.n_layers_d).to(device) for _ in range(2))
-    for m in (g_ab, g_ba, d_a, d_b):
-        m.apply(_init_weights)
-    opt_g = torch.optim.Adam([*g_ab.parameters(), *g_ba.parameters()], lr=c.lr, betas=(c.beta1, 0.999))
-    opt_d = torch.optim.Adam([*d_a.parameters(), *d_b.parameters()], lr=c.lr, betas=(c.beta1, 0.999))
-    pool_a, pool_b = ImagePool(c.pool_size, seed), ImagePool(c.pool_size, seed + 1)
-    sampler = torch.Generator().manual_seed(seed)
-    start, history = 0, []
-    if checkpoint is not None and Path(checkpoint).exists():
-        state = cache.load(checkpoint)
-        for m, k in ((g_ab, "G_AB"), (g_ba, "G_BA"), (d_a, "D_A"), (d_b, "D_B"), (opt_g, "opt_G"), (opt_d, "opt_D")):
-            m.load_state_dict(state[k])
-        pool_a.load(state["pool_A"], device)
-        pool_b.load(state["pool_B"], device)
-        sampler.set_state(state["sampler"])
-        torch.set_rng_state(state["torch_rng"])
-        start, history = state["step"], state["history"]
-    a, b = domain_a.to(device), domain_b.to(device)
-    mse, l1 = nn.MSELoss(), nn.L1Loss()
-    running = torch.zeros(5, device=device)
-    n_run = 0
-    for step in tqdm(range(start, c.steps), initial=start, total=c.steps, desc="CycleGAN", disable=not progress,
-                     leave=False):
-        for opt in (opt_g, opt_d):
-            for group in opt.param_groups:
-                group["lr"] = c.lr * lr_factor(step, c.steps)
-        real_a = a[torch.randint(len(a), (c.batch_size,), generator=sampler).to(device)]
-        real_b = b[torch.randint(len(b), (c.batch_size,), generator=sampler).to(device)]
-        # generators
-        for d in (d_a, d_b):
-            d.requires_grad_(False)
-        fake_b, fake_a = g_ab(real_a), g_ba(real_b)
-        rec_a, rec_b = g_ba(fake_b), g_ab(fake_a)
-        pred_fb, pred_fa = d_b(fake_b), d_a(fake_a)
-        gan = mse(pred_fb, torch.ones_like(pred_fb)) + mse(pred_fa, torch.ones_like(pred_fa))
-        cycle = l1(rec_a, real_a) + l1(rec_b, real_b)
-        identity = l1(g_ab(real_b), real_b) + l1(g_ba(real_a), real_a) if c.lambda_identity > 0 else gan * 0
-        loss_g = gan + c.lambda_cycle * cycle + c.lambda_cycle * c.lambda_identity * identity
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
-        # discriminators
-        for d in (d_a, d_b):
-            d.requires_grad_(True)
-        loss_d = 0.0
-        for d, real, fake in ((d_b, real_b, pool_b.query(fake_b)), (d_a, real_a, pool_a.query(fake_a))):
-            pr, pf = d(real), d(fake.detach())
-            loss_d = loss_d + 0.5 * (mse(pr, torch.ones_like(pr)) + mse(pf, torch.zeros_like(pf)))
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
-        running += torch.stack([loss_g.detach(), loss_d.detach(), gan.detach(), cycle.detach(), identity.detach()])
-        n_run += 1
-        if (step + 1) % log_every == 0 or step + 1 == c.steps:
-            vals = (running / n_run).tolist()
-            history.append({"step": step + 1, "loss_G": vals[0], "loss_D": vals[1], "gan": vals[2], "cycle": vals[3],
-                            "identity": vals[4]})
-            running.zero_()
-            n_run = 0
-        if checkpoint is not None and (step + 1) % c.checkpoint_every == 0 and step + 1 < c.steps:
-            cache.atomic_save({"G_AB": _cpu_state(g_ab), "G_BA": _cpu_state(g_ba), "D_A": _cpu_state(d_a),
-                               "D_B": _cpu_state(d_b), "opt_G": _cpu_state(opt_g), "opt_D": _cpu_state(opt_d),
-                               "pool_A": pool_a.state(), "pool_B": pool_b.state(), "sampler": sampler.get_state(),
-                               "torch_rng": torch.get_rng_state(), "step": step + 1, "history": history},
-                              checkpoint)
+    with fit.seeded(seed, device):
+        g_ab, g_ba = (ResnetGenerator(c.channels, c.ngf, c.n_blocks).to(device) for _ in range(2))
+        d_a, d_b = (PatchDiscriminator(c.channels, c.ndf, c.n_layers_d).to(device) for _ in range(2))
+        for m in (g_ab, g_ba, d_a, d_b):
+            m.apply(_init_weights)
+        nets = {"G_AB": g_ab, "G_BA": g_ba, "D_A": d_a, "D_B": d_b}
+        opt_g = torch.optim.Adam([*g_ab.parameters(), *g_ba.parameters()], lr=c.lr, betas=(c.beta1, 0.999))
+        opt_d = torch.optim.Adam([*d_a.parameters(), *d_b.parameters()], lr=c.lr, betas=(c.beta1, 0.999))
+        opts = {"opt_G": opt_g, "opt_D": opt_d}
+        pool_a, pool_b = ImagePool(c.pool_size, seed), ImagePool(c.pool_size, seed + 1)
+        sampler = torch.Generator().manual_seed(seed)
+        ckpt = fit.Checkpoint(checkpoint)
+        start, history = 0, []
+        restored = ckpt.restore(modules=nets, optimizers=opts, generators={"sampler": sampler})
+        if restored is not None:
+            start, extra = restored
+            history = extra["history"]
+            pool_a.load(extra["pool_A"], device)
+            pool_b.load(extra["pool_B"], device)
+        a, b = domain_a.to(device), domain_b.to(device)
+        mse, l1 = nn.MSELoss(), nn.L1Loss()
+        running = torch.zeros(5, device=device)
+        n_run = 0
+        for step in tqdm(range(start, c.steps), initial=start, total=c.steps, desc="CycleGAN",
+                         disable=not progress, leave=False):
+            for opt in (opt_g, opt_d):
+                for group in opt.param_groups:
+                    group["lr"] = c.lr * lr_factor(step, c.steps)
+            real_a = a[torch.randint(len(a), (c.batch_size,), generator=sampler).to(device)]
+            real_b = b[torch.randint(len(b), (c.batch_size,), generator=sampler).to(device)]
+            # generators
+            for d in (d_a, d_b):
+                d.requires_grad_(False)
+            fake_b, fake_a = g_ab(real_a), g_ba(real_b)
+            rec_a, rec_b = g_ba(fake_b), g_ab(fake_a)
+            pred_fb, pred_fa = d_b(fake_b), d_a(fake_a)
+            gan = mse(pred_fb, torch.ones_like(pred_fb)) + mse(pred_fa, torch.ones_like(pred_fa))
+            cycle = l1(rec_a, real_a) + l1(rec_b, real_b)
+            identity = l1(g_ab(real_b), real_b) + l1(g_ba(real_a), real_a) if c.lambda_identity > 0 else gan * 0
+            loss_g = gan + c.lambda_cycle * cycle + c.lambda_cycle * c.lambda_identity * identity
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            # discriminators
+            for d in (d_a, d_b):
+                d.requires_grad_(True)
+            loss_d = 0.0
+            for d, real, fake in ((d_b, real_b, pool_b.query(fake_b)), (d_a, real_a, pool_a.query(fake_a))):
+                pr, pf = d(real), d(fake.detach())
+                loss_d = loss_d + 0.5 * (mse(pr, torch.ones_like(pr)) + mse(pf, torch.zeros_like(pf)))
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            running += torch.stack([loss_g.detach(), loss_d.detach(), gan.detach(), cycle.detach(),
+                                    identity.detach()])
+            n_run += 1
+            if (step + 1) % log_every == 0 or step + 1 == c.steps:
+                vals = (running / n_run).tolist()  # host sync only at logging points
+                history.append({"step": step + 1, "loss_G": vals[0], "loss_D": vals[1], "gan": vals[2],
+                                "cycle": vals[3], "identity": vals[4]})
+                running.zero_()
+                n_run = 0
+            if (step + 1) % c.checkpoint_every == 0 and step + 1 < c.steps:
+                ckpt.save(step + 1, modules=nets, optimizers=opts, generators={"sampler": sampler},
+                          extra={"history": history, "pool_A": pool_a.state(), "pool_B": pool_b.state()})
     return {"G_AB": _cpu_state(g_ab), "G_BA": _cpu_state(g_ba), "config": asdict(c),
             "history": pd.DataFrame(history)}
 
@@ -240,20 +232,20 @@ def train_cyclegan(domain_a: torch.Tensor, domain_b: torch.Tensor, config: Cycle
 def load_generator(state: dict, direction: str = "G_AB") -> ResnetGenerator:
     """Rebuild a trained generator from the result of :func:`train_cyclegan` (on the CPU, in eval mode)."""
     c = state["config"]
-    g = ResnetGenerator(c["channels"], c["ngf"], c["n_blocks"])
+    with torch.random.fork_rng(devices=[]):  # the random init is overwritten: leave the caller's RNG alone
+        g = ResnetGenerator(c["channels"], c["ngf"], c["n_blocks"])
     g.load_state_dict(state[direction])
     return g.eval()
 
 
 @torch.no_grad()
-def translate(generator: nn.Module, images: torch.Tensor, *, device: torch.device | None = None,
+def translate(generator: nn.Module, images: torch.Tensor, *, device: torch.device | str,
               batch_size: int = 64) -> torch.Tensor:
     """Translate uint8 images (N, C, H, W) with a generator; returns uint8 images of the same shape (on the CPU)."""
-    device = device or torch.device("cpu")
+    device = torch.device(device)
     generator = generator.to(device).eval()
     out = []
     for i in range(0, len(images), batch_size):
-        x = images[i:i + batch_size].to(device).float().div(127.5).sub(1.0)
-        y = generator(x).clamp(-1, 1).add(1.0).mul(127.5).round().to(torch.uint8)
+        y = to_uint8(signed_to_unit(generator(to_signed(images[i:i + batch_size].to(device)))))
         out.append(y.cpu())
     return torch.cat(out) if out else images.new_zeros((0, *images.shape[1:]))

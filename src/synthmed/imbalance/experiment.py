@@ -1,107 +1,212 @@
-"""The cached runs behind the chapter's Table 1: one CycleGAN per (dataset, seed), then one classifier per
-(variant, backbone, seed), each evaluated on the real, untouched test split."""
+"""The chapter's three experiments as independent runs, one per (experiment, seed).
+
+A run (:func:`run_seed`) draws everything that depends on its seed — the training-positive subsample (or, for the
+metadata experiment, the normal sample and the patient-disjoint split), the CycleGAN, the synthetic set and every
+classifier's initialisation and batches — so that variants compared within a seed are paired, and seeds are
+independent repeats. Training and scoring are separate cached steps: a classifier's weights (``imbalance_classifier``)
+and its validation/test probabilities (``imbalance_scores``); the metrics are computed from the probabilities
+afterwards (:mod:`synthmed.imbalance.scoring`), so an edit to a metric retrains nothing.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import torch
 
 from synthmed import cache
-from synthmed.imbalance import balance, cyclegan, data as imb_data, fusion, train
-from synthmed.metrics.classification import summarize
+from synthmed.imbalance import balance, cyclegan, data as imb_data, fusion, scoring
+from synthmed.imbalance.train import TrainConfig, predict_proba, train_classifier
+from synthmed.pixels import to_signed
 
 # variant -> (uses images, uses metadata, adds synthetic minority images)
 VARIANTS = {
     "real": (True, False, False),  # DCNN-real
     "real_meta": (True, True, False),  # DCNN-real-meta
     "real_synth_meta": (True, True, True),  # DCNN-real-synth-meta (the paper's "ensemble")
-    "real_synth": (True, False, True),  # beyond the paper: synthetic images without metadata
-    "meta": (False, True, False),  # MLP-meta
+    "real_synth": (True, False, True),  # synthetic images without metadata
+    "meta": (False, True, False),  # MLP-meta: the fusion model's metadata branch alone
+    "logreg": (False, True, False),  # logistic regression on the metadata (sklearn)
 }
-TABLE1_VARIANTS = ("real", "real_meta", "real_synth_meta")
-PAPER_COLUMN = {"real": "real", "real_meta": "real_meta", "real_synth_meta": "ensemble"}
+# experiment -> dataset, the variants it can run, whether its training positives are subsampled to the paper's ratio
+EXPERIMENTS = {
+    "nih_patient": ("nih1000_patient", ("real", "real_meta", "real_synth_meta", "real_synth"), True),
+    "pneumonia_minority": ("pneumoniamnist", ("real", "real_synth"), True),
+    "metadata_only": ("nih_metadata", ("logreg", "meta"), False),
+}
 
 
-def usable_variants(data: imb_data.ImbalanceData, variants) -> list[str]:
-    """The variants that ``data`` supports (no metadata variants without metadata)."""
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything one run needs (picklable, for :func:`synthmed.executor.run_all`)."""
+
+    experiment: str
+    seed: int
+    variants: tuple[str, ...]
+    backbone: str = "smallcnn"
+    train: TrainConfig = field(default_factory=TrainConfig)
+    meta_train: TrainConfig = field(default_factory=TrainConfig)  # the metadata-only MLP ("meta")
+    image_size: int = 64  # NIH1000 images (stored at 64)
+    cap: int = 10  # NIH1000 re-split: at most this many images of one patient in validation or test
+    gan: cyclegan.CycleGANConfig | None = None
+    synthetic_ratio: float = 0.5
+    synthetic_metadata: str = "source"
+    specificity: float = 0.8
+    weights: str | None = None
+    root: str | None = None
+    device: str = "cpu"
+    n_examples: int = 0  # translated images to return for a figure
+
+
+def specs(experiments, seeds, variants, backbones=("smallcnn",), weights=None, **common) -> list[RunSpec]:
+    """One :class:`RunSpec` per (experiment, backbone, seed), each with the requested variants that its data
+    supports (the metadata experiment once per seed: it has no backbone). weights: {backbone: local file}."""
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
         raise ValueError(f"unknown variant(s) {unknown}; valid: {', '.join(VARIANTS)}")
-    return [v for v in variants if data.has_metadata or not VARIANTS[v][1]]
+    bad = sorted(set(experiments) - set(EXPERIMENTS))
+    if bad:
+        raise ValueError(f"unknown experiment(s) {bad}; valid: {', '.join(EXPERIMENTS)}")
+    out = []
+    for e in experiments:
+        vs = tuple(v for v in variants if v in EXPERIMENTS[e][1])
+        nets = backbones if any(VARIANTS[v][0] for v in vs) else backbones[:1]
+        out += [RunSpec(e, int(s), vs, backbone=b, weights=(weights or {}).get(b), **common)
+                for b in nets for s in seeds] if vs else []
+    return out
+
+
+def prepare_data(experiment: str, seed: int, root: str | None = None, size: int = 64, cap: int = 10
+                 ) -> imb_data.ImbalanceData:
+    """The seed's data of an experiment: the metadata selection drawn with ``seed``, or the fixed split with its
+    training positives subsampled to the paper's 212 : 700 with ``seed``. size: NIH1000 image size."""
+    dataset, _, subsample = EXPERIMENTS[experiment]
+    data = imb_data.load(dataset, root, seed=seed, size=size, cap=cap)
+    return imb_data.subsample_positives(data, seed=seed) if subsample else data
 
 
 def train_translator(data: imb_data.ImbalanceData, config: cyclegan.CycleGANConfig, seed: int,
-                     device: torch.device, progress: bool = True) -> dict:
+                     device: torch.device | str, progress: bool = False) -> dict:
     """CycleGAN majority (A) -> minority (B) on the training split only; cached and resumable."""
-    def to_unit(x):
-        return x.float().div(127.5).sub(1.0)
-
     major = data.train.images[data.train.labels != data.minority]
     minor = data.train.images[data.train.labels == data.minority]
 
     def compute(ckpt: Path):
-        return cyclegan.train_cyclegan(to_unit(major), to_unit(minor), config, seed=seed, device=device,
+        return cyclegan.train_cyclegan(to_signed(major), to_signed(minor), config, seed=seed, device=device,
                                        checkpoint=ckpt, progress=progress)
 
     return cache.cached("imbalance_cyclegan", compute, params={"dataset": data.name, "config": asdict(config)},
-                        code=[cyclegan], data_md5=[data.md5], seed=seed, resumable=True)
+                        data_md5=[data.md5], seed=seed, resumable=True)
 
 
 def synthesize(data: imb_data.ImbalanceData, gan: dict, ratio: float, seed: int,
-               device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+               device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor]:
     """(M, 1, H, W) uint8 translated majority images and their (M,) source indices, M = ratio * n_majority."""
     n_major = int((data.train.labels != data.minority).sum())
     src = balance.source_indices(data, balance.n_synthetic(n_major, ratio), seed)
     return cyclegan.translate(cyclegan.load_generator(gan), data.train.images[src], device=device), src
 
 
-def run_classifier(data: imb_data.ImbalanceData, variant: str, backbone: str, seed: int, *, epochs: int,
-                   batch_size: int, lr: float, synthetic: tuple[torch.Tensor, torch.Tensor] | None = None,
-                   synthetic_metadata: str = "source", weights: str | None = None,
-                   device: torch.device | None = None, progress: bool = True) -> dict:
-    """Train one classifier (cached) and evaluate it on the test split.
-
-    Returns {"variant", "backbone", "seed", "history": per-epoch DataFrame, "test_prob": (N,) tensor,
-    "test_labels": (N,) tensor, "train_counts": [n0, n1]} plus the test metrics of :func:`summarize` and roc_auc.
-    """
+def _classifier_params(d: imb_data.ImbalanceData, variant: str, spec: RunSpec) -> dict:
     uses_images, uses_meta, adds_synth = VARIANTS[variant]
-    device = device or torch.device("cpu")
-    d = data
-    if adds_synth:
-        if synthetic is None:
-            raise ValueError(f"variant {variant!r} needs synthetic images")
-        d = balance.add_synthetic(data, synthetic[0], synthetic[1], metadata=synthetic_metadata, seed=seed)
-    n_meta = len(d.feature_names) if uses_meta else 0
-    name = backbone if uses_images else None
+    return {"dataset": d.name, "variant": variant, "backbone": spec.backbone if uses_images else None,
+            "train": asdict(spec.train if uses_images else spec.meta_train), "weights": spec.weights if uses_images else None,
+            "n_metadata": len(d.feature_names) if uses_meta else 0,
+            "image_size": int(d.train.images.shape[-1]) if uses_images else 0,
+            "synthetic_metadata": spec.synthetic_metadata if adds_synth and uses_meta else None}
+
+
+def _build(params: dict, seed: int) -> fusion.Classifier:
+    return fusion.build_classifier(params["backbone"], params["n_metadata"], image_size=params["image_size"],
+                                   weights=params["weights"], seed=seed)
+
+
+def train_step(d: imb_data.ImbalanceData, variant: str, spec: RunSpec) -> dict:
+    """Cached training of one classifier: {"state_dict", "history" (list of per-epoch dicts), "step"}."""
+    params = _classifier_params(d, variant, spec)
 
     def compute():
-        torch.manual_seed(seed)
-        model = fusion.build_classifier(name, n_meta, weights=weights)
-        state, history = train.train_classifier(model, d.train, d.val, epochs=epochs, batch_size=batch_size, lr=lr,
-                                                seed=seed, device=device, progress=progress)
-        model.load_state_dict(state)
-        return {"state_dict": state, "history": history,
-                "test_prob": train.predict_proba(model, d.test, device=device)}
+        model = _build(params, spec.seed)
+        config = spec.train if params["backbone"] else spec.meta_train
+        res = train_classifier(model, d.train, d.val, config, seed=spec.seed, device=spec.device, progress=False)
+        return {"state_dict": res.state_dict, "history": res.history, "step": res.step}
 
-    params = {"dataset": d.name, "variant": variant, "backbone": name, "epochs": epochs, "batch_size": batch_size,
-              "lr": lr, "weights": str(weights) if weights else None,
-              "synthetic": synthetic[0] if adds_synth else None,
-              "synthetic_metadata": synthetic_metadata if adds_synth and uses_meta else None}
-    out = cache.cached("imbalance_classifier", compute, params=params, code=[fusion, train, balance],
-                       data_md5=[data.md5], seed=seed)
-    labels = d.test.labels
-    prob = out["test_prob"]
-    metrics = summarize((prob >= 0.5).long(), labels, 2)
-    metrics["roc_auc"] = train.binary_metrics(prob, labels)["roc_auc"]
-    return {"variant": variant, "backbone": backbone if uses_images else "mlp", "seed": seed,
-            "history": out["history"], "test_prob": prob, "test_labels": labels, "train_counts": d.train.counts(),
-            **metrics}
+    return cache.cached("imbalance_classifier", compute, params=params, data_md5=[d.md5], seed=spec.seed)
 
 
-def results_frame(runs: list[dict]) -> pd.DataFrame:
-    """One row per run with the scalar test metrics (drops histories and tensors)."""
-    drop = {"history", "test_prob", "test_labels", "train_counts"}
-    return pd.DataFrame([{k: v for k, v in r.items() if k not in drop} for r in runs])
+def score_step(d: imb_data.ImbalanceData, variant: str, spec: RunSpec, state: dict) -> dict:
+    """Cached validation and test probabilities of a trained classifier: {"val_prob", "test_prob"} (N,) tensors."""
+    params = _classifier_params(d, variant, spec)
+
+    def compute():
+        model = _build(params, spec.seed)
+        model.load_state_dict(state["state_dict"])
+        return {"val_prob": predict_proba(model, d.val, device=spec.device),
+                "test_prob": predict_proba(model, d.test, device=spec.device)}
+
+    return cache.cached("imbalance_scores", compute, params=params, data_md5=[d.md5], seed=spec.seed)
+
+
+def logreg_scores(d: imb_data.ImbalanceData) -> dict:
+    """Logistic regression (sklearn, L2, lbfgs) on the training metadata: validation and test probabilities."""
+    from sklearn.linear_model import LogisticRegression
+    model = LogisticRegression(max_iter=1000).fit(d.train.metadata.numpy(), d.train.labels.numpy())
+    return {"val_prob": torch.from_numpy(model.predict_proba(d.val.metadata.numpy())[:, 1]),
+            "test_prob": torch.from_numpy(model.predict_proba(d.test.metadata.numpy())[:, 1])}
+
+
+def run_seed(spec: RunSpec) -> dict:
+    """All variants of one (experiment, seed). Returns {"runs": [one dict per variant: experiment, variant, seed,
+    train_counts, val_prob, val_labels, test_prob, test_labels, history], "gan_history": DataFrame or None,
+    "examples": (source, translated) uint8 images or None, "split": the data's split frame}."""
+    data = prepare_data(spec.experiment, spec.seed, spec.root, spec.image_size, spec.cap)
+    synthetic, gan = None, None
+    if any(VARIANTS[v][2] for v in spec.variants):
+        if spec.gan is None:
+            raise ValueError(f"variants {spec.variants} need a CycleGAN config")
+        gan = train_translator(data, spec.gan, spec.seed, spec.device)
+        synthetic = synthesize(data, gan, spec.synthetic_ratio, spec.seed, spec.device)
+    runs = []
+    for variant in spec.variants:
+        d = data
+        if VARIANTS[variant][2]:
+            d = balance.add_synthetic(data, *synthetic, metadata=spec.synthetic_metadata, seed=spec.seed)
+        if variant == "logreg":
+            probs, history = logreg_scores(d), []
+        else:
+            state = train_step(d, variant, spec)
+            probs, history = score_step(d, variant, spec, state), state["history"]
+        runs.append({"experiment": spec.experiment, "variant": variant, "seed": spec.seed,
+                     "backbone": spec.backbone if VARIANTS[variant][0] else "none",
+                     "train_counts": d.train.counts(), "val_labels": d.val.labels, "test_labels": d.test.labels,
+                     "history": history, **probs})
+    examples = None
+    if synthetic is not None and spec.n_examples:
+        examples = (data.train.images[synthetic[1][:spec.n_examples]], synthetic[0][:spec.n_examples])
+    return {"runs": runs, "gan_history": gan["history"] if gan else None, "examples": examples,
+            "split": data.split_frame()}
+
+
+def results_frame(outputs: list[dict], specs_: list[RunSpec]) -> pd.DataFrame:
+    """One row per (experiment, variant, seed, threshold rule) with the test metrics of
+    :func:`synthmed.imbalance.scoring.score_run` at each spec's target specificity."""
+    rows = []
+    for out, spec in zip(outputs, specs_):
+        for r in out["runs"]:
+            for m in scoring.score_run(r["val_prob"].numpy(), r["val_labels"].numpy(), r["test_prob"].numpy(),
+                                       r["test_labels"].numpy(), specificity=spec.specificity):
+                rows.append({"experiment": r["experiment"], "variant": r["variant"], "backbone": r["backbone"],
+                             "seed": r["seed"],
+                             "n_train_neg": r["train_counts"][0], "n_train_pos": r["train_counts"][1], **m})
+    return pd.DataFrame(rows)
+
+
+def history_frame(outputs: list[dict]) -> pd.DataFrame:
+    """The per-epoch validation record of every trained classifier (Figs. 3-5 of the paper)."""
+    rows = [{"experiment": r["experiment"], "variant": r["variant"], "backbone": r["backbone"], "seed": r["seed"],
+             **h}
+            for out in outputs for r in out["runs"] for h in r["history"]]
+    return pd.DataFrame(rows)
+

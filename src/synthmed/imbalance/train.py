@@ -1,35 +1,55 @@
-"""Training a :class:`~synthmed.imbalance.fusion.Classifier` with the per-epoch record of the paper's Figs. 3-5:
-train loss, validation loss, accuracy, precision, recall and ROC-AUC (on the validation split, threshold 0.5)."""
+"""Training a :class:`~synthmed.imbalance.fusion.Classifier` through :func:`synthmed.fit.fit`, keeping the per-epoch
+record of the paper's Figs. 3-5: train loss, validation loss, accuracy, precision, recall and ROC-AUC (validation
+split, threshold 0.5)."""
 
 from __future__ import annotations
 
-import pandas as pd
+from dataclasses import dataclass
+
 import torch
 from sklearn.metrics import roc_auc_score
 from torch import nn
-from tqdm.auto import tqdm
 
+from synthmed import fit
 from synthmed.imbalance.data import Part
 from synthmed.imbalance.fusion import Classifier
+from synthmed.pixels import to_unit
 
 
-def _inputs(model: Classifier, part: Part, rows: torch.Tensor, device: torch.device):
-    images = part.images[rows].to(device).float().div_(127.5).sub_(1.0) if model.uses_images else None
-    meta = part.metadata[rows].to(device) if model.uses_metadata else None
-    return images, meta
+@dataclass(frozen=True)
+class TrainConfig:
+    """epochs: passes over the training split (evaluated after each); keep: "best" (by validation ROC-AUC) or
+    "last" (the paper reports its final epoch)."""
+
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    keep: str = "best"
+
+    def fit_config(self, n_train: int) -> fit.FitConfig:
+        per_epoch = fit.epochs_to_steps(1, n_train, self.batch_size)
+        return fit.FitConfig(steps=self.epochs * per_epoch, eval_every=per_epoch, batch_size=self.batch_size,
+                             lr=self.lr, weight_decay=self.weight_decay, monitor="roc_auc", keep=self.keep)
 
 
-@torch.no_grad()
-def predict_proba(model: Classifier, part: Part, *, device: torch.device | None = None,
-                  batch_size: int = 256) -> torch.Tensor:
-    """(N,) float probabilities of label 1 for every item of ``part`` (on the CPU)."""
-    device = device or torch.device("cpu")
-    model = model.to(device).eval()
-    out = []
-    for i in range(0, len(part), batch_size):
-        rows = torch.arange(i, min(i + batch_size, len(part)))
-        out.append(torch.sigmoid(model(*_inputs(model, part, rows, device))).cpu())
-    return torch.cat(out)
+def _prepare(model: Classifier):
+    """The function mapping a batch of stored (images uint8, metadata) rows to the model's inputs."""
+    if model.uses_images and model.uses_metadata:
+        return lambda images, meta: (to_unit(images), meta)
+    if model.uses_images:
+        return lambda images: (to_unit(images),)
+    return lambda meta: (None, meta)
+
+
+def _stored(model: Classifier, part: Part) -> tuple[torch.Tensor, ...]:
+    return tuple(t for t, used in ((part.images, model.uses_images), (part.metadata, model.uses_metadata)) if used)
+
+
+def predict_proba(model: Classifier, part: Part, *, device: torch.device | str) -> torch.Tensor:
+    """(N,) float probabilities of label 1 for every row of ``part`` (on the CPU)."""
+    logits = fit.predict(model, _stored(model, part), device=device, prepare=_prepare(model))
+    return torch.sigmoid(logits.reshape(-1))
 
 
 def binary_metrics(prob: torch.Tensor, labels: torch.Tensor, threshold: float = 0.5) -> dict[str, float]:
@@ -44,45 +64,29 @@ def binary_metrics(prob: torch.Tensor, labels: torch.Tensor, threshold: float = 
             "specificity": tn / (tn + fp) if tn + fp else float("nan"), "roc_auc": float(auc)}
 
 
-def train_classifier(model: Classifier, train: Part, val: Part, *, epochs: int, batch_size: int = 32,
-                     lr: float = 1e-3, weight_decay: float = 1e-4, seed: int = 0,
-                     device: torch.device | None = None, progress: bool = True) -> tuple[dict, pd.DataFrame]:
-    """Train with Adam and binary cross-entropy (no class weights: balancing is the data's job), shuffling with
-    ``seed``; the last epoch's weights are kept (the paper reports the final model).
-
-    Returns (CPU state_dict, history) where history has one row per epoch: epoch, train_loss, valid_loss,
-    accuracy, precision, recall, specificity, roc_auc (validation split).
-    """
-    device = device or torch.device("cpu")
-    torch.manual_seed(seed)
-    model = model.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    loss_fn = nn.BCEWithLogitsLoss()
-    g = torch.Generator().manual_seed(seed)
+def train_classifier(model: Classifier, train: Part, val: Part, config: TrainConfig, *, seed: int,
+                     device: torch.device | str, progress: bool = True) -> fit.FitResult:
+    """Adam and binary cross-entropy (no class weights: balancing is the data's job), through
+    :func:`synthmed.fit.fit` with one evaluation per epoch on ``val``. ``history`` rows: step, epoch, train_loss,
+    lr, valid_loss, accuracy, precision, recall, specificity, roc_auc."""
+    device = torch.device(device)
+    stored = _stored(model, train)
+    prepare = _prepare(model)
     labels = train.labels.float()
-    rows_all = []
-    n = len(train)
-    drop_last = n > batch_size  # avoid a size-1 batch for BatchNorm
-    for epoch in tqdm(range(1, epochs + 1), desc="epochs", disable=not progress, leave=False):
-        model.train()
-        order = torch.randperm(n, generator=g)
-        total = torch.zeros((), device=device)
-        seen = 0
-        for i in range(0, n, batch_size):
-            rows = order[i:i + batch_size]
-            if drop_last and len(rows) < 2:
-                continue
-            logits = model(*_inputs(model, train, rows, device))
-            loss = loss_fn(logits, labels[rows].to(device))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.detach() * len(rows)
-            seen += len(rows)
-        prob = predict_proba(model, val, device=device)
-        valid_loss = float(nn.functional.binary_cross_entropy(prob.clamp(1e-7, 1 - 1e-7), val.labels.float()))
-        rows_all.append({"epoch": epoch, "train_loss": float(total) / max(seen, 1), "valid_loss": valid_loss,
-                         **binary_metrics(prob, val.labels)})
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    return state, pd.DataFrame(rows_all)
+    loss = nn.BCEWithLogitsLoss()
 
+    def loss_fn(m: Classifier, idx: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        batch = prepare(*(t[idx].to(device, non_blocking=True) for t in stored))
+        return loss(m(*batch).float(), labels[idx].to(device, non_blocking=True))
+
+    def evaluate(m: Classifier) -> dict[str, float]:
+        prob = predict_proba(m, val, device=device)
+        valid = float(nn.functional.binary_cross_entropy(prob.clamp(1e-7, 1 - 1e-7), val.labels.float()))
+        return {"valid_loss": valid, **binary_metrics(prob, val.labels)}
+
+    cfg = config.fit_config(len(train))
+    result = fit.fit(model, loss_fn, len(train), evaluate, cfg, seed=seed, device=device, progress=progress,
+                     desc="classifier")
+    for row in result.history:
+        row["epoch"] = row["step"] // cfg.eval_every
+    return result
