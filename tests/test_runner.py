@@ -54,7 +54,7 @@ def test_a_paper_build_prints_its_projection_and_stops_without_yes(monkeypatch, 
     out, err = capsys.readouterr()
     assert calls == [] and "paper h, this CPU (est.)" in out and "TSynD" in out and "Class imbalance" in out
     assert "projected paper cost of tsynd, imbalance:" in out
-    assert "not started: the projection exceeds 2 h. Run again with --yes" in err
+    assert "not started: the projection exceeds 2 h or is incomplete. Run again with --yes" in err
     assert runner.main(["--profile", "paper", "--no-build", "--yes"]) == 0
     assert calls == ["tsynd", "imbalance"]
 

@@ -132,8 +132,12 @@ def confirm_cost(names: list[str], yes: bool) -> bool:
         print(table.round(2).to_string(), flush=True)
     print(f"projected paper cost of {', '.join(names)}: {hours:.1f} h on {'one GPU' if gpu else 'this CPU'} "
           f"(an estimate: {cost.GPU_NOTE if gpu else 'measured quick runs scaled by FLOPs'})", flush=True)
-    if hours > CONFIRM_HOURS and not yes:
-        print(f"not started: the projection exceeds {CONFIRM_HOURS:g} h. Run again with --yes to start it "
+    unknown = list(table.index[table[column].isna()]) if len(table) else []
+    if unknown:
+        print(f"not estimated: {', '.join(unknown)} (see the 'how estimated' column)", flush=True)
+    if (hours > CONFIRM_HOURS or unknown) and not yes:
+        print(f"not started: the projection exceeds {CONFIRM_HOURS:g} h or is incomplete. Run again with --yes to "
+              f"start it "
               f"(`make book PROFILE=paper` passes YES=1 as --yes), or choose notebooks with --only.",
               file=sys.stderr, flush=True)
         return False
