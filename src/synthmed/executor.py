@@ -4,14 +4,16 @@
 
 ``fn`` is a top-level (picklable) function of one item, defined in an importable module (not in a notebook);
 each call is one independent run, which stores its result through :mod:`synthmed.cache`, so a run finished
-anywhere is a cache hit everywhere that shares the cache folder.
+anywhere is a cache hit everywhere that shares the cache folder. ``fn`` is an experiment entry point: it picks
+its device with :func:`synthmed.device.get_device` where it runs (a Ray task on a GPU node sees that GPU), rather
+than receiving the caller's device in the item.
 
 Backends (``$SYNTHMED_EXECUTOR``):
 
 - ``local`` (default): ``workers <= 1`` runs the items here, one after another, with a progress bar;
   ``workers > 1`` runs them in that many *spawned* single-thread processes (``OMP_NUM_THREADS=1``,
   ``torch.set_num_threads(1)``): on a small CPU two single-thread processes train about twice as fast as one
-  two-thread process.
+  two-thread process. On a GPU machine keep ``workers`` at 1 (or use Ray with fractional GPUs).
 - ``ray``: one Ray task per item on the cluster at ``$RAY_ADDRESS`` (else a Ray instance started here). A task asks
   for one GPU when the cluster has GPUs (``$SYNTHMED_RAY_GPUS`` overrides, e.g. ``0.5`` to pack two runs per GPU),
   else one CPU; a failed task is retried ``$SYNTHMED_RAY_RETRIES`` times (default 2). ``workers`` is ignored: the
