@@ -166,3 +166,12 @@ def test_plain_table_turns_a_named_index_into_a_column_and_drops_the_numeric_one
     assert "<th>class</th>" in out and "<td>benign</td>" in out
     numbered = display.plain(pd.DataFrame({"v": [0.123456]}), precision=2)._repr_html_()
     assert "<td>0.12</td>" in numbered and "<td>0</td>" not in numbered
+
+
+def test_rows_are_grouped_by_the_outer_key_in_order_of_first_appearance():
+    frame = _table1()  # ordered method-major: Baseline/clean, Baseline/fgsm, TSynD/clean, TSynD/fgsm
+    grid = display.compact_grid(frame[frame.fraction == 0.1], rows=["condition", "method"], columns="dataset",
+                                cell="mean")
+    assert list(grid.cells.index) == [("clean", "Baseline"), ("clean", "TSynD"), ("fgsm", "Baseline"),
+                                      ("fgsm", "TSynD")]
+    assert grid.to_html().count('rowspan="2">clean</th>') == 1

@@ -164,8 +164,9 @@ def compact_grid(frame: pd.DataFrame, *, rows: Key, columns: Key, cell: str | Ca
     decimals; a newline in a string becomes a line break) or a function of the frame's row returning the text.
     colour: optional column holding the verdict behind each cell ("supported", "contradicted",
     "inconclusive", "not testable"; empty = no colour); the cell gets that background and mark, and a legend
-    line follows the table. Row and column order is the order of first appearance in ``frame`` (sort it, or
-    use ordered categoricals, beforehand). Missing combinations show ``na``. Raises ValueError on duplicates.
+    line follows the table. Labels of each key keep their order of first appearance in ``frame`` (sort it
+    beforehand to choose), outer keys first, so that equal outer labels are adjacent and merge into one
+    header. Missing combinations show ``na``. Raises ValueError on duplicates.
     Returns a :class:`Grid` (renders as HTML; ``.cells`` is the pivoted frame of strings).
     """
     row_keys, col_keys = _keys(rows), _keys(columns)
@@ -186,6 +187,8 @@ def compact_grid(frame: pd.DataFrame, *, rows: Key, columns: Key, cell: str | Ca
 
     def order(names: list[str]) -> pd.MultiIndex | pd.Index:
         labels = list(dict.fromkeys(map(tuple, frame[names].itertuples(index=False, name=None))))
+        rank = [{v: i for i, v in enumerate(dict.fromkeys(t[k] for t in labels))} for k in range(len(names))]
+        labels.sort(key=lambda t: [rank[k][v] for k, v in enumerate(t)])  # outer levels stay together
         if len(names) == 1:
             return pd.Index([t[0] for t in labels], name=names[0])
         return pd.MultiIndex.from_tuples(labels, names=names)
