@@ -275,7 +275,10 @@ def table1_claims(reference: pd.DataFrame, runs: pd.DataFrame, missing: list[str
         else:
             selected = (c.a["dataset"], round(float(c.a["fraction"]), 4)) in run_cells
         if selected:
-            keep.append(replace(c, paper_figure=_paper_figure(c, ref)))
+            extension = c.a["dataset"] not in set(ref["dataset"])
+            keep.append(replace(c, paper_figure=_paper_figure(c, ref),
+                                source="Sec. 4.1 (its general claim; this dataset is not in Table 1)"
+                                if extension else c.source))
     return keep
 
 
