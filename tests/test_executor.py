@@ -78,6 +78,19 @@ def test_a_failure_names_the_item_after_the_others_finish_and_every_run_is_logge
     assert all(e["seconds"] >= 0 for e in events)
 
 
+def die(x):
+    if x == 2:
+        os._exit(9)  # a worker killed mid-run (e.g. out of memory)
+    return x
+
+
+def test_a_worker_that_dies_is_reported_with_the_items_it_took_down():
+    with pytest.raises(executor.RunError, match="a worker process died") as info:
+        executor.run_all(die, [1, 2, 3], workers=2, progress=False)
+    failed = [i for i, _, _ in info.value.failures]
+    assert 1 in failed and all("BrokenProcessPool" in e for _, _, e in info.value.failures)
+
+
 def test_unknown_backend_is_an_error(monkeypatch):
     monkeypatch.setenv("SYNTHMED_EXECUTOR", "dask")
     with pytest.raises(ValueError, match="SYNTHMED_EXECUTOR='dask' is not a backend; choose one of local, ray"):

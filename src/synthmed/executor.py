@@ -55,6 +55,9 @@ class RunError(RuntimeError):
         lines = [f"{len(failures)} of {n} {desc} failed (the other runs finished and are cached):"]
         for index, item, error in failures:
             lines.append(f"  [{index}] {_short(item)}: {error.strip().splitlines()[-1] if error.strip() else ''}")
+        if any("BrokenProcessPool" in error for _, _, error in failures):
+            lines.append("a worker process died (killed, out of memory, or a script that calls run_all without "
+                         "`if __name__ == '__main__':`, which spawned workers re-run)")
         lines.append(f"first failure, [{failures[0][0]}] {_short(failures[0][1])}:\n{failures[0][2]}")
         super().__init__("\n".join(lines))
 
@@ -170,7 +173,13 @@ def _run_local(fn, items: list, workers: int, desc: str, progress: bool) -> list
     try:
         with ProcessPoolExecutor(min(workers, len(items)), mp_context=get_context("spawn"),
                                  initializer=_single_thread) as pool, _bar(len(items), desc, progress) as bar:
-            futures = {pool.submit(call, fn, item): i for i, item in enumerate(items)}
+            futures = {}
+            for i, item in enumerate(items):
+                try:
+                    futures[pool.submit(call, fn, item)] = i
+                except Exception:  # noqa: BLE001 - the pool broke (a worker died) before this item was queued
+                    failures.append((i, item, traceback.format_exc()))
+                    bar.update()
             for future in as_completed(futures):
                 i = futures[future]
                 try:
