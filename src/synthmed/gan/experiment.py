@@ -61,11 +61,13 @@ def train_zoo(settings: dict, device, progress: bool = True) -> dict[str, list[d
 
 
 def features(settings: dict, backbones, device, progress: bool = True) -> dict[tuple[str, str], dict]:
-    """{(dataset, backbone): runs.features_run's dict}; the Inception features use ``n_inception`` samples (real
-    and per candidate), the others ``n_feat``."""
+    """{(dataset, backbone): runs.features_run's dict}. The search backbone (the first of settings["backbones"])
+    embeds ``n_feat`` real images and as many per candidate; the others (used only for Table 5, where every
+    backbone gets the same count) and Inception ``n_inception``."""
     keys = [(d, b) for d in settings["datasets"] for b in backbones]
     items = [_item(settings, d, device, backbone=b,
-                   n=settings["n_inception"] if b == "inception" else settings["n_feat"]) for d, b in keys]
+                   n=settings["n_feat"] if b == settings["backbones"][0] else settings["n_inception"])
+             for d, b in keys]
     out = run_all(runs.features_run, items, workers=settings["workers"], desc="features", progress=progress)
     return dict(zip(keys, out))
 
