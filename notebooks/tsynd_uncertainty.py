@@ -61,7 +61,7 @@ runs = report_uncertainty.objective_runs(specs, results)
 # majority-class rate, and the runs whose test predictions are at least 95 % one class.
 
 # %% tags=["hide-input"]
-display(report_uncertainty.table2(runs).style.hide(axis="index"))
+display(report_uncertainty.table2(runs))
 display(show.folded(runs, "Every run"))
 show.interval_figure(runs.assign(validation_accuracy=100 * runs["validation_accuracy"]),
                      x="labelled", y="validation_accuracy", hue="objective", col="dataset",

@@ -37,25 +37,32 @@ def test_claims_register_and_load():
 
 
 def test_run_frame_counts_and_the_fig2_claim_is_judged_paired_by_seed():
-    nan, C, N, M = float("nan"), fig2.CROSSED, fig2.NOT_CROSSED, fig2.MISCLASSIFIED
+    nan, C, N, M, S = float("nan"), fig2.CROSSED, fig2.NOT_CROSSED, fig2.MISCLASSIFIED, fig2.START_BELOW
     specs, walks, results = [], [], []
     for seed, shift in enumerate([0.10, 0.12, 0.09]):
         specs += [_spec("baseline", seed), _spec("tsynd", seed)]
-        walks += [_walk([0.1, 0.2, nan], [C, C, M]), _walk([0.1 + shift, 0.2 + shift, nan], [C, C, N])]
+        walks += [_walk([0.1, 0.2, nan, nan], [C, C, M, S]),
+                  _walk([0.1 + shift, 0.2 + shift, nan, nan], [C, C, N, M])]
         results += [_result(), _result(constant=seed == 0)]
     images = report_explain.image_frame(specs, walks, LABELS)
     runs = report_explain.run_frame(images, specs, results, LABELS)
     assert len(runs) == 6
     base = runs[runs["method"] == "Baseline"]
-    assert np.allclose(base["crossing_distance"], 0.15) and (base["misclassified test image"] == 1).all()
+    # all correct images: (0.1 + 0.2 + 0 for the reconstruction already below 0.5) / 3; walked: (0.1 + 0.2) / 2
+    assert np.allclose(base["distance_all"], 0.1) and np.allclose(base["distance_walked"], 0.15)
+    assert (base["misclassified test image"] == 1).all()
     table = report_explain.distance_table(runs, images)
-    assert table.set_index("method").loc["TSynD", "not crossed within the budget"] == 3
+    assert table.set_index("method").loc["TSynD", "not crossed"] == 3
     assert "TSynD" in report_explain.budget_note(table)
+    assert "Baseline 33 % (3 of 9)" in report_explain.reconstruction_text(table)
     registered = claims.load_claims(report_explain.CLAIMS)
     wanted = report_explain.claims_for(registered, runs.assign(dataset="breastmnist"), "tsynd_explain")
-    assert [c.id for c in wanted] == ["tsynd-f2-latent-change-breastmnist-0.1", "tsynd-f2-gradcam-relevant-regions"]
-    v = claims.judge(wanted[0], runs.assign(dataset="breastmnist"), profile="quick")
+    assert [c.id for c in wanted] == ["tsynd-f2-latent-change-breastmnist-0.1",
+                                      "tsynd-f2-walked-distance-breastmnist-0.1", "tsynd-f2-gradcam-relevant-regions"]
+    v = claims.judge(wanted[1], runs.assign(dataset="breastmnist"), profile="quick")
     assert v.verdict == "supported" and v.n == 3 and abs(v.diff - 100 * np.mean([0.10, 0.12, 0.09])) < 1e-4
+    v = claims.judge(wanted[0], runs.assign(dataset="breastmnist"), profile="quick")
+    assert v.verdict == "supported" and abs(v.diff - 100 * (np.mean([0.10, 0.12, 0.09]) + 0.15 - 0.1)) < 1e-4
     assert v.constant.startswith("TSynD") and "1/3 runs" in v.constant
 
 
@@ -71,7 +78,9 @@ def test_table2_runs_and_claims_for_mi_vs_entropy():
     runs = report_uncertainty.objective_runs(specs, results).assign(dataset="breastmnist")
     assert list(runs["objective"]) == ["MI"] * 3 + ["Entropy"] * 3
     table = report_uncertainty.table2(runs)
-    assert list(table["seeds"]) == [3, 3]
+    assert list(table.cells.columns) == ["MI", "Entropy"]
+    assert table.cells.loc[("breastmnist", "10%", "validation accuracy"), "MI"] == "80.0 [75.0, 85.0]"
+    assert table.cells.loc[("breastmnist", "10%", "constant runs"), "MI"] == "0/3"
     registered = claims.load_claims(report_explain.CLAIMS)
     wanted = report_explain.claims_for(registered, runs, "tsynd_uncertainty")
     assert wanted[0].id == "tsynd-t2-mi-vs-entropy-breastmnist-0.1" and len(wanted) == 4  # + 3 untestable

@@ -62,30 +62,34 @@ def crossing_distance(decode, classifier: torch.nn.Module, z0: torch.Tensor, lab
     stride = step * scale * math.sqrt(z0[0].numel())  # L2 length of one step
     z = z0.detach().clone()
     distance = torch.full((n,), float("nan"), device=z0.device)
+    rows = torch.arange(n, device=z0.device)  # the images still walking (pruned every check_every steps)
     try:
         with torch.enable_grad():
             for t in range(max_steps + 1):
-                z.requires_grad_(True)
-                m = true_class_log_odds(classifier(decode(z)), labels)
+                if t % check_every == 1:  # drop finished and skipped walks (one host sync per check)
+                    keep = active[rows]
+                    rows, m_prev = rows[keep], m_prev[keep]
+                    if len(rows) == 0:
+                        break
+                zr = z[rows].requires_grad_(True)
+                m = true_class_log_odds(classifier(decode(zr)), labels[rows])
                 m_now = m.detach()
                 if t == 0:
                     p_start = torch.sigmoid(m_now)
-                    ok = m_now > 0
+                    active = m_now > 0
                     if correct is not None:
-                        ok = ok & correct.to(z0.device)
-                    active = ok.clone()
+                        active = active & correct.to(z0.device)
                 else:
-                    newly = active & (m_now <= 0)
+                    walking = active[rows]
+                    newly = walking & (m_now <= 0)
                     frac = (m_prev / (m_prev - m_now)).clamp(0, 1)
-                    distance = torch.where(newly, (t - 1 + frac) * step, distance)
-                    active = active & ~newly
-                    if t % check_every == 0 and not bool(active.any()):
-                        break
+                    distance[rows] = torch.where(newly, (t - 1 + frac) * step, distance[rows])
+                    active[rows] = walking & ~newly
                 if t == max_steps:
                     break
-                (grad,) = torch.autograd.grad(m.sum(), z)
+                (grad,) = torch.autograd.grad(m.sum(), zr)
                 norm = grad.flatten(1).norm(dim=1).clamp_min(1e-12).reshape(shape)
-                z = (z.detach() - stride * grad / norm * active.reshape(shape)).detach()
+                z[rows] = zr.detach() - stride * grad / norm * active[rows].reshape(shape)
                 m_prev = m_now
     finally:
         for p, f in zip(classifier.parameters(), flags):

@@ -15,7 +15,9 @@ from synthmed.display import t_interval
 from synthmed.tsynd import fig2
 
 CLAIMS = Path(__file__).with_name("claims_explain.yaml")  # Table 2 and Fig. 2 claims of the paper
-METRIC = "crossing distance in % of the latent std"  # the Fig. 2 claims' metric column (100 x distance)
+# the Fig. 2 claims' metric columns (100 x the latent change in units of the latents' std)
+METRIC = "latent change in % of the latent std"
+METRIC_WALKED = "walked distance in % of the latent std"
 SKIPS = [label for code, label in fig2.STATUS_LABELS.items() if code != fig2.CROSSED]
 
 
@@ -25,30 +27,34 @@ def labelled(fraction: float) -> str:
 
 
 def image_frame(specs: list, measurements: list[dict], method_labels: dict[str, str]) -> pd.DataFrame:
-    """One row per (run, test image): dataset, labelled, method, seed, image, label, status (text), distance
-    (NaN unless crossed), p_start."""
+    """One row per (run, test image): dataset, fraction, labelled, method, seed, image, label, status (text),
+    distance (the walk's crossing distance; NaN unless the walk crossed), p_start, and distance_all: the latent
+    change that flips a correctly classified image, 0 when its reconstruction (the walk's start) is already below
+    0.5, NaN for misclassified images and walks that never crossed."""
     parts = []
     for spec, m in zip(specs, measurements):
+        status = m["status"].numpy()
         parts.append(pd.DataFrame({
             "dataset": spec.dataset, "fraction": spec.fraction, "labelled": labelled(spec.fraction),
             "method": method_labels[spec.train.method], "seed": spec.seed, "image": m["index"].numpy(),
-            "label": m["label"].numpy(), "status": [fig2.STATUS_LABELS[int(s)] for s in m["status"]],
-            "distance": m["distance"].numpy(), "p_start": m["p_start"].numpy()}))
+            "label": m["label"].numpy(), "status": [fig2.STATUS_LABELS[int(c)] for c in status],
+            "distance": m["distance"].numpy(), "p_start": m["p_start"].numpy(),
+            "distance_all": np.where(status == fig2.START_BELOW, 0.0, m["distance"].numpy())}))
     return pd.concat(parts, ignore_index=True)
 
 
 def run_frame(images: pd.DataFrame, specs: list, results: list[dict],
               method_labels: dict[str, str]) -> pd.DataFrame:
-    """One row per run (the claims' input): mean and median crossing distance over the images it flipped (and the
-    mean x 100 as :data:`METRIC`), the
-    image counts per status, and ``constant`` (the run's clean test predictions are >= 95 % one class; from
-    ``results`` of experiment.run_many for ``specs``)."""
+    """One row per run (the claims' input): the mean latent change over the correctly classified test images
+    (:data:`METRIC`, x 100; reconstructions already below 0.5 count as 0) and over the images the walk flipped
+    (:data:`METRIC_WALKED`, x 100), the image counts per status, and ``constant`` (the run's clean test
+    predictions are >= 95 % one class; from ``results`` of experiment.run_many for ``specs``)."""
     constant = {(method_labels[s.train.method], s.seed): bool(next(
         t["constant"] for t in r["test"] if t["test_condition"] == "clean")) for s, r in zip(specs, results)}
     keys = ["dataset", "fraction", "labelled", "method", "seed"]
     g = images.groupby(keys, sort=False)
-    out = g["distance"].agg(crossing_distance="mean", median_distance="median").reset_index()
-    out[METRIC] = 100 * out["crossing_distance"]
+    out = g.agg(distance_all=("distance_all", "mean"), distance_walked=("distance", "mean")).reset_index()
+    out[METRIC], out[METRIC_WALKED] = 100 * out["distance_all"], 100 * out["distance_walked"]
     counts = images.pivot_table(index=keys, columns="status", values="image", aggfunc="count", fill_value=0)
     counts = counts.reindex(columns=list(fig2.STATUS_LABELS.values()), fill_value=0).reset_index()
     out = out.merge(counts, on=keys)
@@ -56,24 +62,50 @@ def run_frame(images: pd.DataFrame, specs: list, results: list[dict],
     return out
 
 
+SHORT = {fig2.STATUS_LABELS[fig2.NOT_CROSSED]: "not crossed", fig2.STATUS_LABELS[fig2.MISCLASSIFIED]: "misclassified",
+         fig2.STATUS_LABELS[fig2.START_BELOW]: "recon. below 0.5"}
+
+
+def runs_display(runs: pd.DataFrame) -> pd.DataFrame:
+    """The per-run frame with short column names, for the folded 'every run' table."""
+    short = {METRIC: "latent change (% std)", METRIC_WALKED: "walked (% std)", "crossed": "flipped", **SHORT}
+    return runs.drop(columns=["labelled", "distance_all", "distance_walked"]).rename(columns=short)
+
+
+def _seed_cell(values: pd.Series) -> str:
+    lo, hi = t_interval(values)
+    return f"{values.mean():.3f} [{lo:.3f}, {hi:.3f}]"
+
+
 def distance_table(runs: pd.DataFrame, images: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
-    """Per method: the crossing distance as mean over seeds of the per-run means with its 95 % t interval over
-    seeds, and pooled over every flipped image with a 95 % bootstrap interval (scipy.stats.bootstrap, seeded);
-    images flipped and skipped, summed over runs."""
+    """Per method, in units of the latents' std: the latent change over all correctly classified images and over
+    the walked ones, each as mean over seeds of the per-run means [95 % t interval over seeds]; the former also
+    pooled over (run, image) pairs with a 95 % bootstrap interval (scipy.stats.bootstrap, seeded); then the
+    (run, image) pairs per status, summed over runs (short names, :data:`SHORT`)."""
     rows = []
     for method, r in runs.groupby("method", sort=False):
-        lo, hi = t_interval(r["crossing_distance"])
-        d = images.loc[(images["method"] == method), "distance"].dropna().to_numpy()
+        d = images.loc[images["method"] == method, "distance_all"].dropna().to_numpy()
         boot = stats.bootstrap((d,), np.mean, n_resamples=2000, random_state=seed) if len(d) > 1 else None
-        row = {"method": method, "runs (seeds)": len(r),
-               "distance, mean over seeds": r["crossing_distance"].mean(),
-               "95 % interval over seeds": f"[{lo:.3f}, {hi:.3f}]",
-               "95 % interval over images": (f"[{boot.confidence_interval.low:.3f}, "
-                                            f"{boot.confidence_interval.high:.3f}]" if boot else "—"),
-               "images flipped": int(r["crossed"].sum())}
-        row.update({s: int(r[s].sum()) for s in SKIPS})
+        row = {"method": method, "seeds": len(r), "all correct [CI seeds]": _seed_cell(r["distance_all"]),
+               "[CI images]": (f"[{boot.confidence_interval.low:.3f}, {boot.confidence_interval.high:.3f}]"
+                               if boot else "—"),
+               "walked [CI seeds]": _seed_cell(r["distance_walked"]), "flipped": int(r["crossed"].sum())}
+        row.update({SHORT[s]: int(r[s].sum()) for s in SKIPS})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def distance_figure(images: pd.DataFrame, budget: float) -> plt.Figure:
+    """Latent change of every correctly classified image (0 where the reconstruction already flips it), per seed
+    (x) and method (colour), boxes over the images; the walk's budget as a dashed line."""
+    data = images.dropna(subset=["distance_all"])
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    sns.boxplot(data=data, x="seed", y="distance_all", hue="method", ax=ax, fliersize=2, palette="colorblind")
+    ax.axhline(budget, ls="--", c="grey", lw=1, label="budget")
+    ax.set_ylabel("latent change to p = 0.5\n(RMS, units of latent std)")
+    ax.legend(fontsize=8, ncol=3)
+    fig.tight_layout()
+    return fig
 
 
 def shown_images(images: pd.DataFrame, seed: int, n: int) -> list[int]:
@@ -89,19 +121,6 @@ def shown_images(images: pd.DataFrame, seed: int, n: int) -> list[int]:
             if rows and len(out) < n:
                 out.append(int(rows.pop(0)))
     return sorted(out)
-
-
-def distance_figure(images: pd.DataFrame, budget: float) -> plt.Figure:
-    """Crossing distance of every flipped image, per seed (x) and method (colour), boxes over the images; the
-    budget as a dashed line."""
-    data = images.dropna(subset=["distance"])
-    fig, ax = plt.subplots(figsize=(7.5, 3.2))
-    sns.boxplot(data=data, x="seed", y="distance", hue="method", ax=ax, fliersize=2, palette="colorblind")
-    ax.axhline(budget, ls="--", c="grey", lw=1, label="budget")
-    ax.set_ylabel("latent distance to p = 0.5\n(RMS, units of latent std)")
-    ax.legend(fontsize=8, ncol=3)
-    fig.tight_layout()
-    return fig
 
 
 def shown_differences(specs: list, walks: list[dict], seed: int, rows: list[int],
@@ -120,7 +139,7 @@ def shown_differences(specs: list, walks: list[dict], seed: int, rows: list[int]
 
 def difference_figure(recon: np.ndarray, diffs: dict[str, np.ndarray], distances: dict[str, np.ndarray],
                       titles: list[str]) -> plt.Figure:
-    """Row 0: reconstructions (n, H, W[, C]); one row per method: |reconstruction - image at the crossing| on one
+    """Row 0: the test images (n, H, W); one row per method: |reconstruction - image at the crossing| on one
     colour scale, titled with that image's crossing distance."""
     n = len(recon)
     vmax = max(float(np.max(d)) for d in diffs.values())
@@ -134,7 +153,7 @@ def difference_figure(recon: np.ndarray, diffs: dict[str, np.ndarray], distances
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    for i, name in enumerate(["reconstruction", *diffs]):
+    for i, name in enumerate(["test image", *diffs]):
         axes[i, 0].set_ylabel(name, fontsize=8)
     fig.tight_layout()
     return fig
@@ -169,11 +188,23 @@ def skipped_text(table: pd.DataFrame, budget: float) -> str:
     """Per method, how many (run, image) pairs were measured and why the others were skipped."""
     lines = []
     for _, r in table.iterrows():
-        skipped = {s: int(r[s]) for s in SKIPS if int(r[s])}
+        skipped = {s: int(r[SHORT[s]]) for s in SKIPS if int(r[SHORT[s]])}
         why = "; ".join(f"{n} {s}" for s, n in skipped.items()) if skipped else "none skipped"
-        lines.append(f"- {r['method']}: {int(r['images flipped'])} (run, image) pairs flipped within the budget "
-                     f"(distance {budget:g}); skipped: {why}.")
+        lines.append(f"- {r['method']}: {int(r['flipped'])} (run, image) pairs flipped by the walk within the "
+                     f"budget (distance {budget:g}); besides: {why}.")
     return "\n".join(lines)
+
+
+def reconstruction_text(table: pd.DataFrame) -> str:
+    """The share of each method's correctly classified (run, image) pairs whose reconstruction alone (the start
+    of the walk, latent change 0) already falls below p = 0.5, as a sentence."""
+    parts = []
+    for _, r in table.iterrows():
+        correct = int(r["flipped"]) + int(r["not crossed"]) + int(r["recon. below 0.5"])
+        share = 100 * int(r["recon. below 0.5"]) / correct if correct else float("nan")
+        parts.append(f"{r['method']} {share:.0f} % ({int(r['recon. below 0.5'])} of {correct})")
+    return ("Share of the correctly classified test images whose autoencoder reconstruction alone (latent change "
+            "0) already drops the true class below 0.5: " + ", ".join(parts) + ".")
 
 
 def budget_note(table: pd.DataFrame) -> str:
@@ -181,8 +212,8 @@ def budget_note(table: pd.DataFrame) -> str:
     over flipped images then leaves out the hardest ones of that method); empty otherwise."""
     share = {}
     for _, r in table.iterrows():
-        measured = int(r["images flipped"]) + int(r[fig2.STATUS_LABELS[fig2.NOT_CROSSED]])
-        share[r["method"]] = r[fig2.STATUS_LABELS[fig2.NOT_CROSSED]] / measured if measured else 0.0
+        measured = int(r["flipped"]) + int(r["not crossed"]) + int(r["recon. below 0.5"])
+        share[r["method"]] = r["not crossed"] / measured if measured else 0.0
     if len(share) < 2 or max(share.values()) - min(share.values()) < 0.05:
         return ""
     top = max(share, key=share.get)
