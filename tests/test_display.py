@@ -159,6 +159,21 @@ def test_folded_frame_is_a_closed_details_block_without_index():
     assert "synthmed-grid" in display.folded(grid)._repr_html_()
 
 
+def test_folded_runs_frame_is_laid_out_to_fit():
+    runs = pd.DataFrame({"dataset": ["breastmnist"] * 2, "method": ["Baseline", "TSynD"], "seed": [0, 1],
+                         **{f"metric_{i}": [0.5, 0.25] for i in range(10)}})
+    out = display.folded(runs, max_columns=6)._repr_html_()
+    assert "All runs (2 rows × 13 columns)" in out
+    # the constant column is named once above the tables, not repeated in every row
+    assert "In every row: dataset = breastmnist." in out and "<th>dataset</th>" not in out
+    tables = out.split("<table")[1:]
+    assert len(tables) == 3  # 10 metrics, 4 per table beside the 2 key columns
+    for table in tables:
+        assert "<th>method</th>" in table and "<th>seed</th>" in table
+        assert table.count("<th>") <= 6
+    assert "<th>metric 9</th>" in tables[-1] and "metric_9" not in out
+
+
 def test_plain_table_turns_a_named_index_into_a_column_and_drops_the_numeric_one():
     counts = pd.DataFrame({"train": [3, 1]}, index=pd.Index(["benign", "malignant"], name="class"))
     out = display.plain(counts, caption="Class counts")._repr_html_()

@@ -320,22 +320,48 @@ class Folded:
                 f"{self.body}\n</details>")
 
 
-def folded(content: object, summary: str = "All runs", precision: int = 3) -> Folded:
+def folded(content: object, summary: str = "All runs", precision: int = 3, *, max_columns: int = 9,
+           keys: Sequence[str] | None = None) -> Folded:
     """Fold ``content`` away under a one-line ``summary`` the reader clicks to open.
 
-    content: a DataFrame (rendered without its index, numbers to ``precision`` decimals, and its size added to
-    the summary), an object with ``_repr_html_`` (e.g. a :class:`Grid` or a pandas Styler), or an HTML string.
+    content: an object with ``_repr_html_`` (e.g. a :class:`Grid` or a pandas Styler), an HTML string, or a
+    DataFrame (say a runs frame: one row per run). A frame is laid out to fit the book's column: no index
+    column; numbers to ``precision`` decimals; underscores in column names shown as spaces so that headers
+    wrap; a column with one value in every row is named once in a line above the table instead; and when
+    more than ``max_columns`` columns remain, they are split over several tables that each repeat the
+    ``keys`` columns (default: the leading columns up to and including ``seed``, else the first column).
+    The summary gets the frame's size.
     """
-    if isinstance(content, pd.DataFrame):
-        frame = content.reset_index() if _has_named_index(content) else content
-        body = frame.to_html(index=False, classes="synthmed-runs", border=0, na_rep="—",
-                             float_format=lambda v: f"{v:.{precision}f}")
-        summary = f"{summary} ({len(frame)} rows × {frame.shape[1]} columns)"
-    elif hasattr(content, "_repr_html_"):
-        body = content._repr_html_()
-    else:
-        body = str(content)
-    return Folded(body=body, summary=summary)
+    if not isinstance(content, pd.DataFrame):
+        body = content._repr_html_() if hasattr(content, "_repr_html_") else str(content)
+        return Folded(body=body, summary=summary)
+    frame = content.reset_index() if _has_named_index(content) else content
+    size = f"{summary} ({len(frame)} rows × {frame.shape[1]} columns)"
+    shared = [c for c in frame.columns if len(frame) > 1 and frame[c].astype(str).nunique() == 1]
+    parts = []
+    if shared:
+        values = ", ".join(f"{_label(c)} = {_value(frame[c].iloc[0], precision)}" for c in shared)
+        parts.append(f'<p class="synthmed-shared">In every row: {html.escape(values)}.</p>')
+    frame = frame.drop(columns=shared)
+    columns = list(frame.columns)
+    if keys is None:
+        keys = columns[: columns.index("seed") + 1] if "seed" in columns else columns[:1]
+    keys = [k for k in keys if k in columns]
+    rest = [c for c in columns if c not in keys]
+    width = max(1, max_columns - len(keys))
+    for i in range(0, max(len(rest), 1), width):
+        part = frame[keys + rest[i: i + width]].rename(columns=_label)
+        parts.append(part.to_html(index=False, classes="synthmed-runs", border=0, na_rep="—",
+                                  float_format=lambda v: f"{v:.{precision}f}"))
+    return Folded(body="\n".join(parts), summary=size)
+
+
+def _label(column: object) -> str:
+    return str(column).replace("_", " ")
+
+
+def _value(value: object, precision: int) -> str:
+    return f"{value:.{precision}f}" if isinstance(value, (float, np.floating)) else str(value)
 
 
 def _has_named_index(frame: pd.DataFrame) -> bool:
