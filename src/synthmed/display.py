@@ -75,6 +75,11 @@ def legend_html(verdicts: Sequence[str] | None = None) -> str:
     return '<p class="synthmed-legend">Cell colour = verdict on the paper\'s claim: ' + " &nbsp; ".join(items) + "</p>"
 
 
+def caption_html(text: str) -> str:
+    """A table's caption as a paragraph above it (an HTML <caption> would be squeezed to the table's width)."""
+    return f'<p class="synthmed-caption">{_text(text)}</p>'
+
+
 def _keys(key: Key) -> list[str]:
     return [key] if isinstance(key, str) else list(key)
 
@@ -111,9 +116,8 @@ class Grid:
         row_names = [str(n) for n in self.cells.index.names]
         col_names = [str(n) for n in self.cells.columns.names]
         n_row, n_col = len(row_names), len(col_names)
-        out = ['<table class="synthmed-grid">']
-        if self.caption:
-            out.append(f"<caption>{_text(self.caption)}</caption>")
+        out = [caption_html(self.caption)] if self.caption else []
+        out.append('<table class="synthmed-grid">')
         out.append("<thead>")
         for level in range(n_col):
             out.append("<tr>")
@@ -303,9 +307,7 @@ def plain(frame: pd.DataFrame, *, precision: int | None = None, caption: str = "
     frame = frame.reset_index() if _has_named_index(frame) else frame
     fmt = None if precision is None else (lambda v: f"{v:.{precision}f}")
     body = frame.to_html(index=False, classes="synthmed-table", border=0, na_rep="—", float_format=fmt)
-    if caption:
-        body = body.replace(">\n", f">\n<caption>{_text(caption)}</caption>\n", 1)
-    return Html(body)
+    return Html(caption_html(caption) + body if caption else body)
 
 
 @dataclass(frozen=True)
