@@ -167,7 +167,8 @@ def chapter(settings: dict, device, *, table4: bool = True, ablation: bool = Tru
         rng = np.random.default_rng(settings["seed"])
         naive_r = tuple(sorted(rng.choice(n_c, len(ours), replace=False).tolist()))
         pareto = [(r, members_of(res, r)) for r in pareto_rows(res, settings["max_oracle"])]
-        rec = {"zoo": zoo[d], "feats": f, "search_backbone": search_bb, "result": res, "ours": ours, "naive_random": naive_r,
+        rec = {"zoo": zoo[d], "feats": f, "search_backbone": search_bb, "result": res, "ours": ours,
+               "naive_random": naive_r,
                "naive_all": tuple(range(n_c)), "pareto": pareto, "searches": {}, "backbones": {}, "table4": []}
         sets += [(d, None), (d, ours), (d, naive_r), (d, tuple(range(n_c)))]
         sets += [(d, (i,)) for i in range(n_c)] + [(d, m) for _, m in pareto]
