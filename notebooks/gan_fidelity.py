@@ -63,7 +63,8 @@ long = t6.assign(strategy=t6.strategy.map(ex.STRATEGY_NAMES)).melt(
 fig = show.interval_figure(long, x="strategy", y="value", hue="metric", col="dataset", height=3.2,
                            aspect=1.6, ylabel="density / coverage (95 % t interval, sample halves)")
 for ax in fig.axes:
-    ax.tick_params(axis="x", labelrotation=60, labelsize=7)
+    ax.set_ylim(bottom=0)
+    plt.setp(ax.get_xticklabels(), rotation=45, ha="right", rotation_mode="anchor", fontsize=7)
 plt.show()
 
 # %% [markdown]
