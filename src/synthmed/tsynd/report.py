@@ -170,30 +170,30 @@ def figure_caption(runs: pd.DataFrame, reference: pd.DataFrame) -> str:
 
 
 def sweep_figure(sweep: pd.DataFrame) -> plt.Figure:
-    """Accuracy and balanced accuracy (rows) against the test-noise sigma, per method, one column per
-    (dataset, fraction); lines through means over seeds with 95 % t intervals; the dotted line is the test
-    split's majority-class rate."""
+    """Accuracy and balanced accuracy against the test-noise sigma, per method: one column per dataset, one row per
+    (metric, fraction); lines through means over seeds with 95 % t intervals; the dotted line is the test split's
+    majority-class rate."""
     import seaborn as sns
 
-    long = sweep.assign(cell=sweep["dataset"] + " " + sweep["fraction_label"]).melt(
-        id_vars=["cell", "method", "seed", "level", "majority_rate"], value_vars=list(METRICS),
-        var_name="metric", value_name="percent").assign(metric=lambda f: f["metric"].map(METRICS))
+    long = sweep.melt(id_vars=["dataset", "fraction", "fraction_label", "method", "seed", "level", "majority_rate"],
+                      value_vars=list(METRICS), var_name="metric", value_name="percent")
+    long["panel"] = long["metric"].map(METRICS) + ", " + long["fraction_label"]
+    order = [f"{METRICS[m]}, {fraction_label(f)}" for m in METRICS for f in sorted(long["fraction"].unique())]
     grid = sns.relplot(data=long, kind="line", x="level", y="percent", hue="method", hue_order=METHODS,
-                       col="cell", row="metric", row_order=list(METRICS.values()), marker="o",
-                       errorbar=display.t_interval, height=2.3, aspect=1.1, palette="colorblind",
-                       facet_kws={"margin_titles": True})
+                       col="dataset", row="panel", row_order=order, marker="o", errorbar=display.t_interval,
+                       height=2.0, aspect=1.3, palette="colorblind")
     levels = sorted(long["level"].unique())
-    for (metric, cell), ax in grid.axes_dict.items():
-        if metric == "accuracy":
-            ax.axhline(long.loc[long["cell"] == cell, "majority_rate"].iloc[0], ls=":", c="grey", lw=1)
+    for (panel, dataset), ax in grid.axes_dict.items():
+        if panel.startswith("accuracy"):
+            ax.axhline(long.loc[long["dataset"] == dataset, "majority_rate"].iloc[0], ls=":", c="grey", lw=1)
         ax.set_xticks(levels, [f"{s:g}" for s in levels], fontsize=8)
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
-    grid.set_titles(row_template="{row_name}", col_template="{col_name}")
+    grid.set_titles("{col_name}\n{row_name}", size=9)
     grid.set_axis_labels("test-noise σ (pixels in [0, 1])", "%")
+    grid.tight_layout()
     sns.move_legend(grid, "lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(METHODS), title=None,
                     frameon=False)
-    grid.figure.tight_layout()
     return grid.figure
 
 
