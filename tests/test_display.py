@@ -179,8 +179,8 @@ def test_plain_table_turns_a_named_index_into_a_column_and_drops_the_numeric_one
     out = display.plain(counts, caption="Class counts")._repr_html_()
     assert out.startswith('<p class="synthmed-caption">Class counts</p>')
     assert "<th>class</th>" in out and "<td>benign</td>" in out
-    numbered = display.plain(pd.DataFrame({"v": [0.123456]}), precision=2)._repr_html_()
-    assert "<td>0.12</td>" in numbered and "<td>0</td>" not in numbered
+    numbered = display.plain(pd.DataFrame({"mean_v": [0.123456]}), precision=2)._repr_html_()
+    assert "<td>0.12</td>" in numbered and "<td>0</td>" not in numbered and "<th>mean v</th>" in numbered
 
 
 def test_rows_are_grouped_by_the_outer_key_in_order_of_first_appearance():

@@ -299,12 +299,14 @@ class Html:
 
 
 def plain(frame: pd.DataFrame, *, precision: int | None = None, caption: str = "") -> Html:
-    """A frame as a compact HTML table without pandas' index column (a named index becomes a first column).
+    """A frame as a compact HTML table without pandas' index column (a named index becomes a first column);
+    underscores in column names are shown as spaces so that headers wrap.
 
     precision: decimals for float columns (None: pandas' default). Use it for small descriptive tables (class
     counts, settings); results in a paper's layout go through :func:`compact_grid`.
     """
     frame = frame.reset_index() if _has_named_index(frame) else frame
+    frame = frame.rename(columns=_label)  # headers wrap between words
     fmt = None if precision is None else (lambda v: f"{v:.{precision}f}")
     body = frame.to_html(index=False, classes="synthmed-table", border=0, na_rep="—", float_format=fmt)
     return Html(caption_html(caption) + body if caption else body)
