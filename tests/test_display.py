@@ -120,7 +120,7 @@ def test_interval_figure_has_one_panel_per_facet_and_marks_the_paper():
     reference = pd.DataFrame({"metric": ["accuracy"] * 2, "method": ["Baseline", "TSynD"],
                               "condition": ["clean", "fgsm"], "value": [70.0, 75.0]})
     fig = display.interval_figure(runs, x="metric", y="value", hue="method", col="condition",
-                                  reference=reference, ylabel="%")
+                                  reference=reference, ylabel="%", ylim=(0, 100))
     axes = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in axes] == ["clean", "gaussian", "fgsm"]
     # the paper's values: one hollow diamond in the clean panel (Baseline) and one in the fgsm panel (TSynD)
@@ -132,6 +132,7 @@ def test_interval_figure_has_one_panel_per_facet_and_marks_the_paper():
     # ... placed at the TSynD mean's x position (accuracy is category 0; TSynD the third of three hues)
     assert x_mark == pytest.approx(0 + 0.45 / 2)
     assert "paper" in [t.get_text() for t in fig.legends[0].texts]
+    assert all(ax.get_ylim() == (0, 100) for ax in axes)
     plt.close(fig)
 
 

@@ -230,14 +230,16 @@ def interval_figure(frame: pd.DataFrame, *, x: str, y: str, hue: str, col: str |
                     row: str | None = None, reference: pd.DataFrame | None = None, order=None,
                     hue_order=None, col_order=None, row_order=None, col_wrap: int | None = None,
                     ylabel: str | None = None, height: float = 2.6, aspect: float = 1.1, dodge: float = 0.45,
-                    palette: str = "colorblind", level: float = 0.95) -> plt.Figure:
+                    palette: str = "colorblind", level: float = 0.95,
+                    ylim: tuple[float, float] | None = None) -> plt.Figure:
     """Means with ``level`` t intervals over runs (seeds) per (x, hue) group, one panel per ``col`` (and ``row``).
 
     frame: (runs, ...) one row per run with the x, y, hue and facet columns; y numeric. reference: optional
     frame of the paper's values with the same x / hue / facet columns and a y column (missing facet columns =
     the value holds in every panel); each is drawn as a black hollow diamond beside the mean it belongs to.
     An interval needs two runs or more: a group with one run shows its mean alone. Order arguments default
-    to the order of first appearance. Returns the Figure (close it with ``plt.close`` after display if needed).
+    to the order of first appearance. ylim: the y range of every panel, e.g. (0, 100) for percentages (a t
+    interval over 2 or 3 seeds can reach far outside what the metric can take). Returns the Figure (close it with ``plt.close`` after display if needed).
     """
     import seaborn as sns
 
@@ -260,6 +262,8 @@ def interval_figure(frame: pd.DataFrame, *, x: str, y: str, hue: str, col: str |
         facet = dict(zip([c for c in (row, col) if c is not None], keys))
         ax.set_title(", ".join(f"{v}" for v in facet.values()), fontsize=9)
         ax.grid(axis="y", alpha=0.3)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
         if reference is None:
             continue
         ref = reference
