@@ -39,6 +39,11 @@ from synthmed.data.nih import default_nih1000
 from synthmed.data.summary import class_balance, describe_column, sample_grid
 from synthmed.display import plain
 
+
+def counts(splits, label_names):
+    """Class counts per split as integers, the majority share with its decimal."""
+    return class_balance(splits, label_names).map("{:g}".format)
+
 # %% tags=["parameters"]
 profile = None  # smoke | quick | paper (default: $SYNTHMED_PROFILE, else quick)
 datasets = None  # MedMNIST names to show, e.g. ["breastmnist", "breastmnist_64"]
@@ -88,7 +93,7 @@ for name in settings.datasets:
         f"*licence:* {ds.license}. Cite {MEDMNIST_CITATION}"
     ))
     splits = {"train": ds.train.labels, "val": ds.val.labels, "test": ds.test.labels}
-    display(plain(class_balance(splits, ds.label_names), caption="Images per class and split"))
+    display(plain(counts(splits, ds.label_names), caption="Images per class and split"))
     fig = sample_grid(ds.train.images, ds.train.labels, ds.label_names, settings.per_class,
                       settings.seed, title=f"{name}: training images by class")
     display(fig)
@@ -112,7 +117,7 @@ elif nih_dir is None or not (nih_dir / "NIH1000").is_dir():
 else:
     nih = default_nih1000(nih_dir, seed=settings.seed)
     splits = {s: nih.split(s).labels for s in ("train", "val", "test")}
-    display(plain(class_balance(splits, nih.label_names), caption="Images per class and split"))
+    display(plain(counts(splits, nih.label_names), caption="Images per class and split"))
     frames = {s: nih.split(s).frame for s in splits}
     display(plain(pd.DataFrame([
         {"split": s, "images": len(f), "age (years)": describe_column(f.patient_age),
