@@ -45,6 +45,7 @@ def test_grid_pivots_into_the_papers_layout():
     # TSynD, fgsm, pneumoniamnist, 10 %: 60 + 10 - 5 + 1 + 0.1 = 66.1; std 1.25 -> "1.2" (round half to even)
     assert grid.cells.loc[("TSynD", "fgsm"), ("pneumoniamnist", 0.1)] == "66.1 ± 1.2 (71.0)"
     html = grid.to_html()
+    assert "<td>66.1\u00a0±\u00a01.2 (71.0)</td>" in html  # a narrow column wraps before "(", never inside m ± s
     assert len(_cells(html)) == 16  # data cells only: row labels are <th>, there is no index column
     assert ">0<" not in html and "Unnamed" not in html
     # outer labels span their inner ones: one header for each dataset over its two fractions
@@ -94,9 +95,9 @@ def test_grid_rejects_duplicate_cells_and_unknown_columns():
 
 
 def test_cell_text_is_escaped_and_newlines_break_lines():
-    frame = pd.DataFrame({"r": ["<a>"], "c": ["x"], "v": ["1 < 2\n(paper 3)"]})
+    frame = pd.DataFrame({"r": ["<a>"], "c": ["x"], "v": ["1 < 2\n(paper 3) [1.5, 2.5]"]})
     html = display.compact_grid(frame, rows="r", columns="c", cell="v").to_html()
-    assert "<td>1 &lt; 2<br>(paper 3)</td>" in html and "&lt;a&gt;" in html
+    assert "<td>1 &lt; 2<br>(paper 3) [1.5,\u00a02.5]</td>" in html and "&lt;a&gt;" in html
 
 
 def test_t_interval_matches_a_hand_worked_case():

@@ -19,6 +19,7 @@ The book's stylesheet (``book/_static/synthmed.css``) styles the classes these h
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -95,9 +96,16 @@ def _spans(labels: list[tuple], level: int) -> list[int]:
     return spans
 
 
+_NBSP = "\u00a0"
+_INTERVAL = re.compile(r"\[([^\[\],]*), ([^\[\],]*)\]")
+
+
 def _text(value: str) -> str:
-    """Escaped cell text; a newline in the text becomes a line break."""
-    return "<br>".join(html.escape(part) for part in str(value).split("\n"))
+    """Escaped cell text; a newline in the text becomes a line break. "m ± s" and "[lo, hi]" never break
+    inside (non-breaking spaces), so a narrow column wraps between such figures, not within them."""
+    text = str(value).replace(" ± ", f"{_NBSP}±{_NBSP}")
+    text = _INTERVAL.sub(lambda m: f"[{m.group(1)},{_NBSP}{m.group(2)}]", text)
+    return "<br>".join(html.escape(part) for part in text.split("\n"))
 
 
 @dataclass(frozen=True)
