@@ -109,8 +109,13 @@ def table1_grid(runs: pd.DataFrame, reference: pd.DataFrame, verdicts: dict | No
                                 cell=_cell_text, colour="verdict", caption=caption)
 
 
+def _cell(dataset: str, fraction: float) -> str:
+    """x label of a (dataset, fraction) cell: 'breast\\n10 %' (MedMNIST names without their suffix, to fit)."""
+    return f"{dataset.removesuffix('mnist')}\n{fraction_label(fraction)}"
+
+
 def _long(runs: pd.DataFrame) -> pd.DataFrame:
-    frame = runs.assign(cell=runs["dataset"] + "\n" + runs["fraction_label"],
+    frame = runs.assign(cell=[_cell(d, f) for d, f in zip(runs["dataset"], runs["fraction"])],
                         condition=runs["test_condition"].map(CONDITIONS))
     return frame.melt(id_vars=["cell", "condition", "method", "seed", "dataset", "fraction"],
                       value_vars=list(METRICS), var_name="metric", value_name="percent").assign(
@@ -122,12 +127,12 @@ def table1_figure(runs: pd.DataFrame, reference: pd.DataFrame) -> plt.Figure:
     points are means with 95 % t intervals over seeds; black diamonds are the paper's accuracies."""
     long = _long(runs)
     ref = _paper(reference).rename(columns={"paper": "percent"})
-    ref = ref.assign(cell=ref["dataset"] + "\n" + ref["fraction"].map(fraction_label),
+    ref = ref.assign(cell=[_cell(d, f) for d, f in zip(ref["dataset"], ref["fraction"])],
                      condition=ref["test_condition"].map(CONDITIONS), metric="accuracy")
     ref = ref[ref["cell"].isin(long["cell"])]
     fig = display.interval_figure(long, x="cell", y="percent", hue="method", col="condition", row="metric",
                                   reference=ref, hue_order=METHODS, col_order=list(CONDITIONS.values()),
-                                  row_order=list(METRICS.values()), ylabel="%", height=2.6, aspect=1.25)
+                                  row_order=list(METRICS.values()), ylabel="%", height=2.6, aspect=1.6)
     for ax in fig.axes:
         ax.set_ylim(0, 100)  # percentages; an interval of two seeds can reach far beyond (t with 1 df)
     return fig
