@@ -231,3 +231,6 @@ def test_training_and_scoring_are_separate_cached_steps(cache_dir):
     assert {p.parent.name for p in cache_dir.rglob("*.pt")} == {"imbalance_classifier", "imbalance_scores"}
     again = experiment.score_step(data, "real_meta", spec, experiment.train_step(data, "real_meta", spec))
     assert torch.equal(scores["test_prob"], again["test_prob"])
+    other = {"state_dict": {k: v + 0.1 if v.is_floating_point() else v for k, v in state["state_dict"].items()}}
+    changed = experiment.score_step(data, "real_meta", spec, other)  # other weights: scored anew, not a stale hit
+    assert not torch.equal(changed["test_prob"], scores["test_prob"])

@@ -53,7 +53,8 @@ def _results(gain: float, seeds=range(5)) -> pd.DataFrame:
                 rows.append({"experiment": "nih_patient", "variant": variant, "backbone": "smallcnn", "seed": s,
                              "threshold_rule": rule, "sensitivity": 0.5 + shift + 0.01 * s,
                              "specificity": 0.7, "balanced_accuracy": 0.6 + shift / 2 + 0.01 * s,
-                             "roc_auc": 0.65 + shift / 2, "constant": False})
+                             "roc_auc": 0.65 + shift / 2, "constant": False, "majority_rate": 0.63,
+                             "n_train_neg": 256, "n_train_pos": 78})
     return pd.DataFrame(rows)
 
 
@@ -65,6 +66,7 @@ def test_generated_text_follows_the_results(gain, expected):
     assert by_id["imbalance-pneumonia-synth-vs-real-sensitivity-0.5"].verdict == "not testable"
     text = report.findings(_results(gain), verdicts, 5)
     assert "interval above 50" in text and ("none" not in text.split("above 50")[1].split("\n")[0])
+    assert "test majority-class rate 63.0" in text
     shift = report.prior_shift_text(verdicts)
     assert ("ranks positives better" in shift) == (gain > 0)
     grid = report.headline_grid(_results(gain), verdicts)

@@ -137,8 +137,9 @@ def train_step(d: imb_data.ImbalanceData, variant: str, spec: RunSpec) -> dict:
 
 
 def score_step(d: imb_data.ImbalanceData, variant: str, spec: RunSpec, state: dict) -> dict:
-    """Cached validation and test probabilities of a trained classifier: {"val_prob", "test_prob"} (N,) tensors."""
-    params = _classifier_params(d, variant, spec)
+    """Cached validation and test probabilities of a trained classifier: {"val_prob", "test_prob"} (N,) tensors.
+    The key holds the weights' digest, so new weights (from any change to training) are always scored anew."""
+    params = {**_classifier_params(d, variant, spec), "weights_digest": state["state_dict"]}
 
     def compute():
         model = _build(params, spec.seed)

@@ -186,6 +186,7 @@ def interval_plot(results: pd.DataFrame) -> plt.Figure:
     for ax in fig.axes:
         ax.tick_params(axis="x", labelrotation=60, labelsize=7)
         ax.axhline(50, color="grey", lw=0.8, ls=":")
+        ax.set_ylim(-2, 102)  # rates: an interval reaching past 0 or 100 is cut at the axis
     fig.tight_layout()
     return fig
 
@@ -259,8 +260,11 @@ def findings(results: pd.DataFrame, verdicts, n_seeds: int) -> str:
             sens = _cell(sub, e, v, "sensitivity")
             parts.append(f"{v}: ROC-AUC {_fmt(auc)}, sensitivity at 0.5 {_fmt(sens)}, balanced accuracy at the "
                          f"validation threshold {_fmt(ba)}")
-        lines.append(f"- **Experiment {EXPERIMENT_NAMES[e]}** ({n_seeds} seeds, mean [95 % t interval], %): "
-                     + "; ".join(parts) + ".")
+        runs = results[results.experiment == e]
+        train_pos = runs.n_train_pos.mean() / (runs.n_train_pos + runs.n_train_neg).mean()
+        lines.append(f"- **Experiment {EXPERIMENT_NAMES[e]}** ({n_seeds} seeds, mean [95 % t interval], %; "
+                     f"test majority-class rate {100 * runs.majority_rate.mean():.1f}, positives "
+                     f"{100 * train_pos:.0f} % of training on average): " + "; ".join(parts) + ".")
     lines.append("- Balanced accuracy with its whole interval above 50 (better than chance): "
                  + ("; ".join(above) if above else "none") + ".")
     meta = s[(s.experiment == "metadata_only") & (s.metric == "roc_auc") & (s.threshold_rule == "0.5")]
