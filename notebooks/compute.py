@@ -30,6 +30,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from synthmed import cost, profiles
+from synthmed.display import plain
 from synthmed.runner import EXECUTED_DIR, load_runs
 
 # %% tags=["parameters"]
@@ -50,7 +51,7 @@ if table.empty:
     display(Markdown("No runs recorded yet: build the book with `python -m synthmed.runner` first."))
 else:
     table = table.set_index("notebook").reindex(columns=list(columns))
-    display(table.rename(columns=columns))
+    display(plain(table.rename(columns=columns), precision=1))
     display(Markdown(f"Total: **{table.wall_s.sum():.0f} s** over {len(table)} notebooks; "
                      f"{int(table.cache_hits.sum())} cache hits and {int(table.cache_misses.sum())} misses."))
     fig, ax = plt.subplots(figsize=(6, 0.35 * len(table) + 1))
@@ -72,5 +73,5 @@ else:
 
 # %% tags=["hide-input"]
 projection = cost.projection(cost.load_costs())
-display(projection.style.format(precision=1, thousands=","))
+display(plain(projection, precision=1))
 display(Markdown(cost.projection_text(projection)))

@@ -32,7 +32,7 @@ from IPython.display import Markdown, display
 from synthmed import claims, profiles
 from synthmed.data import data_root
 from synthmed.device import describe, get_device
-from synthmed.display import folded
+from synthmed.display import folded, plain
 from synthmed.executor import run_all
 from synthmed.imbalance import cyclegan, experiment, report
 from synthmed.imbalance.train import TrainConfig
@@ -162,7 +162,7 @@ if shown:
 
 # %% tags=["hide-input"]
 check, check_text = report.table1_check()
-display(check)
+display(plain(check))
 display(Markdown(check_text))
 
 # %% [markdown]

@@ -32,7 +32,7 @@ from IPython.display import Markdown, display
 from synthmed import claims, profiles, reference
 from synthmed.data import available, load_medmnist
 from synthmed.device import describe, get_device
-from synthmed.display import folded
+from synthmed.display import folded, plain
 from synthmed.tsynd import experiment, report
 
 # %% tags=["parameters"]
@@ -86,7 +86,7 @@ results = experiment.run_many(specs, workers=settings.workers, scoring=experimen
                               device=device)
 runs = report.runs_frame(experiment.result_rows(specs, results))
 sweep = report.runs_frame(experiment.result_rows(specs, results, "sweep"))
-report.setup_table(runs, experiment.run_meta(specs, results))
+plain(report.setup_table(runs, experiment.run_meta(specs, results)))
 
 # %% [markdown]
 # ## Table 1, ours beside the paper's

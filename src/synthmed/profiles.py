@@ -3,8 +3,8 @@
 A notebook's ``parameters`` cell sets each knob to ``None``; :func:`resolve` fills every ``None`` from the profile
 and keeps every explicit value (a papermill ``-p`` always wins). Profiles:
 
-- ``smoke``: seconds per notebook, tiny models. For nbval in CI: shows the code path runs, not that a paper
-  reproduces.
+- ``smoke``: seconds per notebook, tiny models. What ``make test`` executes: shows the code path runs, not that a
+  paper reproduces.
 - ``quick`` (default): minutes per notebook on a 2-core CPU. What the book shows when built on a laptop.
 - ``paper``: the papers' own settings. Meant for a GPU.
 
@@ -309,9 +309,9 @@ class Settings(dict):
         import html
 
         rows = "".join(
-            f"<tr><td><code>{html.escape(r.setting)}</code></td><td><code>{html.escape(str(r.value))}</code></td>"
-            f"<td>{html.escape(r._3)}</td><td>{html.escape(r.source)}</td></tr>"
-            for r in self.table().itertuples(index=False))
+            f"<tr><td><code>{html.escape(r['setting'])}</code></td><td><code>{html.escape(str(r['value']))}</code>"
+            f"</td><td>{html.escape(r['from'])}</td><td>{html.escape(r['source'])}</td></tr>"
+            for r in self.table().to_dict("records"))
         return (f'<table class="synthmed-settings"><thead><tr><th>setting</th><th>value</th><th>from</th>'
                 f"<th>source</th></tr></thead><tbody>{rows}</tbody></table>")
 
@@ -463,6 +463,10 @@ def from_notebook(notebook: str, namespace: Mapping[str, Any]) -> Settings:
 
     params = notebook_parameters(namespace)
     settings = resolve(notebook, **params)
+    # The executor's cost records (costs.jsonl, read by the Compute chapter) name the notebook and profile that
+    # computed a run; a notebook run by papermill alone, or with ``-p profile``, must record its own.
+    os.environ["SYNTHMED_PROFILE"] = settings.profile
+    os.environ["SYNTHMED_NOTEBOOK"] = notebook
     for key in DATASET_KEYS:
         if key in settings and settings[key] is not None:
             value = settings[key]

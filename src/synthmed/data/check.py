@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from synthmed.data.medmnist import ChecksumError, DataUnavailableError, locate, parse_name
 from synthmed.data.paths import ENV_VAR, nih_root
 
-# NIH datasets: name -> files needed under $SYNTHMED_DATA_ROOT/nih/ (the image folder only where images are read).
+# NIH datasets: name -> files needed under $SYNTHMED_DATA_ROOT/nih/. ``nih_metadata`` (the class-imbalance paper's
+# first-visit pneumonia selection) is metadata only: it needs no image files.
 NIH_DATASETS = {
     "nih1000": ("NIH1000/NIH1000_metadata.csv",),
     "nih_metadata": ("Data_Entry_2017.csv",),
-    "nih_pneumonia": ("Data_Entry_2017.csv", "images"),
 }
 
 
