@@ -30,7 +30,8 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from synthmed import claims, profiles
-from synthmed.data import data_root
+from synthmed.data import data_root, nih_root
+from synthmed.data.check import check_datasets
 from synthmed.device import describe, get_device
 from synthmed.display import folded, plain
 from synthmed.executor import run_all
@@ -76,7 +77,9 @@ settings
 # %% tags=["hide-input"]
 t_start = time.perf_counter()
 device = get_device()
-nih_dir = data_root() / "nih"
+# every experiment and the overview below read these; a missing or corrupt file stops here with its name
+check_datasets(["nih1000", "nih_metadata", "pneumoniamnist"], required=True)
+nih_dir = nih_root()
 frames = report.nih1000_frames(nih_dir, settings.cap)
 display(Markdown(report.concentration_text(frames["original"])))
 display(report.overlap_table(frames))
@@ -123,7 +126,7 @@ display(Markdown(f"Device: {describe(device)}. {len(specs)} runs, {n_classifiers
 # claims table).
 
 # %% tags=["hide-input"]
-display(report.headline_grid(results, verdicts))
+display(report.headline_grid(results, verdicts, "0.5"), report.headline_grid(results, verdicts, "val_spec"))
 fig = report.interval_plot(results)
 plt.show()
 

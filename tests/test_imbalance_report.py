@@ -70,7 +70,10 @@ def test_generated_text_follows_the_results(gain, expected):
     shift = report.prior_shift_text(verdicts)
     assert ("ranks positives better" in shift) == (gain > 0)
     grid = report.headline_grid(_results(gain), verdicts)
-    assert grid.cells.shape == (2, 7)  # two classifiers; 3 metrics x 2 thresholds + ROC-AUC
+    assert grid.cells.shape == (2, 4)  # two classifiers; 3 metrics at threshold 0.5 + ROC-AUC
+    assert report.headline_grid(_results(gain), verdicts, "val_spec").cells.shape == (2, 3)
+    with pytest.raises(ValueError, match="val_spec"):
+        report.headline_grid(_results(gain), verdicts, "0.3")
 
 
 def test_claims_file_covers_the_issue():

@@ -88,6 +88,22 @@ def test_missing_file_is_an_error_only_when_asked_for(tmp_path, monkeypatch):
         check_datasets(["dermamnist"], required=True)
 
 
+@requires_data("nih/NIH1000_metadata.csv", "nih/Data_Entry_2017.csv")
+def test_nih_datasets_are_found_in_the_shared_layout(tmp_path, monkeypatch):
+    """The layout the loaders read (NIH1000_metadata.csv beside NIH1000/) passes the check; without the image
+    folder nih1000 is missing, while the metadata-only selection needs no images."""
+    from conftest import DATA_ROOT
+
+    assert check_datasets(["nih1000", "nih_metadata"], required=True) == {"nih1000": "ok", "nih_metadata": "ok"}
+    (tmp_path / "nih").mkdir()
+    for f in ("NIH1000_metadata.csv", "Data_Entry_2017.csv"):
+        (tmp_path / "nih" / f).symlink_to(DATA_ROOT / "nih" / f)
+    monkeypatch.setenv("SYNTHMED_DATA_ROOT", str(tmp_path))
+    assert check_datasets(["nih_metadata"], required=True) == {"nih_metadata": "ok"}
+    with pytest.raises(DataUnavailableError, match="needs NIH1000 under"):
+        check_datasets(["nih1000"], required=True)
+
+
 @requires_data("medmnist/breastmnist.npz")
 def test_corrupt_file_stops_a_notebook_with_the_md5_message(tmp_path, monkeypatch):
     from conftest import DATA_ROOT

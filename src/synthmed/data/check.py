@@ -17,7 +17,7 @@ from synthmed.data.paths import ENV_VAR, nih_root
 # NIH datasets: name -> files needed under $SYNTHMED_DATA_ROOT/nih/. ``nih_metadata`` (the class-imbalance paper's
 # first-visit pneumonia selection) is metadata only: it needs no image files.
 NIH_DATASETS = {
-    "nih1000": ("NIH1000/NIH1000_metadata.csv",),
+    "nih1000": ("NIH1000_metadata.csv", "NIH1000"),
     "nih_metadata": ("Data_Entry_2017.csv",),
 }
 

@@ -147,21 +147,23 @@ def _verdict_lookup(verdicts) -> dict:
     return out
 
 
-def headline_grid(results: pd.DataFrame, verdicts) -> display.Grid:
-    """Experiment x variant rows; metric x threshold columns; "mean [95 % CI]" cells in percent, coloured by the
-    verdict of the claim whose A side the cell is (its B side is the variant above it)."""
+def headline_grid(results: pd.DataFrame, verdicts, rule: str = "0.5") -> display.Grid:
+    """Experiment x variant rows; one column per metric at one threshold ``rule`` (a key of :data:`RULES`; ROC-AUC,
+    which needs no threshold, beside the 0.5 rule); "mean [95 % CI]" cells in percent, coloured by the verdict of
+    the claim whose A side the cell is (its B side is the variant above it). One grid per rule, so that each fits
+    the book's column."""
+    if rule not in RULES:
+        raise ValueError(f"headline_grid: rule {rule!r} is not one of {', '.join(RULES)}")
     s = summary(results)
-    s = s[(s.metric != "roc_auc") | (s.threshold_rule == "0.5")].copy()
+    s = s[(s.threshold_rule == rule) & ((s.metric != "roc_auc") | (rule == "0.5"))].copy()
     s.loc[s.metric == "roc_auc", "threshold_rule"] = "any"
     lookup = _verdict_lookup(verdicts)
     s["verdict"] = [lookup.get((r.experiment, r.variant, r.threshold_rule, r.metric), "") for r in s.itertuples()]
     s["experiment"] = s.experiment.map(EXPERIMENT_NAMES)
-    s["column"] = [f"{METRICS[m]}" + ("" if t == "any" else f" @{'0.5' if t == '0.5' else 'val'}")
-                   for m, t in zip(s.metric, s.threshold_rule)]
+    s["column"] = s.metric.map(METRICS)  # the rule is in the caption
     if s.backbone.nunique() > 1:
         s["variant"] = s.variant + " (" + s.backbone + ")"
-    order = [f"{METRICS[m]} @{r}" for r in ("0.5", "val") for m in ("sensitivity", "specificity",
-                                                                     "balanced_accuracy")] + ["ROC-AUC"]
+    order = list(METRICS.values())
     s["column"] = pd.Categorical(s.column, order, ordered=True)
     s = s.sort_values(["column"], kind="stable")
     s["cell"] = [f"{m:.1f}\n[{lo:.1f}, {hi:.1f}]" for m, lo, hi in zip(s["mean"], s.low, s.high)]
@@ -169,7 +171,8 @@ def headline_grid(results: pd.DataFrame, verdicts) -> display.Grid:
     rows = s.drop_duplicates(["experiment", "variant"])[["experiment", "variant"]]
     s = rows.merge(s, on=["experiment", "variant"])  # keep the run order of the rows
     return display.compact_grid(s, rows=["experiment", "variant"], columns="column", cell="cell",
-                                colour="verdict", caption="Test metrics in % (mean [95 % t interval] over seeds)")
+                                colour="verdict", caption=f"Test metrics in % at the {RULES[rule]} (mean [95 % t "
+                                                          f"interval] over seeds)")
 
 
 def interval_plot(results: pd.DataFrame) -> plt.Figure:
