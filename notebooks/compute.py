@@ -44,16 +44,19 @@ settings
 # %% tags=["hide-input"]
 runs = load_runs(Path(settings.runs_file) if settings.runs_file else EXECUTED_DIR)
 table = pd.DataFrame([r for name, r in runs.items() if name != "compute"])
-columns = {"profile": "profile", "device": "device", "wall_s": "wall time (s)", "cache_hits": "cache hits",
-           "cache_misses": "cache misses", "runs": "runs", "runs_computed": "runs computed",
-           "run_seconds": "run time (s, summed)", "status": "status", "finished": "finished"}
+columns = {"profile": "profile", "device": "device", "wall_s": "wall time (s)",
+           "cache_hits": "cache hits", "cache_misses": "cache misses", "runs": "runs",
+           "runs_computed": "runs computed", "run_seconds": "run time (s, summed)",
+           "status": "status", "finished": "finished"}
 if table.empty:
-    display(Markdown("No runs recorded yet: build the book with `python -m synthmed.runner` first."))
+    display(Markdown("No runs recorded yet: build the book with `python -m synthmed.runner` "
+                     "first."))
 else:
     table = table.set_index("notebook").reindex(columns=list(columns))
     display(plain(table.rename(columns=columns), precision=1))
     display(Markdown(f"Total: **{table.wall_s.sum():.0f} s** over {len(table)} notebooks; "
-                     f"{int(table.cache_hits.sum())} cache hits and {int(table.cache_misses.sum())} misses."))
+                     f"{int(table.cache_hits.sum())} cache hits and "
+                     f"{int(table.cache_misses.sum())} misses."))
     fig, ax = plt.subplots(figsize=(6, 0.35 * len(table) + 1))
     table.wall_s[::-1].plot.barh(ax=ax, color="tab:blue")
     ax.set_xlabel("wall time (s)")

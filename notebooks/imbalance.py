@@ -126,7 +126,8 @@ display(Markdown(f"Device: {describe(device)}. {len(specs)} runs, {n_classifiers
 # claims table).
 
 # %% tags=["hide-input"]
-display(report.headline_grid(results, verdicts, "0.5"), report.headline_grid(results, verdicts, "val_spec"))
+display(report.headline_grid(results, verdicts, "0.5"),
+        report.headline_grid(results, verdicts, "val_spec"))
 fig = report.interval_plot(results)
 plt.show()
 

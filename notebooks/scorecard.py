@@ -44,8 +44,9 @@ missing = [c for c in settings.chapters if c not in found]
 
 # %% tags=["hide-input"]
 if verdicts.empty:
-    display(Markdown(f"No chapter has written verdicts under the `{settings.profile}` profile yet: build the book "
-                     f"(`python -m synthmed.runner --profile {settings.profile}`) first."))
+    display(Markdown(f"No chapter has written verdicts under the `{settings.profile}` profile "
+                     f"yet: build the book (`python -m synthmed.runner --profile "
+                     f"{settings.profile}`) first."))
 else:
     display(Markdown(claims.scorecard_text(verdicts, settings.profile, missing)))
     display(HTML(claims.counts(verdicts).to_html(classes="synthmed-grid")))

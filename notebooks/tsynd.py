@@ -49,7 +49,7 @@ eval_every = None    # validation every this many steps (when epochs is None)
 lr = None            # classifier Adam learning rate
 k = None             # MC-dropout masks per uncertainty estimate
 noise_sigma = None   # latent noise σ (paper: 0.1 or 1.0)
-latent_units = None  # "std": σ and ascent lr in units of the latents' std; "absolute": as the paper
+latent_units = None  # "std": σ, ascent lr in units of the latents' std; "absolute": as the paper
 ascent_steps = None  # Adam steps of the uncertainty ascent (paper: 50 or 100)
 ascent_lr = None     # Adam learning rate of the ascent (paper: 0.1)
 vqvae_steps = None   # VQ-VAE training steps (full training split)
@@ -121,8 +121,8 @@ display(Markdown(report.sweep_text(sweep)))
 
 # %% tags=["hide-input"]
 tests = {d: load_medmnist(d).test.labels for d in local}
-display(Markdown(report.paper_constant_text(ref, {d: report.class_shares(y) for d, y in tests.items()},
-                                            {d: len(y) for d, y in tests.items()})))
+shares = {d: report.class_shares(y) for d, y in tests.items()}
+display(Markdown(report.paper_constant_text(ref, shares, {d: len(y) for d, y in tests.items()})))
 
 # %% [markdown]
 # ## What the generator makes
@@ -132,9 +132,10 @@ display(Markdown(report.paper_constant_text(ref, {d: report.class_shares(y) for 
 # seed) on it; the ascent targets that classifier.
 
 # %% tags=["hide-input"]
-ex = experiment.generator_examples(settings, local[0], fractions[0], settings.seeds[0], settings.n_samples,
-                                   device)
-fig = report.sample_figure(ex, f"{local[0]}: original, reconstruction, latent noise, TSynD (label kept)")
+ex = experiment.generator_examples(settings, local[0], fractions[0], settings.seeds[0],
+                                   settings.n_samples, device)
+fig = report.sample_figure(
+    ex, f"{local[0]}: original, reconstruction, latent noise, TSynD (label kept)")
 plt.show()
 display(Markdown(report.sample_text(ex)))
 

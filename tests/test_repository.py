@@ -68,6 +68,15 @@ def test_notebook_and_its_py_file_agree(path):
     assert [(c.cell_type, c.source) for c in from_py.cells] == [(c.cell_type, c.source) for c in from_ipynb.cells]
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_code_lines_fit_the_page(path):
+    """Code a reader sees is at most 100 characters a line (the book's code blocks fit that without scrolling)."""
+    nb = json.loads(path.read_text())
+    long = [line for cell in nb["cells"] if cell["cell_type"] == "code"
+            for line in "".join(cell["source"]).splitlines() if len(line) > 100]
+    assert not long, f"{path.name}: {len(long)} code lines over 100 characters, e.g. {long[0]!r}"
+
+
 def test_toc_pages_exist():
     toc = (ROOT / "_toc.yml").read_text()
     for page in re.findall(r"file: (\S+)", toc):
