@@ -77,7 +77,7 @@ settings
 # %% tags=["hide-input"]
 t_start = time.perf_counter()
 device = get_device()
-# every experiment and the overview below read these; a missing or corrupt file stops here with its name
+# every experiment and the overview below read these; a missing or corrupt file stops here
 check_datasets(["nih1000", "nih_metadata", "pneumoniamnist"], required=True)
 nih_dir = nih_root()
 frames = report.nih1000_frames(nih_dir, settings.cap)
