@@ -126,6 +126,15 @@ def test_from_notebook_records_what_the_data_layer_found():
     assert s.usable(["breastmnist"]) == ["breastmnist"]
 
 
+@pytest.mark.parametrize("notebook", sorted(profiles.NOTEBOOKS))
+def test_every_setting_says_where_its_value_comes_from(notebook):
+    """Every key of every profile has a source: a paper's section/table, or "ours: ..." for our choice."""
+    src = profiles.sources(notebook)
+    keys = {k for p in profiles.PROFILES for k in profiles.NOTEBOOKS[notebook][p]}
+    assert not keys - set(src), f"{notebook}: no source for {sorted(keys - set(src))}"
+    assert all(src[k].strip() for k in keys), f"{notebook}: an empty source"
+
+
 def test_settings_table_has_a_source_column():
     table = profiles.resolve("tsynd", profile="quick").table()
     assert list(table.columns) == ["setting", "value", "from", "source"]

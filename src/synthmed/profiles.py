@@ -91,6 +91,13 @@ _TSYND_EXPLAIN_SOURCES = {
 _VERDICT_CHAPTERS = ["tsynd", "tsynd_uncertainty", "tsynd_explain", "gan_ensemble", "gan_backbones", "gan_fidelity",
                      "imbalance"]
 _SCORECARD_SOURCES = {"chapters": "ours: the chapter notebooks that write verdicts"}
+_DATA_SOURCES = {
+    "datasets": "ours: the MedMNIST files on this machine that the chapters use",
+    "include_nih": "ours: NIH1000 and the first-visit selection shown when their files are present",
+    "per_class": "ours: example images shown per class",
+    "seed": "ours: which examples are drawn",
+}
+_COMPUTE_SOURCES = {"runs_file": "ours: the runner's record of the last build (book/executed/runs.json)"}
 
 # Where each class-imbalance value comes from: Aloo et al. (2022) for a value the paper states, "ours: why" otherwise.
 _IMBALANCE_SOURCES = {
