@@ -139,7 +139,7 @@ class Verdict:
             direction = "ahead of" if self.diff > 0 else "behind" if self.diff < 0 else "level with"
             body = (f"{a} is {abs(self.diff):.1f} {unit} {direction} {b} on average ({span}"
                     + (f"; margin {c.margin:g}" if c.kind == "not_worse" else "") + ")")
-        text = f"{what}: **{self.verdict}** here. {body[0].upper()}{body[1:]}."
+        text = f"{what}: **{self.verdict}** here: {body}."  # a run label keeps its case (`nih_patient`)
         if self.verdict == "inconclusive":
             if self.n < 2:
                 text += " One seed cannot decide a paired comparison."
