@@ -36,7 +36,7 @@ from synthmed.data.checksums import md5sum
 from synthmed.data.medmnist import CITATION as MEDMNIST_CITATION
 from synthmed.data.nih import CITATION as NIH_CITATION
 from synthmed.data.nih import default_nih1000
-from synthmed.data.summary import class_balance, describe_column, sample_grid
+from synthmed.data.summary import class_balance, metadata_by_split, sample_grid
 from synthmed.display import plain
 
 
@@ -119,13 +119,8 @@ else:
     splits = {s: nih.split(s).labels for s in ("train", "val", "test")}
     display(plain(counts(splits, nih.label_names), caption="Images per class and split"))
     frames = {s: nih.split(s).frame for s in splits}
-    display(plain(pd.DataFrame([
-        {"split": s, "images": len(f), "age (years)": describe_column(f.patient_age),
-         "female (%)": round(100 * (f.patient_gender == "F").mean(), 1),
-         "PA view (%)": round(100 * (f.view_position == "PA").mean(), 1),
-         "pneumonia finding": int(f.finding_labels.str.contains("Pneumonia").sum())}
-        for s, f in frames.items()
-    ]), caption="Patient metadata per split (age: mean ± std (min–max))"))
+    display(plain(metadata_by_split(frames),
+                  caption="Patient metadata per split (age: mean ± std (min–max))"))
     display(Markdown(
         f"Metadata features (fitted on the training split): `{', '.join(nih.feature_names)}`. "
         f"MD5 of the metadata file: `{md5sum(nih_dir / 'NIH1000_metadata.csv')}`; per-image MD5s "

@@ -98,6 +98,4 @@ report.ablation_grid(frames["a2"])
 # ## Verdicts
 
 # %% tags=["hide-input"]
-claims.write_verdicts("gan_ensemble", settings.profile, verdicts)
-display(claims.claims_table(verdicts))
-report.verdict_text(verdicts)
+display(*claims.publish("gan_ensemble", settings.profile, verdicts))

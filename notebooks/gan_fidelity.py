@@ -71,6 +71,4 @@ plt.show()
 # ## Verdicts
 
 # %% tags=["hide-input"]
-claims.write_verdicts("gan_fidelity", settings.profile, verdicts)
-display(claims.claims_table(verdicts))
-report.verdict_text(verdicts)
+display(*claims.publish("gan_fidelity", settings.profile, verdicts))

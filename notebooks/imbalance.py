@@ -35,8 +35,7 @@ from synthmed.data.check import check_datasets
 from synthmed.device import describe, get_device
 from synthmed.display import folded, plain
 from synthmed.executor import run_all
-from synthmed.imbalance import cyclegan, experiment, report
-from synthmed.imbalance.train import TrainConfig
+from synthmed.imbalance import experiment, report
 
 # %% tags=["parameters"]
 profile = None             # "smoke" | "quick" | "paper" (default: $SYNTHMED_PROFILE, else quick)
@@ -100,19 +99,7 @@ display(Markdown(report.selection_text(nih_dir / "Data_Entry_2017.csv")))
 # ## Runs (cached; training and scoring are separate steps)
 
 # %% tags=["hide-input"]
-train_cfg = TrainConfig(epochs=settings.epochs, batch_size=settings.batch_size, lr=settings.lr,
-                        keep=settings.keep)
-meta_cfg = TrainConfig(epochs=settings.meta_epochs, batch_size=settings.batch_size, lr=settings.lr,
-                       keep=settings.keep)
-gan_cfg = cyclegan.CycleGANConfig(ngf=settings.gan_width, ndf=settings.gan_width,
-                                  n_blocks=settings.gan_blocks, steps=settings.gan_steps,
-                                  batch_size=settings.gan_batch)
-specs = experiment.specs(
-    settings.experiments, settings.seeds, settings.variants, settings.backbones, settings.weights,
-    train=train_cfg, meta_train=meta_cfg, gan=gan_cfg, synthetic_ratio=settings.synthetic_ratio,
-    synthetic_metadata=settings.synthetic_metadata, specificity=settings.specificity,
-    image_size=settings.image_size, cap=settings.cap, root=str(data_root()), device=str(device),
-    n_examples=settings.n_show)
+specs = experiment.specs_from_settings(settings, data_root(), device)
 outputs = run_all(experiment.run_seed, specs, workers=settings.workers, desc="imbalance runs")
 results = experiment.results_frame(outputs, specs)
 verdicts = claims.judge_all(report.load_claims(), results, profile=settings.profile)
@@ -173,7 +160,5 @@ display(Markdown(check_text))
 # ## Verdicts on the paper's claims
 
 # %% tags=["hide-input"]
-display(claims.claims_table(verdicts))
-display(Markdown(claims.summary(verdicts)))
-claims.write_verdicts("imbalance", settings.profile, verdicts)
+display(*claims.publish("imbalance", settings.profile, verdicts))
 display(Markdown(f"Wall time of this notebook: {time.perf_counter() - t_start:.0f} s."))

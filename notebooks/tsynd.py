@@ -146,6 +146,4 @@ display(Markdown(report.sample_text(ex)))
 # t interval (`synthmed.claims`).
 
 # %%
-display(claims.claims_table(verdicts))
-display(Markdown(report.verdict_text(verdicts)))
-claims.write_verdicts("tsynd", settings.profile, verdicts);
+display(*claims.publish("tsynd", settings.profile, verdicts, report.verdict_text(verdicts)))

@@ -125,6 +125,4 @@ if rows:
 registered = claims.load_claims(report_explain.CLAIMS)
 verdicts = claims.judge_all(report_explain.claims_for(registered, runs, "tsynd_explain"), runs,
                             profile=settings.profile)
-claims.write_verdicts("tsynd_explain", settings.profile, verdicts)
-display(claims.claims_table(verdicts))
-display(Markdown(claims.summary(verdicts)))
+display(*claims.publish("tsynd_explain", settings.profile, verdicts))

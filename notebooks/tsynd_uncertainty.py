@@ -25,7 +25,7 @@
 # judge the direction of the paper's claim.
 
 # %% tags=["hide-input"]
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import synthmed
 from synthmed import claims, display as show, profiles
@@ -74,6 +74,4 @@ show.interval_figure(runs.assign(validation_accuracy=100 * runs["validation_accu
 registered = claims.load_claims(report_explain.CLAIMS)
 verdicts = claims.judge_all(report_explain.claims_for(registered, runs, "tsynd_uncertainty"), runs,
                             profile=settings.profile)
-claims.write_verdicts("tsynd_uncertainty", settings.profile, verdicts)
-display(claims.claims_table(verdicts))
-display(Markdown(claims.summary(verdicts)))
+display(*claims.publish("tsynd_uncertainty", settings.profile, verdicts))

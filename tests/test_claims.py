@@ -155,6 +155,15 @@ def test_verdicts_round_trip_and_counts(tmp_path):
     assert claims.read_verdicts("paper", tmp_path).empty
 
 
+def test_publish_stores_the_verdicts_and_returns_table_and_generated_text(cache_dir):
+    v = [claims.judge(_better(), _runs([0.8, 0.82, 0.85], [0.7, 0.71, 0.74]))]
+    table, text = claims.publish("tsynd", "quick", v)
+    assert list(claims.read_verdicts("quick")["verdict"]) == ["supported"]  # under $SYNTHMED_CACHE_DIR
+    assert "synthmed-claims" in table._repr_html_() and text.data == claims.summary(v)
+    assert claims.publish("tsynd", "quick", v, "own text")[1].data == "own text"
+    assert claims.summary([]) == "No claim was registered for these runs."
+
+
 FIXED_SENTENCES = [
     "a mismatch here does not refute the paper",
     "it says the effect does not show at this scale",

@@ -504,7 +504,17 @@ def scorecard_text(frame: pd.DataFrame, profile: str, missing: Sequence[str] = (
 
 def summary(verdicts: Sequence[Verdict]) -> str:
     """Markdown: one generated paragraph per verdict (for display(Markdown(...)) under the claims table)."""
-    return "\n\n".join(f"- {v.sentence()}" for v in verdicts)
+    return "\n\n".join(f"- {v.sentence()}" for v in verdicts) or "No claim was registered for these runs."
+
+
+def publish(notebook: str, profile: str, verdicts: Sequence[Verdict], text: str | None = None) -> tuple:
+    """How a chapter ends: its verdicts stored for the Scorecard (:func:`write_verdicts`), and what it displays:
+    (claims table, generated Markdown text; ``text`` or :func:`summary` of the verdicts).
+    Use as ``display(*claims.publish("tsynd", settings.profile, verdicts))``."""
+    from IPython.display import Markdown
+
+    write_verdicts(notebook, profile, verdicts)
+    return claims_table(verdicts), Markdown(summary(verdicts) if text is None else text)
 
 
 def as_dict(claim: Claim) -> dict[str, Any]:

@@ -56,3 +56,14 @@ def describe_column(values: pd.Series) -> str:
     """'mean ± std (min–max)' for a numeric column."""
     v = np.asarray(values, dtype=float)
     return f"{v.mean():.1f} ± {v.std(ddof=1):.1f} ({v.min():.0f}–{v.max():.0f})"
+
+
+def metadata_by_split(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per split of NIH metadata frames ({split: frame with patient_age, patient_gender, view_position,
+    finding_labels}): images, age (mean ± std (min–max)), % female, % PA view, images with a pneumonia finding."""
+    return pd.DataFrame([
+        {"split": s, "images": len(f), "age (years)": describe_column(f.patient_age),
+         "female (%)": round(100 * (f.patient_gender == "F").mean(), 1),
+         "PA view (%)": round(100 * (f.view_position == "PA").mean(), 1),
+         "pneumonia finding": int(f.finding_labels.str.contains("Pneumonia").sum())}
+        for s, f in frames.items()])

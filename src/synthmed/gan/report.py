@@ -260,5 +260,3 @@ def judge(frames: dict[str, pd.DataFrame], profile: str, datasets) -> list:
     return out
 
 
-def verdict_text(verdicts) -> Markdown:
-    return Markdown("\n".join(f"- {v.sentence()}" for v in verdicts) or "No claim was testable here.")

@@ -78,6 +78,20 @@ def specs(experiments, seeds, variants, backbones=("smallcnn",), weights=None, *
     return out
 
 
+def specs_from_settings(settings, root: str | Path, device: torch.device | str) -> list[RunSpec]:
+    """:func:`specs` for a notebook's resolved settings (:func:`synthmed.profiles.from_notebook`): the classifier,
+    metadata-MLP and CycleGAN configurations built from its keys. root: the data root; device: where runs train."""
+    s = settings
+    train = TrainConfig(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, keep=s.keep)
+    meta_train = TrainConfig(epochs=s.meta_epochs, batch_size=s.batch_size, lr=s.lr, keep=s.keep)
+    gan = cyclegan.CycleGANConfig(ngf=s.gan_width, ndf=s.gan_width, n_blocks=s.gan_blocks, steps=s.gan_steps,
+                                  batch_size=s.gan_batch)
+    return specs(s.experiments, s.seeds, s.variants, s.backbones, s.weights, train=train, meta_train=meta_train,
+                 gan=gan, synthetic_ratio=s.synthetic_ratio, synthetic_metadata=s.synthetic_metadata,
+                 specificity=s.specificity, image_size=s.image_size, cap=s.cap, root=str(root),
+                 device=str(device), n_examples=s.n_show)
+
+
 def prepare_data(experiment: str, seed: int, root: str | None = None, size: int = 64, cap: int = 10
                  ) -> imb_data.ImbalanceData:
     """The seed's data of an experiment: the metadata selection drawn with ``seed``, or the fixed split with its
