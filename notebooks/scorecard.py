@@ -54,7 +54,7 @@ else:
 # %% [markdown]
 # ## Every claim
 #
-# One row per claim: the paper's own figure where it gives one, our paired difference A − B with its 95 %
+# One row per claim: the paper's own figure where it gives one, our paired advantage of A over B with its 95 %
 # interval and the number of paired seeds, and the verdict. The claim text links to the chapter section.
 
 # %% tags=["hide-input"]

@@ -443,7 +443,7 @@ class ClaimsTable:
         self.frame, self.caption, self.link = frame, caption, link
 
     def _repr_html_(self) -> str:
-        head = ("<tr><th>claim</th><th>source</th><th>paper</th><th>ours: A − B [95 % CI] (n)</th>"
+        head = ("<tr><th>claim</th><th>source</th><th>paper</th><th>ours: A's advantage over B [95 % CI] (n)</th>"
                 "<th>verdict</th></tr>")
         body = []
         for _, r in self.frame.iterrows():
@@ -464,6 +464,8 @@ class ClaimsTable:
         caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
         return (f'<table class="synthmed-grid synthmed-claims">{caption}<thead>{head}</thead>'
                 f'<tbody>{"".join(body)}</tbody></table>'
+                '<p class="synthmed-note">Advantage: A − B, or B − A for a metric where lower is better '
+                "(FID); positive means A is ahead, paired by seed.</p>"
                 f"{legend_html(sorted(set(self.frame['verdict']), key=VERDICTS.index))}")
 
     def __repr__(self) -> str:
