@@ -37,6 +37,14 @@ def test_clear_gain_is_supported_with_the_t_interval():
     assert "supported" in v.sentence() and "5 paired seeds" in v.sentence()
 
 
+def test_decimals_of_a_claim_set_the_printed_precision():
+    runs = _runs([0.80, 0.82, 0.85, 0.81, 0.84], [0.70, 0.71, 0.74, 0.72, 0.73])
+    assert claims.judge(_better(), runs).interval() == "+0.1 [+0.1, +0.1]"
+    v = claims.judge(_better(decimals=3), runs)
+    assert v.interval() == f"{v.diff:+.3f} [{v.low:+.3f}, {v.high:+.3f}]" and "+0.104" in v.interval()
+    assert "0.104 acc ahead of" in v.sentence()
+
+
 def test_clear_loss_is_contradicted():
     v = claims.judge(_better(), _runs([0.60, 0.62, 0.61], [0.70, 0.71, 0.72]))
     assert v.verdict == "contradicted" and v.high < 0

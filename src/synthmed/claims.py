@@ -58,7 +58,8 @@ class Claim:
     ``close``'s tolerance; higher_is_better: the metric's direction; scale: multiply the metric by this for the
     book (100 shows fractions as percent; margin and value are in scaled units); paper_figure: the paper's own
     numbers as text; section: the chapter page (and anchor) that shows it; pair_on: columns that pair runs;
-    untestable: a non-empty reason makes the claim ``not testable`` here; chapter: the notebook that judges it.
+    untestable: a non-empty reason makes the claim ``not testable`` here; chapter: the notebook that judges it;
+    decimals: of the numbers the book prints (3 for a 0-1 metric such as density shown unscaled).
     """
 
     id: str
@@ -79,6 +80,7 @@ class Claim:
     pair_on: tuple[str, ...] = ("seed",)
     untestable: str = ""
     chapter: str = ""
+    decimals: int = 1
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -113,31 +115,33 @@ class Verdict:
 
     def interval(self) -> str:
         """"+3.2 [-1.0, +7.4]" (or "+3.2, one pair" when there is no interval)."""
+        d = self.claim.decimals
         if math.isnan(self.diff):
             return ""
         if self.n < 2:
-            return f"{self.diff:+.1f} (one pair)"
-        return f"{self.diff:+.1f} [{self.low:+.1f}, {self.high:+.1f}]"
+            return f"{self.diff:+.{d}f} (one pair)"
+        return f"{self.diff:+.{d}f} [{self.low:+.{d}f}, {self.high:+.{d}f}]"
 
     def sentence(self) -> str:
         """The text the book prints for this verdict: generated from the numbers, never fixed."""
         c = self.claim
+        d = c.decimals
         what = f"{c.text} ({c.paper}, {c.source})"
         if self.verdict == "not testable":
             return f"{what}: not testable here, because {self.reason}."
         a, b = _label(c.a), _label(c.b) if c.b else ""
         unit = f"{c.metric.replace('_', ' ')}"
-        span = (f"{self.n} paired seeds, 95 % interval {self.low:+.1f} to {self.high:+.1f}" if self.n >= 2
+        span = (f"{self.n} paired seeds, 95 % interval {self.low:+.{d}f} to {self.high:+.{d}f}" if self.n >= 2
                 else "a single seed, so no interval")
         if c.kind == "close":
-            body = (f"{a} scores {self.mean_a:.1f} {unit} against the target {c.value:g} (difference "
-                    f"{self.diff:+.1f}, {span}; tolerance ±{c.margin:g})")
+            body = (f"{a} scores {self.mean_a:.{d}f} {unit} against the target {c.value:g} (difference "
+                    f"{self.diff:+.{d}f}, {span}; tolerance ±{c.margin:g})")
         elif c.kind == "ranking":
-            body = (f"the weakest step of the expected order ({self.reason}) differs by {self.diff:+.1f} {unit} "
+            body = (f"the weakest step of the expected order ({self.reason}) differs by {self.diff:+.{d}f} {unit} "
                     f"({span})")
         else:
             direction = "ahead of" if self.diff > 0 else "behind" if self.diff < 0 else "level with"
-            body = (f"{a} is {abs(self.diff):.1f} {unit} {direction} {b} on average ({span}"
+            body = (f"{a} is {abs(self.diff):.{d}f} {unit} {direction} {b} on average ({span}"
                     + (f"; margin {c.margin:g}" if c.kind == "not_worse" else "") + ")")
         text = f"{what}: **{self.verdict}** here: {body}."  # a run label keeps its case (`nih_patient`)
         if self.verdict == "inconclusive":
