@@ -130,8 +130,8 @@ _GAN_SOURCES = {
     "__notebooks__": ["gan_zoo", "gan_ensemble", "gan_backbones", "gan_fidelity"],
     "datasets": "Sec. 3.1 (PneumoniaMNIST, BreastMNIST; AIforCOVID is not public)",
     "gans": "ours: 7 small GANs spanning the paper's design axes (paper: 22 StudioGAN models, Sec. 3.2)",
-    "gan_iters": "Sec. A1 (100 000 iterations); quick/smoke: ours, a CPU budget (quick: 3,000, where the zoo's FID "
-                 "still falls and chest outlines appear)",
+    "gan_iters": "Sec. A1 (100 000 iterations); quick/smoke: ours, a CPU budget (the zoo page shows each "
+                 "snapshot's samples and FID)",
     "gan_snapshots": "Sec. A1 (every 20 000 iterations: 5); quick/smoke: ours",
     "gan_batch": "ours: not stated here (authors' configs)",
     "gan_width": "ours: small networks for a CPU",
