@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -81,3 +82,33 @@ def test_execute_records_time_profile_and_cache_events(tmp_path, cache_dir):
     assert record["wall_s"] > 0 and record["device"].startswith(("cpu", "cuda"))
     assert json.loads((out / runner.RUNS_FILE).read_text())["demo"] == record
     assert (out / "demo.ipynb").exists()
+    assert not (out / "demo.partial.ipynb").exists()
+
+
+def test_an_interrupted_run_keeps_the_last_complete_copy(tmp_path, cache_dir, monkeypatch):
+    """A notebook that raises replaces the book's copy (its error is shown); one interrupted mid-run (here:
+    papermill stopped by KeyboardInterrupt after writing part of the output) leaves the previous copy alone."""
+    import papermill
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    _notebook(src / "demo.ipynb", "x = 1")
+    runner.execute("demo", "smoke", executed_dir=out, notebook_dir=src)
+    complete = (out / "demo.ipynb").read_text()
+
+    def interrupted(_input, output, **_kw):
+        Path(output).write_text("{half a notebook")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(papermill, "execute_notebook", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runner.execute("demo", "smoke", executed_dir=out, notebook_dir=src)
+    assert (out / "demo.ipynb").read_text() == complete
+    monkeypatch.undo()
+
+    _notebook(src / "demo.ipynb", "raise ValueError('boom')")
+    with pytest.raises(Exception, match="boom"):
+        runner.execute("demo", "smoke", executed_dir=out, notebook_dir=src)
+    assert "boom" in (out / "demo.ipynb").read_text()
+    assert json.loads((out / runner.RUNS_FILE).read_text())["demo"]["status"] == "failed"
+

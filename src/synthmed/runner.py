@@ -81,7 +81,11 @@ def _save_runs(runs: dict[str, dict], executed_dir: Path) -> None:
 
 def execute(name: str, profile: str, executed_dir: Path = EXECUTED_DIR, notebook_dir: Path = NOTEBOOK_DIR,
             parameters: dict | None = None) -> dict:
-    """Run ``notebooks/<name>.ipynb`` with papermill into ``executed_dir`` and return its run record."""
+    """Run ``notebooks/<name>.ipynb`` with papermill into ``executed_dir`` and return its run record.
+
+    papermill writes into ``<name>.partial.ipynb`` (not in the table of contents, so never built) and the copy
+    replaces ``<name>.ipynb`` only once the notebook has finished or raised: a run that is interrupted (Ctrl-C,
+    a killed job) leaves the last complete copy in the book instead of a half-executed one."""
     import papermill
 
     executed_dir.mkdir(parents=True, exist_ok=True)
@@ -90,14 +94,18 @@ def execute(name: str, profile: str, executed_dir: Path = EXECUTED_DIR, notebook
     os.environ["SYNTHMED_NOTEBOOK"] = name  # executor cost records name the notebook
     start = time.perf_counter()
     status = "ok"
+    partial = executed_dir / f"{name}.partial.ipynb"
     try:
         papermill.execute_notebook(
-            str(notebook_dir / f"{name}.ipynb"), str(executed_dir / f"{name}.ipynb"),
+            str(notebook_dir / f"{name}.ipynb"), str(partial),
             parameters={"profile": profile, **(parameters or {})}, cwd=str(notebook_dir), progress_bar=False,
             kernel_name="python3",
         )
-    except Exception:
+        os.replace(partial, executed_dir / f"{name}.ipynb")
+    except Exception as err:
         status = "failed"
+        if isinstance(err, papermill.PapermillExecutionError):  # it ran and raised: show the error in the book
+            os.replace(partial, executed_dir / f"{name}.ipynb")
         raise
     finally:
         summary = _log_summary(log)
