@@ -37,6 +37,13 @@ def test_clear_gain_is_supported_with_the_t_interval():
     assert "supported" in v.sentence() and "5 paired seeds" in v.sentence()
 
 
+def test_a_sentence_names_the_sides_by_what_differs():
+    claim = claims.Claim("c2", "GAN ensembles", "Table 3", "ours beats all", "acc", "better",
+                         a={"dataset": "x", "method": "A"}, b={"dataset": "x", "method": "B"})
+    runs = _runs([0.80, 0.82, 0.85, 0.81, 0.84], [0.70, 0.71, 0.74, 0.72, 0.73]).assign(dataset="x")
+    assert "here: A is 0.1 acc ahead of B on average" in claims.judge(claim, runs).sentence()
+
+
 def test_decimals_of_a_claim_set_the_printed_precision():
     runs = _runs([0.80, 0.82, 0.85, 0.81, 0.84], [0.70, 0.71, 0.74, 0.72, 0.73])
     assert claims.judge(_better(), runs).interval() == "+0.1 [+0.1, +0.1]"

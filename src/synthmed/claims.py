@@ -129,7 +129,7 @@ class Verdict:
         what = f"{c.text} ({c.paper}, {c.source})"
         if self.verdict == "not testable":
             return f"{what}: not testable here, because {self.reason}."
-        a, b = _label(c.a), _label(c.b) if c.b else ""
+        a, b = _contrast(c.a, c.b)
         unit = f"{c.metric.replace('_', ' ')}"
         span = (f"{self.n} paired seeds, 95 % interval {self.low:+.{d}f} to {self.high:+.{d}f}" if self.n >= 2
                 else "a single seed, so no interval")
@@ -167,6 +167,17 @@ class Verdict:
                 "diff": self.diff, "low": self.low, "high": self.high, "ours": self.interval(),
                 "seeds_needed": self.seeds_needed, "constant": self.constant, "reason": self.reason,
                 "profile": self.profile, "sentence": self.sentence()}
+
+
+def _contrast(a: Mapping[str, Any], b: Mapping[str, Any] | None) -> tuple[str, str]:
+    """Labels of two selectors by the values in which they differ ({dataset: x, strategy: ours} vs {dataset: x,
+    strategy: naive_all} -> "ours", "naive_all"); the claim's text already names what they share."""
+    if not b:
+        return _label(a), ""
+    keys = [k for k in a if a.get(k) != b.get(k)] + [k for k in b if k not in a]
+    if not keys:
+        return _label(a), _label(b)
+    return _label({k: a[k] for k in keys if k in a}), _label({k: b[k] for k in keys if k in b})
 
 
 def _label(selector: Mapping[str, Any] | None) -> str:
