@@ -26,9 +26,9 @@ failed (index, item, the error) and keeps the finished results in ``.results``.
 Cost records: each item's cache events (hits and misses, wherever it ran) are collected and appended to
 ``$SYNTHMED_CACHE_LOG`` when that is set (the runner sets it), followed by ``{"event": "run", "desc", "seconds",
 "ok", "backend", "misses"}``. An item that computed something (at least one cache miss) also appends its wall time
-to ``<cache dir>/costs.jsonl`` with the notebook (``$SYNTHMED_NOTEBOOK``, set by the runner), the profile, the
-function and the backend, so the measured cost per run stays beside the results it produced; the Compute chapter
-projects the ``paper`` cost from it (:mod:`synthmed.cost`).
+to ``<cache dir>/costs.jsonl`` with the notebook and the profile (``$SYNTHMED_NOTEBOOK``, ``$SYNTHMED_PROFILE``,
+set by :func:`synthmed.profiles.from_notebook`), the function and the backend, so the measured cost per run stays
+beside the results it produced; the Compute chapter projects the ``paper`` cost from it (:mod:`synthmed.cost`).
 """
 
 from __future__ import annotations

@@ -91,7 +91,6 @@ def execute(name: str, profile: str, executed_dir: Path = EXECUTED_DIR, notebook
     executed_dir.mkdir(parents=True, exist_ok=True)
     log = Path(tempfile.mkstemp(prefix=f"cache-{name}-", suffix=".jsonl")[1])
     os.environ["SYNTHMED_CACHE_LOG"] = str(log)
-    os.environ["SYNTHMED_NOTEBOOK"] = name  # executor cost records name the notebook
     start = time.perf_counter()
     status = "ok"
     partial = executed_dir / f"{name}.partial.ipynb"
@@ -111,7 +110,6 @@ def execute(name: str, profile: str, executed_dir: Path = EXECUTED_DIR, notebook
         summary = _log_summary(log)
         log.unlink(missing_ok=True)
         os.environ.pop("SYNTHMED_CACHE_LOG", None)
-        os.environ.pop("SYNTHMED_NOTEBOOK", None)
         record = {"notebook": name, "profile": profile, "wall_s": round(time.perf_counter() - start, 1),
                   "device": _device_name(), **summary, "status": status,
                   "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}

@@ -258,5 +258,3 @@ def judge(frames: dict[str, pd.DataFrame], profile: str, datasets) -> list:
             continue
         out.append(claims.judge(c, frames[frame_of(c)], profile=profile))
     return out
-
-

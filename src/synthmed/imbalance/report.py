@@ -156,7 +156,6 @@ def headline_grid(results: pd.DataFrame, verdicts, rule: str = "0.5") -> display
         raise ValueError(f"headline_grid: rule {rule!r} is not one of {', '.join(RULES)}")
     s = summary(results)
     s = s[(s.threshold_rule == rule) & ((s.metric != "roc_auc") | (rule == "0.5"))].copy()
-    s.loc[s.metric == "roc_auc", "threshold_rule"] = "any"
     lookup = _verdict_lookup(verdicts)
     s["verdict"] = [lookup.get((r.experiment, r.variant, r.threshold_rule, r.metric), "") for r in s.itertuples()]
     s["experiment"] = s.experiment.map(EXPERIMENT_NAMES)
