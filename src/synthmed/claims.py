@@ -45,6 +45,9 @@ from synthmed.display import VERDICT_COLOURS, VERDICT_MARKS, legend_html
 KINDS = ("better", "not_worse", "close", "ranking")
 VERDICTS = ("supported", "contradicted", "inconclusive", "not testable")
 LEVEL = 0.95
+# "paper": a statement the paper makes (its place in `source`); "ours": an extension, control or check of ours
+# (`why` says which); "": not yet classified (the Scorecard lists it apart).
+ORIGINS = ("paper", "ours", "")
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,12 @@ class Claim:
     untestable: str = ""
     chapter: str = ""
     decimals: int = 1
+    origin: str = ""
+    why: str = ""
+    primary: bool = False
+    pool: tuple[str, ...] = ()
+    paper_diff: float | None = None
+    threshold: bool | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -93,6 +102,9 @@ class Claim:
             raise ValueError(f"claim {self.id!r}: kind 'ranking' needs an order of at least two selectors")
         if self.margin < 0:
             raise ValueError(f"claim {self.id!r}: margin must be >= 0, got {self.margin}")
+        if self.origin not in ORIGINS:
+            raise ValueError(f"claim {self.id!r}: origin must be one of {', '.join(map(repr, ORIGINS))}, "
+                             f"got {self.origin!r}")
 
 
 @dataclass(frozen=True)
@@ -359,6 +371,7 @@ def claim_from_mapping(spec: Mapping[str, Any], **defaults: Any) -> Claim:
                          f"{', '.join(Claim.__dataclass_fields__)}")
     spec["order"] = tuple(dict(s) for s in spec.get("order", ()))
     spec["pair_on"] = tuple(spec.get("pair_on", ("seed",)))
+    spec["pool"] = tuple(spec.get("pool", ()))
     return Claim(**spec)
 
 

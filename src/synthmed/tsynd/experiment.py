@@ -80,11 +80,8 @@ class Scoring:
     sweep: tuple[float, ...] = SWEEP_SIGMAS
 
 
-def train(spec: RunSpec, device: torch.device | str = "cpu", progress: bool = True) -> dict:
-    """Train (or load from the cache) one classifier: the result of
-    :func:`synthmed.tsynd.training.train_classifier` plus "n_train" and "vqvae" (its test MSE / latent std, None
-    for a baseline)."""
-    ds = load_medmnist(spec.dataset)
+def _train_compute(spec: RunSpec, ds, device, progress: bool):
+    """The cached ``tsynd_train`` step's computation for ``spec`` on dataset ``ds``."""
     needs_ae = spec.train.method != "baseline"
 
     def compute(ckpt):
@@ -96,16 +93,20 @@ def train(spec: RunSpec, device: torch.device | str = "cpu", progress: bool = Tr
             checkpoint=ckpt, progress=progress)
         return {**res, "vqvae": vq_info, "n_train": len(subset)}
 
-    return cache.cached("tsynd_train", compute, params=spec.params(), data_md5=[ds.md5], seed=spec.seed,
-                        resumable=True)
+    return compute
 
 
-def score(spec: RunSpec, scoring: Scoring = Scoring(), device: torch.device | str = "cpu") -> dict:
-    """The trained classifier of ``spec`` scored on the test split (cached separately from training):
-    {"test": rows of :func:`synthmed.tsynd.robustness.evaluate` (clean, gaussian at ``sigma``, fgsm at ``eps``),
-    "sweep": rows of :func:`synthmed.tsynd.robustness.noise_sweep`, "n_test"}. The noise is seeded by the run's seed."""
+def train(spec: RunSpec, device: torch.device | str = "cpu", progress: bool = True) -> dict:
+    """Train (or load from the cache) one classifier: the result of
+    :func:`synthmed.tsynd.training.train_classifier` plus "n_train" and "vqvae" (its test MSE / latent std, None
+    for a baseline)."""
     ds = load_medmnist(spec.dataset)
+    return cache.cached("tsynd_train", _train_compute(spec, ds, device, progress), params=spec.params(),
+                        data_md5=[ds.md5], seed=spec.seed, resumable=True)
 
+
+def _score_compute(spec: RunSpec, scoring: Scoring, ds, device):
+    """The cached ``tsynd_score`` step's computation for ``spec`` on dataset ``ds``."""
     def compute():
         trained = train(spec, device, progress=False)
         model = training.load_classifier(trained, ds.n_channels, ds.n_classes, ds.size, device)
@@ -113,8 +114,27 @@ def score(spec: RunSpec, scoring: Scoring = Scoring(), device: torch.device | st
         return {"test": robustness.evaluate(model, x, y, sigma=scoring.sigma, eps=scoring.eps, seed=spec.seed),
                 "sweep": robustness.noise_sweep(model, x, y, scoring.sweep, seed=spec.seed), "n_test": len(y)}
 
-    return cache.cached("tsynd_score", compute, params={**spec.params(), "scoring": asdict(scoring)},
-                        data_md5=[ds.md5], seed=spec.seed)
+    return compute
+
+
+def score(spec: RunSpec, scoring: Scoring = Scoring(), device: torch.device | str = "cpu") -> dict:
+    """The trained classifier of ``spec`` scored on the test split (cached separately from training):
+    {"test": rows of :func:`synthmed.tsynd.robustness.evaluate` (clean, gaussian at ``sigma``, fgsm at ``eps``),
+    "sweep": rows of :func:`synthmed.tsynd.robustness.noise_sweep`, "n_test"}. The noise is seeded by the run's seed."""
+    ds = load_medmnist(spec.dataset)
+    return cache.cached("tsynd_score", _score_compute(spec, scoring, ds, device),
+                        params={**spec.params(), "scoring": asdict(scoring)}, data_md5=[ds.md5], seed=spec.seed)
+
+
+def step_keys(spec: RunSpec, scoring: Scoring = Scoring(), device: torch.device | str = "cpu") -> dict[str, str]:
+    """{"tsynd_train": key, "tsynd_score": key}: the cache keys the current code gives ``spec``'s two steps
+    (they include each step's code version, so a changed key means the code that computes the run changed)."""
+    ds = load_medmnist(spec.dataset)
+    return {"tsynd_train": cache.step_key("tsynd_train", _train_compute(spec, ds, device, False),
+                                          params=spec.params(), data_md5=[ds.md5], seed=spec.seed),
+            "tsynd_score": cache.step_key("tsynd_score", _score_compute(spec, scoring, ds, device),
+                                          params={**spec.params(), "scoring": asdict(scoring)}, data_md5=[ds.md5],
+                                          seed=spec.seed)}
 
 
 def run(spec: RunSpec, device: torch.device | str = "cpu", progress: bool = True,

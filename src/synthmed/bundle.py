@@ -1,0 +1,158 @@
+"""Committed result bundles: score rows of long runs, one small JSON file per run, with their provenance.
+
+A run at the papers' settings can take longer than a working session on a CPU. Its *score rows* (never weights) are
+written to ``results/<profile>/<chapter>/<run name>.json`` as soon as the run finishes, so that the bundle grows run
+by run, can be committed as it grows, and a later session (or another machine) extends it: a run whose file exists
+with the same *run key* is not recomputed.
+
+The run key hashes what determines the run's result: the run's own parameters (dataset, fraction, method, seed, the
+classifier / generator / scoring settings) and the data file's MD5. It deliberately leaves out the code version, so
+that an edit to the code does not silently throw away hours of committed results; instead every file records the
+code it was computed with (the git commit, whether the tree had uncommitted edits, the cache keys of the steps that
+produced it, which include the code version of each step), and the book says whether the code that computed a row
+has changed since (:func:`stale`).
+
+Each file: ``{"key", "run": {...}, "provenance": {...}, "rows": [...]}``; :func:`read` flattens a folder into one
+frame with the provenance columns beside each row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+RESULTS = "results"
+
+
+def digest(value: Any, length: int = 16) -> str:
+    """SHA-256 (``length`` hex digits) of plain data (dicts, lists, numbers, strings), key order ignored."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def folder(root: str | Path, profile: str, chapter: str) -> Path:
+    """``<root>/results/<profile>/<chapter>``: where a chapter's bundle for ``profile`` lives."""
+    return Path(root) / RESULTS / profile / chapter
+
+
+def machine() -> dict[str, Any]:
+    """The machine a run was computed on: CPU model, logical CPUs, torch threads and version, Python, platform."""
+    import torch
+
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    device = "cuda: " + torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
+    return {"cpu": cpu, "cpus": os.cpu_count(), "threads": torch.get_num_threads(), "device": device,
+            "torch": torch.__version__, "python": platform.python_version(), "platform": platform.platform()}
+
+
+def git_state(root: str | Path) -> dict[str, Any]:
+    """{"commit": HEAD's hash (or "" outside a git checkout), "dirty": uncommitted edits under src/}."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    commit = git("rev-parse", "HEAD").strip()
+    dirty = bool(git("status", "--porcelain", "--", "src").strip()) if commit else False
+    return {"commit": commit, "dirty": dirty}
+
+
+def path_of(bundle: Path, name: str) -> Path:
+    """The file of run ``name`` in ``bundle`` (a name of letters, digits, '-', '_' and '.')."""
+    if not name or any(not (ch.isalnum() or ch in "-_.") for ch in name):
+        raise ValueError(f"run name {name!r}: use letters, digits, '-', '_' and '.' only")
+    return bundle / f"{name}.json"
+
+
+def done(bundle: Path, name: str, key: str) -> bool:
+    """True when run ``name`` is in ``bundle`` with run key ``key`` (a file with another key is stale: redo)."""
+    path = path_of(bundle, name)
+    if not path.exists():
+        return False
+    try:
+        return json.loads(path.read_text()).get("key") == key
+    except (OSError, json.JSONDecodeError):
+        return False  # a corrupt file is recomputed (writes are atomic, so this means an edit by hand)
+
+
+def write(bundle: Path, name: str, key: str, run: Mapping[str, Any], rows: Sequence[Mapping[str, Any]],
+          provenance: Mapping[str, Any]) -> Path:
+    """Store one run atomically (temp file, then rename): an interrupted write never leaves half a file."""
+    bundle.mkdir(parents=True, exist_ok=True)
+    out = path_of(bundle, name)
+    record = {"key": key, "run": dict(run), "provenance": dict(provenance), "rows": [dict(r) for r in rows]}
+    fd, tmp = tempfile.mkstemp(dir=bundle, prefix=f".{name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(record, f, indent=1, sort_keys=True, default=_plain)
+            f.write("\n")
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot store {type(value).__name__} in a bundle")
+
+
+def records(bundle: Path) -> list[dict[str, Any]]:
+    """Every run file of ``bundle`` (sorted by name; none when the folder does not exist)."""
+    return [json.loads(p.read_text()) for p in sorted(Path(bundle).glob("*.json"))]
+
+
+def read(bundle: Path) -> pd.DataFrame:
+    """One row per stored score row: the run's fields, the row's fields, and the provenance fields (prefixed
+    ``prov_``; the machine's as ``prov_machine_*``). Empty frame when the bundle is empty."""
+    out = []
+    for rec in records(bundle):
+        prov = {f"prov_{k}": v for k, v in rec["provenance"].items() if k != "machine"}
+        prov.update({f"prov_machine_{k}": v for k, v in (rec["provenance"].get("machine") or {}).items()})
+        for row in rec["rows"]:
+            out.append({**rec["run"], **row, "run_key": rec["key"], **prov})
+    return pd.DataFrame(out)
+
+
+def provenance(root: str | Path, *, profile: str, settings_digest: str, seed: int, wall_s: float,
+               steps: Mapping[str, str]) -> dict[str, Any]:
+    """The provenance of one run: code commit (and dirty flag), the cache keys of the steps that produced it
+    (``steps``: {step name: key}), profile, settings digest, seed, wall time, when, and the machine."""
+    return {**git_state(root), "steps": dict(steps), "profile": profile, "settings_digest": settings_digest,
+            "seed": seed, "wall_s": round(float(wall_s), 1),
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine()}
+
+
+def stale(frame: pd.DataFrame, current: Mapping[str, Mapping[str, str]]) -> pd.Series:
+    """Per row of :func:`read`'s frame: True when a step's cache key recorded with the row differs from the key
+    the current code gives that run (``current``: {run_key: {step name: key}}), i.e. the code that computed the
+    row has changed since; False when every key matches; missing when the run is not in ``current``."""
+    def check(row) -> Any:
+        now = current.get(row["run_key"])
+        if now is None:
+            return pd.NA
+        return any(row["prov_steps"].get(k) != v for k, v in now.items())
+
+    return frame.apply(check, axis=1) if len(frame) else pd.Series(dtype=object)

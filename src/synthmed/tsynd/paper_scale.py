@@ -1,0 +1,172 @@
+"""TSynD at the paper's settings on this CPU: the committed bundle ``results/paper/tsynd/`` and the command that
+extends it.
+
+    python -m synthmed.tsynd.paper_scale                          # BreastMNIST, 1 % and 10 %, 3 methods, seeds 0-4
+    python -m synthmed.tsynd.paper_scale --seeds 5 6 --dry-run    # list what would run, with the projection
+    python -m synthmed.tsynd.paper_scale --datasets pneumoniamnist --fractions 0.01
+
+Every run is the ``paper`` profile's (ResNet-18, 100 epochs, best validation model, latent noise 1.0, 50 Adam
+ascent steps at lr 0.1, the VQ-VAE of 20,000 steps), trained and scored through the same cached steps as the
+chapter (:mod:`synthmed.tsynd.experiment`). Each finished run is written at once to the bundle
+(:mod:`synthmed.bundle`) with its provenance; a run already there with the same run key is skipped, so the command
+resumes where an earlier session stopped. Commit the new files under ``results/`` as they appear.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from synthmed import bundle, profiles
+from synthmed.tsynd import experiment, training
+
+CHAPTER = "tsynd"
+PROFILE = "paper"
+DATASETS = ["breastmnist"]
+FRACTIONS = [0.01, 0.1]
+METHODS = ["baseline", "noise", "tsynd"]
+SEEDS = [0, 1, 2, 3, 4]
+# The paper profile's settings that determine a run (the rest pick which runs: datasets, seeds, figures, workers).
+RUN_KEYS = ("arch", "epochs", "iterations", "batch_size", "eval_every", "lr", "k", "noise_sigma", "latent_units",
+            "ascent_steps", "ascent_lr", "vqvae_steps", "vqvae_hidden", "test_sigma", "fgsm_eps", "sweep_sigmas")
+
+
+def repo_root() -> Path:
+    """The checkout this module's code lives in (for the commit in the provenance)."""
+    return Path(__file__).resolve().parents[3]
+
+
+def settings(**overrides) -> profiles.Settings:
+    """The ``tsynd`` notebook's settings under the ``paper`` profile (``overrides`` as papermill parameters)."""
+    return profiles.resolve("tsynd", PROFILE, **overrides)
+
+
+def settings_digest(resolved: dict | None = None) -> str:
+    """Digest of the settings that determine a paper-scale run (:data:`RUN_KEYS` of the ``paper`` profile)."""
+    resolved = settings() if resolved is None else resolved
+    return bundle.digest({k: resolved.get(k) for k in RUN_KEYS})
+
+
+def run_name(spec: experiment.RunSpec) -> str:
+    """breastmnist-f0.1-tsynd-s3"""
+    return f"{spec.dataset}-f{spec.fraction:g}-{spec.train.method}-s{spec.seed}"
+
+
+def run_key(spec: experiment.RunSpec, scoring: experiment.Scoring) -> str:
+    """What decides a run's result besides code: its parameters, the scoring and the data file's MD5."""
+    from dataclasses import asdict
+
+    from synthmed.data import load_medmnist
+
+    return bundle.digest({"params": spec.params(), "scoring": asdict(scoring),
+                          "md5": load_medmnist(spec.dataset).md5}, 24)
+
+
+def plan(datasets=DATASETS, fractions=FRACTIONS, methods=METHODS, seeds=SEEDS):
+    """(specs, scoring, settings) of the bundle's runs, seed-major (a finished seed completes its six pairs)."""
+    s = settings()
+    scoring = experiment.scoring(s)
+    specs = [experiment.make_specs(s, d, f, m, seed)[0]
+             for seed in seeds for d in datasets for f in fractions for m in methods]
+    return specs, scoring, s
+
+
+def pending(root: Path, specs, scoring) -> list:
+    """The specs whose run is not in the bundle under ``root`` with a matching run key."""
+    where = bundle.folder(root, PROFILE, CHAPTER)
+    return [s for s in specs if not bundle.done(where, run_name(s), run_key(s, scoring))]
+
+
+def run_one(root: Path, spec: experiment.RunSpec, scoring: experiment.Scoring, digest: str,
+            device="cpu", progress: bool = True) -> Path:
+    """Train and score one run (cached steps), then write its rows and provenance to the bundle."""
+    keys = experiment.step_keys(spec, scoring, device)
+    start = time.perf_counter()
+    res = experiment.run(spec, device, progress=progress, scoring=scoring)
+    wall = time.perf_counter() - start
+    rows = experiment.result_rows([spec], [res])
+    for r in rows:
+        r.update({"n_train": res["n_train"], "n_test": res["n_test"], "best_iteration": res["best_iteration"],
+                  "best_val_accuracy": res["best_val"].get("accuracy"),
+                  "best_val_balanced_accuracy": res["best_val"].get("balanced_accuracy")})
+    run = {"dataset": spec.dataset, "fraction": spec.fraction, "method": training.METHOD_LABELS[spec.train.method],
+           "seed": spec.seed}
+    prov = bundle.provenance(repo_root(), profile=PROFILE, settings_digest=digest, seed=spec.seed, wall_s=wall,
+                             steps=keys)
+    return bundle.write(bundle.folder(root, PROFILE, CHAPTER), run_name(spec), run_key(spec, scoring), run, rows,
+                        prov)
+
+
+def frame(root: Path) -> pd.DataFrame:
+    """The bundle's rows (:func:`synthmed.bundle.read`), accuracy and balanced accuracy in percent as the chapter
+    shows them (empty frame when nothing is committed yet)."""
+    rows = bundle.read(bundle.folder(root, PROFILE, CHAPTER))
+    if rows.empty:
+        return rows
+    for col in ("accuracy", "balanced_accuracy", "majority_rate"):
+        if col in rows:
+            rows[col] = 100 * rows[col]
+    return rows
+
+
+def _estimate(done_walls: dict, spec) -> float | None:
+    same = done_walls.get((spec.train.method, spec.fraction))
+    return sum(same) / len(same) if same else None
+
+
+def projection(root: Path, todo) -> float | None:
+    """Seconds the pending runs ``todo`` should take: the mean measured wall time of bundle runs with the same
+    method and fraction (None when some kind of run has never been measured)."""
+    walls: dict = {}
+    for rec in bundle.records(bundle.folder(root, PROFILE, CHAPTER)):
+        r = rec["run"]
+        method = {v: k for k, v in training.METHOD_LABELS.items()}[r["method"]]
+        walls.setdefault((method, r["fraction"]), []).append(rec["provenance"]["wall_s"])
+    est = [_estimate(walls, s) for s in todo]
+    return None if any(e is None for e in est) else float(sum(est))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m synthmed.tsynd.paper_scale", description=__doc__.split("\n")[0])
+    parser.add_argument("--root", default=".", help="the book's checkout (results/ is written there)")
+    parser.add_argument("--datasets", nargs="+", default=DATASETS)
+    parser.add_argument("--fractions", nargs="+", type=float, default=FRACTIONS)
+    parser.add_argument("--methods", nargs="+", default=METHODS, choices=training.METHODS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=SEEDS)
+    parser.add_argument("--dry-run", action="store_true", help="list the pending runs and the projection only")
+    args = parser.parse_args(argv)
+    import torch
+    from tqdm.auto import tqdm
+
+    from synthmed.device import describe, get_device
+
+    root = Path(args.root).resolve()
+    specs, scoring, s = plan(args.datasets, args.fractions, args.methods, args.seeds)
+    todo = pending(root, specs, scoring)
+    digest = settings_digest(s)
+    eta = projection(root, todo)
+    device = get_device()
+    print(f"{len(specs) - len(todo)} of {len(specs)} runs already in {bundle.folder(root, PROFILE, CHAPTER)}; "
+          f"{len(todo)} to run on {describe(device)} ({torch.get_num_threads()} thread(s)); projected "
+          + (f"{eta / 3600:.1f} h" if eta is not None else "unknown until one run of each kind has finished"),
+          flush=True)
+    if args.dry_run:
+        for spec in todo:
+            print("  ", run_name(spec))
+        return 0
+    bar = tqdm(todo, desc="paper-scale TSynD", unit="run", file=sys.stdout)
+    for i, spec in enumerate(bar):
+        bar.set_postfix_str(run_name(spec))
+        path = run_one(root, spec, scoring, digest, device, progress=False)
+        left = projection(root, todo[i + 1:])
+        bar.write(f"wrote {path.relative_to(root)}; remaining "
+                  + (f"{left / 3600:.2f} h (projected)" if left is not None else "unknown"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
