@@ -16,48 +16,103 @@
 # %% [markdown]
 # # Scorecard: which claims of the three papers hold here?
 #
-# Each chapter of this book ends by judging the claims of its paper against runs made by the code in this
-# repository: two methods that share a seed share the labelled data and the initialisation, so each claim is
-# decided on the paired differences across seeds, with a 95 % Student-t interval (`synthmed.claims`). A claim is
-# **supported** when the interval lies on the paper's side, **contradicted** when it lies on the other side,
-# **inconclusive** when it straddles the boundary (the chapter says about how many seeds would decide it), and
-# **not testable** when this machine lacks the data or the metric cannot be computed.
+# Every chapter ends by testing its paper's claims on runs made by the code in this repository. Two methods
+# run with the same seed share the labelled data and the starting weights, so each claim is decided on the
+# seed-by-seed differences, with a 95 % Student-t interval. This page trains nothing: it collects the verdicts
+# the chapters wrote when they ran under the same profile.
 #
-# This page trains nothing: it reads back the verdicts the chapters wrote when they ran under the same profile.
-# Each row links to the chapter's claims table, where the numbers behind the verdict are shown.
+# Each paper's **primary claims** are its own headline statements, each tested once over every dataset and
+# setting it covers. They are tested together, so the chance of a lucky "supported" is controlled for the whole
+# set, not claim by claim. Below them come the paper's claims about single cells of its tables (exploratory,
+# many small tests, no such control) and the checks and extensions we added ourselves, which are not the
+# papers' claims and are counted apart.
 
-# %% tags=["hide-input"]
-import pandas as pd
+# %% tags=["remove-cell"]
+import matplotlib.pyplot as plt
 from IPython.display import HTML, Markdown, display
 
 from synthmed import claims, profiles
+from synthmed.display import folded, plain
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 profile = None  # smoke | quick | paper: whose verdicts to show
 chapters = None  # the notebooks expected to have written verdicts
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 settings = profiles.from_notebook("scorecard", globals())
-verdicts = claims.read_verdicts(settings.profile)
+stored = claims.read_verdicts(settings.profile)
+verdicts = claims.adjust_frame(claims.with_links(stored)) if len(stored) else stored
 found = sorted(set(verdicts["chapter"]))
 missing = [c for c in settings.chapters if c not in found]
+scale = verdicts["chapter"] == "tsynd_paper"  # the committed paper-scale bundle, counted apart
+paper_rows = verdicts[~scale & (verdicts["origin"] == "paper")]
+ours_rows = verdicts[~scale & (verdicts["origin"] == "ours")]
 
-# %% tags=["hide-input"]
+# %% [markdown]
+# ## The papers' primary claims
+
+# %% tags=["remove-input"]
 if verdicts.empty:
     display(Markdown(f"No chapter has written verdicts under the `{settings.profile}` profile "
                      f"yet: build the book (`python -m synthmed.runner --profile "
                      f"{settings.profile}`) first."))
 else:
-    display(Markdown(claims.scorecard_text(verdicts, settings.profile, missing)))
-    display(HTML(claims.counts(verdicts).to_html(classes="synthmed-grid")))
+    display(Markdown(claims.primary_text(paper_rows, settings.profile)))
+    if (paper_rows["role"] == "primary").any():
+        fig = claims.forest_figure(paper_rows)
+        plt.show()
+        display(Markdown("Each dot is our mean paired advantage of the claim's method over its "
+                         "comparison, with its 95 % interval; the colour is the verdict, the "
+                         "diamond the paper's own difference where its tables give both sides."))
+        primary = paper_rows[paper_rows["role"] == "primary"]
+        display(claims.claims_table(primary, caption="Primary claims", link=True))
+    display(Markdown(claims.missing_text(missing)))
 
 # %% [markdown]
-# ## Every claim
+# ## How many claims, of which kind
 #
-# One row per claim: the paper's own figure where it gives one, our paired advantage of A over B with its 95 %
-# interval and the number of paired seeds, and the verdict. The claim text links to the chapter section.
+# Counted per paper: its primary claims, its per-cell claims (exploratory) and ours (checks and extensions,
+# not the paper's).
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 if not verdicts.empty:
-    for paper, rows in verdicts.groupby("paper", sort=False):
-        display(claims.claims_table(claims.with_links(rows), caption=paper, link=True))
+    display(plain(claims.scorecard_counts(verdicts[~scale])))
+
+# %% [markdown]
+# ## Paper scale, on this CPU
+#
+# The TSynD chapter also judges the paper's BreastMNIST cells on runs at the paper's own settings, computed on
+# this machine over several working sessions and committed to the repository (`results/paper/`). They are
+# counted here apart from the profile's runs.
+
+# %% tags=["remove-input"]
+if scale.any():
+    display(plain(claims.scorecard_counts(verdicts[scale])))
+    display(claims.claims_table(verdicts[scale], caption="Paper-scale verdicts", link=True))
+else:
+    display(Markdown("The paper-scale notebook wrote no verdicts under this profile."))
+
+# %% [markdown]
+# ## The papers' claims about single cells (exploratory)
+
+# %% tags=["remove-input"]
+for paper, rows in paper_rows[paper_rows["role"] == "per cell"].groupby("paper", sort=False):
+    display(claims.claims_table(rows, caption=f"{paper}: per-cell claims", link=True))
+
+# %% [markdown]
+# ## Our checks and extensions
+#
+# Claims we added: other datasets and metrics, controls, margins of our choosing and checks that a method
+# does what it is meant to do. Each says why it is there.
+
+# %% tags=["remove-input"]
+for paper, rows in ours_rows.groupby("paper", sort=False):
+    display(claims.claims_table(rows, caption=f"{paper}: ours", link=True))
+
+# %% [markdown]
+# ## Every claim, as one table
+
+# %% tags=["remove-input"]
+if not verdicts.empty:
+    every = verdicts[["paper", "id", "role", "origin", "verdict", "ours", "p_adj", "reason"]]
+    display(folded(every, f"All {len(verdicts)} verdicts"))

@@ -74,20 +74,62 @@ def test_single_seed_is_always_inconclusive():
     assert "One seed cannot decide" in v.sentence()
 
 
-def test_constant_predictors_are_reported_with_the_verdict():
+def test_constant_predictors_on_a_threshold_metric_are_not_testable():
     v = claims.judge(_better(), _runs([0.8, 0.8, 0.8], [0.7, 0.71, 0.69], constant_a={0, 1, 2}))
-    assert v.constant == "A 3/3 runs"
-    assert "Constant predictors: A 3/3 runs" in v.sentence()
+    assert v.verdict == "not testable" and v.constant == "A 3/3 runs"
+    assert "degenerate: A is a constant predictor in 3/3 runs" in v.sentence()
+    # fewer than half constant: decided, and the note stays with the verdict
+    few = claims.judge(_better(), _runs([0.8, 0.84, 0.82, 0.85], [0.7, 0.71, 0.69, 0.72], constant_a={0}))
+    assert few.verdict == "supported" and "Constant predictors: A 1/4 runs" in few.sentence()
+    # a metric that does not depend on a threshold (ROC-AUC) is not made degenerate by a constant predictor
+    auc = claims.judge(_better(threshold=False), _runs([0.8, 0.82, 0.85], [0.7, 0.71, 0.74], constant_a={0, 1, 2})
+)
+    assert auc.verdict == "supported"
+
+
+def test_both_sides_constant_is_not_testable_even_with_a_gain():
+    runs = _runs([0.6, 0.6, 0.6, 0.6], [0.5, 0.5, 0.5, 0.5], constant_a={0, 1, 2, 3})
+    runs.loc[runs["method"] == "B", "constant"] = True
+    v = claims.judge(_better(), runs)
+    assert v.verdict == "not testable" and "both sides are constant predictors" in v.reason
+
+
+def test_zero_spread_is_not_testable():
+    # the old engine read two identical differences as certainty: supported [+0.1, +0.1]
+    v = claims.judge(_better(), _runs([0.8, 0.9], [0.7, 0.8]))
+    assert v.verdict == "not testable" and "zero spread" in v.reason and v.n == 2
+    same = claims.Claim("s", "Class imbalance", "Table 1", "A not worse", "acc", "not_worse", a={"method": "A"},
+                        b={"method": "B"}, margin=5, scale=100)
+    assert claims.judge(same, _runs([1.0] * 5, [1.0] * 5)).verdict == "not testable"
+
+
+def test_identical_arms_are_not_testable():
+    runs = _runs([0.80, 0.82, 0.85], [0.70, 0.71, 0.74]).assign(arm=["e1", "e2", "e3", "e1", "e2", "e3"])
+    v = claims.judge(_better(), runs)
+    assert v.verdict == "not testable" and "identical arms" in v.reason
+    runs.loc[3, "arm"] = "other"  # one pair differs: the comparison can decide again
+    assert claims.judge(_better(), runs).verdict == "supported"
+
+
+def test_missing_values_are_dropped_and_counted():
+    a = [0.80, 0.82, float("nan"), 0.81, float("nan")]
+    v = claims.judge(_better(), _runs(a, [0.70, 0.71, 0.74, 0.72, 0.73]))
+    assert (v.n, v.n_dropped) == (3, 2)
+    assert v.diff == pytest.approx((0.10 + 0.11 + 0.09) / 3)
+    assert "2 pairs dropped for a missing value" in v.sentence()
+    assert claims.verdict_frame([v]).loc[0, "n_dropped"] == 2
+    undefined = claims.judge(_better(), _runs([float("nan")] * 3, [0.7, 0.71, 0.74]))
+    assert undefined.verdict == "not testable" and "undefined" in undefined.reason
 
 
 def test_pairs_only_by_shared_seed_and_lower_is_better():
-    runs = _runs([0.2, 0.3, 0.1], [0.5, 0.6])  # seed 2 of A has no partner
+    runs = _runs([0.2, 0.3, 0.1], [0.55, 0.6])  # seed 2 of A has no partner
     v = claims.judge(_better(higher_is_better=False), runs)
-    assert v.n == 2 and v.verdict == "supported" and v.diff == pytest.approx(0.3)
+    assert v.n == 2 and v.n_dropped == 1 and v.diff == pytest.approx(0.325)
 
 
 def test_not_worse_and_close():
-    runs = _runs([0.70, 0.69, 0.71, 0.70], [0.71, 0.70, 0.71, 0.70])
+    runs = _runs([0.70, 0.69, 0.71, 0.70], [0.71, 0.70, 0.72, 0.70])
     nw = claims.Claim("c2", "GAN ensembles", "Table 3", "A not worse", "acc", "not_worse", a={"method": "A"},
                       b={"method": "B"}, margin=2.0, scale=100)
     assert claims.judge(nw, runs).verdict == "supported"
@@ -101,7 +143,7 @@ def test_not_worse_and_close():
 
 def test_ranking_needs_every_step():
     runs = pd.DataFrame([{"bb": b, "seed": s, "acc": v} for b, vals in
-                         {"x": [0.9, 0.91, 0.92], "y": [0.8, 0.82, 0.81], "z": [0.85, 0.7, 0.95]}.items()
+                         {"x": [0.9, 0.915, 0.92], "y": [0.8, 0.82, 0.81], "z": [0.85, 0.7, 0.95]}.items()
                          for s, v in enumerate(vals)])
     rank = claims.Claim("r", "GAN ensembles", "Table 5", "x > y > z", "acc", "ranking",
                         order=({"bb": "x"}, {"bb": "y"}, {"bb": "z"}))
@@ -176,7 +218,9 @@ def test_publish_stores_the_verdicts_and_returns_table_and_generated_text(cache_
     assert list(claims.read_verdicts("quick")["verdict"]) == ["supported"]  # under $SYNTHMED_CACHE_DIR
     assert "synthmed-claims" in table._repr_html_() and text.data == claims.summary(v)
     assert claims.publish("tsynd", "quick", v, "own text")[1].data == "own text"
-    assert claims.summary([]) == "No claim was registered for these runs."
+    assert claims.summary([]) == claims.NO_CLAIM
+    table, _ = claims.publish("gan_ensemble", "quick", [])  # a dataset no claim concerns: a note, not a KeyError
+    assert claims.NO_CLAIM in table._repr_html_()
 
 
 FIXED_SENTENCES = [
@@ -196,3 +240,98 @@ def test_no_notebook_prints_the_old_result_independent_verdicts(path):
     markdown = "\n".join(re.findall(r"# %% \[markdown\]\n((?:#.*\n)+)", path.read_text()))
     for word in ("is supported here", "is contradicted here", "does not reproduce", "reproduces the paper"):
         assert word not in markdown.lower(), f"{path.name}: fixed verdict {word!r} in a markdown cell"
+
+
+def _grid() -> pd.DataFrame:
+    """Two methods x two cells (dataset) x four seeds, with hand-chosen values."""
+    a = {"x": [0.80, 0.85, 0.83, 0.90], "y": [0.60, 0.62, 0.66, 0.61]}
+    b = {"x": [0.75, 0.80, 0.80, 0.82], "y": [0.61, 0.55, 0.60, 0.58]}
+    rows = [{"method": m, "dataset": ds, "seed": s, "acc": v}
+            for m, table in (("A", a), ("B", b)) for ds, vals in table.items() for s, v in enumerate(vals)]
+    return pd.DataFrame(rows)
+
+
+def test_a_pooled_claim_is_the_per_seed_mean_over_cells_with_its_t_interval():
+    pooled = claims.Claim("p", "TSynD", "Sec. 4.1", "A beats B everywhere", "acc", "better", a={"method": "A"},
+                          b={"method": "B"}, pool=("dataset",), scale=100, primary=True)
+    v = claims.judge(pooled, _grid())
+    # per seed: mean over the two datasets of (A - B), x 100
+    d = [100 * ((0.80 - 0.75) + (0.60 - 0.61)) / 2, 100 * ((0.85 - 0.80) + (0.62 - 0.55)) / 2,
+         100 * ((0.83 - 0.80) + (0.66 - 0.60)) / 2, 100 * ((0.90 - 0.82) + (0.61 - 0.58)) / 2]
+    low, high = stats.t.interval(0.95, len(d) - 1, loc=sum(d) / 4, scale=stats.sem(d))
+    assert (v.n, v.cells) == (4, 2)
+    assert v.diff == pytest.approx(sum(d) / 4) and (v.low, v.high) == pytest.approx((low, high))
+    assert v.p == pytest.approx(2 * stats.ttest_1samp(d, 0, alternative="greater").pvalue)
+    assert "each the mean of 2 cells" in v.sentence()
+    # a seed missing one cell is dropped as a whole (its mean would be over fewer cells)
+    short = _grid().drop(index=_grid().index[(_grid()["dataset"] == "y") & (_grid()["seed"] == 3)])
+    assert (claims.judge(pooled, short).n, claims.judge(pooled, short).n_dropped) == (3, 1)
+
+
+def test_pooled_columns_may_not_be_selected():
+    with pytest.raises(ValueError, match="must not be in the selectors"):
+        claims.Claim("p", "TSynD", "s", "t", "acc", "better", a={"method": "A", "dataset": "x"},
+                     b={"method": "B"}, pool=("dataset",))
+
+
+def test_benjamini_hochberg_over_a_papers_primary_claims_equals_scipy():
+    gen = __import__("numpy").random.default_rng(0)
+    rows, specs = [], []
+    for i, effect in enumerate([0.0, 0.02, 0.05, 0.3, 0.0]):
+        for s in range(5):
+            rows += [{"method": f"A{i}", "seed": s, "acc": 0.5 + effect + gen.normal(0, 0.05)},
+                     {"method": f"B{i}", "seed": s, "acc": 0.5 + gen.normal(0, 0.05)}]
+        specs.append(claims.Claim(f"c{i}", "TSynD", "s", "t", "acc", "better", a={"method": f"A{i}"},
+                                  b={"method": f"B{i}"}, primary=True))
+    runs = pd.DataFrame(rows)
+    raw = [claims.judge(c, runs) for c in specs]
+    adjusted = claims.judge_all(specs, runs)
+    expected = stats.false_discovery_control([v.p for v in raw], method="bh")
+    assert [v.p_adj for v in adjusted] == pytest.approx(list(expected))
+    assert all(v.family == 5 for v in adjusted)
+    for r, a in zip(raw, adjusted):
+        assert a.raw == r.verdict
+        assert a.verdict == (r.verdict if r.verdict != "inconclusive" and a.p_adj < 0.05 else "inconclusive")
+    # the Scorecard re-adjusts from stored rows and reaches the same decisions
+    frame = claims.adjust_frame(claims.verdict_frame(raw))
+    assert list(frame["p_adj"]) == pytest.approx(list(expected))
+    assert list(frame["verdict"]) == [v.verdict for v in adjusted]
+
+
+def test_secondary_claims_are_not_adjusted():
+    runs = _runs([0.80, 0.82, 0.85, 0.81, 0.84], [0.70, 0.71, 0.74, 0.72, 0.73])
+    v = claims.judge_all([_better()], runs)[0]
+    assert v.verdict == "supported" and math.isnan(v.p_adj) and v.claim.role == "per cell"
+
+
+def test_the_papers_size_against_our_interval():
+    runs = _runs([0.70, 0.75, 0.68, 0.74], [0.71, 0.70, 0.70, 0.69])  # interval contains zero
+    v = claims.judge(_better(scale=100, paper_diff=12.0), runs)
+    assert v.verdict == "inconclusive" and v.low < 0 < v.high < 12
+    assert v.size == "smaller than the paper reports"
+    assert v.label() == "inconclusive: smaller than the paper reports"
+    fits = claims.judge(_better(scale=100, paper_diff=1.0), runs)
+    assert fits.size == "the paper's size fits" and fits.label() == "inconclusive"
+    assert claims.judge(_better(scale=100, paper_diff=-20.0), runs).size == "larger than the paper reports"
+    assert claims.judge(_better(scale=100), runs).size == ""
+
+
+def test_close_is_an_equivalence_test():
+    c = claims.Claim("e", "TSynD", "Sec. 4.2", "MI and entropy do not differ much", "acc", "close",
+                     a={"method": "A"}, value=70.0, margin=2.0, scale=100)
+    runs = _runs([0.70, 0.695, 0.705, 0.70, 0.702], [0.0] * 5)
+    v = claims.judge(c, runs)
+    d = [100 * x - 70 for x in (0.70, 0.695, 0.705, 0.70, 0.702)]
+    p_for = max(stats.ttest_1samp(d, -2, alternative="greater").pvalue,
+                stats.ttest_1samp(d, 2, alternative="less").pvalue)
+    assert v.verdict == "supported" and v.p == pytest.approx(2 * p_for)
+
+
+def test_claims_of_ours_say_why_and_only_the_papers_are_primary():
+    with pytest.raises(ValueError, match="needs `why`"):
+        _better(origin="ours")
+    with pytest.raises(ValueError, match="only the paper's own claims can be primary"):
+        _better(origin="ours", why="a check", primary=True)
+    with pytest.raises(ValueError, match="origin must be one of"):
+        _better(origin="both")
+    assert _better(origin="ours", why="extension").role == "ours"

@@ -14,6 +14,7 @@ FLOP model leaves out evaluation, data loading and whatever a profile changes be
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -168,6 +169,26 @@ def _chapter(notebook, fn: str) -> str:
     return {"tsynd": "TSynD", "gan": "GAN ensembles", "imbalance": "Class imbalance"}.get(part, "other")
 
 
+def chapter_rate(chapter: str, costs: pd.DataFrame, base: str = "quick",
+                 base_load: pd.DataFrame | None = None) -> tuple[float, float, str]:
+    """(measured seconds per ``base`` run, FLOP/s of one process, how found) of a chapter: the measured ``base``
+    runs of its notebooks calibrate the rate (their FLOPs per run / seconds per run); without any, the DESIGN.md
+    throughput of this CPU (seconds per run NaN). base_load: the chapter's ``base`` workloads (runs, flops)."""
+    if base_load is None:
+        notebooks = [nb for nb, ch in CHAPTERS.items() if ch == chapter]
+        base_load = pd.DataFrame([{"runs": w.runs, "flops": w.flops} for w in workloads(base, notebooks)],
+                                 columns=["runs", "flops"])
+    measured = costs[costs.profile == base]
+    measured = measured.assign(chapter=[_chapter(nb, fn) for nb, fn in zip(measured.notebook, measured.fn)])
+    mine = measured[measured.chapter == chapter]
+    if len(mine) and base_load.runs.sum():
+        per_run = float(mine.seconds.mean())
+        return per_run, base_load.flops.sum() / base_load.runs.sum() / per_run, f"{len(mine)} measured {base} runs"
+    model, size, images_per_s = CPU_REFERENCE
+    return (math.nan, images_per_s * 3 * forward_flops(model, size) / 2,
+            f"no {base} run measured: DESIGN.md CPU throughput (ResNet-18 28 px, 110 img/s) x FLOPs")
+
+
 def projection(costs: pd.DataFrame, *, base: str = "quick", target: str = "paper",
                notebooks: Iterable[str] | None = None, processes: int | None = None,
                profile_names: Iterable[str] = ("smoke", "quick", "paper")) -> pd.DataFrame:
@@ -190,10 +211,6 @@ def projection(costs: pd.DataFrame, *, base: str = "quick", target: str = "paper
                 stale.setdefault(CHAPTERS[nb], f"not estimated: the cost model of {nb} failed on the {p} "
                                                f"settings ({type(err).__name__}: {err}); update synthmed/cost.py")
     loads = {p: pd.DataFrame(rows, columns=["chapter", "runs", "flops"]) for p, rows in loads.items()}
-    model, size, images_per_s = CPU_REFERENCE
-    reference_rate = images_per_s * 3 * forward_flops(model, size) / 2  # FLOP/s of one of the 2 cores
-    measured = costs[costs.profile == base]
-    measured = measured.assign(chapter=[_chapter(nb, fn) for nb, fn in zip(measured.notebook, measured.fn)])
     rows = []
     for chapter in dict.fromkeys(CHAPTERS[nb] for nb in notebooks):
         row = {"chapter": chapter}
@@ -201,15 +218,10 @@ def projection(costs: pd.DataFrame, *, base: str = "quick", target: str = "paper
             row[f"runs ({p})"] = int(loads[p].query("chapter == @chapter").runs.sum())
         base_load = loads[base].query("chapter == @chapter")
         target_flops = loads[target].query("chapter == @chapter").flops.sum()
-        mine = measured[measured.chapter == chapter]
-        if len(mine):
-            per_run = float(mine.seconds.mean())
-            rate = base_load.flops.sum() / base_load.runs.sum() / per_run
-            how = (f"{len(mine)} measured {base} runs x FLOP ratio {target}/{base} "
-                   f"({target_flops / base_load.flops.sum():.0f}x), {processes} processes")
-        else:
-            per_run, rate = float("nan"), reference_rate
-            how = f"no {base} run measured: DESIGN.md CPU throughput (ResNet-18 28 px, 110 img/s) x FLOPs"
+        per_run, rate, how = chapter_rate(chapter, costs, base, base_load)
+        if not math.isnan(per_run):
+            how = (f"{how} x FLOP ratio {target}/{base} ({target_flops / base_load.flops.sum():.0f}x), "
+                   f"{processes} processes")
         row.update({f"s/run ({base}, measured)": per_run,
                     f"{target} h, this CPU (est.)": target_flops / rate / processes / 3600,
                     f"{target} h, one GPU (est.)": target_flops / GPU_FLOPS / 3600,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from scipy import stats
+from synthmed.stats import t_interval as t_interval_of
 
 # Paul Tol's "light" scheme (https://personal.sron.nl/~pault/): distinguishable under the common colour-vision
 # deficiencies and light enough for black text on top. Blue/orange carry the two decisive verdicts.
@@ -216,17 +216,9 @@ def compact_grid(frame: pd.DataFrame, *, rows: Key, columns: Key, cell: str | Ca
 
 
 def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
-    """(low, high) two-sided t confidence interval of the mean of ``values`` (n,). With fewer than two values,
-    or no spread, the interval is the mean itself (nothing to say about uncertainty)."""
-    v = np.asarray(values, dtype=float)
-    v = v[~np.isnan(v)]
-    if len(v) == 0:
-        return (np.nan, np.nan)
-    m = float(v.mean())
-    if len(v) < 2 or v.std() == 0:
-        return (m, m)
-    half = stats.t.ppf(0.5 + level / 2, df=len(v) - 1) * stats.sem(v)
-    return (m - half, m + half)
+    """(low, high) two-sided t interval of the mean of ``values`` (n,): :func:`synthmed.stats.t_interval`, the
+    book's one implementation (NaN with fewer than two values, so a plot draws no bar it cannot justify)."""
+    return t_interval_of(values, level)
 
 
 def _offsets(n: int, dodge: float) -> np.ndarray:

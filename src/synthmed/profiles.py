@@ -77,6 +77,9 @@ _TSYND_UNCERTAINTY_SOURCES = {
     "seeds": "Sec. 4 (three repeats); quick: ours, 5 paired seeds for a verdict",
     "objectives": "Table 2, Sec. 4.2 (mutual information vs predictive entropy)",
 }
+_TSYND_PAPER_SOURCES = {
+    "results_root": "ours: the checkout whose results/paper/tsynd/ holds the committed paper-scale runs (issue 23)",
+}
 _TSYND_EXPLAIN_SOURCES = {
     "dataset": "ours: the paper's Fig. 2 uses NIH Chest X-ray, not in the TSynD data layer; BreastMNIST instead",
     "fraction": "ours: the 10 % runs of Table 1, reused from the cache",
@@ -88,7 +91,7 @@ _TSYND_EXPLAIN_SOURCES = {
 }
 
 # The chapter notebooks that judge claims and write verdicts for the Scorecard (synthmed.claims.write_verdicts).
-_VERDICT_CHAPTERS = ["tsynd", "tsynd_uncertainty", "tsynd_explain", "gan_ensemble", "gan_backbones", "gan_fidelity",
+_VERDICT_CHAPTERS = ["tsynd", "tsynd_uncertainty", "tsynd_explain", "tsynd_paper", "gan_ensemble", "gan_backbones", "gan_fidelity",
                      "imbalance"]
 _SCORECARD_SOURCES = {"chapters": "ours: the chapter notebooks that write verdicts"}
 _DATA_SOURCES = {
@@ -197,6 +200,9 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
         "paper": {"dataset": "breastmnist", "fraction": 0.1, "seeds": [0, 1, 2], "n_images": None, "step": 0.005,
                   "max_steps": 400, "n_show": 6, **_TSYND_SHARED["paper"]},
     },
+    # The paper-scale TSynD results (issue 23): read from results/paper/tsynd/ under every profile; the profile only
+    # chooses which of the book's own BreastMNIST runs are shown beside them.
+    "tsynd_paper": {p: {"results_root": None} for p in PROFILES},
     # ---- GAN-ensembles chapter (issues 4, 13): gan_zoo, gan_ensemble, gan_backbones, gan_fidelity -------------
     # One block shared by the four notebooks, so they read the same cached zoo, features and downstream runs.
     # n_feat / n_inception: real reference images AND generated images per candidate and per ensemble (equal

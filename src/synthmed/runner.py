@@ -30,7 +30,7 @@ EXECUTED_DIR = ROOT / "book" / "executed"
 RUNS_FILE = "runs.json"
 # Book order. The chapters first (notebooks not listed run after the listed ones), then the pages that report on
 # them: scorecard (reads every chapter's verdicts), then compute (reads every notebook's run record).
-ORDER = ["data", "tsynd", "tsynd_uncertainty", "tsynd_explain", "gan_zoo", "gan_ensemble", "gan_backbones",
+ORDER = ["data", "tsynd", "tsynd_uncertainty", "tsynd_explain", "tsynd_paper", "gan_zoo", "gan_ensemble", "gan_backbones",
          "gan_fidelity", "imbalance", "scorecard", "compute"]
 REPORTS = ("scorecard", "compute")  # always last, in this order
 
@@ -100,6 +100,7 @@ def execute(name: str, profile: str, executed_dir: Path = EXECUTED_DIR, notebook
             parameters={"profile": profile, **(parameters or {})}, cwd=str(notebook_dir), progress_bar=False,
             kernel_name="python3",
         )
+        hide_injected_parameters(partial)
         os.replace(partial, executed_dir / f"{name}.ipynb")
     except Exception as err:
         status = "failed"
@@ -117,6 +118,24 @@ def execute(name: str, profile: str, executed_dir: Path = EXECUTED_DIR, notebook
         runs[name] = record
         _save_runs(runs, executed_dir)
     return record
+
+
+def hide_injected_parameters(path: Path) -> None:
+    """Give papermill's injected-parameters cell the visibility tags of the notebook's own parameters cell (a
+    page that hides its parameters, such as the Scorecard, must not show papermill's copy of them either)."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    tags = next((c.metadata.get("tags", []) for c in nb.cells if "parameters" in c.metadata.get("tags", [])), [])
+    hide = [t for t in tags if t.startswith("remove-") or t.startswith("hide-")]
+    changed = False
+    for cell in nb.cells:
+        own = cell.metadata.get("tags", [])
+        if "injected-parameters" in own and hide and not set(hide) <= set(own):
+            cell.metadata["tags"] = own + [t for t in hide if t not in own]
+            changed = True
+    if changed:
+        nbformat.write(nb, str(path))
 
 
 CONFIRM_HOURS = 2.0  # a paper build projected above this asks for --yes

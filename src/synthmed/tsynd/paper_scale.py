@@ -170,3 +170,135 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# ---- what the book shows ---------------------------------------------------------------------------------------
+
+def spec_of(run: dict) -> experiment.RunSpec:
+    """The :class:`RunSpec` of a bundle run ({dataset, fraction, method label, seed}) under the paper profile."""
+    method = {v: k for k, v in training.METHOD_LABELS.items()}[run["method"]]
+    return experiment.make_specs(settings(), run["dataset"], float(run["fraction"]), method, int(run["seed"]))[0]
+
+
+def provenance(root: Path) -> pd.DataFrame:
+    """One row per bundle run: run, commit, finished, wall time, machine, threads, whether the settings digest is
+    the current ``paper`` profile's, and whether the code that computed it has changed since (its steps' cache
+    keys differ from the ones the current code gives the same run)."""
+    recs = bundle.records(bundle.folder(root, PROFILE, CHAPTER))
+    if not recs:
+        return pd.DataFrame(columns=["run", "commit", "finished", "wall_s", "cpu", "threads", "torch",
+                                     "settings_current", "code_changed"])
+    digest, scoring = settings_digest(), experiment.scoring(settings())
+    rows = []
+    for rec in recs:
+        prov, spec = rec["provenance"], spec_of(rec["run"])
+        now = experiment.step_keys(spec, scoring)
+        rows.append({"run": run_name(spec), "commit": prov["commit"][:10] + ("+edits" if prov["dirty"] else ""),
+                     "finished": prov["finished"], "wall_s": prov["wall_s"], "cpu": prov["machine"]["cpu"],
+                     "threads": prov["machine"]["threads"], "torch": prov["machine"]["torch"],
+                     "settings_current": prov["settings_digest"] == digest,
+                     "code_changed": any(prov["steps"].get(k) != v for k, v in now.items())})
+    return pd.DataFrame(rows)
+
+
+def provenance_text(prov: pd.DataFrame) -> str:
+    """Markdown: how many runs, from which commits and dates, on what machine, and whether anything is stale."""
+    if prov.empty:
+        return ("No paper-scale run is committed yet: `python -m synthmed.tsynd.paper_scale` computes them "
+                "(about an hour per seed on one core of this CPU) and writes them to `results/paper/tsynd/`.")
+    commits = ", ".join(f"`{c}`" for c in dict.fromkeys(prov["commit"]))
+    text = (f"{len(prov)} runs committed, computed from {prov['finished'].min()[:10]} to "
+            f"{prov['finished'].max()[:10]} at commit(s) {commits}, on {', '.join(dict.fromkeys(prov['cpu']))} "
+            f"({', '.join(map(str, dict.fromkeys(prov['threads'])))} thread(s), torch "
+            f"{', '.join(dict.fromkeys(prov['torch']))}). ")
+    old = int((~prov["settings_current"]).sum())
+    changed = int(prov["code_changed"].sum())
+    text += (f"{old} of them used settings other than today's `paper` profile. " if old else
+             "Every run used today's `paper` profile settings. ")
+    text += (f"For {changed} of them the code that trains or scores the run has changed since (their cache keys "
+             f"differ from today's), so they show what the earlier code gave." if changed else
+             "The code that trains and scores these runs is unchanged since they were computed.")
+    return text
+
+
+def cells(frame: pd.DataFrame, ref: pd.DataFrame, profile_runs: pd.DataFrame | None = None,
+          profile: str = "quick") -> pd.DataFrame:
+    """Table 1's cells at paper scale: one row per (fraction, test condition, method) with our mean accuracy ±
+    std over seeds (n), balanced accuracy, the paper's accuracy (reference) and, when given, the same cell under
+    the book's ``profile``. frame: :func:`frame`'s rows; ref: ``reference.load("tsynd_table1")``."""
+    def summary(g: pd.DataFrame, col: str) -> str:
+        v = g[col].dropna()
+        return "" if v.empty else f"{v.mean():.1f} ± {v.std(ddof=1):.1f} ({len(v)})" if len(v) > 1 else \
+            f"{v.mean():.1f} (1)"
+
+    keys = ["dataset", "fraction", "test_condition", "method"]
+    rows = []
+    for key, g in frame.groupby(keys, sort=False):
+        row = dict(zip(keys, key))
+        row["paper scale: accuracy"] = summary(g, "accuracy")
+        row["paper scale: balanced acc."] = summary(g, "balanced_accuracy")
+        hit = ref[(ref["dataset"] == row["dataset"]) & (ref["fraction"].astype(float) == float(row["fraction"]))
+                  & (ref["method"] == row["method"]) & (ref["test_condition"] == row["test_condition"])]
+        row["paper: accuracy"] = f"{hit['accuracy'].iloc[0]:.1f}" if len(hit) else "—"
+        if profile_runs is not None and len(profile_runs):
+            p = profile_runs
+            sub = p[(p["dataset"] == row["dataset"]) & (p["fraction"] == row["fraction"])
+                    & (p["method"] == row["method"]) & (p["test_condition"] == row["test_condition"])]
+            row[f"{profile}: accuracy"] = summary(sub, "accuracy") or "—"
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if len(out):
+        out["fraction"] = out["fraction"].map(lambda f: f"{100 * float(f):g} %")
+    return out
+
+
+def scale_claims(chapter_claims: list) -> list:
+    """The chapter's Table 1 claims that the paper-scale rows can judge (every BreastMNIST cell, and pooled claims
+    over dataset and fraction), renamed for this page: id + "-paper-scale", paper "TSynD (paper scale)" (their
+    own family for the Benjamini-Hochberg adjustment and their own count on the Scorecard)."""
+    from dataclasses import replace
+
+    out = []
+    for c in chapter_claims:
+        sel = {**c.a, **(c.b or {})}
+        if sel.get("dataset", "breastmnist") != "breastmnist" or c.kind == "ranking":
+            continue
+        if "method" not in sel and not c.pool:
+            continue
+        out.append(replace(c, id=f"{c.id}-paper-scale", paper="TSynD (paper scale)", chapter="tsynd_paper",
+                           section="", untestable=""))
+    return out
+
+
+def cost_table(frame: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
+    """Measured wall time per kind of paper-scale run (method x fraction; one single-thread process) beside what
+    the FLOP model of :mod:`synthmed.cost` projects for that run, and their ratio."""
+    from synthmed import cost
+
+    runs = frame.drop_duplicates("run_key")
+    if runs.empty:
+        return pd.DataFrame()
+    _, rate, how = cost.chapter_rate("TSynD", costs)
+    s = settings()
+    rows = []
+    for (method, fraction), g in runs.groupby(["method", "fraction"], sort=False):
+        one = dict(s, datasets=[g["dataset"].iloc[0]], fraction=[float(fraction)], seeds=[0],
+                   methods=[{v: k for k, v in training.METHOD_LABELS.items()}[method]])
+        flops = sum(w.flops for w in cost.WORKLOADS["tsynd"]("tsynd", one))
+        measured = float(g["prov_wall_s"].mean())
+        rows.append({"method": method, "fraction": f"{100 * float(fraction):g} %", "runs": len(g),
+                     "measured s/run": measured, "FLOP model s/run": flops / rate,
+                     "measured / model": measured / (flops / rate)})
+    out = pd.DataFrame(rows)
+    out.attrs["how"] = how
+    return out
+
+
+def cost_text(costs: pd.DataFrame, frame: pd.DataFrame) -> str:
+    """Markdown: how far the FLOP model was off for the paper-scale runs, and what they took in all."""
+    ratio = costs["measured / model"]
+    spread = f"{ratio.iloc[0]:.2g}" if len(ratio) == 1 else f"{ratio.min():.2g} to {ratio.max():.2g}"
+    total = float(frame.drop_duplicates("run_key")["prov_wall_s"].sum())
+    took = f"{total / 3600:.1f} h" if total >= 3600 else f"{total / 60:.0f} min"
+    return (f"Measured wall time per run was {spread} times the FLOP model's projection ({costs.attrs['how']}). "
+            f"The {int(costs['runs'].sum())} committed runs took {took} of single-thread time in all.")

@@ -1,0 +1,210 @@
+"""The records: a :class:`Claim` (one statement made testable) and the :class:`Verdict` on it, with the sentence the
+book prints (generated from the numbers, never fixed)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("better", "not_worse", "close", "ranking")
+VERDICTS = ("supported", "contradicted", "inconclusive", "not testable")
+# "paper": a statement the paper makes (its place in `source`, its numbers in `paper_figure`); "ours": an
+# extension (another dataset or metric), a control, a margin of ours or a check of our own (`why` says which).
+ORIGINS = ("paper", "ours")
+SIZES = ("the paper's size fits", "smaller than the paper reports", "larger than the paper reports")
+ALPHA = 0.05  # false discovery rate of each paper's primary claims (Benjamini-Hochberg)
+# Metrics that do not depend on a decision threshold: a constant predictor does not make them degenerate.
+THRESHOLD_FREE = frozenset({"roc_auc", "auc", "fid", "density", "coverage", "precision_prdc", "recall_prdc",
+                            "intra_d", "inter_d", "mi", "mi_gain", "displacement", "n_gans", "size",
+                            "distance", "pixel_distance", "latent_distance", "val_auc", "loss"})
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim, made testable.
+
+    id: unique, stable (used in links); paper: "TSynD" | "GAN ensembles" | "Class imbalance"; source: where the paper
+    makes it ("Table 1", "Sec. 4.2"); text: a one-line paraphrase in our words; metric: the runs frame's column;
+    kind: one of :data:`KINDS`; a, b: selectors {column: value} of A's and B's rows; order: for ``ranking``, the
+    selectors from best to worst; value: for ``close``, the target; margin: ``not_worse``'s tolerated loss or
+    ``close``'s tolerance; higher_is_better: the metric's direction; scale: multiply the metric by this for the
+    book (100 shows fractions as percent; margin and value are in scaled units); paper_figure: the paper's own
+    numbers as text; section: the chapter page (and anchor) that shows it; pair_on: columns that pair runs;
+    untestable: a non-empty reason makes the claim ``not testable`` here; chapter: the notebook that judges it;
+    decimals: of the numbers the book prints.
+
+    origin: "paper" or "ours" (:data:`ORIGINS`); why: for "ours", what kind of addition it is and why;
+    primary: one of the paper's headline claims (origin paper), judged once over every cell it covers, in the
+    paper's Benjamini-Hochberg family; pool: columns whose cells a pooled claim averages per pairing key (the
+    selectors leave them out); paper_diff: the paper's own difference A - B in scaled units (sign flipped where
+    lower is better), computed from the reference tables; threshold: whether the metric depends on a decision
+    threshold (None: inferred from the metric's name, :data:`THRESHOLD_FREE`).
+    """
+
+    id: str
+    paper: str
+    source: str
+    text: str
+    metric: str
+    kind: str
+    a: Mapping[str, Any] = field(default_factory=dict)
+    b: Mapping[str, Any] | None = None
+    order: tuple[Mapping[str, Any], ...] = ()
+    value: float | None = None
+    margin: float = 0.0
+    higher_is_better: bool = True
+    scale: float = 1.0
+    paper_figure: str = ""
+    section: str = ""
+    pair_on: tuple[str, ...] = ("seed",)
+    untestable: str = ""
+    chapter: str = ""
+    decimals: int = 1
+    origin: str = "paper"
+    why: str = ""
+    primary: bool = False
+    pool: tuple[str, ...] = ()
+    paper_diff: float | None = None
+    threshold: bool | None = None
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"claim {self.id!r}: unknown kind {self.kind!r}; valid: {', '.join(KINDS)}")
+        if self.kind in ("better", "not_worse") and self.b is None and not self.untestable:
+            raise ValueError(f"claim {self.id!r}: kind {self.kind!r} needs a selector b")
+        if self.kind == "close" and self.value is None and not self.untestable:
+            raise ValueError(f"claim {self.id!r}: kind 'close' needs a value")
+        if self.kind == "ranking" and len(self.order) < 2 and not self.untestable:
+            raise ValueError(f"claim {self.id!r}: kind 'ranking' needs an order of at least two selectors")
+        if self.margin < 0:
+            raise ValueError(f"claim {self.id!r}: margin must be >= 0, got {self.margin}")
+        if self.origin not in ORIGINS:
+            raise ValueError(f"claim {self.id!r}: origin must be one of {', '.join(ORIGINS)}, got {self.origin!r}")
+        if self.origin == "ours" and not self.why:
+            raise ValueError(f"claim {self.id!r}: a claim of ours needs `why` (an extension, a control or a check)")
+        if self.primary and self.origin != "paper":
+            raise ValueError(f"claim {self.id!r}: only the paper's own claims can be primary")
+        overlap = set(self.pool) & (set(self.a) | set(self.b or {}))
+        if overlap:
+            raise ValueError(f"claim {self.id!r}: pooled columns {sorted(overlap)} must not be in the selectors")
+
+    @property
+    def on_threshold(self) -> bool:
+        """Whether the metric depends on a decision threshold (a constant predictor makes it degenerate)."""
+        return self.threshold if self.threshold is not None else self.metric not in THRESHOLD_FREE
+
+    @property
+    def role(self) -> str:
+        """"primary" (a paper's headline claim), "per cell" (a paper's claim on one cell: exploratory) or "ours"."""
+        return "ours" if self.origin == "ours" else "primary" if self.primary else "per cell"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The verdict on one claim. diff, low, high: mean paired difference (A - B, or A - value; sign flipped for a
+    lower-is-better metric so that positive always favours A) and its 95 % interval, in scaled units; n: pairs
+    used; n_dropped: pairs left out because a value was missing; p: the claim's test (twice the smaller one-sided
+    p, so that p < 0.05 agrees with the 95 % interval); p_adj: p after Benjamini-Hochberg over the paper's primary
+    claims (primary claims only); size: where the paper's own difference lies against our interval
+    (:data:`SIZES`); family: how many primary claims the adjustment covered; raw: the verdict before that adjustment
+    (primary claims; the interval's own decision); cells: cells a pooled claim averages per pair."""
+
+    claim: Claim
+    verdict: str
+    n: int = 0
+    n_dropped: int = 0
+    mean_a: float = math.nan
+    mean_b: float = math.nan
+    diff: float = math.nan
+    low: float = math.nan
+    high: float = math.nan
+    seeds_needed: int | None = None
+    constant: str = ""
+    reason: str = ""
+    profile: str = ""
+    p: float = math.nan
+    p_adj: float = math.nan
+    family: int = 0
+    size: str = ""
+    cells: int = 0
+    raw: str = ""
+
+    def interval(self) -> str:
+        """"+3.2 [-1.0, +7.4]" (or "+3.2, one pair" when there is no interval)."""
+        d = self.claim.decimals
+        if math.isnan(self.diff):
+            return ""
+        if self.n < 2:
+            return f"{self.diff:+.{d}f} (one pair)"
+        return f"{self.diff:+.{d}f} [{self.low:+.{d}f}, {self.high:+.{d}f}]"
+
+    def label(self) -> str:
+        """The verdict as the table shows it: an inconclusive claim whose interval excludes the paper's own
+        difference says so ("inconclusive: smaller than the paper reports")."""
+        if self.verdict == "inconclusive" and self.size and self.size != SIZES[0]:
+            return f"inconclusive: {self.size}"
+        return self.verdict
+
+    def sentence(self) -> str:
+        """The text the book prints for this verdict: generated from the numbers, never fixed."""
+        c = self.claim
+        d = c.decimals
+        what = f"{c.text} ({c.paper}, {c.source}{'; ours: ' + c.why if c.origin == 'ours' else ''})"
+        if self.verdict == "not testable":
+            return f"{what}: not testable here, because {self.reason}."
+        from synthmed.claims.judge import contrast  # labels of the two sides
+
+        a, b = contrast(c.a, c.b)
+        unit = f"{c.metric.replace('_', ' ')}"
+        pairs = f"{self.n} paired seeds" if not c.pool else f"{self.n} paired seeds, each the mean of {self.cells} cells"
+        span = (f"{pairs}, 95 % interval {self.low:+.{d}f} to {self.high:+.{d}f}" if self.n >= 2
+                else "a single seed, so no interval")
+        if self.n_dropped:
+            span += f"; {self.n_dropped} pair{'s' if self.n_dropped != 1 else ''} dropped for a missing value"
+        if c.kind == "close":
+            body = (f"{a} scores {self.mean_a:.{d}f} {unit} against the target {c.value:g} (difference "
+                    f"{self.diff:+.{d}f}, {span}; tolerance ±{c.margin:g})")
+        elif c.kind == "ranking":
+            body = (f"the weakest step of the expected order ({self.reason}) differs by {self.diff:+.{d}f} {unit} "
+                    f"({span})")
+        else:
+            direction = "ahead of" if self.diff > 0 else "behind" if self.diff < 0 else "level with"
+            body = (f"{a} is {abs(self.diff):.{d}f} {unit} {direction} {b} on average ({span}"
+                    + (f"; margin {c.margin:g}, ours" if c.kind == "not_worse" else "") + ")")
+        text = f"{what}: **{self.verdict}** here: {body}."
+        if c.primary and not math.isnan(self.p_adj):
+            text += (f" A primary claim: p = {self.p:.3g}, {self.p_adj:.3g} after the Benjamini-Hochberg adjustment "
+                     f"over {self.family} primary claims of the paper.")
+        if self.size:
+            text += f" The paper's own difference ({c.paper_diff:+.{d}f}): {self.size}."
+        if self.verdict == "inconclusive":
+            if self.n < 2:
+                text += " One seed cannot decide a paired comparison."
+            elif c.primary and not math.isnan(self.p_adj) and self.low > 0:
+                text += " The interval alone would decide it, the adjustment for the paper's other claims does not."
+            elif self.seeds_needed is not None:
+                text += f" With the spread observed, about {self.seeds_needed} seeds would be needed to decide."
+            else:
+                text += " The observed mean difference is too small for more seeds to decide it."
+        if self.profile and self.profile != "paper" and self.verdict != "not testable":
+            text += (f" These runs use the `{self.profile}` profile (smaller models, fewer steps than the paper), "
+                     f"so the effect may differ at the paper's scale.")
+        if self.constant:
+            text += f" Constant predictors: {self.constant}."
+        return text
+
+    def row(self) -> dict[str, Any]:
+        """A flat record (for tables, the Scorecard and JSON)."""
+        c = self.claim
+        return {"id": c.id, "paper": c.paper, "source": c.source, "claim": c.text, "metric": c.metric,
+                "kind": c.kind, "chapter": c.chapter, "section": c.section, "paper_figure": c.paper_figure,
+                "origin": c.origin, "why": c.why, "primary": c.primary, "role": c.role,
+                "pool": ", ".join(c.pool), "paper_diff": c.paper_diff,
+                "verdict": self.verdict, "raw": self.raw or self.verdict, "label": self.label(), "n": self.n, "n_dropped": self.n_dropped,
+                "mean_a": self.mean_a, "mean_b": self.mean_b, "diff": self.diff, "low": self.low,
+                "high": self.high, "ours": self.interval(), "p": self.p, "p_adj": self.p_adj,
+                "family": self.family, "size": self.size, "cells": self.cells,
+                "seeds_needed": self.seeds_needed, "constant": self.constant, "reason": self.reason,
+                "profile": self.profile, "sentence": self.sentence()}

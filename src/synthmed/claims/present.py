@@ -1,0 +1,227 @@
+"""How verdicts look: the claims table a chapter ends with, the generated text under it, and the Scorecard's
+summaries (primary claims adjusted over each paper's family, the forest plot, counts)."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from synthmed import stats
+from synthmed.claims.judge import expected_false
+from synthmed.claims.model import ALPHA, VERDICTS, Verdict
+from synthmed.claims.store import verdict_frame, write_verdicts
+from synthmed.display import VERDICT_COLOURS, VERDICT_MARKS, legend_html
+
+NO_CLAIM = "No claim of the paper concerns these runs."
+ROLE_TEXT = {"primary": "primary", "per cell": "per cell, exploratory", "ours": "ours"}
+
+
+def _ours_cell(r) -> str:
+    if r["verdict"] == "not testable" and r.get("reason"):
+        text = f"<small>{html.escape(str(r['reason']))}</small>"
+        if r.get("ours"):
+            text = html.escape(str(r["ours"])) + "<br>" + text
+        return text
+    ours = html.escape(str(r["ours"]))
+    n = r.get("n")
+    if n:
+        ours += f" (n={int(n)}" + (f", {int(r['n_dropped'])} dropped" if r.get("n_dropped") else "") + ")"
+    if r.get("role") == "primary" and r.get("p_adj") is not None and not _nan(r.get("p_adj")):
+        ours += f"<br><small>p {_fmt_p(r['p'])}, BH-adjusted {_fmt_p(r['p_adj'])}</small>"
+    if r.get("size"):
+        ours += f"<br><small>paper {float(r['paper_diff']):+.{int(r.get('decimals', 1) or 1)}f}: " \
+                f"{html.escape(str(r['size']))}</small>"
+    if r.get("constant"):
+        ours += f'<br><small>constant: {html.escape(str(r["constant"]))}</small>'
+    return ours
+
+
+def _nan(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _fmt_p(p) -> str:
+    return "—" if _nan(p) else f"{float(p):.2g}" if float(p) >= 0.001 else "< 0.001"
+
+
+class ClaimsTable:
+    """An HTML table: claim (with its role: primary / per cell, exploratory / ours), source, the paper's figure,
+    ours (paired difference and 95 % interval, n, dropped pairs, adjusted p, the paper's size), verdict colour."""
+
+    def __init__(self, frame: pd.DataFrame, caption: str = "", link: bool = False, unit: str = ""):
+        self.frame, self.caption, self.link, self.unit = frame, caption, link, unit
+
+    def _repr_html_(self) -> str:
+        if self.frame.empty:
+            return f'<p class="synthmed-note">{NO_CLAIM}</p>'
+        head = ("<tr><th>claim</th><th>source</th><th>paper</th><th>ours: A's advantage over B [95 % CI] (n)</th>"
+                "<th>verdict</th></tr>")
+        body = []
+        for _, r in self.frame.iterrows():
+            key = r["verdict"]
+            claim = html.escape(str(r["claim"]))
+            if self.link and r.get("section"):
+                claim = f'<a href="{html.escape(str(r["section"]))}">{claim}</a>'
+            role = str(r.get("role") or "")
+            badge = ROLE_TEXT.get(role, role)
+            if role == "ours" and r.get("why"):
+                badge += f": {r['why']}"
+            claim += f"<br><small>{html.escape(badge)}</small>" if badge else ""
+            shown = str(r.get("label") or key)
+            body.append(
+                f'<tr id="claim-{html.escape(str(r["id"]))}"><td>{claim}</td><td>{html.escape(str(r["source"]))}'
+                f'</td><td>{html.escape(str(r["paper_figure"] or "—"))}</td><td>{_ours_cell(r)}</td>'
+                f'<td class="synthmed-verdict" style="background:{VERDICT_COLOURS[key]}">'
+                f"{VERDICT_MARKS[key]} {html.escape(shown)}</td></tr>")
+        caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
+        unit = f" One pair: {html.escape(self.unit)}." if self.unit else ""
+        return (f'<table class="synthmed-grid synthmed-claims">{caption}<thead>{head}</thead>'
+                f'<tbody>{"".join(body)}</tbody></table>'
+                '<p class="synthmed-note">Advantage: A − B, or B − A for a metric where lower is better '
+                f"(FID); positive means A is ahead.{unit} Primary claims are decided by their p after the "
+                f"Benjamini–Hochberg adjustment over the paper's primary claims (false discovery rate {ALPHA:g}); "
+                "per-cell claims and ours by their unadjusted 95 % interval (exploratory).</p>"
+                f"{legend_html(sorted(set(self.frame['verdict']), key=VERDICTS.index))}")
+
+    def __repr__(self) -> str:
+        return NO_CLAIM if self.frame.empty else self.frame[["id", "verdict", "ours"]].to_string(index=False)
+
+
+def claims_table(verdicts: Sequence[Verdict] | pd.DataFrame, caption: str = "", link: bool = False,
+                 unit: str = "") -> ClaimsTable:
+    """The table a chapter ends with (or, with ``link=True``, the Scorecard's rows linking to their sections);
+    ``unit``: one line saying what one pair (one replication) is."""
+    frame = verdicts if isinstance(verdicts, pd.DataFrame) else verdict_frame(verdicts)
+    return ClaimsTable(frame, caption, link, unit)
+
+
+def summary(verdicts: Sequence[Verdict]) -> str:
+    """Markdown: one generated paragraph per verdict (for display(Markdown(...)) under the claims table)."""
+    return "\n\n".join(f"- {v.sentence()}" for v in verdicts) or NO_CLAIM
+
+
+def publish(notebook: str, profile: str, verdicts: Sequence[Verdict], text: str | None = None,
+            unit: str = "") -> tuple:
+    """How a chapter ends: its verdicts stored for the Scorecard (:func:`write_verdicts`), and what it displays:
+    (claims table, generated Markdown text; ``text`` or :func:`summary` of the verdicts). An empty list of
+    verdicts is stored too (the chapter ran) and shows :data:`NO_CLAIM`.
+    Use as ``display(*claims.publish("tsynd", settings.profile, verdicts))``."""
+    from IPython.display import Markdown
+
+    write_verdicts(notebook, profile, verdicts)
+    return claims_table(verdicts, unit=unit), Markdown(summary(verdicts) if text is None else text)
+
+
+def counts(frame: pd.DataFrame, column: str = "verdict") -> pd.DataFrame:
+    """Verdict counts per paper: rows = papers, columns = the verdicts (+ total)."""
+    table = pd.crosstab(frame["paper"], frame[column]).reindex(columns=list(VERDICTS), fill_value=0)
+    table["total"] = table.sum(axis=1)
+    return table.rename_axis(index=None, columns=None)
+
+
+def with_links(frame: pd.DataFrame) -> pd.DataFrame:
+    """The verdict rows with ``section`` filled in where a chapter left it empty: the chapter page's anchor of the
+    claim (its claims table gives each row the id ``claim-<id>``), relative to a page in the same folder."""
+    frame = frame.copy()
+    empty = frame["section"].fillna("") == ""
+    frame.loc[empty, "section"] = frame.loc[empty, "chapter"] + ".html#claim-" + frame.loc[empty, "id"]
+    return frame
+
+
+def adjust_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Verdict rows (as read back by the Scorecard) with each paper's primary claims re-adjusted together, across
+    every chapter notebook of that paper: p_adj, family and verdict recomputed from p and the unadjusted
+    verdict (``raw``) exactly as :func:`synthmed.claims.judge.adjust` does within one chapter."""
+    frame = frame.copy()
+    primary = frame["role"] == "primary"
+    for paper in frame.loc[primary, "paper"].unique():
+        idx = frame.index[primary & (frame["paper"] == paper) & frame["p"].notna()]
+        if not len(idx):
+            continue
+        q = stats.bh_adjust(frame.loc[idx, "p"].to_numpy(dtype=float))
+        frame.loc[idx, "p_adj"] = q
+        frame.loc[idx, "family"] = len(idx)
+        decided = frame.loc[idx, "raw"].isin(["supported", "contradicted"]).to_numpy() & (q < ALPHA)
+        frame.loc[idx, "verdict"] = np.where(decided, frame.loc[idx, "raw"], "inconclusive")
+        frame.loc[idx, "label"] = frame.loc[idx, "verdict"]
+    return frame
+
+
+def primary_text(frame: pd.DataFrame, profile: str) -> str:
+    """Markdown: per paper, its primary claims counted by verdict, and the false discoveries to expect."""
+    rows = frame[frame["role"] == "primary"]
+    if rows.empty:
+        return "No primary claim has a verdict yet under this profile."
+    lines = []
+    for paper, g in rows.groupby("paper", sort=False):
+        c = g["verdict"].value_counts()
+        parts = ", ".join(f"{int(c[v])} {v}" for v in VERDICTS if c.get(v, 0))
+        sup = int(c.get("supported", 0))
+        raw = int((g["raw"] == "supported").sum())
+        line = f"- **{paper}**: {len(g)} primary claim{'s' if len(g) != 1 else ''}: {parts}."
+        if sup:
+            line += (f" Among the {sup} supported, at most about {expected_false(sup):.2g} would be expected to be "
+                     f"false discoveries.")
+        if raw != sup:
+            line += f" Without the adjustment, {raw} would read as supported."
+        lines.append(line)
+    return (f"Runs of the `{profile}` profile. Each paper's primary claims are tested together: a claim counts as "
+            f"supported or contradicted only when its p-value, adjusted by Benjamini–Hochberg over that paper's "
+            f"primary claims, is below {ALPHA:g}, which keeps the expected share of false discoveries among the "
+            f"decided claims at {ALPHA:.0%} or less.\n\n" + "\n".join(lines))
+
+
+def forest_figure(frame: pd.DataFrame):
+    """One row per primary claim: our mean paired advantage and its 95 % interval, the paper's own difference as a
+    mark, coloured by verdict; one panel per paper (their units differ). Returns the matplotlib figure."""
+    import matplotlib.pyplot as plt
+
+    rows = frame[frame["role"] == "primary"].copy()
+    papers = list(dict.fromkeys(rows["paper"]))
+    heights = [max(1.0, 0.42 * (rows["paper"] == p).sum() + 0.6) for p in papers] or [1.0]
+    fig, axes = plt.subplots(len(papers) or 1, 1, figsize=(7.2, sum(heights) + 0.4),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    for ax, paper in zip(axes[:, 0], papers):
+        g = rows[rows["paper"] == paper].reset_index(drop=True)
+        y = np.arange(len(g))[::-1]
+        for yi, (_, r) in zip(y, g.iterrows()):
+            colour = VERDICT_COLOURS[r["verdict"]]
+            if not _nan(r["low"]):
+                ax.plot([r["low"], r["high"]], [yi, yi], color="#555555", lw=1.4, zorder=1)
+            if not _nan(r["diff"]):
+                ax.scatter([r["diff"]], [yi], s=70, color=colour, edgecolor="black", zorder=2)
+            if not _nan(r.get("paper_diff")):
+                ax.scatter([r["paper_diff"]], [yi], marker="D", s=34, color="white", edgecolor="#AA3377",
+                           lw=1.5, zorder=3)
+        ax.axvline(0, color="black", lw=0.8, ls=":")
+        ax.set_yticks(y, [_short(t) for t in g["claim"]], fontsize=8)
+        ax.set_title(paper, fontsize=10, loc="left")
+        ax.tick_params(axis="x", labelsize=8)
+    axes[-1, 0].set_xlabel("our mean paired advantage of A over B, 95 % interval (◇ the paper's own difference)",
+                           fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _short(text: str, width: int = 58) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def scorecard_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts per paper and role (primary / per cell / ours) by verdict."""
+    table = pd.crosstab([frame["paper"], frame["role"]], frame["verdict"]).reindex(columns=list(VERDICTS),
+                                                                                 fill_value=0)
+    table["total"] = table.sum(axis=1)
+    return table.rename_axis(index=["paper", "claims"], columns=None).reset_index()
+
+
+def missing_text(missing: Sequence[str]) -> str:
+    """A sentence naming the chapters that wrote no verdicts under this profile, or ""."""
+    if not missing:
+        return ""
+    return (f"No verdicts yet from {', '.join(f'`{m}`' for m in missing)} under this profile (not run, or "
+            f"failed): their claims are missing from this page.")

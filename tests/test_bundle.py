@@ -1,0 +1,94 @@
+"""synthmed.bundle and the committed paper-scale TSynD bundle (issue 23)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import requires_data
+
+from synthmed import bundle, reference
+from synthmed.tsynd import paper_scale
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = bundle.folder(ROOT, "paper", "tsynd")
+
+
+def _write(folder: Path, name: str = "r-1", key: str = "k1", acc: float = 0.7) -> Path:
+    return bundle.write(folder, name, key, {"dataset": "breastmnist", "fraction": 0.1, "method": "TSynD",
+                                            "seed": 1},
+                        [{"test_condition": "clean", "accuracy": acc, "balanced_accuracy": 0.5}],
+                        {"commit": "abc", "dirty": False, "steps": {"tsynd_train": "t1"}, "wall_s": 12.0,
+                         "machine": {"cpu": "x", "threads": 1}})
+
+
+def test_a_run_is_done_only_with_its_key(tmp_path):
+    assert not bundle.done(tmp_path, "r-1", "k1")
+    _write(tmp_path)
+    assert bundle.done(tmp_path, "r-1", "k1") and not bundle.done(tmp_path, "r-1", "other")
+    (tmp_path / "r-2.json").write_text("{not json")  # a damaged file is recomputed, not trusted
+    assert not bundle.done(tmp_path, "r-2", "k1")
+    assert not list(tmp_path.glob("*.tmp"))  # the write left no temporary file
+
+
+def test_read_flattens_runs_rows_and_provenance(tmp_path):
+    _write(tmp_path)
+    _write(tmp_path, "r-2", "k2", 0.8)
+    frame = bundle.read(tmp_path)
+    assert len(frame) == 2 and list(frame["accuracy"]) == [0.7, 0.8]
+    assert set(frame["run_key"]) == {"k1", "k2"} and (frame["prov_machine_threads"] == 1).all()
+    assert bundle.read(tmp_path / "missing").empty
+
+
+def test_run_names_are_checked():
+    with pytest.raises(ValueError, match="letters, digits"):
+        bundle.path_of(Path("."), "a/b")
+
+
+def test_stale_compares_the_recorded_step_keys(tmp_path):
+    _write(tmp_path)
+    frame = bundle.read(tmp_path)
+    assert not bundle.stale(frame, {"k1": {"tsynd_train": "t1"}}).iloc[0]
+    assert bundle.stale(frame, {"k1": {"tsynd_train": "t2"}}).iloc[0]
+
+
+@requires_data("medmnist/breastmnist.npz")
+def test_the_run_key_ignores_code_but_not_settings():
+    specs, scoring, _ = paper_scale.plan(seeds=[0])
+    keys = {paper_scale.run_key(s, scoring) for s in specs}
+    assert len(keys) == len(specs) == 6  # 2 fractions x 3 methods, all distinct
+    assert paper_scale.run_key(specs[0], scoring) == paper_scale.run_key(specs[0], scoring)
+    assert [paper_scale.run_name(s) for s in specs[:2]] == ["breastmnist-f0.01-baseline-s0",
+                                                            "breastmnist-f0.01-noise-s0"]
+
+
+@pytest.mark.skipif(not COMMITTED.exists(), reason="no paper-scale run committed yet")
+def test_every_committed_run_used_the_paper_profile_and_is_complete():
+    digest = paper_scale.settings_digest()
+    for rec in bundle.records(COMMITTED):
+        prov = rec["provenance"]
+        assert prov["settings_digest"] == digest, rec["run"]
+        assert prov["profile"] == "paper" and len(prov["commit"]) == 40 and prov["wall_s"] > 0
+        assert set(prov["steps"]) == {"tsynd_train", "tsynd_score"}
+        assert {r["test_condition"] for r in rec["rows"]} == {"clean", "gaussian", "fgsm"}
+        spec = paper_scale.spec_of(rec["run"])
+        assert spec.train.arch == "resnet18" and spec.train.epochs == 100 and spec.train.ascent_steps == 50
+
+
+@pytest.mark.skipif(not COMMITTED.exists(), reason="no paper-scale run committed yet")
+def test_the_books_table_is_computed_from_the_committed_rows(tmp_path):
+    copy = bundle.folder(tmp_path, "paper", "tsynd")
+    shutil.copytree(COMMITTED, copy)
+    ref = reference.load("tsynd_table1")
+    before = paper_scale.cells(paper_scale.frame(tmp_path), ref)
+    first = sorted(copy.glob("*.json"))[0]
+    rec = json.loads(first.read_text())
+    rec["rows"][0]["accuracy"] = 0.123  # change one row
+    first.write_text(json.dumps(rec))
+    after = paper_scale.cells(paper_scale.frame(tmp_path), ref)
+    assert not before.equals(after)
+    assert "12.3" in " ".join(after.astype(str).to_numpy().ravel())
+    assert isinstance(before, pd.DataFrame) and "paper: accuracy" in before.columns
