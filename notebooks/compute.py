@@ -78,3 +78,21 @@ else:
 projection = cost.projection(cost.load_costs())
 display(plain(projection, precision=1))
 display(Markdown(cost.projection_text(projection)))
+
+# %% [markdown]
+# ## What paper scale actually cost: TSynD on BreastMNIST
+#
+# Some `paper` runs have been made on this CPU: TSynD's BreastMNIST cells at the paper's settings (the
+# *paper scale* page of the TSynD chapter), committed with their wall times. For those cells the projection
+# above is replaced by the measurement; the last column says how far the FLOP model was off.
+
+# %% tags=["hide-input"]
+from synthmed.tsynd import paper_scale  # noqa: E402
+
+scale_rows = paper_scale.frame(Path.cwd().parent)
+scale_costs = paper_scale.cost_table(scale_rows, cost.load_costs()) if len(scale_rows) else None
+if scale_costs is None or scale_costs.empty:
+    display(Markdown("No paper-scale run is committed yet (`python -m synthmed.tsynd.paper_scale`)."))
+else:
+    display(plain(scale_costs, precision=1))
+    display(Markdown(paper_scale.cost_text(scale_costs, scale_rows)))

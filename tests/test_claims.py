@@ -335,3 +335,24 @@ def test_claims_of_ours_say_why_and_only_the_papers_are_primary():
     with pytest.raises(ValueError, match="origin must be one of"):
         _better(origin="both")
     assert _better(origin="ours", why="extension").role == "ours"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "src" / "synthmed").glob("*/claims*.yaml")),
+                         ids=lambda p: p.parent.name)
+def test_every_registered_claim_says_whose_it_is(path):
+    import yaml
+
+    for entry in yaml.safe_load(path.read_text()):
+        assert entry.get("origin") in claims.ORIGINS, f"{path.name}: {entry['id']} has no origin"
+        if entry["origin"] == "ours":
+            assert entry.get("why"), f"{path.name}: {entry['id']} is ours but does not say why"
+
+
+def test_no_stored_verdict_is_decided_by_a_degenerate_comparison():
+    """Over whatever the last build stored (the smoke build in `make test`): nothing supported or contradicted
+    with a zero-width interval, and every decided primary claim survived the adjustment."""
+    frame = claims.read_verdicts("smoke")
+    decided = frame[frame["verdict"].isin(["supported", "contradicted"])]
+    assert not ((decided["n"] >= 2) & (decided["low"] == decided["high"])).any()
+    primary = decided[decided["role"] == "primary"]
+    assert (primary["p_adj"] < claims.ALPHA).all()
