@@ -51,7 +51,8 @@ device = get_device()
 specs = [s for obj in settings.objectives
          for s in experiment.make_specs(settings, settings.datasets, settings.fraction, "tsynd",
                                         settings.seeds, objective=obj)]
-results = experiment.run_many(specs, workers=settings.workers, device=device)
+results = experiment.run_many(specs, workers=settings.workers, device=device,
+                              context=settings.context)
 runs = report_uncertainty.objective_runs(specs, results)
 
 # %% [markdown]
