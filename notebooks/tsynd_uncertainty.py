@@ -64,9 +64,9 @@ runs = report_uncertainty.objective_runs(specs, results)
 # %% tags=["hide-input"]
 display(report_uncertainty.table2(runs))
 display(show.folded(runs, "Every run"))
-show.interval_figure(runs.assign(validation_accuracy=100 * runs["validation_accuracy"]),
-                     x="labelled", y="validation_accuracy", hue="objective", col="dataset",
-                     ylabel="validation accuracy (%)");
+fig = show.interval_figure(runs.assign(validation_accuracy=100 * runs["validation_accuracy"]),
+                           x="labelled", y="validation_accuracy", hue="objective", col="dataset",
+                           ylabel="validation accuracy (%)")
 
 # %% [markdown]
 # ## Verdicts

@@ -139,3 +139,17 @@ def test_the_kernel_gets_profile_notebook_and_log_in_its_own_environment_only(tm
     assert env == {"SYNTHMED_PROFILE": "smoke", "SYNTHMED_NOTEBOOK": "tsynd",
                    "SYNTHMED_CACHE_LOG": str(tmp_path / "log.jsonl"), "SYNTHMED_RECOMPUTE": "1"}
     assert "SYNTHMED_RECOMPUTE" not in runner.kernel_env("tsynd", "smoke", tmp_path / "log.jsonl")
+
+
+def test_list_prints_the_executed_notebooks_in_book_order(tmp_path, capsys):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "_toc.yml").write_text("format: jb-book\n")
+    executed = tmp_path / "book" / "executed"
+    executed.mkdir(parents=True)
+    for name in ("compute", "scorecard", "data", "tsynd"):
+        _notebook(tmp_path / "notebooks" / f"{name}.ipynb", "1")
+    for name in ("tsynd", "compute", "scorecard"):  # data was never executed
+        _notebook(executed / f"{name}.ipynb", "1")
+    assert runner.main(["--list", "--root", str(tmp_path)]) == 0
+    listed = capsys.readouterr().out.split()
+    assert listed == [str(executed / f"{n}.ipynb") for n in ("tsynd", "scorecard", "compute")]

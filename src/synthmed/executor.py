@@ -12,8 +12,9 @@ Backends (``$SYNTHMED_EXECUTOR``):
 
 - ``local`` (default): ``workers <= 1`` runs the items here, one after another, with a progress bar;
   ``workers > 1`` runs them in that many *spawned* single-thread processes (each worker limits torch and its
-  BLAS/OpenMP pools to one thread itself; the caller's environment is not touched): on a small CPU two single-thread processes train about twice as fast as one
-  two-thread process. On a GPU machine keep ``workers`` at 1 (or use Ray with fractional GPUs).
+  BLAS/OpenMP pools to one thread itself; the caller's environment is not touched): on a small CPU two
+  single-thread processes train about twice as fast as one two-thread process. On a GPU machine keep ``workers``
+  at 1 (or use Ray with fractional GPUs).
 - ``ray``: one Ray task per item on the cluster at ``$RAY_ADDRESS`` (else a Ray instance started here). A task asks
   for one GPU when the cluster has GPUs (``$SYNTHMED_RAY_GPUS`` overrides, e.g. ``0.5`` to pack two runs per GPU),
   else one CPU; a failed task is retried ``$SYNTHMED_RAY_RETRIES`` times (default 2). ``workers`` is ignored: the

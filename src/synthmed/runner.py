@@ -5,6 +5,7 @@
     python -m synthmed.runner --only data tsynd    # a subset (still builds the book)
     python -m synthmed.runner --force              # recompute every cached result (SYNTHMED_RECOMPUTE=1)
     python -m synthmed.runner --root PATH          # the book at PATH (default: found from the working directory)
+    python -m synthmed.runner --list               # the executed notebooks, in book order (what nbval re-runs)
 
 The book is the working directory or the nearest folder above it that holds ``_toc.yml`` and ``notebooks/``
 (:func:`find_root`), so an installed package works on any checkout. Each notebook runs in a fresh kernel whose
@@ -74,6 +75,12 @@ def notebooks(only: list[str] | None = None, notebook_dir: Path | None = None) -
             raise ValueError(f"no notebook named {', '.join(unknown)}; available: {', '.join(ordered)}")
         ordered = [n for n in ordered if n in only]
     return ordered
+
+
+def executed_notebooks(names: list[str], executed_dir: Path) -> list[Path]:
+    """The executed copies of ``names`` that exist in ``executed_dir``, in the order of ``names``: what nbval
+    re-executes and compares (the scorecard after the chapters whose verdicts it reads)."""
+    return [executed_dir / f"{n}.ipynb" for n in names if (executed_dir / f"{n}.ipynb").exists()]
 
 
 def _device_name() -> str:
@@ -214,12 +221,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="run only these notebooks")
     parser.add_argument("--force", action="store_true", help="recompute every cached result")
     parser.add_argument("--no-build", action="store_true", help="execute the notebooks but do not build the book")
+    parser.add_argument("--list", action="store_true",
+                        help="print the executed notebooks present (book/executed/*.ipynb) in book order, run nothing")
     parser.add_argument("--root", type=Path, help="the book's folder (default: found from the working directory)")
     parser.add_argument("--yes", action="store_true",
                         help=f"start a paper build even when it is projected at more than {CONFIRM_HOURS:g} hours")
     args = parser.parse_args(argv)
     root = find_root(args.root)
     names = notebooks(args.only, notebook_folder(root))
+    if args.list:
+        print("\n".join(str(p) for p in executed_notebooks(names, executed_folder(root))))
+        return 0
     if args.profile == "paper" and not confirm_cost(names, args.yes):
         return 2
     total = time.perf_counter()
