@@ -1,7 +1,9 @@
 # synthmed: two commands.
 #   make book   executes every notebook (profile $(PROFILE)) and builds the book into _build/html
 #   make test   every notebook executed once (smoke profile, by the runner: any notebook that raises fails the
-#               target), a smoke build of the book (warnings as errors), unit tests and a browser check
+#               target), a smoke build of the book (warnings as errors), nbval re-executing the executed notebooks
+#               against an empty cache and comparing every output (tests/nbval_sanitize.cfg says what volatile
+#               text is ignored), unit tests and a browser check
 # Both create the virtual environment .venv first when needed.
 PYTHON ?= python3
 VENV := .venv
@@ -28,6 +30,9 @@ book: env
 test: env
 	bash scripts/setup_browser.sh
 	SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke $(PY) -m synthmed.runner --profile smoke
+	rm -rf .synthmed-cache/nbval && SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/nbval OMP_NUM_THREADS=1 \
+		$(PY) -m pytest -p no:xdist --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+		$$($(PY) -m synthmed.runner --list)
 	SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke SYNTHMED_PROFILE=smoke OMP_NUM_THREADS=1 \
 		$(PY) -m pytest -n 2 --dist loadfile tests
 

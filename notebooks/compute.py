@@ -31,7 +31,7 @@ from IPython.display import Markdown, display
 
 from synthmed import cost, profiles
 from synthmed.display import plain
-from synthmed.runner import EXECUTED_DIR, load_runs
+from synthmed.runner import executed_folder, load_runs
 
 # %% tags=["parameters"]
 profile = None  # smoke | quick | paper (only recorded; this page trains nothing)
@@ -42,7 +42,7 @@ settings = profiles.from_notebook("compute", globals())
 settings
 
 # %% tags=["hide-input"]
-runs = load_runs(Path(settings.runs_file) if settings.runs_file else EXECUTED_DIR)
+runs = load_runs(Path(settings.runs_file) if settings.runs_file else executed_folder())
 table = pd.DataFrame([r for name, r in runs.items() if name != "compute"])
 columns = {"profile": "profile", "device": "device", "wall_s": "wall time (s)",
            "cache_hits": "cache hits", "cache_misses": "cache misses", "runs": "runs",

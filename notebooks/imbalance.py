@@ -100,7 +100,8 @@ display(Markdown(report.selection_text(nih_dir / "Data_Entry_2017.csv")))
 
 # %% tags=["hide-input"]
 specs = experiment.specs_from_settings(settings, data_root(), device)
-outputs = run_all(experiment.run_seed, specs, workers=settings.workers, desc="imbalance runs")
+outputs = run_all(experiment.run_seed, specs, workers=settings.workers, desc="imbalance runs",
+                  context=settings.context)
 results = experiment.results_frame(outputs, specs)
 verdicts = claims.judge_all(report.load_claims(), results, profile=settings.profile)
 n_classifiers = len(results) // 2

@@ -83,7 +83,7 @@ display(Markdown(f"Device: {describe(device)}. Run here: {', '.join(local) or 'n
 # %%
 specs = experiment.make_specs(settings, local, fractions, settings.methods, settings.seeds)
 results = experiment.run_many(specs, workers=settings.workers, scoring=experiment.scoring(settings),
-                              device=device)
+                              device=device, context=settings.context)
 runs = report.runs_frame(experiment.result_rows(specs, results))
 sweep = report.runs_frame(experiment.result_rows(specs, results, "sweep"))
 plain(report.setup_table(runs, experiment.run_meta(specs, results)))

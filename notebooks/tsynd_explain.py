@@ -58,10 +58,11 @@ settings
 device = get_device()
 specs = experiment.make_specs(settings, settings.dataset, settings.fraction, ["baseline", "tsynd"],
                               settings.seeds)
-results = experiment.run_many(specs, workers=settings.workers, device=device)
+results = experiment.run_many(specs, workers=settings.workers, device=device,
+                              context=settings.context)
 walks = explain_runs.measure_many(specs, n_images=settings.n_images, step=settings.step,
                                   max_steps=settings.max_steps, workers=settings.workers,
-                                  device=device)
+                                  device=device, context=settings.context)
 images = report_explain.image_frame(specs, walks, training.METHOD_LABELS)
 runs = report_explain.run_frame(images, specs, results, training.METHOD_LABELS)
 budget = settings.step * settings.max_steps

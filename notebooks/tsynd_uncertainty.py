@@ -51,7 +51,8 @@ device = get_device()
 specs = [s for obj in settings.objectives
          for s in experiment.make_specs(settings, settings.datasets, settings.fraction, "tsynd",
                                         settings.seeds, objective=obj)]
-results = experiment.run_many(specs, workers=settings.workers, device=device)
+results = experiment.run_many(specs, workers=settings.workers, device=device,
+                              context=settings.context)
 runs = report_uncertainty.objective_runs(specs, results)
 
 # %% [markdown]
@@ -63,9 +64,9 @@ runs = report_uncertainty.objective_runs(specs, results)
 # %% tags=["hide-input"]
 display(report_uncertainty.table2(runs))
 display(show.folded(runs, "Every run"))
-show.interval_figure(runs.assign(validation_accuracy=100 * runs["validation_accuracy"]),
-                     x="labelled", y="validation_accuracy", hue="objective", col="dataset",
-                     ylabel="validation accuracy (%)");
+fig = show.interval_figure(runs.assign(validation_accuracy=100 * runs["validation_accuracy"]),
+                           x="labelled", y="validation_accuracy", hue="objective", col="dataset",
+                           ylabel="validation accuracy (%)")
 
 # %% [markdown]
 # ## Verdicts

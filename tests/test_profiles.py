@@ -91,10 +91,6 @@ def test_a_setting_left_out_of_the_parameters_cell_can_still_be_passed():
     assert settings.gan_batch == NOTEBOOKS["gan_zoo"]["smoke"]["gan_batch"]
 
 
-def test_profiles_module_is_the_only_place_for_defaults():
-    assert profiles.DEFAULT_PROFILE in PROFILES
-
-
 @pytest.mark.parametrize("path", sorted(NOTEBOOK_DIR.glob("*.ipynb")), ids=lambda p: p.stem)
 def test_papermill_parses_every_declared_parameter(path):
     """`papermill --help-notebook` lists every parameter (a line it cannot parse is dropped with a warning)."""

@@ -1,4 +1,5 @@
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -26,7 +27,7 @@ def test_notebook_order_puts_the_scorecard_after_the_chapters_then_compute_and_r
 
 
 def _fake_execute(calls, failing=()):
-    def execute(name, profile):
+    def execute(name, profile, *_folders, **_kw):
         calls.append(name)
         if name in failing:
             raise RuntimeError(f"{name} raised")
@@ -37,9 +38,9 @@ def _fake_execute(calls, failing=()):
 
 def test_a_failing_notebook_lets_the_others_run_then_fails_without_building(monkeypatch, capsys):
     calls = []
-    monkeypatch.setattr(runner, "notebooks", lambda only=None: ["data", "tsynd", "compute"])
+    monkeypatch.setattr(runner, "notebooks", lambda only=None, _folder=None: ["data", "tsynd", "compute"])
     monkeypatch.setattr(runner, "execute", _fake_execute(calls, failing={"data"}))
-    monkeypatch.setattr(runner, "build_book", lambda: pytest.fail("built a book after a failure"))
+    monkeypatch.setattr(runner, "build_book", lambda _root: pytest.fail("built a book after a failure"))
     assert runner.main(["--profile", "smoke"]) == 1
     assert calls == ["data", "tsynd", "compute"]
     assert "1 notebook(s) raised: data" in capsys.readouterr().err
@@ -48,9 +49,9 @@ def test_a_failing_notebook_lets_the_others_run_then_fails_without_building(monk
 def test_a_paper_build_prints_its_projection_and_stops_without_yes(monkeypatch, capsys, cache_dir):
     calls = []
     monkeypatch.setenv("SYNTHMED_DEVICE", "cpu")
-    monkeypatch.setattr(runner, "notebooks", lambda only=None: ["tsynd", "imbalance"])
+    monkeypatch.setattr(runner, "notebooks", lambda only=None, _folder=None: ["tsynd", "imbalance"])
     monkeypatch.setattr(runner, "execute", _fake_execute(calls))
-    monkeypatch.setattr(runner, "build_book", lambda: None)
+    monkeypatch.setattr(runner, "build_book", lambda _root: None)
     assert runner.main(["--profile", "paper", "--no-build"]) == 2
     out, err = capsys.readouterr()
     assert calls == [] and "paper h, this CPU (est.)" in out and "TSynD" in out and "Class imbalance" in out
@@ -63,7 +64,7 @@ def test_a_paper_build_prints_its_projection_and_stops_without_yes(monkeypatch, 
 def test_a_paper_build_projected_under_two_hours_starts_without_yes(monkeypatch, cache_dir):
     calls = []
     monkeypatch.setenv("SYNTHMED_DEVICE", "cpu")
-    monkeypatch.setattr(runner, "notebooks", lambda only=None: ["data", "compute"])  # no training runs
+    monkeypatch.setattr(runner, "notebooks", lambda only=None, _folder=None: ["data", "compute"])  # no training runs
     monkeypatch.setattr(runner, "execute", _fake_execute(calls))
     assert runner.main(["--profile", "paper", "--no-build"]) == 0 and calls == ["data", "compute"]
 
@@ -75,8 +76,12 @@ def test_execute_records_time_profile_and_cache_events(tmp_path, cache_dir):
     _notebook(src / "demo.ipynb", "from synthmed.cache import cached\n"
                                   "a = cached('demo', lambda: 41, params={})\n"
                                   "b = cached('demo', lambda: 41, params={})\n"
-                                  "assert profile == 'smoke'")
+                                  "assert profile == 'smoke'\n"
+                                  "import os\n"
+                                  "assert os.environ['SYNTHMED_NOTEBOOK'] == 'demo'")
+    before = dict(os.environ)
     record = runner.execute("demo", "smoke", executed_dir=out, notebook_dir=src)
+    assert dict(os.environ) == before  # the variables went to the kernel only
     assert record["status"] == "ok" and record["profile"] == "smoke"
     assert (record["cache_hits"], record["cache_misses"]) == (1, 1)
     assert record["wall_s"] > 0 and record["device"].startswith(("cpu", "cuda"))
@@ -112,3 +117,39 @@ def test_an_interrupted_run_keeps_the_last_complete_copy(tmp_path, cache_dir, mo
     assert "boom" in (out / "demo.ipynb").read_text()
     assert json.loads((out / runner.RUNS_FILE).read_text())["demo"]["status"] == "failed"
 
+
+
+def test_the_book_is_found_from_the_working_directory_not_the_package(tmp_path, monkeypatch):
+    book = tmp_path / "book-copy"
+    (book / "notebooks" / "deep").mkdir(parents=True)
+    (book / "_toc.yml").write_text("format: jb-book\n")
+    _notebook(book / "notebooks" / "data.ipynb", "1")
+    monkeypatch.chdir(book / "notebooks" / "deep")
+    assert runner.find_root() == book.resolve()
+    assert runner.notebooks() == ["data"] and runner.executed_folder() == book.resolve() / "book" / "executed"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no book found at or above .*; run from the project's folder or "
+                                                "pass --root"):
+        runner.find_root()
+    assert runner.find_root(book) == book.resolve()
+
+
+def test_the_kernel_gets_profile_notebook_and_log_in_its_own_environment_only(tmp_path):
+    env = runner.kernel_env("tsynd", "smoke", tmp_path / "log.jsonl", force=True)
+    assert env == {"SYNTHMED_PROFILE": "smoke", "SYNTHMED_NOTEBOOK": "tsynd",
+                   "SYNTHMED_CACHE_LOG": str(tmp_path / "log.jsonl"), "SYNTHMED_RECOMPUTE": "1"}
+    assert "SYNTHMED_RECOMPUTE" not in runner.kernel_env("tsynd", "smoke", tmp_path / "log.jsonl")
+
+
+def test_list_prints_the_executed_notebooks_in_book_order(tmp_path, capsys):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "_toc.yml").write_text("format: jb-book\n")
+    executed = tmp_path / "book" / "executed"
+    executed.mkdir(parents=True)
+    for name in ("compute", "scorecard", "data", "tsynd"):
+        _notebook(tmp_path / "notebooks" / f"{name}.ipynb", "1")
+    for name in ("tsynd", "compute", "scorecard"):  # data was never executed
+        _notebook(executed / f"{name}.ipynb", "1")
+    assert runner.main(["--list", "--root", str(tmp_path)]) == 0
+    listed = capsys.readouterr().out.split()
+    assert listed == [str(executed / f"{n}.ipynb") for n in ("tsynd", "scorecard", "compute")]

@@ -13,12 +13,18 @@ Environment:
 
 - ``SYNTHMED_CACHE_DIR``: where entries live (default ``~/.cache/synthmed``).
 - ``SYNTHMED_RECOMPUTE``: ``1``/``all`` recomputes everything; a comma-separated list of names recomputes those.
-- ``SYNTHMED_CACHE_LOG``: a file to which every hit and miss is appended as a JSON line (the runner reads it).
+- ``SYNTHMED_CACHE_LOG``: a file to which every hit and miss is appended as a JSON line (the runner sets it in the
+  kernel's environment and reads it back).
+
+The executor passes a run's cache folder explicitly and collects its events with :func:`recording` (a scope, not an
+environment variable): inside it, :func:`cache_dir` is the scope's folder and events go to the scope's list.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
+import contextvars
 import dataclasses
 import functools
 import hashlib
@@ -29,7 +35,7 @@ import sys
 import tempfile
 import time
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,9 +44,44 @@ import torch
 T = TypeVar("T")
 
 
+@dataclasses.dataclass(frozen=True)
+class _Scope:
+    root: Path | None
+    events: list[dict]
+
+
+# The innermost :func:`recording` block of this thread of control (None outside every block).
+_SCOPE: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("synthmed_cache_scope", default=None)
+
+
 def cache_dir() -> Path:
-    """The cache root: ``$SYNTHMED_CACHE_DIR`` or ``~/.cache/synthmed``."""
+    """The cache root: the folder of the enclosing :func:`recording` block when it names one, else
+    ``$SYNTHMED_CACHE_DIR``, else ``~/.cache/synthmed``."""
+    scope = _SCOPE.get()
+    if scope is not None and scope.root is not None:
+        return scope.root
     return Path(os.environ.get("SYNTHMED_CACHE_DIR") or Path.home() / ".cache" / "synthmed")
+
+
+def event_log() -> Path | None:
+    """The file every cache event is appended to outside a :func:`recording` block: ``$SYNTHMED_CACHE_LOG``, or
+    None when it is unset (set by the runner in the environment of the kernel it starts)."""
+    text = os.environ.get("SYNTHMED_CACHE_LOG")
+    return Path(text) if text else None
+
+
+@contextlib.contextmanager
+def recording(root: str | os.PathLike | None = None) -> Iterator[list[dict]]:
+    """Within the block, cached steps use ``root`` as the cache folder (None: :func:`cache_dir` as it is outside
+    the block) and append their events ({"event": "hit" | "miss", "name", "key", "seconds"}) to the list this
+    yields instead of :func:`event_log`. The executor wraps each run in one, wherever the run executes."""
+    outer = _SCOPE.get()
+    scope = _Scope(Path(root) if root is not None else outer.root if outer is not None else None, [])
+    token = _SCOPE.set(scope)
+    try:
+        yield scope.events
+    finally:
+        _SCOPE.reset(token)
 
 
 def code_version(*objects: Any) -> str:
@@ -59,7 +100,8 @@ def code_version(*objects: Any) -> str:
 PACKAGE = "synthmed"
 # Orchestration modules: they decide where and when a result is stored or run, never what it is, so an edit to them
 # must not invalidate every entry.
-NOT_HASHED = frozenset({"synthmed.cache", "synthmed.executor"})
+NOT_HASHED = frozenset({"synthmed.cache", "synthmed.context", "synthmed.executor", "synthmed.executor_base",
+                        "synthmed.executor_ray"})
 
 
 def _in_package(name: str | None) -> bool:
@@ -278,10 +320,15 @@ def _forced(name: str) -> bool:
 
 
 def _log(event: str, name: str, key: str, seconds: float) -> None:
-    log = os.environ.get("SYNTHMED_CACHE_LOG")
+    record = {"event": event, "name": name, "key": key, "seconds": round(seconds, 3)}
+    scope = _SCOPE.get()
+    if scope is not None:
+        scope.events.append(record)
+        return
+    log = event_log()
     if log:
         with open(log, "a") as f:
-            f.write(json.dumps({"event": event, "name": name, "key": key, "seconds": round(seconds, 3)}) + "\n")
+            f.write(json.dumps(record) + "\n")
 
 
 def entry_path(name: str, key: str) -> Path:

@@ -8,9 +8,10 @@ is resubmitted by this module, so that every retry is reported (a :class:`RetryW
 error) and an item that fails ``1 + $SYNTHMED_RAY_RETRIES`` times (default 2 retries) is reported in the
 :class:`~synthmed.executor.RunError`, never lost.
 
-Each task runs under this process's ``SYNTHMED_*`` variables as they are when :func:`run_all` is called (and
-``OMP_NUM_THREADS``). Results are written
-by ``fn`` through :mod:`synthmed.cache` on the node that ran it: on a multi-node cluster ``SYNTHMED_CACHE_DIR``
+Ray starts its workers with this process's ``SYNTHMED_*`` variables (and ``OMP_NUM_THREADS``) as they are when
+Ray is first connected (its ``runtime_env``); each task receives the caller's
+:class:`~synthmed.context.RunContext` as a value, so its cache folder is the caller's at call time. Results are
+written by ``fn`` through :mod:`synthmed.cache` on the node that ran it: on a multi-node cluster the cache folder
 and ``SYNTHMED_DATA_ROOT`` must be paths of a filesystem shared by every node, and ``synthmed`` must be installed
 on every node (same commit, so that cache keys agree).
 """
@@ -21,7 +22,8 @@ import os
 import traceback
 import warnings
 
-from synthmed.executor import RunError, _bar, _short, call, log_run
+from synthmed.context import RunContext
+from synthmed.executor_base import call, finish, log_run, progress_bar, short
 
 DEFAULT_RETRIES = 2
 _FORWARDED = ("OMP_NUM_THREADS",)
@@ -46,21 +48,6 @@ def _forwarded_env() -> dict[str, str]:
             if (k.startswith("SYNTHMED_") and k != "SYNTHMED_EXECUTOR") or k in _FORWARDED}
 
 
-def call_with_env(fn, item, env: dict[str, str]):
-    """:func:`synthmed.executor.call` under the caller's ``SYNTHMED_*`` settings (cache folder, recompute flags,
-    profile, device) as they are now, not as they were when Ray started; the worker's own are restored after."""
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        return call(fn, item)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def connect():
     """``ray``, initialised: the cluster at ``$RAY_ADDRESS``, else a local instance (reused if already up)."""
     try:
@@ -77,19 +64,19 @@ def connect():
     return ray
 
 
-def run_all(fn, items: list, *, desc: str = "runs", progress: bool = True) -> list:
-    """See :func:`synthmed.executor.run_all`: one Ray task per item, results in item order."""
+def run_all(fn, items: list, *, desc: str = "runs", progress: bool = True, context: RunContext) -> list:
+    """See :func:`synthmed.executor.run_all`: one Ray task per item under ``context``, results in item order."""
     ray = connect()
     retries = int(_env_float("SYNTHMED_RAY_RETRIES", DEFAULT_RETRIES))
     gpus = _env_float("SYNTHMED_RAY_GPUS", None)
     if gpus is None:
         gpus = 1.0 if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
-    task = ray.remote(call_with_env).options(num_cpus=1, num_gpus=gpus, max_retries=retries)
-    fn_ref, env = ray.put(fn), _forwarded_env()
+    task = ray.remote(call).options(num_cpus=1, num_gpus=gpus, max_retries=retries)
+    fn_ref = ray.put(fn)
     results: list = [None] * len(items)
     failures: list[tuple[int, object, str]] = []
-    pending = {task.remote(fn_ref, item, env): (i, 1) for i, item in enumerate(items)}
-    with _bar(len(items), desc, progress) as bar:
+    pending = {task.remote(fn_ref, item, context): (i, 1) for i, item in enumerate(items)}
+    with progress_bar(len(items), desc, progress) as bar:
         while pending:
             (ref,), _ = ray.wait(list(pending), num_returns=1)
             i, attempt = pending.pop(ref)
@@ -97,19 +84,17 @@ def run_all(fn, items: list, *, desc: str = "runs", progress: bool = True) -> li
                 outcome = ray.get(ref)
             except Exception:  # noqa: BLE001 - the task's worker or node died beyond Ray's own retries
                 outcome = (False, traceback.format_exc(), 0.0, [])
-            log_run(fn, desc, outcome, "ray")
+            log_run(fn, desc, outcome, "ray", context)
             ok, value = outcome[:2]
             if ok:
                 results[i] = value
                 bar.update()
             elif attempt <= retries:
                 last = value.strip().splitlines()[-1] if value.strip() else "?"
-                warnings.warn(f"{desc} [{i}] {_short(items[i])} failed on attempt {attempt} of {retries + 1} "
+                warnings.warn(f"{desc} [{i}] {short(items[i])} failed on attempt {attempt} of {retries + 1} "
                               f"({last}); retrying", RetryWarning, stacklevel=2)
-                pending[task.remote(fn_ref, items[i], env)] = (i, attempt + 1)
+                pending[task.remote(fn_ref, items[i], context)] = (i, attempt + 1)
             else:
                 failures.append((i, items[i], f"failed {attempt} attempts; last error:\n{value}"))
                 bar.update()
-    if failures:
-        raise RunError(desc, sorted(failures, key=lambda f: f[0]), results, len(items))
-    return results
+    return finish(desc, results, failures, len(items))

@@ -8,7 +8,9 @@ and keeps every explicit value (a papermill ``-p`` always wins). Profiles:
 - ``quick`` (default): minutes per notebook on a 2-core CPU. What the book shows when built on a laptop.
 - ``paper``: the papers' own settings. Meant for a GPU.
 
-The profile itself defaults to ``$SYNTHMED_PROFILE``, else ``quick``.
+The profile itself defaults to ``$SYNTHMED_PROFILE``, else ``quick``. :func:`from_notebook` also makes the run's
+:class:`~synthmed.context.RunContext` (``settings.context``), which the notebook passes to the executor; this module
+reads the environment but never writes it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
+
+from synthmed.context import RunContext
 
 PROFILES = ("smoke", "quick", "paper")
 DEFAULT_PROFILE = "quick"
@@ -297,6 +301,7 @@ class Settings(dict):
         super().__init__(values)
         self.notebook, self.profile, self.explicit = notebook, profile, frozenset(explicit)
         self.data_status: dict[str, str] = {}
+        self.context: RunContext | None = None  # set by from_notebook
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -468,19 +473,30 @@ def notebook_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
 DATASET_KEYS = ("dataset", "datasets")
 
 
+def environment_context(notebook: str | None = None, profile: str | None = None) -> RunContext:
+    """A :class:`~synthmed.context.RunContext` from the arguments and the environment: ``notebook`` else
+    ``$SYNTHMED_NOTEBOOK``; ``profile`` else ``$SYNTHMED_PROFILE`` (None when unset); the cache folder and event
+    log of :mod:`synthmed.cache` (``$SYNTHMED_CACHE_DIR``, ``$SYNTHMED_CACHE_LOG``). The runner sets these variables
+    in the environment of each notebook kernel it starts; nothing else writes them."""
+    from synthmed import cache
+
+    return RunContext(profile=profile or os.environ.get("SYNTHMED_PROFILE") or None,
+                      notebook=notebook or os.environ.get("SYNTHMED_NOTEBOOK") or None,
+                      cache_dir=cache.cache_dir(), cost_log=cache.event_log())
+
+
 def from_notebook(notebook: str, namespace: Mapping[str, Any]) -> Settings:
     """The one call a notebook makes after its parameters: :func:`resolve` on the notebook's namespace, then every
     ``dataset``/``datasets`` setting checked through the data layer (:func:`synthmed.data.check.check_datasets`):
     an unknown name or a corrupt file stops the notebook with the data layer's message, and so does a missing file
-    the user asked for; a missing file that only the profile lists is recorded in ``settings.data_status``."""
+    the user asked for; a missing file that only the profile lists is recorded in ``settings.data_status``.
+    ``settings.context`` is the run's :class:`~synthmed.context.RunContext` (this notebook and its resolved profile,
+    so the executor's cost records name them also for a notebook run by papermill alone or with ``-p profile``)."""
     from synthmed.data.check import check_datasets
 
     params = notebook_parameters(namespace)
     settings = resolve(notebook, **params)
-    # The executor's cost records (costs.jsonl, read by the Compute chapter) name the notebook and profile that
-    # computed a run; a notebook run by papermill alone, or with ``-p profile``, must record its own.
-    os.environ["SYNTHMED_PROFILE"] = settings.profile
-    os.environ["SYNTHMED_NOTEBOOK"] = notebook
+    settings.context = environment_context(notebook=notebook, profile=settings.profile)
     for key in DATASET_KEYS:
         if key in settings and settings[key] is not None:
             value = settings[key]

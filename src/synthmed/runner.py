@@ -4,6 +4,14 @@
     python -m synthmed.runner --profile smoke      # CI
     python -m synthmed.runner --only data tsynd    # a subset (still builds the book)
     python -m synthmed.runner --force              # recompute every cached result (SYNTHMED_RECOMPUTE=1)
+    python -m synthmed.runner --root PATH          # the book at PATH (default: found from the working directory)
+    python -m synthmed.runner --list               # the executed notebooks, in book order (what nbval re-runs)
+
+The book is the working directory or the nearest folder above it that holds ``_toc.yml`` and ``notebooks/``
+(:func:`find_root`), so an installed package works on any checkout. Each notebook runs in a fresh kernel whose
+environment (only the kernel's: this process's own is never changed) names the profile, the notebook and a
+private cache-event log (``SYNTHMED_PROFILE``, ``SYNTHMED_NOTEBOOK``, ``SYNTHMED_CACHE_LOG``; with ``--force`` also
+``SYNTHMED_RECOMPUTE=1``).
 
 Per notebook the runner records the wall time, profile, device, and the cache hits and misses the notebook's
 kernel logged (through ``$SYNTHMED_CACHE_LOG``) in ``book/executed/runs.json``; the Compute chapter shows that
@@ -24,10 +32,8 @@ from pathlib import Path
 
 from synthmed.profiles import DEFAULT_PROFILE, PROFILES
 
-ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOK_DIR = ROOT / "notebooks"
-EXECUTED_DIR = ROOT / "book" / "executed"
 RUNS_FILE = "runs.json"
+MARKERS = ("_toc.yml", "notebooks")  # what makes a folder the book's root
 # Book order. The chapters first (notebooks not listed run after the listed ones), then the pages that report on
 # them: scorecard (reads every chapter's verdicts), then compute (reads every notebook's run record).
 ORDER = ["data", "tsynd", "tsynd_uncertainty", "tsynd_explain", "tsynd_paper", "gan_zoo", "gan_ensemble", "gan_backbones",
@@ -35,8 +41,31 @@ ORDER = ["data", "tsynd", "tsynd_uncertainty", "tsynd_explain", "tsynd_paper", "
 REPORTS = ("scorecard", "compute")  # always last, in this order
 
 
-def notebooks(only: list[str] | None = None, notebook_dir: Path = NOTEBOOK_DIR) -> list[str]:
-    """Names of the notebooks to run, in book order. Raises ValueError for a name with no notebook."""
+def find_root(start: str | os.PathLike | None = None) -> Path:
+    """The book's root: ``start`` (default: the working directory) or the nearest folder above it holding
+    ``_toc.yml`` and ``notebooks/``. Raises FileNotFoundError saying where it looked."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if all((folder / marker).exists() for marker in MARKERS):
+            return folder
+    raise FileNotFoundError(f"no book found at or above {here} (a folder with {' and '.join(MARKERS)}); run from "
+                            f"the project's folder or pass --root")
+
+
+def notebook_folder(root: Path | None = None) -> Path:
+    """``<root>/notebooks`` (root: :func:`find_root`)."""
+    return (root or find_root()) / "notebooks"
+
+
+def executed_folder(root: Path | None = None) -> Path:
+    """``<root>/book/executed``: where the executed notebooks and ``runs.json`` go (root: :func:`find_root`)."""
+    return (root or find_root()) / "book" / "executed"
+
+
+def notebooks(only: list[str] | None = None, notebook_dir: Path | None = None) -> list[str]:
+    """Names of the notebooks in ``notebook_dir`` (default: the book's, :func:`notebook_folder`) to run, in book
+    order. Raises ValueError for a name with no notebook."""
+    notebook_dir = notebook_dir or notebook_folder()
     present = {p.stem for p in notebook_dir.glob("*.ipynb")}
     ordered = [n for n in ORDER if n in present] + sorted(present - set(ORDER))
     ordered.sort(key=lambda n: REPORTS.index(n) + 1 if n in REPORTS else 0)
@@ -46,6 +75,12 @@ def notebooks(only: list[str] | None = None, notebook_dir: Path = NOTEBOOK_DIR) 
             raise ValueError(f"no notebook named {', '.join(unknown)}; available: {', '.join(ordered)}")
         ordered = [n for n in ordered if n in only]
     return ordered
+
+
+def executed_notebooks(names: list[str], executed_dir: Path) -> list[Path]:
+    """The executed copies of ``names`` that exist in ``executed_dir``, in the order of ``names``: what nbval
+    re-executes and compares (the scorecard after the chapters whose verdicts it reads)."""
+    return [executed_dir / f"{n}.ipynb" for n in names if (executed_dir / f"{n}.ipynb").exists()]
 
 
 def _device_name() -> str:
@@ -66,8 +101,9 @@ def _log_summary(log: Path) -> dict:
             "run_seconds": round(sum(r["seconds"] for r in computed), 1)}
 
 
-def load_runs(executed_dir: Path = EXECUTED_DIR) -> dict[str, dict]:
-    path = executed_dir / RUNS_FILE
+def load_runs(executed_dir: Path | None = None) -> dict[str, dict]:
+    """The run records in ``<executed_dir>/runs.json`` (default: the book's, :func:`executed_folder`), {} if none."""
+    path = (executed_dir or executed_folder()) / RUNS_FILE
     return json.loads(path.read_text()) if path.exists() else {}
 
 
@@ -79,18 +115,40 @@ def _save_runs(runs: dict[str, dict], executed_dir: Path) -> None:
     os.replace(tmp, executed_dir / RUNS_FILE)
 
 
-def execute(name: str, profile: str, executed_dir: Path = EXECUTED_DIR, notebook_dir: Path = NOTEBOOK_DIR,
-            parameters: dict | None = None) -> dict:
-    """Run ``notebooks/<name>.ipynb`` with papermill into ``executed_dir`` and return its run record.
+def _kernel_manager(env: dict[str, str]) -> type:
+    """A jupyter kernel manager class whose kernels start with ``env`` added to this process's environment."""
+    from jupyter_client import AsyncKernelManager
+
+    class KernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            kw["env"] = {**os.environ, **kw.get("env", {}), **env}
+            return await super().start_kernel(**kw)
+
+    return KernelManager
+
+
+def kernel_env(name: str, profile: str, log: Path, force: bool = False) -> dict[str, str]:
+    """The variables a notebook's kernel gets (its own environment only; see the module's docstring)."""
+    env = {"SYNTHMED_PROFILE": profile, "SYNTHMED_NOTEBOOK": name, "SYNTHMED_CACHE_LOG": str(log)}
+    return {**env, "SYNTHMED_RECOMPUTE": "1"} if force else env
+
+
+def execute(name: str, profile: str, executed_dir: Path | None = None, notebook_dir: Path | None = None,
+            parameters: dict | None = None, force: bool = False) -> dict:
+    """Run ``<notebook_dir>/<name>.ipynb`` with papermill into ``executed_dir`` (defaults: the book's, see
+    :func:`find_root`) and return its run record. force: recompute every cached result (in that kernel).
 
     papermill writes into ``<name>.partial.ipynb`` (not in the table of contents, so never built) and the copy
     replaces ``<name>.ipynb`` only once the notebook has finished or raised: a run that is interrupted (Ctrl-C,
     a killed job) leaves the last complete copy in the book instead of a half-executed one."""
     import papermill
 
+    executed_dir = executed_dir or executed_folder()
+    notebook_dir = notebook_dir or notebook_folder()
     executed_dir.mkdir(parents=True, exist_ok=True)
-    log = Path(tempfile.mkstemp(prefix=f"cache-{name}-", suffix=".jsonl")[1])
-    os.environ["SYNTHMED_CACHE_LOG"] = str(log)
+    fd, log_name = tempfile.mkstemp(prefix=f"cache-{name}-", suffix=".jsonl")
+    os.close(fd)
+    log = Path(log_name)
     start = time.perf_counter()
     status = "ok"
     partial = executed_dir / f"{name}.partial.ipynb"
@@ -98,7 +156,7 @@ def execute(name: str, profile: str, executed_dir: Path = EXECUTED_DIR, notebook
         papermill.execute_notebook(
             str(notebook_dir / f"{name}.ipynb"), str(partial),
             parameters={"profile": profile, **(parameters or {})}, cwd=str(notebook_dir), progress_bar=False,
-            kernel_name="python3",
+            kernel_name="python3", kernel_manager_class=_kernel_manager(kernel_env(name, profile, log, force)),
         )
         hide_injected_parameters(partial)
         os.replace(partial, executed_dir / f"{name}.ipynb")
@@ -110,7 +168,6 @@ def execute(name: str, profile: str, executed_dir: Path = EXECUTED_DIR, notebook
     finally:
         summary = _log_summary(log)
         log.unlink(missing_ok=True)
-        os.environ.pop("SYNTHMED_CACHE_LOG", None)
         record = {"notebook": name, "profile": profile, "wall_s": round(time.perf_counter() - start, 1),
                   "device": _device_name(), **summary, "status": status,
                   "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
@@ -169,7 +226,7 @@ def confirm_cost(names: list[str], yes: bool) -> bool:
     return True
 
 
-def build_book(root: Path = ROOT) -> None:
+def build_book(root: Path) -> None:
     """``jupyter-book build`` with warnings as errors (the notebooks are executed already, never by the book)."""
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--warningiserror",
            "--keep-going", "--all"]
@@ -183,13 +240,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="run only these notebooks")
     parser.add_argument("--force", action="store_true", help="recompute every cached result")
     parser.add_argument("--no-build", action="store_true", help="execute the notebooks but do not build the book")
+    parser.add_argument("--list", action="store_true",
+                        help="print the executed notebooks present (book/executed/*.ipynb) in book order, run nothing")
+    parser.add_argument("--root", type=Path, help="the book's folder (default: found from the working directory)")
     parser.add_argument("--yes", action="store_true",
                         help=f"start a paper build even when it is projected at more than {CONFIRM_HOURS:g} hours")
     args = parser.parse_args(argv)
-    if args.force:
-        os.environ["SYNTHMED_RECOMPUTE"] = "1"
-    os.environ["SYNTHMED_PROFILE"] = args.profile
-    names = notebooks(args.only)
+    root = find_root(args.root)
+    names = notebooks(args.only, notebook_folder(root))
+    if args.list:
+        print("\n".join(str(p) for p in executed_notebooks(names, executed_folder(root))))
+        return 0
     if args.profile == "paper" and not confirm_cost(names, args.yes):
         return 2
     total = time.perf_counter()
@@ -197,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     for i, name in enumerate(names, 1):
         print(f"[{i}/{len(names)}] {name} (profile {args.profile}) ...", flush=True)
         try:
-            rec = execute(name, args.profile)
+            rec = execute(name, args.profile, executed_folder(root), notebook_folder(root), force=args.force)
         except Exception as err:  # noqa: BLE001 - go on with the others, fail at the end
             failed.append(name)
             print(f"    FAILED: {type(err).__name__}: {str(err)[-2000:]}", flush=True)
@@ -206,11 +267,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"executed {len(names)} notebook(s) in {time.perf_counter() - total:.1f} s", flush=True)
     if failed:
         print(f"{len(failed)} notebook(s) raised: {', '.join(failed)} (executed copies with the error under "
-              f"{EXECUTED_DIR}); the book was not built", file=sys.stderr, flush=True)
+              f"{executed_folder(root)}); the book was not built", file=sys.stderr, flush=True)
         return 1
     if not args.no_build:
-        build_book()
-        print(f"book built: {ROOT / '_build' / 'html' / 'index.html'}", flush=True)
+        build_book(root)
+        print(f"book built: {root / '_build' / 'html' / 'index.html'}", flush=True)
     return 0
 
 

@@ -55,7 +55,8 @@ def load(dataset: str):
 def train_zoo(settings: dict, device, progress: bool = True) -> dict[str, list[dict]]:
     """{dataset: [trained GAN dicts in settings["gans"] order]}; independent trainings in parallel."""
     items = [_item(settings, d, device, gan=g) for d in settings["datasets"] for g in settings["gans"]]
-    out = run_all(runs.gan_run, items, workers=settings["workers"], desc="GAN zoo", progress=progress)
+    out = run_all(runs.gan_run, items, workers=settings["workers"], desc="GAN zoo", progress=progress,
+                  context=getattr(settings, "context", None))
     n = len(settings["gans"])
     return {d: out[i * n:(i + 1) * n] for i, d in enumerate(settings["datasets"])}
 
@@ -68,7 +69,8 @@ def features(settings: dict, backbones, device, progress: bool = True) -> dict[t
     items = [_item(settings, d, device, backbone=b,
                    n=settings["n_feat"] if b == settings["backbones"][0] else settings["n_inception"])
              for d, b in keys]
-    out = run_all(runs.features_run, items, workers=settings["workers"], desc="features", progress=progress)
+    out = run_all(runs.features_run, items, workers=settings["workers"], desc="features", progress=progress,
+                  context=getattr(settings, "context", None))
     return dict(zip(keys, out))
 
 
@@ -79,7 +81,8 @@ def downstream(settings: dict, sets: list[tuple[str, tuple | None]], device, pro
     unique = list(dict.fromkeys(sets))
     items = [_item(settings, d, device, members=None if m is None else list(m), repeat=r)
              for d, m in unique for r in range(settings["repeats"])]
-    out = run_all(runs.downstream_run, items, workers=settings["workers"], desc="downstream", progress=progress)
+    out = run_all(runs.downstream_run, items, workers=settings["workers"], desc="downstream", progress=progress,
+                  context=getattr(settings, "context", None))
     rows = [{"dataset": it["dataset"], "members": None if it["members"] is None else tuple(it["members"]), **o}
             for it, o in zip(items, out)]
     return pd.DataFrame(rows)

@@ -149,9 +149,9 @@ def _run_item(item: tuple) -> dict:
 
 
 def run_many(specs: list[RunSpec], workers: int = 1, progress: bool = True, scoring: Scoring = Scoring(),
-             device: torch.device | str = "cpu") -> list[dict]:
+             device: torch.device | str = "cpu", context=None) -> list[dict]:
     """:func:`run` for every spec, in order, through :func:`synthmed.executor.run_all` (``workers`` single-thread
-    processes on a CPU; one process on an accelerator). VQ-VAEs are trained first, here, so that no two workers
+    processes on a CPU; one process on an accelerator; ``context``: the notebook's ``settings.context``). VQ-VAEs are trained first, here, so that no two workers
     train the same one."""
     device = torch.device(device)
     for name, vq in sorted({(s.dataset, s.vqvae) for s in specs if s.train.method != "baseline"},
@@ -159,7 +159,7 @@ def run_many(specs: list[RunSpec], workers: int = 1, progress: bool = True, scor
         get_vqvae(name, vq, 0, device, progress)
     workers = workers if device.type == "cpu" else 1
     return executor.run_all(_run_item, [(s, scoring, device) for s in specs], workers=workers,
-                            desc="TSynD runs", progress=progress)
+                            desc="TSynD runs", progress=progress, context=context)
 
 
 def result_rows(specs: list[RunSpec], results: list[dict], key: str = "test") -> list[dict]:

@@ -70,14 +70,14 @@ def _measure_item(item: tuple) -> dict:
 
 
 def measure_many(specs: list, *, n_images: int | None, step: float, max_steps: int, workers: int = 1,
-                 device: torch.device | str = "cpu", progress: bool = True) -> list[dict]:
+                 device: torch.device | str = "cpu", progress: bool = True, context=None) -> list[dict]:
     """:func:`measure_run` for every spec through :func:`synthmed.executor.run_all`, each dataset's runs on the
-    same test images (:func:`pick_test_images`, seed 0)."""
+    same test images (:func:`pick_test_images`, seed 0); ``context``: the notebook's ``settings.context``."""
     device = torch.device(device)
     items = [(s, pick_test_images(load_medmnist(s.dataset).test.labels, n_images), step, max_steps, device)
              for s in specs]
     return executor.run_all(_measure_item, items, workers=workers if device.type == "cpu" else 1,
-                            desc="Fig. 2 walks", progress=progress)
+                            desc="Fig. 2 walks", progress=progress, context=context)
 
 
 def load_models(specs: list, device: torch.device | str = "cpu") -> dict[str, torch.nn.Module]:

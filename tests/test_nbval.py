@@ -1,0 +1,80 @@
+"""The nbval reproducibility check of `make test` (issue 22, item 5): what it ignores, and what would break it.
+
+nbval itself runs in the Makefile (strict, over book/executed/*.ipynb, with an empty cache); these tests check its
+sanitisers on the volatile text they are meant for (and that they leave results alone), and the notebook habits that
+would make a strict comparison fail for no reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
+
+
+def _patterns() -> list[tuple[str, str, str]]:
+    """(section, regex, replacement) in file order, as nbval reads them (``regex:`` then ``replace:`` lines)."""
+    text = SANITIZE.read_text()
+    sections = re.findall(r"^\[(.+)\]\nregex: (.*)\nreplace: (.*)$", text, flags=re.M)
+    assert len(sections) == len(re.findall(r"^regex: ", text, flags=re.M)), "a regex outside a [section]"
+    return sections
+
+
+def sanitize(text: str) -> str:
+    for _, regex, replacement in _patterns():
+        text = re.sub(regex, replacement, text)
+    return text
+
+
+def test_every_sanitiser_is_commented():
+    lines = SANITIZE.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("["):
+            assert lines[i - 1].startswith("#"), f"{line} has no comment saying what volatile text it removes"
+
+
+BAR = "TSynD runs: 100%|██████████| "
+
+
+@pytest.mark.parametrize("a, b", [
+    (BAR + "6/6 [00:32<00:00,  5.45s/it]", BAR + "6/6 [00:00<00:00, 22.46it/s]"),
+    ("<pandas.io.formats.style.Styler at 0x7f7b38f2ab90>", "<pandas.io.formats.style.Styler at 0x7f0012345678>"),
+    ('<table id="T_215b7">#T_215b7_row0_col0', '<table id="T_916d3">#T_916d3_row0_col0'),
+    ("Wall time of this notebook: 84 s.", "Wall time of this notebook: 29 s."),
+])
+def test_the_sanitisers_equalise_volatile_text(a, b):
+    assert a != b and sanitize(a) == sanitize(b)
+
+
+@pytest.mark.parametrize("a, b", [
+    (BAR + "6/6 [00:32<00:00,  5.45s/it]", BAR + "5/6 [00:32<00:00,  5.45s/it]"),
+    ("accuracy 73.1 [73.1, 73.1]", "accuracy 73.2 [73.1, 73.3]"),  # an interval is not a progress bar
+    ("+23.1 [-270.1, +316.3]", "+23.1 [-270.1, +316.4]"),
+    ("Total: **257 s** over 10 notebooks", "Total: **258 s** over 10 notebooks"),  # from runs.json: same file
+])
+def test_the_sanitisers_leave_results_alone(a, b):
+    assert sanitize(a) != sanitize(b)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_no_cell_hides_its_result_with_a_trailing_semicolon(path):
+    """nbval executes cells without storing history, so IPython cannot see a trailing ``;`` and shows the value
+    (a figure twice); assign it instead (``fig = ...``)."""
+    cells = json.loads(path.read_text())["cells"]
+    ends = [c["source"] and "".join(c["source"]).rstrip().endswith(";") for c in cells if c["cell_type"] == "code"]
+    assert not any(ends)
+
+
+def test_make_test_runs_nbval_strictly_on_the_executed_book_with_an_empty_cache():
+    makefile = (ROOT / "Makefile").read_text()
+    test_target = re.sub(r"\\\n\s*", " ", makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0])
+    line = next(line for line in test_target.splitlines() if "--nbval" in line)
+    assert "--nbval " in line and "--nbval-lax" not in line and "--nbval-sanitize-with tests/nbval_sanitize.cfg" in line
+    assert "rm -rf .synthmed-cache/nbval &&" in line and "SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/nbval" in line
+    assert "synthmed.runner --list" in line
+    assert test_target.index("synthmed.runner --profile smoke") < test_target.index("--nbval")
