@@ -64,8 +64,8 @@ workers = None             # single-thread worker processes
 n_show = None              # translated images shown
 
 # %% tags=["hide-input"]
-t_start = time.perf_counter()
 settings = profiles.from_notebook("imbalance", globals())
+t_start = time.perf_counter()
 device = get_device()
 # every experiment and the overview below read these; a missing or corrupt file stops here
 check_datasets(["nih1000", "nih_metadata", "pneumoniamnist"], required=True)
@@ -112,7 +112,8 @@ plt.show()
 
 # %% tags=["hide-input"]
 display(Markdown(report.findings(results, verdicts, len(settings.seeds))))
-display(folded(results, "All runs (one row per classifier and threshold rule)"))
+display(folded(results.drop(columns="target_specificity"),
+               "All runs (one row per classifier and threshold rule)"))
 
 # %% [markdown]
 # ## Where each threshold lands

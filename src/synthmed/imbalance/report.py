@@ -592,7 +592,8 @@ def experiment_answers(results: pd.DataFrame, verdicts) -> str:
     lines = []
     if "nih_patient" in ran:
         v = by_id.get("imbalance-ensemble-vs-real-sensitivity")
-        lines.append(f"- **Exp 1** ({EXPERIMENT_NAMES['nih_patient']}, any finding vs none): the paper's headline, "
+        lines.append(f"- **Exp 1** ({EXPERIMENT_NAMES['nih_patient'].split(': ')[1]}, any finding vs none): the "
+                     "paper's headline, "
                      f"that the ensemble (images + CycleGAN images + metadata) finds more positives than images "
                      f"alone, gives a sensitivity difference of {_said(v)} (pooled over both threshold rules, "
                      f"backbones averaged within a seed).")
