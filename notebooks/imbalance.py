@@ -19,9 +19,10 @@
 # Aloo et al. (2022) report that a chest X-ray classifier finds more pneumonia cases (higher
 # sensitivity) when the patient's age, sex and view position are fed to it beside the image, and
 # more again when the rare class is topped up with images a CycleGAN translated from the common
-# class (their Table 1). We test both claims in three experiments, each on data that can answer part
-# of the question, with sensitivity, specificity, balanced accuracy and ROC-AUC at the paper's
-# threshold of 0.5 and at a threshold fixed on validation specificity.
+# class (their Table 1). We test both claims in three experiments, each on data that can answer
+# part of the question, and separate what CycleGAN images add from plain rebalancing (random
+# oversampling, a class-weighted loss). Metrics: sensitivity, specificity, balanced accuracy and
+# ROC-AUC at the paper's threshold of 0.5 and at a threshold fixed on validation specificity.
 
 # %% tags=["hide-input"]
 import time
@@ -40,7 +41,8 @@ from synthmed.imbalance import experiment, report
 # %% tags=["parameters"]
 profile = None             # "smoke" | "quick" | "paper" (default: $SYNTHMED_PROFILE, else quick)
 experiments = None         # any of "nih_patient", "pneumonia_minority", "metadata_only"
-variants = None            # real, real_meta, real_synth_meta, real_synth, meta, logreg
+variants = None            # real, real_meta, real_synth_meta, real_synth, real_weighted,
+#                            real_oversample, meta, logreg
 backbones = None           # "smallcnn" (CPU) or the paper's "resnet50", "densenet121", "vgg16"
 image_size = None          # NIH1000 pixels (files are 64x64; the paper used 256)
 seeds = None               # a seed draws subsample, CycleGAN, synthetic set and classifier
@@ -61,57 +63,42 @@ weights = None             # {backbone: local state_dict file}; None: random ini
 workers = None             # single-thread worker processes
 n_show = None              # translated images shown
 
-# %%
-settings = profiles.from_notebook("imbalance", globals())
-settings
-
-# %% [markdown]
-# ## The data, and what each experiment can answer
-#
-# The paper's 256×256 selection needs all 112,120 NIH images, which are not here. **Experiment 1**
-# keeps the paper's design (images + metadata, 212 : 700 training imbalance) on `NIH1000`, 1000 NIH
-# images with real metadata, but its label is *any finding* vs *no finding*, and its own split
-# shares patients between train and test:
-
 # %% tags=["hide-input"]
+settings = profiles.from_notebook("imbalance", globals())
 t_start = time.perf_counter()
 device = get_device()
 # every experiment and the overview below read these; a missing or corrupt file stops here
 check_datasets(["nih1000", "nih_metadata", "pneumoniamnist"], required=True)
-nih_dir = nih_root()
-frames = report.nih1000_frames(nih_dir, settings.cap)
-display(Markdown(report.concentration_text(frames["original"])))
-display(report.overlap_table(frames))
-display(report.split_table(frames))
-display(folded(report.patient_assignment(frames["patient"]), "The patient re-split, per patient"))
-
-# %% [markdown]
-# We re-split it by patient (stratified, no patient in two splits, patients with more than `cap`
-# images kept in training). **Experiment 2** makes pneumonia the minority on PneumoniaMNIST (no
-# metadata, and no patient ids, so its split cannot be checked for shared patients) to test the
-# synthetic images on the paper's label. **Experiment 3** tests metadata alone
-# on the paper's own selection rule:
-
-# %% tags=["hide-input"]
-display(Markdown(report.selection_text(nih_dir / "Data_Entry_2017.csv")))
-
-# %% [markdown]
-# ## Runs (cached; training and scoring are separate steps)
-
-# %% tags=["hide-input"]
 specs = experiment.specs_from_settings(settings, data_root(), device)
 outputs = run_all(experiment.run_seed, specs, workers=settings.workers, desc="imbalance runs",
                   context=settings.context)
 results = experiment.results_frame(outputs, specs)
-verdicts = claims.judge_all(report.load_claims(), results, profile=settings.profile)
-n_classifiers = len(results) // 2
-display(Markdown(f"Device: {describe(device)}. {len(specs)} runs, {n_classifiers} classifiers."))
+chapter_claims = report.prepare_claims(report.load_claims(), results, settings)
+verdicts = claims.judge_all(chapter_claims, results, profile=settings.profile)
+display(Markdown(f"Profile `{settings.profile}`; device: {describe(device)}; {len(specs)} runs, "
+                 f"{len(results) // 2} classifiers (training and scoring are separate cached "
+                 "steps)."))
 
 # %% [markdown]
-# ## Headline: every classifier on its untouched test split
+# ## What we found
 #
-# A cell's colour is the verdict on the claim that this classifier beats the one above it (see the
-# claims table).
+# **The paper's Table 1, read from its own numbers.**
+
+# %% tags=["hide-input"]
+display(Markdown(report.table1_text()))
+
+# %% [markdown]
+# **Our three experiments** (paired differences over seeds with 95 % t intervals; details below):
+
+# %% tags=["hide-input"]
+display(Markdown(report.experiment_answers(results, verdicts)))
+display(Markdown(report.caveat_note(verdicts, settings)))
+
+# %% [markdown]
+# ## Every classifier on its untouched test split
+#
+# A cell's colour is the verdict on the claim that this classifier beats the one above it in its
+# experiment, or, where no claim compares those two, the experiment's first classifier (`real`).
 
 # %% tags=["hide-input"]
 display(report.headline_grid(results, verdicts, "0.5"),
@@ -126,7 +113,51 @@ plt.show()
 
 # %% tags=["hide-input"]
 display(Markdown(report.findings(results, verdicts, len(settings.seeds))))
-display(folded(results, "All runs (one row per classifier and threshold rule)"))
+display(folded(results.drop(columns="target_specificity"),
+               "All runs (one row per classifier and threshold rule)"))
+
+# %% [markdown]
+# ## Where each threshold lands
+#
+# A threshold chosen on validation is only as good as the match between validation and test. Per
+# rule: the validation specificity it targets, and the specificity and sensitivity it reaches on
+# validation and on test (means over seeds, %).
+
+# %% tags=["hide-input"]
+display(plain(report.threshold_audit(results)))
+display(Markdown(report.shift_text(outputs, results)))
+
+# %% [markdown]
+# ## The data, and what each experiment can answer
+#
+# The paper's 256×256 selection needs all 112,120 NIH images, which are not here. **Experiment 1**
+# keeps the paper's design (images + metadata, 212 : 700 training imbalance) on `NIH1000`, 1000 NIH
+# images with real metadata, but its label is *any finding* vs *no finding*, and its own split
+# shares patients between train and test:
+
+# %% tags=["hide-input"]
+nih_dir = nih_root()
+frames = report.nih1000_frames(nih_dir, settings.cap)
+display(Markdown(report.concentration_text(frames["original"])))
+display(report.overlap_table(frames))
+display(report.split_table(frames))
+display(folded(report.patient_assignment(frames["patient"]), "The patient re-split, per patient"))
+display(Markdown(report.patient_concentration(frames["patient"], outputs, settings.cap)))
+
+# %% [markdown]
+# We re-split it by patient (stratified, no patient in two splits, patients with more than `cap`
+# images kept in training). **Experiment 2** makes pneumonia the minority on PneumoniaMNIST (no
+# metadata, and no patient ids, so its split cannot be checked for shared patients) to test the
+# synthetic images on the paper's label, against two controls that rebalance without them:
+# `real_oversample` adds exactly as many copies of real training pneumonia images, and
+# `real_weighted` weighs the classes equally in the loss. **Experiment 3** tests metadata alone on
+# the paper's selection rule. How many positives does that rule give? Readings of it, counted on
+# `Data_Entry_2017.csv`:
+
+# %% tags=["hide-input"]
+rules = report.selection_rules(nih_dir / "Data_Entry_2017.csv")
+display(plain(rules))
+display(Markdown(report.selection_text(nih_dir / "Data_Entry_2017.csv", rules)))
 
 # %% [markdown]
 # (imbalance-exp1)=
@@ -150,16 +181,36 @@ if shown:
     plt.show()
 
 # %% [markdown]
-# ## Does the paper's Table 1 compare like with like?
+# ## The paper's Table 1 against its Figs. 3-5
+#
+# The table behind the first finding above: Table 1's three columns, and the last-epoch
+# validation recall of the matching per-epoch figure.
 
 # %% tags=["hide-input"]
-check, check_text = report.table1_check()
+check, _ = report.table1_check()
 display(plain(check))
-display(Markdown(check_text))
+
+# %% [markdown]
+# ## The `paper` profile against the paper
+#
+# What the `paper` profile reproduces of the paper's setup, and what it cannot or does not.
+
+# %% tags=["hide-input"]
+display(plain(report.paper_vs_ours()))
+
+# %% [markdown]
+# ## Settings of this run
+
+# %% tags=["hide-input"]
+settings
 
 # %% [markdown]
 # ## Verdicts on the paper's claims
+#
+# Each claim names the experiment its rows come from. The paper's headline is judged once
+# (pooled); the other claims are per cell and exploratory.
 
 # %% tags=["hide-input"]
 display(*claims.publish("imbalance", settings.profile, verdicts))
+display(Markdown(report.caveat_note(verdicts, settings)))
 display(Markdown(f"Wall time of this notebook: {time.perf_counter() - t_start:.0f} s."))

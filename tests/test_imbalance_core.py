@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -111,6 +112,71 @@ def test_source_indices_repeat_only_when_majority_is_exhausted():
     assert len(src) == 8 and set(src.tolist()) == set(range(5))
 
 
+@pytest.mark.parametrize("minority", [1, 0])
+def test_oversample_control_adds_as_many_as_the_synthetic_variant_all_copies_of_training_images(minority):
+    """Issue 21: real_oversample adds exactly the number of minority images real_synth adds, every added image a
+    copy of a real training minority image (with its metadata and patient id); val and test untouched."""
+    from synthmed.imbalance import experiment
+    data = toy_data(n0=40, n1=10) if minority == 1 else toy_data(n0=10, n1=40)
+    assert data.minority == minority  # with label 0 rarer the control must copy label-0 images
+    t = data.train  # patient id = row index, so that a copy can be traced to its source row
+    data = data.with_train(make_part(t.images, t.labels, t.metadata, torch.arange(len(t))))
+    spec = experiment.RunSpec("pneumonia_minority", 3, ("real_synth", "real_oversample"), synthetic_ratio=0.5)
+    m = experiment.synthetic_count(data, 0.5)
+    src = balance.source_indices(data, m, seed=3)
+    fake = (torch.full((m, 1, 16, 16), 7, dtype=torch.uint8), src)
+    synth = experiment.training_data(data, "real_synth", fake, spec)
+    over = experiment.training_data(data, "real_oversample", fake, spec)
+    n = len(data.train)
+    assert len(over.train) - n == len(synth.train) - n == m == 20
+    assert over.train.counts() == synth.train.counts()
+    added = over.train.rows(torch.arange(n, len(over.train)))
+    assert (added.labels == data.minority).all() and not added.synthetic.any()
+    pool = data.train.images[data.train.labels == data.minority].flatten(1)
+    for img, meta, gid in zip(added.images.flatten(1), added.metadata, added.groups):
+        assert (pool == img).all(1).any()  # an exact copy of a real training minority image
+        assert torch.equal(data.train.images[gid].flatten(), img) and torch.equal(data.train.metadata[gid], meta)
+    assert torch.equal(over.train.images[:n], data.train.images)  # the real rows first, unchanged
+    assert over.val is data.val and over.test is data.test
+    again = experiment.training_data(data, "real_oversample", fake, spec)
+    assert torch.equal(again.train.groups, over.train.groups)  # seeded
+    assert experiment.training_data(data, "real_weighted", fake, spec) is data  # adds no image
+
+
+def test_oversample_matches_imblearn_and_rejects_negative_counts():
+    from imblearn.over_sampling import RandomOverSampler
+    data = toy_data(n0=30, n1=6)
+    out = balance.oversample(data, 9, seed=4)
+    X = np.arange(36).reshape(-1, 1)
+    _, y_ref = RandomOverSampler(sampling_strategy={1: 15}, random_state=4).fit_resample(X, data.train.labels)
+    assert out.train.labels.tolist() == list(y_ref) and out.train.counts() == [30, 15]
+    with pytest.raises(ValueError, match=">= 0"):
+        balance.oversample(data, -1)
+
+
+def test_balanced_class_weights_hand_worked():
+    labels = torch.tensor([0, 0, 0, 1])
+    w = train.sample_weights(labels, "balanced")  # N / (2 n_c): 4 / 6 for class 0, 4 / 2 for class 1
+    assert w.tolist() == pytest.approx([2 / 3, 2 / 3, 2 / 3, 2.0])
+    assert float((w * (labels == 1)).sum()) == pytest.approx(float((w * (labels == 0)).sum()))
+    assert train.sample_weights(labels).tolist() == [1, 1, 1, 1]
+
+
+def test_weighted_loss_moves_scores_towards_the_minority():
+    """The same seed and data, trained with and without class weights: the weighted classifier scores the rare
+    positives higher on average (what rebalancing does)."""
+    data = toy_data(n0=60, n1=6, meta_signal=True)
+    config = train.TrainConfig(epochs=3, batch_size=16, lr=3e-3, keep="last")
+    probs = []
+    for cw in (None, "balanced"):
+        model = fusion.build_classifier(None, n_metadata=3, seed=0)
+        res = train.train_classifier(model, data.train, data.val, config, seed=0, device="cpu", progress=False,
+                                     class_weight=cw)
+        model.load_state_dict(res.state_dict)
+        probs.append(train.predict_proba(model, data.test, device="cpu").mean())
+    assert probs[1] > probs[0] + 0.05
+
+
 # ---- fusion -------------------------------------------------------------------------------------------------------
 
 @pytest.mark.slow
@@ -130,6 +196,19 @@ def test_fused_model_prediction_depends_on_metadata():
     p_low, p_high = (train.predict_proba(model, p, device="cpu") for p in (low, high))
     assert (p_high - p_low).mean() > 0.2  # the trained model uses the metadata column
     assert ((p_high >= 0.5) != (p_low >= 0.5)).any()  # and it changes predictions
+
+
+def test_fused_model_leaves_no_parameter_unused():
+    """Issue 21: the metadata MLP's third layer was built but unused in the fused model; every parameter of a fused
+    classifier now gets a gradient, and the fused MLP has no output layer of its own."""
+    model = fusion.build_classifier("smallcnn", n_metadata=3, image_size=16, seed=0).train()
+    model(torch.rand(4, 1, 16, 16), torch.rand(4, 3)).sum().backward()
+    unused = [n for n, p in model.named_parameters() if p.grad is None]
+    assert unused == [] and model.meta.head is None
+    with pytest.raises(RuntimeError, match="no output layer"):
+        model.meta(torch.rand(2, 3))
+    alone = fusion.build_classifier(None, n_metadata=3, seed=0)
+    assert alone.meta.head is not None and len([m for m in alone.modules() if isinstance(m, torch.nn.Linear)]) == 3
 
 
 def test_classifier_shapes_and_errors():
@@ -212,6 +291,10 @@ def test_specs_pair_variants_with_the_experiments_that_can_run_them():
                           ["real", "real_meta", "real_synth", "logreg"], backbones=["smallcnn", "vgg16"])
     got = {(s.experiment, s.backbone, s.seed): s.variants for s in sp}
     assert got[("pneumonia_minority", "vgg16", 1)] == ("real", "real_synth")  # no metadata there
+    controls = experiment.specs(["pneumonia_minority", "nih_patient"], [0],
+                                ["real", "real_weighted", "real_oversample", "real_synth"])
+    assert [s.variants for s in controls] == [("real", "real_weighted", "real_oversample", "real_synth"),
+                                              ("real", "real_synth")]
     assert got[("metadata_only", "smallcnn", 0)] == ("logreg",)
     assert not any(e == "metadata_only" and b == "vgg16" for e, b, _ in got)  # no backbone: once per seed
     assert len(sp) == 2 * 2 + 2 * 2 + 2

@@ -42,7 +42,22 @@ def test_table1_check_from_the_papers_figures():
     assert (facts["denominator_fig_recall"], facts["denominator_fig_accuracy"]) == (84, 201)
     assert paper_check.denominator([0.5, 0.25]) == 4 and paper_check.denominator([0.314159], max_n=100) is None
     _, text = report.table1_check()
-    assert "equals the recall of the last epoch" in text and "1/84" in text and "30 test positives" in text
+    assert "equals the recall of the last epoch" in text and "1/84" in text and "never of 1/63 or 1/64" in text
+
+
+def test_table1_analysis_hand_checked():
+    """Issue 21's arithmetic, from the paper's printed numbers: ensemble 23/28 = 69/84 and 22/28 = 66/84; real
+    columns 17/30, 22/30, 12/30, 19/30, 18/30, 26/30; 212 x 0.3 = 63.6; the ensemble values recur at ResNet-50
+    epoch 7, DenseNet-121 epoch 6, VGG-16 epoch 8."""
+    a = paper_check.table1_analysis()
+    assert a["ensemble_denominators"] == [28, 56, 84] and a["real_denominators"] == [30, 60, 90]
+    assert a["test_positives"] == (63, 64) and not a["test_fits_real"]
+    assert a["fig_positives"] == 84 > a["test_positives"][1] and a["fig_images"] == 201
+    assert a["val_positives_reading"] == pytest.approx(212 * 0.7 * 0.2)
+    assert a["matches"] == {"resnet50": [7, 10], "densenet121": [6, 9], "vgg16": [8, 10]}
+    assert paper_check.consistent_denominators([0.5, 0.25], [1e-9, 1e-9], range(1, 9)) == [4, 8]
+    text = report.table1_text()
+    assert "ResNet-50 epoch 7, DenseNet-121 epoch 6, VGG-16 epoch 8" in text and "exceed the 64" in text
 
 
 def _results(gain: float, seeds=range(5)) -> pd.DataFrame:
@@ -77,7 +92,167 @@ def test_generated_text_follows_the_results(gain, expected):
 
 
 def test_claims_file_covers_the_issue():
-    ids = {c.id for c in report.load_claims()}
+    cs = report.load_claims()
+    ids = {c.id for c in cs}
     for cmp in ("meta-vs-real", "synth-meta-vs-meta", "pneumonia-synth-vs-real"):
         for metric in ("sensitivity", "specificity", "balanced_accuracy"):
             assert {f"imbalance-{cmp}-{metric}-0.5", f"imbalance-{cmp}-{metric}-val_spec"} <= ids
+    for cmp in ("synth-vs-real", "oversample-vs-real", "weighted-vs-real", "synth-vs-oversample",
+                "synth-vs-weighted"):
+        for metric in ("sensitivity", "balanced_accuracy"):
+            assert {f"imbalance-pneumonia-{cmp}-{metric}-0.5", f"imbalance-pneumonia-{cmp}-{metric}-val_spec"} <= ids
+        assert f"imbalance-pneumonia-{cmp}-roc_auc" in ids
+    assert {"imbalance-resnet50-ensemble-vs-meta-sensitivity", "imbalance-densenet121-ensemble-vs-meta-sensitivity",
+            "imbalance-vgg16-meta-vs-ensemble-sensitivity"} <= ids
+
+
+def test_every_claim_names_its_experiment_origin_and_why():
+    cs = report.load_claims()
+    for c in cs:
+        assert c.text.startswith(("Exp 1 (", "Exp 2 (")), c.id
+        assert c.origin in ("paper", "ours"), c.id
+        assert c.origin == "paper" or c.why.startswith("ours:"), c.id
+        assert c.pair_on == ("seed",), c.id  # backbones sharing a seed are not replications
+        if c.metric in ("specificity", "balanced_accuracy"):
+            assert c.origin == "ours", c.id  # the paper reports sensitivity only
+        if c.margin:
+            assert "margin of 5" in c.why, c.id
+        if c.metric == "roc_auc":
+            assert c.threshold is False, c.id
+    primary = [c for c in cs if c.primary]
+    assert [c.id for c in primary] == ["imbalance-ensemble-vs-real-sensitivity"]
+    assert primary[0].origin == "paper" and primary[0].pool == ("threshold_rule",)
+    assert "threshold_rule" not in primary[0].a and "threshold_rule" not in primary[0].b
+
+
+def _settings(profile):
+    from synthmed import profiles
+    return profiles.resolve("imbalance", profile)
+
+
+def test_prepare_claims_computes_paper_sizes_and_marks_what_cannot_be_tested():
+    table = pd.read_csv(paper_check.Path(report.__file__).parent.parent / "reference" / "imbalance_table1.csv",
+                        comment="#").set_index("model")
+    res = _results(0.1)  # smallcnn only
+    cs = {c.id: c for c in report.prepare_claims(report.load_claims(), res, _settings("quick"))}
+    head = cs["imbalance-ensemble-vs-real-sensitivity"]
+    assert head.paper_diff == pytest.approx(100 * (table.ensemble - table.real).mean())
+    assert cs["imbalance-vgg16-meta-vs-ensemble-sensitivity"].paper_diff == pytest.approx(
+        100 * (table.real_meta - table.ensemble)["vgg16"])  # the paper's exception: positive in its direction
+    assert "VGG-16 86.7 vs 78.6" in cs["imbalance-vgg16-meta-vs-ensemble-sensitivity"].paper_figure
+    assert cs["imbalance-meta-vs-real-specificity-0.5"].paper_diff is None  # Table 1 has no specificity
+    assert cs["imbalance-pneumonia-synth-vs-real-sensitivity-0.5"].paper_diff is None  # not the paper's data
+    for bb in ("resnet50", "densenet121"):
+        reason = cs[f"imbalance-{bb}-ensemble-vs-meta-sensitivity"].untestable
+        assert "does not train" in reason and "smallcnn" in reason
+    assert not head.untestable
+    # the quick CycleGAN caveat rides on every claim with a CycleGAN side, and on no other
+    assert "quick" in cs["imbalance-pneumonia-synth-vs-oversample-roc_auc"].why
+    assert "CycleGAN" in head.why and "steps" in head.why
+    assert "steps" not in cs["imbalance-pneumonia-weighted-vs-real-roc_auc"].why
+    assert "steps" not in cs["imbalance-meta-vs-real-sensitivity-0.5"].why
+    paper = {c.id: c for c in report.prepare_claims(report.load_claims(), res.assign(backbone="vgg16"),
+                                                    _settings("paper"))}
+    assert "steps" not in paper["imbalance-pneumonia-synth-vs-oversample-roc_auc"].why
+    assert not paper["imbalance-vgg16-meta-vs-ensemble-sensitivity"].untestable
+    verdicts = claims.judge_all(list(cs.values()), res, profile="quick")
+    by_id = {v.claim.id: v for v in verdicts}
+    assert by_id["imbalance-densenet121-ensemble-vs-meta-sensitivity"].verdict == "not testable"
+
+
+def _exp2(synth_gain: float, seeds=range(5)) -> pd.DataFrame:
+    """Exp 2 rows: real < weighted = oversample (rebalancing), real_synth better by ``synth_gain`` again."""
+    rows = []
+    for s in seeds:
+        for variant, shift in (("real", 0.0), ("real_weighted", 0.05), ("real_oversample", 0.05),
+                               ("real_synth", 0.05 + synth_gain)):
+            for rule in ("0.5", "val_spec"):
+                rows.append({"experiment": "pneumonia_minority", "variant": variant, "backbone": "smallcnn",
+                             "seed": s, "threshold_rule": rule, "sensitivity": 0.6 + shift + 0.02 * (s % 2),
+                             "specificity": 0.8 - 0.01 * s, "balanced_accuracy": 0.7 + shift / 2 + 0.01 * s,
+                             "roc_auc": 0.8 + shift + 0.003 * s * (variant == "real_synth"), "constant": False,
+                             "majority_rate": 0.62, "n_train_neg": 1214, "n_train_pos": 368,
+                             "target_specificity": float("nan") if rule == "0.5" else 0.8,
+                             "val_specificity": 0.8 + 0.01 * s, "val_sensitivity": 0.7})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("gain, expected", [(0.08, "supported"), (-0.08, "contradicted")])
+def test_exp2_controls_are_judged_and_answered_in_one_sentence(gain, expected):
+    res = _exp2(gain)
+    cs = report.prepare_claims(report.load_claims(), res, _settings("quick"))
+    verdicts = claims.judge_all(cs, res, profile="quick")
+    by_id = {v.claim.id: v for v in verdicts}
+    for m in ("sensitivity-0.5", "sensitivity-val_spec", "roc_auc"):
+        assert by_id[f"imbalance-pneumonia-synth-vs-oversample-{m}"].verdict == expected
+    assert by_id["imbalance-pneumonia-synth-vs-real-sensitivity-0.5"].verdict == expected
+    assert by_id["imbalance-meta-vs-real-sensitivity-0.5"].verdict == "not testable"  # Exp 1 did not run
+    text = report.experiment_answers(res, verdicts)
+    assert text.count("\n") == 0 and text.startswith("- **Exp 2**")  # one experiment ran: one sentence
+    assert f"**{expected}**" in text.split("against `real`")[0]
+    note = report.caveat_note(verdicts, _settings("quick"))
+    assert "quick" in note and "200 steps" in note
+    grid = report.headline_grid(res, verdicts)
+    assert grid.cells.shape == (4, 4)
+
+
+def test_threshold_audit_and_shift_text_from_the_runs():
+    import torch
+    res = _exp2(0.0)
+    audit = report.threshold_audit(res)
+    row = audit.loc[("2: PneumoniaMNIST", "real", "validation-specificity threshold")]
+    assert row["validation target specificity"] == 80.0
+    assert row["validation specificity"] == pytest.approx(100 * np.mean([0.8 + 0.01 * s for s in range(5)]))
+    assert row["test specificity"] == pytest.approx(100 * np.mean([0.8 - 0.01 * s for s in range(5)]))
+    assert np.isnan(audit.loc[("2: PneumoniaMNIST", "real", "threshold 0.5")]["validation target specificity"])
+    outputs = [{"runs": [{"experiment": "pneumonia_minority", "val_labels": torch.tensor([0] * 3 + [1] * 9),
+                          "test_labels": torch.tensor([0] * 6 + [1] * 10), "train_counts": [20, 6]}]}]
+    text = report.shift_text(outputs, res)
+    assert "3 normal / 9 pneumonia (75.0 % pneumonia)" in text and "6 normal / 10 pneumonia (62.5 %" in text
+    assert "target 80 %" in text and "below its target" in text
+
+
+def test_patient_concentration_counts_heavy_patients():
+    frame = pd.DataFrame({"patient_id": [1] * 5 + [2] * 2 + [3, 4], "split": ["train"] * 7 + ["test", "train"],
+                          "label": [1, 1, 1, 1, 0, 1, 0, 1, 1]})
+    kept = frame.drop(index=[0, 1])  # a seed's subsample keeps 2 of patient 1's 4 positives
+    outputs = [{"runs": [{"experiment": "nih_patient"}], "split": kept}]
+    text = report.patient_concentration(frame, outputs, cap=3)
+    assert "1 patients (those with more than 3 images" in text and "supply 4 of the 6 positive" in text
+    assert "supply 50–50 % of the positives (1 runs)" in text  # 2 of the 4 kept positives
+
+
+def test_paper_vs_ours_marks_matches_from_the_settings():
+    t = report.paper_vs_ours()
+    assert t.loc["backbones", ""] == "matches" and t.loc["image size", ""] == "differs"
+    assert t.loc["fusion", ""] == "paper silent: ours" and "60% / 20% / 20%" in t.loc["split", "paper profile"]
+    from synthmed import profiles
+    big = profiles.resolve("imbalance", "paper", image_size=256, weights={"resnet50": "w.pt"})
+    t = report.paper_vs_ours(big)
+    assert t.loc["image size", ""] == "matches" and t.loc["pretraining", ""] == "matches"
+
+
+@pytest.mark.data
+def test_selection_rule_table_against_the_metadata_file():
+    """The counts of issue 21's readings, computed here with plain pandas on Data_Entry_2017.csv."""
+    import os
+    from pathlib import Path
+    csv = Path(os.environ.get("SYNTHMED_DATA_ROOT", "/nonexistent")) / "nih" / "Data_Entry_2017.csv"
+    if not csv.exists():
+        pytest.skip("Data_Entry_2017.csv not present under $SYNTHMED_DATA_ROOT/nih")
+    from synthmed.data.nih import select_pneumonia
+    rules = report.selection_rules(csv).set_index("rule").positives
+    d = pd.read_csv(csv)
+    pn = d["Finding Labels"].str.contains(r"(?:^|\|)Pneumonia(?:\||$)")
+    first = d["Follow-up #"] == 0
+    assert rules["first visit (follow-up 0), Pneumonia among the findings"] == (first & pn).sum() == 178
+    assert int((select_pneumonia(csv).label == 1).sum()) == 178  # the reading Exp 3 uses
+    assert rules["first visit, Pneumonia the only finding"] == 58
+    assert rules["follow-up 0 or 1, Pneumonia among the findings"] == 310
+    assert rules["first visit, Pneumonia among the findings, age at most 100"] == 177
+    assert rules["first visit, Pneumonia among the findings, PA view only"] == 141
+    assert rules["first visit, Pneumonia among the findings, patients with more than one image"] == 99
+    assert rules["every Pneumonia image (any visit)"] == pn.sum()
+    assert rules["each patient's earliest Pneumonia image (any visit)"] == d[pn]["Patient ID"].nunique()
+    assert report.PAPER_POSITIVES not in set(rules)
+    assert "None of the 8 readings" in report.selection_text(csv, report.selection_rules(csv))

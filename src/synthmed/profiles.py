@@ -110,7 +110,8 @@ _COMPUTE_SOURCES = {"runs_file": "ours: the runner's record of the last build (b
 _IMBALANCE_SOURCES = {
     "experiments": "ours: three experiments on the data here (issue 12); the paper's own is the first, at full scale",
     "variants": "Sec. 5.3 (DCNN-real, DCNN-real-meta, DCNN-real-synth-meta; MLP-meta Sec. 3.2); real_synth, "
-                "logreg: ours, to separate the two ingredients",
+                "logreg: ours, to separate the two ingredients; real_weighted, real_oversample: ours, controls "
+                "that rebalance without CycleGAN images (issue 21)",
     "backbones": "Sec. 3.2, 5 (ResNet-50, DenseNet-121, VGG-16); quick/smoke: ours, 4-conv CNN for a CPU",
     "image_size": "Sec. 4.2 (256 px); ours: NIH1000 files are 64 px, quick/smoke use 32 px for a CPU",
     "seeds": "ours: the paper reports one run; 5 seeds, each drawing subsample, CycleGAN, synthetic set, classifier",
@@ -243,19 +244,22 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
     # specificity: validation specificity that fixes the second threshold; cap: images per patient in val/test.
     "imbalance": {
         "smoke": {"experiments": ["nih_patient", "pneumonia_minority", "metadata_only"],
-                  "variants": ["real", "real_meta", "real_synth_meta", "real_synth", "meta", "logreg"],
+                  "variants": ["real", "real_meta", "real_synth_meta", "real_synth", "real_weighted",
+                               "real_oversample", "meta", "logreg"],
                   "backbones": ["smallcnn"], "image_size": 32, "seeds": [0, 1], "epochs": 1, "meta_epochs": 2,
                   "batch_size": 64, "lr": 1e-3, "keep": "best", "synthetic_ratio": 0.5,
                   "synthetic_metadata": "source", "specificity": 0.8, "cap": 10, "gan_steps": 2, "gan_width": 4,
                   "gan_blocks": 1, "gan_batch": 2, "weights": None, "workers": 1, "n_show": 4},
         "quick": {"experiments": ["nih_patient", "pneumonia_minority", "metadata_only"],
-                  "variants": ["real", "real_meta", "real_synth_meta", "real_synth", "meta", "logreg"],
+                  "variants": ["real", "real_meta", "real_synth_meta", "real_synth", "real_weighted",
+                               "real_oversample", "meta", "logreg"],
                   "backbones": ["smallcnn"], "image_size": 32, "seeds": [0, 1, 2, 3, 4], "epochs": 10,
                   "meta_epochs": 60, "batch_size": 32, "lr": 1e-3, "keep": "best", "synthetic_ratio": 0.5,
                   "synthetic_metadata": "source", "specificity": 0.8, "cap": 10, "gan_steps": 200,
                   "gan_width": 8, "gan_blocks": 2, "gan_batch": 4, "weights": None, "workers": 2, "n_show": 6},
         "paper": {"experiments": ["nih_patient", "pneumonia_minority", "metadata_only"],
-                  "variants": ["real", "real_meta", "real_synth_meta", "real_synth", "meta", "logreg"],
+                  "variants": ["real", "real_meta", "real_synth_meta", "real_synth", "real_weighted",
+                               "real_oversample", "meta", "logreg"],
                   "backbones": ["resnet50", "densenet121", "vgg16"], "image_size": 64, "seeds": [0, 1, 2, 3, 4],
                   "epochs": 10, "meta_epochs": 60, "batch_size": 32, "lr": 1e-4, "keep": "last",
                   "synthetic_ratio": 0.5, "synthetic_metadata": "source", "specificity": 0.8, "cap": 10,

@@ -1,5 +1,7 @@
-"""Balancing the training split with synthetic minority images (Aloo et al.: grow the minority by half the size of
-the majority class). Only the training split changes; validation and test stay real and untouched."""
+"""Balancing the training split: with synthetic minority images (Aloo et al.: grow the minority by half the size of
+the majority class), or, as a control, with the same number of copies of real minority images (random
+oversampling, imbalanced-learn's ``RandomOverSampler``). Only the training split changes; validation and test stay
+real and untouched."""
 
 from __future__ import annotations
 
@@ -64,3 +66,21 @@ def add_synthetic(data: ImbalanceData, synthetic_images: torch.Tensor, source: t
                torch.cat([train.labels, torch.full((m,), data.minority, dtype=torch.long)]), meta,
                torch.cat([train.synthetic, torch.ones(m, dtype=torch.bool)]), groups)
     return data.with_train(new)
+
+
+def oversample(data: ImbalanceData, n: int, seed: int = 0) -> ImbalanceData:
+    """Append ``n`` copies of real training minority images, drawn with replacement by imbalanced-learn's
+    ``RandomOverSampler`` (``random_state=seed``): the control that adds exactly as many minority images as
+    :func:`add_synthetic` but no new content. Returns a copy of ``data`` whose train split holds its original
+    N rows in order followed by the ``n`` copies (images, metadata and patient ids copied with them; ``synthetic``
+    False: they are real images); val and test are the same objects."""
+    from imblearn.over_sampling import RandomOverSampler
+
+    if n < 0:
+        raise ValueError(f"number of copies must be >= 0, got {n}")
+    labels = data.train.labels.numpy()
+    n_minority = int((labels == data.minority).sum())
+    sampler = RandomOverSampler(sampling_strategy={data.minority: n_minority + n}, random_state=seed)
+    sampler.fit_resample(torch.arange(len(labels)).reshape(-1, 1).numpy(), labels)
+    idx = torch.as_tensor(sampler.sample_indices_, dtype=torch.long)
+    return data.with_train(data.train.rows(idx))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import torch
@@ -21,19 +22,33 @@ from synthmed.imbalance import balance, cyclegan, data as imb_data, fusion, scor
 from synthmed.imbalance.train import TrainConfig, predict_proba, train_classifier
 from synthmed.pixels import to_signed
 
-# variant -> (uses images, uses metadata, adds synthetic minority images)
+
+
+class Variant(NamedTuple):
+    """What one classifier is trained on. images, metadata: its inputs; adds: the minority images appended to the
+    training split ("synthetic": CycleGAN translations; "copies": random oversampling of real minority images, as
+    many as "synthetic" adds; None: none); class_weight: "balanced" for a class-weighted loss, else None."""
+
+    images: bool
+    metadata: bool
+    adds: str | None = None
+    class_weight: str | None = None
+
+
 VARIANTS = {
-    "real": (True, False, False),  # DCNN-real
-    "real_meta": (True, True, False),  # DCNN-real-meta
-    "real_synth_meta": (True, True, True),  # DCNN-real-synth-meta (the paper's "ensemble")
-    "real_synth": (True, False, True),  # synthetic images without metadata
-    "meta": (False, True, False),  # MLP-meta: the fusion model's metadata branch alone
-    "logreg": (False, True, False),  # logistic regression on the metadata (sklearn)
+    "real": Variant(True, False),  # DCNN-real
+    "real_meta": Variant(True, True),  # DCNN-real-meta
+    "real_synth_meta": Variant(True, True, "synthetic"),  # DCNN-real-synth-meta (the paper's "ensemble")
+    "real_synth": Variant(True, False, "synthetic"),  # synthetic images without metadata
+    "real_oversample": Variant(True, False, "copies"),  # ours: control, as many copies of real minority images
+    "real_weighted": Variant(True, False, None, "balanced"),  # ours: control, class-weighted loss, no images added
+    "meta": Variant(False, True),  # MLP-meta: the fusion model's metadata branch alone
+    "logreg": Variant(False, True),  # logistic regression on the metadata (sklearn)
 }
 # experiment -> dataset, the variants it can run, whether its training positives are subsampled to the paper's ratio
 EXPERIMENTS = {
     "nih_patient": ("nih1000_patient", ("real", "real_meta", "real_synth_meta", "real_synth"), True),
-    "pneumonia_minority": ("pneumoniamnist", ("real", "real_synth"), True),
+    "pneumonia_minority": ("pneumoniamnist", ("real", "real_weighted", "real_oversample", "real_synth"), True),
     "metadata_only": ("nih_metadata", ("logreg", "meta"), False),
 }
 
@@ -72,7 +87,7 @@ def specs(experiments, seeds, variants, backbones=("smallcnn",), weights=None, *
     out = []
     for e in experiments:
         vs = tuple(v for v in variants if v in EXPERIMENTS[e][1])
-        nets = backbones if any(VARIANTS[v][0] for v in vs) else backbones[:1]
+        nets = backbones if any(VARIANTS[v].images for v in vs) else backbones[:1]
         out += [RunSpec(e, int(s), vs, backbone=b, weights=(weights or {}).get(b), **common)
                 for b in nets for s in seeds] if vs else []
     return out
@@ -118,18 +133,19 @@ def train_translator(data: imb_data.ImbalanceData, config: cyclegan.CycleGANConf
 def synthesize(data: imb_data.ImbalanceData, gan: dict, ratio: float, seed: int,
                device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor]:
     """(M, 1, H, W) uint8 translated majority images and their (M,) source indices, M = ratio * n_majority."""
-    n_major = int((data.train.labels != data.minority).sum())
-    src = balance.source_indices(data, balance.n_synthetic(n_major, ratio), seed)
+    src = balance.source_indices(data, synthetic_count(data, ratio), seed)
     return cyclegan.translate(cyclegan.load_generator(gan), data.train.images[src], device=device), src
 
 
 def _classifier_params(d: imb_data.ImbalanceData, variant: str, spec: RunSpec) -> dict:
-    uses_images, uses_meta, adds_synth = VARIANTS[variant]
-    return {"dataset": d.name, "variant": variant, "backbone": spec.backbone if uses_images else None,
-            "train": asdict(spec.train if uses_images else spec.meta_train), "weights": spec.weights if uses_images else None,
-            "n_metadata": len(d.feature_names) if uses_meta else 0,
-            "image_size": int(d.train.images.shape[-1]) if uses_images else 0,
-            "synthetic_metadata": spec.synthetic_metadata if adds_synth and uses_meta else None}
+    v = VARIANTS[variant]
+    return {"dataset": d.name, "variant": variant, "backbone": spec.backbone if v.images else None,
+            "train": asdict(spec.train if v.images else spec.meta_train),
+            "weights": spec.weights if v.images else None,
+            "n_metadata": len(d.feature_names) if v.metadata else 0,
+            "image_size": int(d.train.images.shape[-1]) if v.images else 0,
+            "synthetic_metadata": spec.synthetic_metadata if v.adds == "synthetic" and v.metadata else None,
+            "class_weight": v.class_weight}
 
 
 def _build(params: dict, seed: int) -> fusion.Classifier:
@@ -144,7 +160,8 @@ def train_step(d: imb_data.ImbalanceData, variant: str, spec: RunSpec) -> dict:
     def compute():
         model = _build(params, spec.seed)
         config = spec.train if params["backbone"] else spec.meta_train
-        res = train_classifier(model, d.train, d.val, config, seed=spec.seed, device=spec.device, progress=False)
+        res = train_classifier(model, d.train, d.val, config, seed=spec.seed, device=spec.device, progress=False,
+                               class_weight=params["class_weight"])
         return {"state_dict": res.state_dict, "history": res.history, "step": res.step}
 
     return cache.cached("imbalance_classifier", compute, params=params, data_md5=[d.md5], seed=spec.seed)
@@ -172,29 +189,45 @@ def logreg_scores(d: imb_data.ImbalanceData) -> dict:
             "test_prob": torch.from_numpy(model.predict_proba(d.test.metadata.numpy())[:, 1])}
 
 
+def training_data(data: imb_data.ImbalanceData, variant: str, synthetic: tuple | None, spec: RunSpec
+                  ) -> imb_data.ImbalanceData:
+    """The data a variant trains on: ``data`` itself, or its training split with the minority images the variant
+    adds (:class:`Variant`.adds). synthetic: (images, source indices) of :func:`synthesize`; the "copies" control
+    adds as many real minority copies as there are synthetic images (:func:`synthetic_count`)."""
+    adds = VARIANTS[variant].adds
+    if adds == "synthetic":
+        return balance.add_synthetic(data, *synthetic, metadata=spec.synthetic_metadata, seed=spec.seed)
+    if adds == "copies":
+        return balance.oversample(data, synthetic_count(data, spec.synthetic_ratio), seed=spec.seed)
+    return data
+
+
+def synthetic_count(data: imb_data.ImbalanceData, ratio: float) -> int:
+    """How many minority images the "synthetic" and "copies" variants add: ``ratio`` x the training majority."""
+    return balance.n_synthetic(int((data.train.labels != data.minority).sum()), ratio)
+
+
 def run_seed(spec: RunSpec) -> dict:
     """All variants of one (experiment, seed). Returns {"runs": [one dict per variant: experiment, variant, seed,
     train_counts, val_prob, val_labels, test_prob, test_labels, history], "gan_history": DataFrame or None,
     "examples": (source, translated) uint8 images or None, "split": the data's split frame}."""
     data = prepare_data(spec.experiment, spec.seed, spec.root, spec.image_size, spec.cap)
     synthetic, gan = None, None
-    if any(VARIANTS[v][2] for v in spec.variants):
+    if any(VARIANTS[v].adds == "synthetic" for v in spec.variants):
         if spec.gan is None:
             raise ValueError(f"variants {spec.variants} need a CycleGAN config")
         gan = train_translator(data, spec.gan, spec.seed, spec.device)
         synthetic = synthesize(data, gan, spec.synthetic_ratio, spec.seed, spec.device)
     runs = []
     for variant in spec.variants:
-        d = data
-        if VARIANTS[variant][2]:
-            d = balance.add_synthetic(data, *synthetic, metadata=spec.synthetic_metadata, seed=spec.seed)
+        d = training_data(data, variant, synthetic, spec)
         if variant == "logreg":
             probs, history = logreg_scores(d), []
         else:
             state = train_step(d, variant, spec)
             probs, history = score_step(d, variant, spec, state), state["history"]
         runs.append({"experiment": spec.experiment, "variant": variant, "seed": spec.seed,
-                     "backbone": spec.backbone if VARIANTS[variant][0] else "none",
+                     "backbone": spec.backbone if VARIANTS[variant].images else "none",
                      "train_counts": d.train.counts(), "val_labels": d.val.labels, "test_labels": d.test.labels,
                      "history": history, **probs})
     examples = None

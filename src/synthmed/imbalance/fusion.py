@@ -1,5 +1,6 @@
 """Classifiers of Aloo et al.: an image backbone (DCNN), a metadata MLP of three fully connected layers, and the
-two trained jointly on concatenated features (the "ensemble").
+two trained jointly on concatenated features (the "ensemble"; the paper merges "the outputs of the networks"
+without saying how: the concatenation before one joint output layer is ours).
 
 The image trunks come from :func:`synthmed.models.create` (ResNet-50, DenseNet-121, VGG-16 with a one-channel
 input, plus ``smallcnn`` for the CPU profiles); local weights load strictly there. What is this paper's own is here:
@@ -19,34 +20,40 @@ BACKBONES = ("smallcnn", "resnet50", "densenet121", "vgg16")
 
 
 class MetaMLP(nn.Module):
-    """Three fully connected layers on the metadata: (N, F) -> (N, 1) logit; ``features`` gives the (N, hidden[-1])
-    output of the second layer, which the fused model concatenates with the image features."""
+    """The paper's three fully connected layers on the metadata (MLP-meta). Alone (``head=True``): (N, F) -> (N, 1)
+    logit, the third layer being its output layer. In the fused model (``head=False``) only the first two layers
+    are built: ``features`` gives their (N, hidden[-1]) output, and the fused model's joint output layer, which reads
+    these features beside the image features, takes the third layer's place (no layer is left unused)."""
 
-    def __init__(self, n_features: int, hidden: tuple[int, int] = (64, 32), dropout: float = 0.2):
+    def __init__(self, n_features: int, hidden: tuple[int, int] = (64, 32), dropout: float = 0.2,
+                 head: bool = True):
         super().__init__()
         self.body = nn.Sequential(nn.Linear(n_features, hidden[0]), nn.ReLU(True), nn.Dropout(dropout),
                                   nn.Linear(hidden[0], hidden[1]), nn.ReLU(True))
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden[1], 1))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden[1], 1)) if head else None
         self.out_features = hidden[1]
 
     def features(self, metadata: torch.Tensor) -> torch.Tensor:
         return self.body(metadata)
 
     def forward(self, metadata: torch.Tensor) -> torch.Tensor:
+        if self.head is None:
+            raise RuntimeError("this MetaMLP is a fused model's metadata branch: it has no output layer of its own")
         return self.head(self.body(metadata))
 
 
 class Classifier(nn.Module):
     """Binary classifier on images, metadata or both: ``forward(images (N,1,H,W) float in [0,1] or None, metadata
     (N,F) or None) -> (N,) logits of the positive class``. With both, image features and the MLP's features are
-    concatenated and a dropout + linear head gives the logit; everything is trained jointly."""
+    concatenated and a dropout + linear head gives the logit; everything is trained jointly. (The paper says only
+    that it "merges the outputs of the networks"; joining features before one output layer is ours.)"""
 
     def __init__(self, backbone: nn.Module | None = None, n_metadata: int = 0, dropout: float = 0.5):
         super().__init__()
         if backbone is None and n_metadata == 0:
             raise ValueError("a classifier needs an image backbone, metadata, or both")
         self.backbone = backbone
-        self.meta = MetaMLP(n_metadata) if n_metadata else None
+        self.meta = MetaMLP(n_metadata, head=backbone is None) if n_metadata else None
         width = (backbone.out_features if backbone is not None else 0) + (self.meta.out_features if self.meta else 0)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, 1)) if backbone is not None else None
 

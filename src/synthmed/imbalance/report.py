@@ -6,6 +6,7 @@ changes with it (if/else on the numbers and on the verdicts of :mod:`synthmed.cl
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -13,13 +14,17 @@ import numpy as np
 import pandas as pd
 
 from synthmed import claims as claims_mod
-from synthmed import display
+from synthmed import display, profiles
 from synthmed.data import grouped
-from synthmed.data.nih import select_nih1000, select_pneumonia
+from synthmed.data.nih import select_nih1000
 from synthmed.imbalance import paper_check
+from synthmed.imbalance.experiment import VARIANTS
 
 CLAIMS = Path(__file__).with_name("claims.yaml")
-PAPER_POSITIVES = 212  # Aloo et al., Sec. 4.1
+PAPER_POSITIVES = paper_check.PAPER_POSITIVES  # Aloo et al., Sec. 4.1
+PAPER_IMAGES, PAPER_PATIENTS = 112_120, 30_805  # Aloo et al., Sec. 4.1: the NIH collection as they describe it
+TABLE1_COLUMN = {"real": "real", "real_meta": "real_meta", "real_synth_meta": "ensemble"}  # variant -> Table 1
+BACKBONE_NAMES = {"resnet50": "ResNet-50", "densenet121": "DenseNet-121", "vgg16": "VGG-16"}
 METRICS = {"sensitivity": "sensitivity", "specificity": "specificity", "balanced_accuracy": "balanced accuracy",
            "roc_auc": "ROC-AUC"}
 RULES = {"0.5": "threshold 0.5", "val_spec": "validation-specificity threshold"}
@@ -82,45 +87,101 @@ def concentration_text(original: pd.DataFrame) -> str:
                    "recognises them.")
 
 
-def selection_text(data_entry_csv: Path, seed: int = 0) -> str:
-    """The paper's selection rule applied to Data_Entry_2017.csv, and why the count differs (computed)."""
-    frame = select_pneumonia(data_entry_csv, seed=seed)
-    n_pos = int((frame.label == 1).sum())
-    entry = pd.read_csv(data_entry_csv, usecols=["Finding Labels", "Follow-up #"])
-    pneu = entry["Finding Labels"].str.split("|").apply(lambda labels: "Pneumonia" in labels)
-    n_any, n_only = int(pneu.sum()), int((pneu & (entry["Follow-up #"] == 0)
-                                          & (entry["Finding Labels"] == "Pneumonia")).sum())
-    verb = "matches" if n_pos == PAPER_POSITIVES else "differs from"
-    return (f"Applied to `Data_Entry_2017.csv`, the paper's rule (first visit, pneumonia among the findings) "
-            f"selects **{n_pos}** images, which {verb} the paper's {PAPER_POSITIVES}. The file holds {n_any} "
-            f"pneumonia images over all visits and {n_only} first-visit images whose only finding is pneumonia; "
-            "the paper does not say which further images it counted (an earlier release of the labels, or some "
-            "follow-up visits, would give other counts), so its exact selection cannot be rebuilt from its text. "
-            f"Experiment 3 uses these {n_pos} positives and 700 first-visit normal images drawn per seed.")
+def selection_rules(data_entry_csv: Path) -> pd.DataFrame:
+    """Readings of the paper's selection ("pneumonia cases ... from the first round of the CXR image scanning") and
+    the number of positive images each gives on ``Data_Entry_2017.csv``, computed. Columns: rule, positives,
+    used_here (the reading Exp 3 uses: :func:`synthmed.data.nih.select_pneumonia`)."""
+    d = pd.read_csv(data_entry_csv, usecols=["Finding Labels", "Follow-up #", "Patient ID", "Patient Age",
+                                             "View Position"])
+    pneumonia = d["Finding Labels"].str.split("|").apply(lambda labels: "Pneumonia" in labels)
+    first = d["Follow-up #"] == 0
+    images_per_patient = d["Patient ID"].map(d.groupby("Patient ID").size())
+    base = first & pneumonia
+    rules = [
+        ("first visit (follow-up 0), Pneumonia among the findings", base, True),
+        ("first visit, Pneumonia the only finding", first & (d["Finding Labels"] == "Pneumonia"), False),
+        ("follow-up 0 or 1, Pneumonia among the findings", (d["Follow-up #"] <= 1) & pneumonia, False),
+        ("first visit, Pneumonia among the findings, age at most 100", base & (d["Patient Age"] <= 100), False),
+        ("first visit, Pneumonia among the findings, PA view only", base & (d["View Position"] == "PA"), False),
+        ("first visit, Pneumonia among the findings, patients with more than one image",
+         base & (images_per_patient > 1), False),
+        ("each patient's earliest Pneumonia image (any visit)",
+         pd.Series(d.index.isin(d[pneumonia].groupby("Patient ID")["Follow-up #"].idxmin()), index=d.index),
+         False),
+        ("every Pneumonia image (any visit)", pneumonia, False),
+    ]
+    return pd.DataFrame([{"rule": r, "positives": int(mask.sum()), "used_here": used} for r, mask, used in rules])
+
+
+def selection_text(data_entry_csv: Path, rules: pd.DataFrame) -> str:
+    """What the selection-rule table shows (computed): the file's totals against the paper's, and whether any
+    reading gives the paper's 212."""
+    d = pd.read_csv(data_entry_csv, usecols=["Patient ID"])
+    n_images, n_patients = len(d), d["Patient ID"].nunique()
+    same = n_images == PAPER_IMAGES and n_patients == PAPER_PATIENTS
+    hits = rules[rules.positives == PAPER_POSITIVES]
+    used = rules[rules.used_here].iloc[0]
+    text = (f"`Data_Entry_2017.csv` holds {n_images:,} images of {n_patients:,} patients, "
+            f"{'the same totals as' if same else 'not the totals of'} the paper's description "
+            f"({PAPER_IMAGES:,} and {PAPER_PATIENTS:,}). ")
+    if hits.empty:
+        text += (f"None of the {len(rules)} readings of its selection rule in the table gives the paper's "
+                 f"{PAPER_POSITIVES} positives (they give {rules.positives.min()} to {rules.positives.max()}), so the "
+                 "paper's exact selection cannot be rebuilt from its text. ")
+    else:
+        text += f"The reading(s) {', '.join(hits.rule)} give the paper's {PAPER_POSITIVES}. "
+    return text + (f"Experiment 3 uses the first reading ({used.positives} positives) and 700 first-visit normal "
+                   "images drawn per seed.")
 
 
 # ---- the paper's Table 1 against its Figs. 3-5 ----------------------------------------------------------------------
 
 def table1_check() -> tuple[pd.DataFrame, str]:
-    """The computed check of Table 1 against Figs. 3-5 and the text it supports."""
-    table, f = paper_check.table1_check()
-    table = table.set_index("model")
+    """The computed check of Table 1 against Figs. 3-5 (one row per backbone) and the text it supports
+    (:func:`table1_text`)."""
+    table, _ = paper_check.table1_check()
+    return table.set_index("model"), table1_text()
+
+
+def _epochs(matches: dict, last: dict) -> str:
+    return ", ".join(f"{BACKBONE_NAMES.get(m, m)} epoch {' and '.join(str(e) for e in es if e != last[m])}"
+                     for m, es in matches.items() if any(e != last[m] for e in es))
+
+
+def table1_text() -> str:
+    """The chapter's reading of the paper's Table 1, every number computed from its printed figures
+    (:func:`synthmed.imbalance.paper_check.table1_analysis`)."""
+    _, f = paper_check.table1_check()
+    a = paper_check.table1_analysis()
     same = f["all_ensemble_equal_last_recall"]
-    text = (f"Each value of Table 1's *ensemble* column "
-            f"{'equals' if same else 'does not always equal'} the recall of the last epoch of the matching "
-            f"per-epoch figure (Figs. 3-5). Those figures are validation metrics: their recall values are "
-            f"multiples of 1/{f['denominator_fig_recall']} and their accuracies of "
-            f"1/{f['denominator_fig_accuracy']}, i.e. {f['denominator_fig_recall']} positives among "
-            f"{f['denominator_fig_accuracy']} images. The *real* and *real-meta* columns are multiples of "
-            f"1/{f['denominator_real']} and 1/{f['denominator_real_meta']}")
-    if same and f["denominator_real"] == f["denominator_real_meta"] != f["denominator_fig_recall"]:
-        text += (f": consistent with {f['denominator_real']} test positives, not "
-                 f"{f['denominator_fig_recall']}. The ensemble column thus appears to come from another set of "
-                 "images (the validation split, after the last epoch) than the columns it is compared with, so "
-                 "Table 1's differences need not be effects of the training data.")
-    else:
-        text += "."
-    return table, text
+    ens = ", ".join(f"1/{n}" for n in a["ensemble_denominators"])
+    real = ", ".join(f"1/{n}" for n in a["real_denominators"])
+    lo, hi = a["test_positives"]
+    text = (f"Table 1's *ensemble* values are multiples of {ens} and each "
+            f"{'equals' if same else 'does not always equal'} the recall of the last epoch of the paper's "
+            f"per-epoch Figs. 3-5, which are validation metrics: their recalls are multiples of "
+            f"1/{a['fig_positives']} and their accuracies of 1/{a['fig_images']}, i.e. {a['fig_positives']} "
+            f"positives among {a['fig_images']} images. The *real* and *real-meta* columns are multiples of {real} "
+            f"(no other denominator up to 100 fits them)")
+    if not a["test_fits_real"]:
+        text += (f", never of 1/{lo} or 1/{hi}, the positives a 7 : 3 split of the paper's {PAPER_POSITIVES} leaves "
+                 f"for test ({PAPER_POSITIVES} × {paper_check.PAPER_TEST_FRACTION:g} = "
+                 f"{PAPER_POSITIVES * paper_check.PAPER_TEST_FRACTION:.1f})")
+    text += (f"; {a['real_denominators'][0]} is what a {paper_check.VAL_FRACTION_READING:.0%} validation cut of "
+             f"the 7 : 3 training part would hold ({PAPER_POSITIVES} × "
+             f"{1 - paper_check.PAPER_TEST_FRACTION:g} × {paper_check.VAL_FRACTION_READING:g} = "
+             f"{a['val_positives_reading']:.1f}; the paper names no validation fraction, this is our reading).")
+    if a["fig_positives"] > hi:
+        text += (f" The {a['fig_positives']} positives the ensemble was scored on exceed the {hi} real positives a "
+                 f"7 : 3 split can leave for test, so that set cannot consist of held-out real positives only.")
+    earlier = _epochs(a["matches"], a["last_epoch"])
+    if earlier:
+        text += (f" The same ensemble values also occur at earlier epochs ({earlier}): the match tells which "
+                 "images were scored, not which epoch was kept.")
+    if same:
+        text += (" The columns Table 1 compares were therefore measured on different sets of images, and its "
+                 "differences need not be effects of the training data.")
+    return text
 
 
 # ---- results ----------------------------------------------------------------------------------------------------------
@@ -140,24 +201,46 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def _verdict_lookup(verdicts) -> dict:
+    """{(experiment, A variant, B variant, threshold rule, metric): verdict} of the per-cell claims (a claim that
+    pools over the rules or names a backbone colours no cell)."""
     out = {}
     for v in verdicts:
-        a = v.claim.a
-        out[(a["experiment"], a["variant"], a["threshold_rule"], v.claim.metric)] = v.verdict
+        a, b = v.claim.a, v.claim.b or {}
+        if "threshold_rule" in a and "backbone" not in a and "variant" in b:
+            rules = RULES if v.claim.metric == "roc_auc" else [a["threshold_rule"]]  # ROC-AUC: rule-free
+            for rule in rules:
+                out[(a["experiment"], a["variant"], b["variant"], rule, v.claim.metric)] = v.verdict
+    return out
+
+
+def _cell_verdicts(s: pd.DataFrame, lookup: dict) -> list[str]:
+    """Each cell's colour: the verdict on the claim that its classifier beats the one above it in its experiment,
+    or, where no claim compares those two, the experiment's first classifier (``real``)."""
+    order = {e: list(dict.fromkeys(g.variant)) for e, g in s.groupby("experiment", sort=False)}
+    out = []
+    for r in s.itertuples():
+        vs = order[r.experiment]
+        i = vs.index(r.variant)
+        key = (r.experiment, r.variant, None, r.threshold_rule, r.metric)
+        found = ""
+        for b in ([vs[i - 1]] if i else []) + ([vs[0]] if i > 1 else []):
+            found = lookup.get(key[:2] + (b,) + key[3:], "")
+            if found:
+                break
+        out.append(found)
     return out
 
 
 def headline_grid(results: pd.DataFrame, verdicts, rule: str = "0.5") -> display.Grid:
     """Experiment x variant rows; one column per metric at one threshold ``rule`` (a key of :data:`RULES`; ROC-AUC,
     which needs no threshold, beside the 0.5 rule); "mean [95 % CI]" cells in percent, coloured by the verdict of
-    the claim whose A side the cell is (its B side is the variant above it). One grid per rule, so that each fits
-    the book's column."""
+    the claim that the cell's classifier beats the one above it (or, where no claim compares those two, the
+    experiment's first classifier). One grid per rule, so that each fits the book's column."""
     if rule not in RULES:
         raise ValueError(f"headline_grid: rule {rule!r} is not one of {', '.join(RULES)}")
     s = summary(results)
     s = s[(s.threshold_rule == rule) & ((s.metric != "roc_auc") | (rule == "0.5"))].copy()
-    lookup = _verdict_lookup(verdicts)
-    s["verdict"] = [lookup.get((r.experiment, r.variant, r.threshold_rule, r.metric), "") for r in s.itertuples()]
+    s["verdict"] = _cell_verdicts(s, _verdict_lookup(verdicts))
     s["experiment"] = s.experiment.map(EXPERIMENT_NAMES)
     s["column"] = s.metric.map(METRICS)  # the rule is in the caption
     if s.backbone.nunique() > 1:
@@ -306,3 +389,230 @@ def prior_shift_text(verdicts) -> str:
             text += "Neither threshold shows a gain that the seeds can tell from noise."
         out.append(text)
     return "\n".join(out)
+
+
+# ---- claims: the paper's sizes, per-backbone testability, the CycleGAN caveat ------------------------------------
+
+def _variants(claim: claims_mod.Claim) -> list[str]:
+    return [sel["variant"] for sel in (claim.a, claim.b or {}) if "variant" in sel]
+
+
+def paper_sides(claim: claims_mod.Claim) -> tuple[pd.Series, pd.Series] | None:
+    """The paper's Table 1 values (0-1) of a claim's A and B sides, one per backbone the claim covers (its
+    ``backbone`` selector, else all three), or None where Table 1 does not give both sides."""
+    a, b = claim.a, claim.b or {}
+    if claim.metric != "sensitivity" or a.get("experiment") != "nih_patient" or b.get("experiment") != "nih_patient":
+        return None
+    cols = [TABLE1_COLUMN.get(sel.get("variant")) for sel in (a, b)]
+    if None in cols:
+        return None
+    table = paper_check.table1()
+    rows = [a["backbone"]] if "backbone" in a else list(table.index)
+    return table.loc[rows, cols[0]], table.loc[rows, cols[1]]
+
+
+def cyclegan_caveat(settings) -> str:
+    """The caveat every verdict resting on CycleGAN images carries under a profile whose CycleGAN is smaller than
+    the paper profile's (reference-size) one; "" under the paper profile's settings."""
+    ref = profiles.resolve("imbalance", "paper")
+    if settings.gan_steps >= ref.gan_steps and settings.gan_width >= ref.gan_width:
+        return ""
+    return (f"rests on a `{settings.profile}`-profile CycleGAN ({settings.gan_steps} steps, width "
+            f"{settings.gan_width}; the paper profile's reference-size one: {ref.gan_steps} steps, width "
+            f"{ref.gan_width}), whose images are far cruder than a full CycleGAN's")
+
+
+def prepare_claims(claims: list[claims_mod.Claim], results: pd.DataFrame, settings) -> list[claims_mod.Claim]:
+    """The claims as judged here: ``paper_diff`` (mean over the backbones covered of A - B, x scale) and
+    ``paper_figure`` computed from Table 1 where it gives both sides; per-backbone claims ``untestable`` (with
+    the reason) when their backbone was not trained; the CycleGAN caveat (:func:`cyclegan_caveat`) added to the
+    ``why`` of every claim with a CycleGAN side."""
+    trained = sorted(set(results.backbone) - {"none"}) if "backbone" in results else []
+    caveat = cyclegan_caveat(settings)
+    out = []
+    for c in claims:
+        changes = {}
+        sides = paper_sides(c)
+        if sides is not None:
+            a, b = sides
+            changes["paper_diff"] = float((a - b).mean() * c.scale)
+            changes["paper_figure"] = ", ".join(
+                f"{BACKBONE_NAMES[m]} {a[m] * c.scale:.1f} vs {b[m] * c.scale:.1f}" for m in a.index)
+        backbone = c.a.get("backbone")
+        if backbone and backbone not in trained and not c.untestable:
+            changes["untestable"] = (f"a per-backbone claim on {BACKBONE_NAMES.get(backbone, backbone)}, which the "
+                                     f"`{settings.profile}` profile does not train (it trains "
+                                     f"{', '.join(trained) or 'no image backbone'}); the paper profile does")
+        if caveat and any(VARIANTS[v].adds == "synthetic" for v in _variants(c)):
+            changes["why"] = "; ".join(x for x in (c.why, f"this verdict {caveat}") if x)
+        out.append(replace(c, **changes) if changes else c)
+    return out
+
+
+def caveat_note(verdicts, settings) -> str:
+    """Markdown under the claims table: which verdicts rest on the small CycleGAN (generated; "" if none)."""
+    caveat = cyclegan_caveat(settings)
+    ids = [v.claim.id for v in verdicts if v.verdict != "not testable"
+           and any(VARIANTS[x].adds == "synthetic" for x in _variants(v.claim))]
+    if not caveat or not ids:
+        return ""
+    decided = sum(v.verdict in ("supported", "contradicted") for v in verdicts if v.claim.id in ids)
+    return (f"**Caveat on {len(ids)} verdicts ({decided} of them decided):** every claim with a CycleGAN side "
+            f"{caveat}. A verdict on these images says what *these* images add, not what a full CycleGAN's "
+            "would.")
+
+
+# ---- thresholds a reader can audit ----------------------------------------------------------------------------------
+
+def threshold_audit(results: pd.DataFrame) -> pd.DataFrame:
+    """Per experiment, variant and threshold rule (and backbone when several): the validation specificity the rule
+    targets, the validation specificity and sensitivity its threshold reaches, and the test specificity and
+    sensitivity it reaches (means over seeds, %)."""
+    keys = ["experiment", "variant", "threshold_rule"] + (["backbone"] if results.backbone.nunique() > 1 else [])
+    cols = {"target_specificity": "validation target specificity", "val_specificity": "validation specificity",
+            "specificity": "test specificity", "val_sensitivity": "validation sensitivity",
+            "sensitivity": "test sensitivity"}
+    table = results.groupby(keys, sort=False)[list(cols)].mean() * 100
+    table = table.rename(columns=cols).round(1)
+    table.index = table.index.set_levels(table.index.levels[0].map(lambda e: EXPERIMENT_NAMES.get(e, e)), level=0)
+    return table.rename(index=RULES, level="threshold_rule")
+
+
+def shift_text(outputs: list[dict], results: pd.DataFrame, experiment: str = "pneumonia_minority") -> str:
+    """PneumoniaMNIST's validation/test class shift and where the validation-specificity threshold lands on test
+    (computed from the runs)."""
+    runs = [r for o in outputs for r in o["runs"] if r["experiment"] == experiment]
+    rows = results[(results.experiment == experiment) & (results.threshold_rule == "val_spec")]
+    if not runs or rows.empty:
+        return ""
+    counts = {k: np.bincount(runs[0][f"{k}_labels"].numpy(), minlength=2) for k in ("val", "test")}
+    train = runs[0]["train_counts"]
+
+    def part(c):
+        return f"{c[0]} normal / {c[1]} pneumonia ({100 * c[1] / c.sum():.1f} % pneumonia)"
+
+    target = 100 * rows.target_specificity.iloc[0]
+    spec, val_spec = 100 * rows.specificity, 100 * rows.val_specificity
+    return (f"In Exp 2 the validation split ({part(counts['val'])}) is cut from PneumoniaMNIST's training source; "
+            f"the test split ({part(counts['test'])}) is not. Training holds {train[0]} normal / {train[1]} "
+            f"pneumonia images after the subsample (before any images are added). At the validation-specificity "
+            f"rule (target {target:.0f} %, reached {val_spec.mean():.1f} % on validation), test specificity is "
+            f"{spec.mean():.1f} % on average over Exp 2's {len(rows)} classifiers (from {spec.min():.1f} to "
+            f"{spec.max():.1f} %): a threshold set on validation lands "
+            f"{'below' if spec.mean() < target else 'above'} its target on test.")
+
+
+# ---- Exp 1: whose images the positives are ------------------------------------------------------------------------
+
+def patient_concentration(patient_frame: pd.DataFrame, outputs: list[dict], cap: int) -> str:
+    """Exp 1: how many training positives come from the patients with more than ``cap`` images (kept in training
+    by the re-split), before and after each seed's subsample (computed)."""
+    per_patient = patient_frame.groupby("patient_id").size()
+    heavy = set(per_patient[per_patient > cap].index)
+    pos = patient_frame[(patient_frame.split == "train") & (patient_frame.label == 1)]
+    from_heavy = pos.patient_id.isin(heavy)
+    shares = []
+    for o in outputs:
+        if o["runs"] and o["runs"][0]["experiment"] == "nih_patient":
+            f = o["split"]
+            p = f[(f.split == "train") & (f.label == 1)]
+            shares.append(100 * p.patient_id.isin(heavy).mean())
+    text = (f"In Exp 1's training split, {pos[from_heavy].patient_id.nunique()} patients (those with more than "
+            f"{cap} images, kept in training by the re-split) supply {int(from_heavy.sum())} of the {len(pos)} "
+            "positive training images")
+    if shares:
+        text += (f"; after each seed's subsample to the paper's ratio they supply {min(shares):.0f}–"
+                 f"{max(shares):.0f} % of the positives ({len(shares)} runs)")
+    return text + ". The positives a classifier learns from are, for the most part, the images of a few patients."
+
+
+# ---- the paper profile against the paper ------------------------------------------------------------------------
+
+def _splits_text() -> str:
+    """The chapter's split fractions, read from the loaders' defaults."""
+    import inspect
+
+    from synthmed.data.nih import select_pneumonia
+
+    def defaults(fn):
+        return {k: v.default for k, v in inspect.signature(fn).parameters.items()}
+    n1, n3 = defaults(select_nih1000), defaults(select_pneumonia)
+    test1, val1 = n1["test_fraction"], n1["val_fraction"]
+    test3, val3 = n3["test_fraction"], n3["val_fraction"] * (1 - n3["test_fraction"])
+    return (f"Exp 1: {1 - val1 - test1:.0%} / {val1:.0%} / {test1:.0%} by patient; Exp 2: PneumoniaMNIST's own; "
+            f"Exp 3: {1 - val3 - test3:.0%} / {val3:.0%} / {test3:.0%} by patient")
+
+
+def paper_vs_ours(settings=None) -> pd.DataFrame:
+    """What the `paper` profile matches of the paper's setup and what differs (the paper's side quotes its text;
+    ours is read from the resolved settings)."""
+    s = settings or profiles.resolve("imbalance", "paper")
+    bb = [BACKBONE_NAMES.get(b, b) for b in s.backbones]
+    rows = [
+        ("image size", "256 × 256 (Sec. 4.2)", f"{s.image_size} × {s.image_size} (NIH1000 files are 64 px)",
+         s.image_size == 256),
+        ("pretraining", "ImageNet-pretrained (Sec. 5)",
+         "local weights: " + ", ".join(s.weights) if s.weights else "random initialisation (no weights here)",
+         bool(s.weights)),
+        ("label", "pneumonia vs normal, first visit (Sec. 4.1)",
+         "Exp 1: any finding vs no finding (NIH1000); Exp 2: pneumonia vs normal (PneumoniaMNIST)", False),
+        ("split", "train : test 7 : 3 (Sec. 4.2); no validation split described", _splits_text(), False),
+        ("backbones", "ResNet-50, DenseNet-121, VGG-16 (Sec. 5)", ", ".join(bb) + " (torchvision; VGG-16 without "
+         "batch norm)", set(s.backbones) == {"resnet50", "densenet121", "vgg16"}),
+        ("training", "optimiser, learning rate, batch size not stated; 9-10 epochs (Figs. 3-5)",
+         f"Adam, lr {s.lr:g}, batch {s.batch_size}, {s.epochs} epochs, {s.keep} epoch kept", None),
+        ("fusion", "'merge the outputs of the networks' (Sec. 3.2): how is not stated",
+         "ours: MLP features concatenated with image features before one joint output layer", None),
+        ("CycleGAN", "CycleGAN, 350 synthetic pneumonia images (Sec. 5.2); settings not stated",
+         f"{s.gan_steps} steps, width {s.gan_width}, {s.gan_blocks} residual blocks; minority grown by "
+         f"{s.synthetic_ratio:g} × the majority", None),
+        ("synthetic images' metadata", "not stated", f"ours: {s.synthetic_metadata!r} (the source image's)", None),
+        ("threshold", "not stated (recall reported)", f"0.5 and validation specificity {s.specificity:g}", None),
+        ("repeats", "one run", f"{len(s.seeds)} seeds", False),
+    ]
+    mark = {True: "matches", False: "differs", None: "paper silent: ours"}
+    return pd.DataFrame([{"setting": k, "paper": p, "paper profile": o, "": mark[m]} for k, p, o, m in rows]
+                        ).set_index("setting")
+
+
+# ---- what we found ------------------------------------------------------------------------------------------------
+
+def _said(v) -> str:
+    if v is None:
+        return "not judged"
+    if v.verdict == "not testable":
+        return f"not testable ({v.reason})"
+    return f"{v.interval()} points, **{v.verdict}**"
+
+
+def experiment_answers(results: pd.DataFrame, verdicts) -> str:
+    """Markdown: one generated sentence per experiment that ran, from its verdicts and intervals."""
+    by_id = {v.claim.id: v for v in verdicts}
+    ran = set(results.experiment)
+    lines = []
+    if "nih_patient" in ran:
+        v = by_id.get("imbalance-ensemble-vs-real-sensitivity")
+        lines.append(f"- **Exp 1** ({EXPERIMENT_NAMES['nih_patient'].split(': ')[1]}, any finding vs none): the "
+                     "paper's headline, "
+                     f"that the ensemble (images + CycleGAN images + metadata) finds more positives than images "
+                     f"alone, gives a sensitivity difference of {_said(v)} (pooled over both threshold rules, "
+                     f"backbones averaged within a seed).")
+    if "pneumonia_minority" in ran:
+        def g(cid):
+            return by_id.get(f"imbalance-pneumonia-{cid}")
+        lines.append(
+            "- **Exp 2** (PneumoniaMNIST, pneumonia the minority): against as many copies of real pneumonia images, "
+            f"CycleGAN images change sensitivity by {_said(g('synth-vs-oversample-sensitivity-0.5'))} at threshold "
+            f"0.5 and by {_said(g('synth-vs-oversample-sensitivity-val_spec'))} at the validation-specificity "
+            f"threshold, and ROC-AUC by {_said(g('synth-vs-oversample-roc_auc'))}; against `real`, ROC-AUC changes "
+            f"by {_said(g('synth-vs-real-roc_auc'))} with CycleGAN images, "
+            f"{_said(g('oversample-vs-real-roc_auc'))} with oversampling and "
+            f"{_said(g('weighted-vs-real-roc_auc'))} with class weights.")
+    if "metadata_only" in ran:
+        s = summary(results)
+        meta = s[(s.experiment == "metadata_only") & (s.metric == "roc_auc") & (s.threshold_rule == "0.5")]
+        parts = [f"{r.variant} {r.mean:.1f} [{r.low:.1f}, {r.high:.1f}]"
+                 + (" (above chance)" if r.low > 50 else " (not above chance)") for r in meta.itertuples()]
+        lines.append("- **Exp 3** (metadata only, the paper's first-visit rule): age, sex and view position give a "
+                     f"test ROC-AUC of {'; '.join(parts)} (%, 95 % t interval over seeds).")
+    return "\n".join(lines)

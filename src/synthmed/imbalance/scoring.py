@@ -45,7 +45,15 @@ def metrics_at(prob: np.ndarray, labels: np.ndarray, threshold: float, *, strict
 
 
 def score_run(val_prob, val_labels, test_prob, test_labels, *, specificity: float = 0.8) -> list[dict]:
-    """Two rows of test metrics, one per threshold rule of :data:`RULES` (column ``threshold_rule``)."""
+    """Two rows of test metrics, one per threshold rule of :data:`RULES` (column ``threshold_rule``), each with the
+    validation specificity and sensitivity the same threshold gives (``val_specificity``, ``val_sensitivity``) and
+    the rule's validation target (``target_specificity``: ``specificity`` for "val_spec", NaN for "0.5"), so that a
+    reader can see where a threshold set on validation lands on test."""
     t = threshold_for_specificity(np.asarray(val_prob), np.asarray(val_labels), specificity)
-    return [{"threshold_rule": "0.5", **metrics_at(test_prob, test_labels, 0.5, strict=False)},
-            {"threshold_rule": "val_spec", **metrics_at(test_prob, test_labels, t, strict=True)}]
+    rows = []
+    for rule, threshold, strict, target in (("0.5", 0.5, False, float("nan")), ("val_spec", t, True, specificity)):
+        val = metrics_at(val_prob, val_labels, threshold, strict=strict)
+        rows.append({"threshold_rule": rule, **metrics_at(test_prob, test_labels, threshold, strict=strict),
+                     "target_specificity": target, "val_specificity": val["specificity"],
+                     "val_sensitivity": val["sensitivity"]})
+    return rows

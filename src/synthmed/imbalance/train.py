@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 from torch import nn
@@ -64,20 +65,37 @@ def binary_metrics(prob: torch.Tensor, labels: torch.Tensor, threshold: float = 
             "specificity": tn / (tn + fp) if tn + fp else float("nan"), "roc_auc": float(auc)}
 
 
+def sample_weights(labels: torch.Tensor, class_weight: str | None = None) -> torch.Tensor:
+    """(N,) float weight of each training row's loss: all ones without ``class_weight``; with ``"balanced"``,
+    scikit-learn's ``compute_class_weight("balanced")``, N / (2 * n_c) for a row of class c (the classes then
+    weigh equally in the loss and the weights average to 1)."""
+    if class_weight is None:
+        return torch.ones(len(labels))
+    from sklearn.utils.class_weight import compute_class_weight
+    y = labels.numpy()
+    classes = np.unique(y)
+    w = compute_class_weight(class_weight, classes=classes, y=y)
+    return torch.as_tensor(w, dtype=torch.float32)[torch.as_tensor(np.searchsorted(classes, y))]
+
+
 def train_classifier(model: Classifier, train: Part, val: Part, config: TrainConfig, *, seed: int,
-                     device: torch.device | str, progress: bool = True) -> fit.FitResult:
-    """Adam and binary cross-entropy (no class weights: balancing is the data's job), through
-    :func:`synthmed.fit.fit` with one evaluation per epoch on ``val``. ``history`` rows: step, epoch, train_loss,
-    lr, valid_loss, accuracy, precision, recall, specificity, roc_auc."""
+                     device: torch.device | str, progress: bool = True,
+                     class_weight: str | None = None) -> fit.FitResult:
+    """Adam and binary cross-entropy, through :func:`synthmed.fit.fit` with one evaluation per epoch on ``val``.
+    class_weight: None (every row weighs 1: balancing is the data's job) or "balanced" (the class-weighted loss of
+    :func:`sample_weights`, the control that rebalances without adding images). ``history`` rows: step, epoch,
+    train_loss, lr, valid_loss, accuracy, precision, recall, specificity, roc_auc."""
     device = torch.device(device)
     stored = _stored(model, train)
     prepare = _prepare(model)
     labels = train.labels.float()
-    loss = nn.BCEWithLogitsLoss()
+    weights = sample_weights(train.labels, class_weight)
+    loss = nn.BCEWithLogitsLoss(reduction="none")
 
     def loss_fn(m: Classifier, idx: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         batch = prepare(*(t[idx].to(device, non_blocking=True) for t in stored))
-        return loss(m(*batch).float(), labels[idx].to(device, non_blocking=True))
+        per_row = loss(m(*batch).float(), labels[idx].to(device, non_blocking=True))
+        return (per_row * weights[idx].to(device, non_blocking=True)).mean()
 
     def evaluate(m: Classifier) -> dict[str, float]:
         prob = predict_proba(m, val, device=device)
