@@ -12,7 +12,8 @@ from synthmed.gan import downstream, runs
 
 ITEM = {"dataset": "toy", "gans": ["dcgan", "sngan"], "gan_iters": 2, "gan_snapshots": 1, "gan_batch": 4,
         "gan_width": 4, "seed": 0, "device": "cpu", "classifier": "smallcnn", "classifier_width": 4, "epochs": 1,
-        "patience": None, "batch_size": 8, "lr": 1e-3, "simclr_steps": 1, "supervised_epochs": 1, "k": 2}
+        "patience": None, "warmup": 0, "plateau_patience": 2, "batch_size": 8, "lr": 1e-3, "simclr_steps": 1,
+        "supervised_epochs": 1, "k": 2}
 
 
 def _split(n, offset):

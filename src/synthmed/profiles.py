@@ -150,7 +150,10 @@ _GAN_SOURCES = {
     "classifier": "Sec. 4.1 (ResNet-18); quick/smoke: ours, smallcnn for a CPU",
     "classifier_width": "ours: smallcnn width",
     "epochs": "Sec. A1 (max 100 epochs); quick/smoke: ours",
-    "patience": "Sec. A1 (25 epochs after a 25-epoch warm-up); quick/smoke: ours",
+    "patience": "Sec. A1 (early stopping after 25 epochs without improvement); quick/smoke: ours",
+    "warmup": "Sec. A1 (a 25-epoch warm-up before early stopping); quick/smoke: ours, none (8 / 2 epochs)",
+    "plateau_patience": "Sec. A1 (learning rate divided by 10 after five epochs without improvement); "
+                        "quick/smoke: ours, 2 epochs of 8 / 2",
     "batch_size": "Sec. A1 (64); quick: ours, 32 (at 64, 8 epochs of BreastMNIST stopped early on a constant "
                   "predictor)",
     "lr": "Sec. A1 (Adam, 1e-3, divided by 10 on a validation-loss plateau)",
@@ -208,15 +211,18 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
     },
     # ---- GAN-ensembles chapter (issues 4, 13): gan_zoo, gan_ensemble, gan_backbones, gan_fidelity -------------
     # One block shared by the four notebooks, so they read the same cached zoo, features and downstream runs.
-    # n_feat / n_inception: real reference images AND generated images per candidate and per ensemble (equal
-    # counts). Downstream: Adam lr 1e-3, batch 64, LR on plateau and early stopping on the validation loss
-    # (paper, Sec. A1); epochs = the maximum, patience = epochs without improvement. workers: parallel processes.
+    # n_train: the real training images every step uses (GANs, search reference, real baseline; every synthetic
+    # training set has as many; None: the whole split). n_feat / n_inception: real reference images AND generated
+    # images per candidate and per ensemble (equal counts; None: n_train's). Downstream: Adam lr 1e-3, LR / 10
+    # after plateau_patience epochs without improvement, early stopping after patience such epochs once warmup
+    # epochs have passed (paper, Sec. A1); epochs = the maximum. max_oracle: cap on trained Pareto solutions.
     **{_nb: {
         "smoke": {"datasets": ["breastmnist"], "gans": ["dcgan", "sngan", "style"], "gan_iters": 20,
                   "gan_snapshots": 2, "gan_batch": 32, "gan_width": 8, "n_feat": 30, "k": 3,
                   "simclr_steps": 5, "supervised_epochs": 1, "n_inception": 16,
-                  "backbones": ["simclr", "random"], "pop_size": 16, "n_gen": 5, "classifier": "smallcnn",
-                  "classifier_width": 8, "epochs": 2, "patience": None, "batch_size": 32, "lr": 1e-3,
+                  "backbones": ["simclr", "supervised"], "pop_size": 16, "n_gen": 5, "classifier": "smallcnn",
+                  "classifier_width": 8, "epochs": 2, "patience": None, "warmup": 0, "plateau_patience": 2,
+                  "batch_size": 32, "lr": 1e-3,
                   "n_train": 128, "repeats": 2, "max_oracle": 3, "table4_sizes": [2], "table4_draws": 2,
                   "fidelity_backbone": "random", "workers": 1, "seed": 0},
         "quick": {"datasets": ["pneumoniamnist", "breastmnist"],
@@ -225,7 +231,8 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
                   "simclr_steps": 100, "supervised_epochs": 1, "n_inception": 48,
                   "backbones": ["simclr", "supervised", "random"], "pop_size": 40, "n_gen": 40,
                   "classifier": "smallcnn", "classifier_width": 8, "epochs": 8, "patience": 4,
-                  "batch_size": 32, "lr": 1e-3, "n_train": 600, "repeats": 5, "max_oracle": 6,
+                  "warmup": 0, "plateau_patience": 2, "batch_size": 32, "lr": 1e-3, "n_train": 600, "repeats": 5,
+                  "max_oracle": 6,
                   "table4_sizes": [3, 5], "table4_draws": 3, "fidelity_backbone": "supervised", "workers": 2,
                   "seed": 0},
         "paper": {"datasets": ["pneumoniamnist", "breastmnist"],
@@ -234,7 +241,8 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
                   "k": 5, "simclr_steps": 5000, "supervised_epochs": 20, "n_inception": 2000,
                   "backbones": ["simclr", "inception", "supervised", "random"], "pop_size": 50, "n_gen": 20,
                   "classifier": "resnet18", "classifier_width": 16, "epochs": 100, "patience": 25,
-                  "batch_size": 64, "lr": 1e-3, "n_train": None, "repeats": 20, "max_oracle": 1000,
+                  "warmup": 25, "plateau_patience": 5, "batch_size": 64, "lr": 1e-3, "n_train": None,
+                  "repeats": 20, "max_oracle": 1000,
                   "table4_sizes": [3, 4, 5, 6], "table4_draws": 3, "fidelity_backbone": "inception",
                   "workers": 2, "seed": 0},
     } for _nb in ("gan_zoo", "gan_ensemble", "gan_backbones", "gan_fidelity")},

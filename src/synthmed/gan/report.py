@@ -327,10 +327,14 @@ def _selectors(claim) -> list:
     return [s for s in [claim.a, claim.b, *claim.order] if s]
 
 
+#: selector columns naming what a profile may not run (a dataset, a backbone, a Table 4 space size)
+_RUN_COLUMNS = ("dataset", "backbone", "m")
+
+
 def _applies(claim, frame: pd.DataFrame) -> bool:
-    """Whether every dataset and backbone the claim names was run (present in its frame)."""
+    """Whether every dataset, backbone and search-space size the claim names was run (present in its frame)."""
     return all(col not in sel or (col in frame.columns and sel[col] in set(frame[col]))
-               for sel in _selectors(claim) for col in ("dataset", "backbone"))
+               for sel in _selectors(claim) for col in _RUN_COLUMNS)
 
 
 def judge(frames: dict[str, pd.DataFrame], profile: str, datasets) -> list:
@@ -353,15 +357,20 @@ def judge(frames: dict[str, pd.DataFrame], profile: str, datasets) -> list:
 
 
 def no_claim_text(datasets) -> str:
-    """What a page says when no registered claim concerns the datasets it ran."""
+    """What a page says when no registered claim could be judged on its runs: no claim concerns its datasets, or
+    the claims on them compare arms (backbones, search-space sizes) this profile did not run."""
     from synthmed import claims
 
     registered = sorted({s["dataset"] for c in claims.load_claims(CLAIMS_FILE, paper="GAN ensembles")
                          for s in _selectors(c) if "dataset" in s})
-    return (f"No claim of the paper concerns this dataset ({', '.join(datasets)}): the paper's claims are "
-            f"registered for {', '.join(registered)} (the 28×28 MedMNIST files this book's profiles run; the "
-            "paper's experiments are binary tasks, and our transcription of its Table 1 does not give the image "
-            "size), so the tables above stand without verdicts.")
+    if not set(datasets) & set(registered):
+        return (f"No claim of the paper concerns this dataset ({', '.join(datasets)}): the paper's claims are "
+                f"registered for {', '.join(registered)} (the 28×28 MedMNIST files this book's profiles run; the "
+                "paper's experiments are binary tasks, and our transcription of its Table 1 does not give the "
+                "image size), so the tables above stand without verdicts.")
+    return ("No claim of the paper could be judged on these runs: the claims on these datasets compare arms "
+            "(backbones or search-space sizes) that this profile does not run; the settings table lists what "
+            "it runs.")
 
 
 def publish(notebook: str, profile: str, verdicts: list, datasets) -> tuple:

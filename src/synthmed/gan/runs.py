@@ -31,7 +31,8 @@ from synthmed.gan import downstream, embeddings, train
 from synthmed.pixels import to_signed
 
 ZOO_KEYS = ("gans", "gan_iters", "gan_snapshots", "gan_batch", "gan_width", "seed")
-DOWNSTREAM_KEYS = ("classifier", "classifier_width", "epochs", "patience", "batch_size", "lr")
+DOWNSTREAM_KEYS = ("classifier", "classifier_width", "epochs", "patience", "warmup", "plateau_patience",
+                   "batch_size", "lr")
 
 
 def _sub(item: dict, keys) -> dict:
@@ -171,7 +172,7 @@ def downstream_run(item: dict) -> dict:
         return downstream.train_and_test(
             x, y, ds.val, ds.test, ds.n_classes, arch=item["classifier"], width=item["classifier_width"],
             epochs=item["epochs"], patience=item["patience"], batch_size=item["batch_size"], lr=item["lr"],
-            seed=seed, device=item["device"])
+            seed=seed, device=item["device"], warmup=item["warmup"], plateau_patience=item["plateau_patience"])
 
     params = {"dataset": item["dataset"], "members": members, "n": n, "repeat_seed": seed, **part,
               **_sub(item, DOWNSTREAM_KEYS),
