@@ -104,3 +104,19 @@ def test_fidelity_sets_use_each_replicates_own_naive_random_draw():
     s0, s1 = ex.fidelity_sets(rec, strat, 0), ex.fidelity_sets(rec, strat, 1)
     assert s0["naive_random"] == (1, 2) and s1["naive_random"] == (0, 3)
     assert s0["ours"] == (0, 1) and {f"single:{i}" for i in range(4)} <= set(s0)
+
+
+def test_searches_are_cached_by_the_content_of_their_features(monkeypatch, tmp_path):
+    monkeypatch.setenv("SYNTHMED_CACHE_DIR", str(tmp_path))
+    rng = np.random.default_rng(0)
+    feats = {"real": torch.as_tensor(rng.normal(size=(30, 4)), dtype=torch.float32),
+             "fakes": [torch.as_tensor(rng.normal(size=(30, 4)), dtype=torch.float32) for _ in range(5)]}
+    settings = {"k": 3, "pop_size": 8, "n_gen": 3, "seed": 0}
+    a = ex.run_search(feats, settings)
+    assert len(list((tmp_path / "gan_search").glob("*.pt"))) == 1
+    b = ex.run_search(feats, settings)
+    assert np.array_equal(a.pareto_x, b.pareto_x) and len(list((tmp_path / "gan_search").glob("*.pt"))) == 1
+    moved = {**feats, "fakes": [f + 1 for f in feats["fakes"]]}
+    ex.run_search(moved, settings)
+    ex.run_search(feats, settings, subset=[0, 1, 2])
+    assert len(list((tmp_path / "gan_search").glob("*.pt"))) == 3

@@ -35,7 +35,9 @@ def toy(monkeypatch, tmp_path):
     monkeypatch.setenv("SYNTHMED_CACHE_DIR", str(tmp_path))
     ds = _toy(duplicate=True)
     monkeypatch.setattr(runs, "load_medmnist", lambda name: ds)
-    return ds
+    runs.dataset.cache_clear()
+    yield ds
+    runs.dataset.cache_clear()
 
 
 def test_real_training_is_the_whole_split_or_a_seeded_subset():

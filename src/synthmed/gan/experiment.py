@@ -3,7 +3,7 @@ one frame of downstream runs per strategy, shared by the four notebooks.
 
 Independent runs go through :func:`synthmed.executor.run_all` (``workers`` processes); each run is a cached step
 in :mod:`synthmed.gan.runs`, so the notebooks after the first load everything from the cache. The searches are
-cheap (the fast objective) and are recomputed, never cached.
+cheap (the fast objective) but many; they are cached too, keyed by the content of the features they read.
 
 Strategies (Table 3), all trained with the same repeat seeds, so every comparison is paired by seed; every training
 set has exactly as many images as the real one (:func:`synthmed.gan.runs.real_training`; checked in
@@ -24,11 +24,13 @@ mean it is), so that two strategies that picked the same ensemble are recognised
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 import torch
 
-from synthmed import profiles
+from synthmed import cache, profiles
 from synthmed.data import load_medmnist
 from synthmed.executor import run_all
 from synthmed.gan import objective, runs, search
@@ -100,19 +102,34 @@ def stats(feats: dict, k: int, subset=None, device="cpu") -> objective.EnsembleS
                                 device=device)
 
 
+def features_digest(feats: dict) -> str:
+    """SHA-256 (16 hex digits) of a features dict's real and generated features: what a search depends on."""
+    h = hashlib.sha256()
+    for t in [feats["real"], *feats["fakes"]]:
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
 def run_search(feats: dict, settings: dict, subset=None, kind: str = "dc", device="cpu") -> search.SearchResult:
     """The search over the candidates (or a subset; then the vectors index that subset). kind: "dc" (Intra-d /
-    Inter-d, the paper's), "dc_intra" (Intra-d only), "fid" (Intra-FID / Inter-FID), "fid_intra"."""
-    idx = list(range(len(feats["fakes"]))) if subset is None else list(subset)
-    if kind.startswith("fid"):
-        st = precompute_fid(feats["real"].numpy(), [feats["fakes"][i].numpy() for i in idx])
-        f = fid_objectives(st)
-        obj = f if kind == "fid" else (lambda x: (f(x)[0], np.zeros(len(np.atleast_2d(x)))))
-    else:
-        st = stats(feats, settings["k"], idx, device)
-        obj = search.intra_inter(st) if kind == "dc" else search.intra_only(st)
-    return search.search(obj, len(idx), pop_size=settings["pop_size"], n_gen=settings["n_gen"],
-                         seed=settings["seed"])
+    Inter-d, the paper's), "dc_intra" (Intra-d only), "fid" (Intra-FID / Inter-FID), "fid_intra". Cached, keyed by
+    the features' content, so a rebuild does not search again."""
+    idx = list(range(len(feats["fakes"]))) if subset is None else [int(i) for i in subset]
+
+    def compute():
+        if kind.startswith("fid"):
+            st = precompute_fid(feats["real"].numpy(), [feats["fakes"][i].numpy() for i in idx])
+            f = fid_objectives(st)
+            obj = f if kind == "fid" else (lambda x: (f(x)[0], np.zeros(len(np.atleast_2d(x)))))
+        else:
+            st = stats(feats, settings["k"], idx, device)
+            obj = search.intra_inter(st) if kind == "dc" else search.intra_only(st)
+        return search.search(obj, len(idx), pop_size=settings["pop_size"], n_gen=settings["n_gen"],
+                             seed=settings["seed"])
+
+    params = {"features": features_digest(feats), "subset": idx, "kind": kind,
+              **{k: settings[k] for k in ("k", "pop_size", "n_gen", "seed")}}
+    return cache.cached("gan_search", compute, params=params)
 
 
 def prefix(feats: dict, n: int) -> dict:

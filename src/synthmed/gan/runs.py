@@ -24,6 +24,7 @@ from __future__ import annotations
 import torch
 
 import dataclasses
+import functools
 
 from synthmed import cache
 from synthmed.data import load_medmnist
@@ -48,10 +49,17 @@ def real_training(ds, n_train: int | None, seed: int):
     return ds.train.select(torch.randperm(len(ds.train), generator=torch.Generator().manual_seed(seed))[:n])
 
 
+@functools.lru_cache(maxsize=4)
+def dataset(name: str):
+    """:func:`synthmed.data.load_medmnist`, once per process (a warm rebuild reads hundreds of cached runs, and
+    each would otherwise reload and re-verify the file)."""
+    return load_medmnist(name)
+
+
 def _training_view(item: dict):
     """(the dataset with its train split replaced by :func:`real_training`, the key part naming that subset: empty
     for the whole split, so that whole-split entries keep their keys)."""
-    ds = load_medmnist(item["dataset"])
+    ds = dataset(item["dataset"])
     train = real_training(ds, item.get("n_train"), item["seed"])
     part = {} if len(train) == len(ds.train) else {"train_subset": len(train)}
     return dataclasses.replace(ds, train=train), part
