@@ -88,7 +88,15 @@ def downstream(settings: dict, sets: list[tuple], device, progress: bool = True)
              for r in (range(settings["repeats"]) if len(s) == 2 else (s[2],))]
     unique = list(dict.fromkeys(runs_))
     items = [_item(settings, d, device, members=None if m is None else list(m), repeat=r) for d, m, r in unique]
-    out = run_all(runs.downstream_run, items, workers=settings["workers"], desc="downstream", progress=progress)
+
+    def compute():
+        return run_all(runs.downstream_run, items, workers=settings["workers"], desc="downstream",
+                       progress=progress)
+
+    # one entry for the whole list as well as one per run: a rebuild then checks one key, not hundreds (each
+    # check derives its step's code version, ~60 ms); the runs stay cached one by one for partial reuse
+    keys = ("dataset", "members", "repeat", "n_train") + runs.ZOO_KEYS + runs.DOWNSTREAM_KEYS
+    out = cache.cached("gan_downstream_all", compute, params={"runs": [{k: it[k] for k in keys} for it in items]})
     rows = [{"dataset": it["dataset"], "members": None if it["members"] is None else tuple(it["members"]), **o}
             for it, o in zip(items, out)]
     return pd.DataFrame(rows)
