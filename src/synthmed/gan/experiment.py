@@ -140,12 +140,6 @@ def run_search(feats: dict, settings: dict, subset=None, kind: str = "dc", devic
     return cache.cached("gan_search", compute, params=params)
 
 
-def prefix(feats: dict, n: int) -> dict:
-    """The first n real and first n generated features of every candidate (for equal counts across backbones;
-    the real rows are a prefix of the same random draw for every n)."""
-    return {**feats, "real": feats["real"][:n], "fakes": [f[:n] for f in feats["fakes"]]}
-
-
 def members_of(res: search.SearchResult, row: int = 0, subset=None) -> tuple:
     """Candidate indices of Pareto row ``row`` (mapped back through subset when the search ran on one)."""
     local = np.flatnonzero(res.pareto_x[row])

@@ -154,9 +154,11 @@ def table3_text(frame: pd.DataFrame) -> Markdown:
             continue
         best = practical.idxmax()
         rank = int((practical > m["ours"]).sum()) + 1
+        tied = int((practical == practical[best]).sum())
         lines.append(
             f"- **{d}** (majority-class rate {100 * maj[d]:.1f} %): among the strategies a practitioner can run "
-            f"(no test-set selection), the best mean g-mean is {STRATEGY_NAMES[best]} ({100 * m[best]:.1f}); "
+            f"(no test-set selection), the best mean g-mean is {STRATEGY_NAMES[best]} ({100 * m[best]:.1f}"
+            + (f", tied with {tied - 1} other{'s' if tied > 2 else ''}" if tied > 1 else "") + "); "
             f"ours ({100 * m['ours']:.1f}) ranks {rank} of {len(practical)}. The validation-selected single GAN "
             f"scores {100 * m['single_val']:.1f} against {100 * m['single_top1']:.1f} for the test-selected one, "
             f"and the validation-selected Pareto solution {100 * m['pareto_val']:.1f} against "
