@@ -29,7 +29,6 @@
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-from synthmed import claims
 from synthmed import display as show
 from synthmed.device import get_device
 from synthmed.gan import experiment as ex
@@ -68,4 +67,4 @@ plt.show()
 # ## Verdicts
 
 # %% tags=["hide-input"]
-display(*claims.publish("gan_backbones", settings.profile, verdicts))
+display(*report.publish("gan_backbones", settings.profile, verdicts, settings.datasets))

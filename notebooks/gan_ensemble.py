@@ -21,7 +21,9 @@
 # samples to the real training set) and minimising Inter-d (overlap between members), d being the harmonic mean
 # of density and coverage (Naeem et al., 2020); the final ensemble is the Pareto solution with the highest
 # Intra-d (eq. 6). A classifier trained only on its samples is compared with single GANs, naive ensembles and
-# the oracle. Every strategy is trained with the same downstream seeds, so the comparisons are paired by seed.
+# the oracle. Every training set (real, single GAN, every ensemble) has as many images as the real one, and every
+# strategy is trained with the same downstream seeds, so the comparisons are paired by seed; Naive (R) draws a
+# new random ensemble for every seed.
 # Rows marked *test-selected* are picked on the test split, as in the paper: upper references, not choices a
 # practitioner could make; the *val-selected* rows make the same choices on the validation split.
 
@@ -29,7 +31,6 @@
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-from synthmed import claims
 from synthmed import display as show
 from synthmed.device import get_device
 from synthmed.gan import experiment as ex
@@ -43,7 +44,7 @@ pop_size = None  # NSGA-II population (used when the space is too large to enume
 n_gen = None  # NSGA-II generations
 epochs = None  # downstream classifier: maximum epochs (early stopping on the validation loss)
 repeats = None  # downstream seeds per training set (the same for every strategy)
-max_oracle = None  # Pareto solutions trained for the oracle / validation-selected rows
+max_oracle = None  # cap on the Pareto solutions trained for the oracle / validation-selected rows
 table4_sizes = None  # numbers of GAN models drawn for the Table 4 search spaces
 table4_draws = None  # random draws per size
 workers = None  # parallel processes for independent runs
@@ -75,10 +76,13 @@ show.folded(t3, "Every downstream run of Table 3")
 
 # %% [markdown]
 # ## Fig. A1: Pareto fronts over every evaluated ensemble
+# The oracle is the best (on the test split) of the trained Pareto solutions: the whole front, up to the
+# profile's cap `max_oracle`, evenly spaced along a longer front.
 
 # %% tags=["hide-input"]
 report.pareto_figure(results)
 plt.show()
+report.oracle_text(results)
 
 # %% [markdown]
 # ## Table 4: size of the search space
@@ -98,4 +102,4 @@ report.ablation_grid(frames["a2"])
 # ## Verdicts
 
 # %% tags=["hide-input"]
-display(*claims.publish("gan_ensemble", settings.profile, verdicts))
+display(*report.publish("gan_ensemble", settings.profile, verdicts, settings.datasets))

@@ -62,9 +62,11 @@ show.plain(pd.DataFrame([{"GAN": n, **SPECS[n]} for n in settings.gans]))
 zoo = ex.train_zoo(settings, device)
 n_cand = len(settings.gans) * settings.gan_snapshots
 n_gans, n_snap = len(settings.gans), settings.gan_snapshots
+images = "; ".join(report.training_images_text(d, settings) for d in settings.datasets)
 display(Markdown(
     f"{n_gans} GANs × {n_snap} snapshots = {n_cand} candidates per dataset, {settings.gan_iters} "
-    "iterations each (the paper: 22 GANs × 5 snapshots = 110, 100 000 iterations)."))
+    "iterations each (the paper: 22 GANs × 5 snapshots = 110, 100 000 iterations). "
+    f"Real training images: {images}."))
 
 # %% [markdown]
 # ## Samples per GAN and snapshot

@@ -61,6 +61,29 @@ def test_min_mode_and_early_stopping():
     assert result.stopped_early and result.steps_run == 8 and result.step == 4
 
 
+def test_warmup_defers_early_stopping():
+    losses = [1.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1]
+    kw = dict(steps=16, eval_every=2, monitor="loss", mode="min", patience=2)
+    it = iter(losses)
+    result = _train(fit.FitConfig(**kw, warmup=3), evaluate=lambda m: {"loss": next(it)})
+    # evaluations 1-3 are warm-up; 4 and 5 are the two without improvement: stops at step 10, keeps step 4
+    assert result.stopped_early and result.steps_run == 10 and result.step == 4
+    it = iter(losses)
+    assert _train(fit.FitConfig(**kw, warmup=0), evaluate=lambda m: {"loss": next(it)}).steps_run == 8
+
+
+def test_plateau_patience_sets_when_the_learning_rate_drops():
+    def lrs(patience):
+        config = fit.FitConfig(steps=16, eval_every=2, monitor="score", schedule="plateau", lr=1e-2,
+                               plateau_patience=patience)
+        return [h["lr"] for h in _train(config, evaluate=lambda m: {"score": 0.5}).history]
+    # constant score: the first evaluation is the best, then 1 + patience bad ones lower the LR
+    assert lrs(2) == pytest.approx([1e-2] * 4 + [1e-3] * 3 + [1e-4])
+    assert lrs(5) == pytest.approx([1e-2] * 7 + [1e-3])
+    with pytest.raises(ValueError, match="warmup and plateau_patience"):
+        fit.FitConfig(steps=2, eval_every=1, warmup=-1)
+
+
 def test_plateau_schedule_lowers_the_learning_rate():
     result = _train(fit.FitConfig(steps=10, eval_every=2, monitor="score", schedule="plateau", lr=1e-2),
                     evaluate=lambda m: {"score": 0.5})

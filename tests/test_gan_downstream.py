@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from synthmed.gan.downstream import gap, train_and_test
+from synthmed.gan.downstream import gap, scores, train_and_test
 
 KW = dict(arch="smallcnn", width=8, epochs=12, patience=None, batch_size=32, lr=1e-3, device="cpu")
 
@@ -53,3 +53,14 @@ def test_bad_input():
 def test_gap_is_relative_difference_in_percent():
     assert gap(0.9, 0.8) == pytest.approx(12.5)
     assert math.isnan(gap(0.5, 0.0))
+
+
+def test_g_mean_is_the_geometric_mean_of_per_class_recalls_for_any_number_of_classes():
+    y = torch.tensor([0, 0, 1, 1, 2, 2])
+    p = torch.tensor([0, 1, 1, 1, 2, 0])  # recalls 1/2, 1, 1/2
+    assert scores(p, y, 3)["g_mean"] == pytest.approx((0.5 * 1.0 * 0.5) ** (1 / 3))
+    assert scores(torch.tensor([0, 0, 0, 0, 0, 0]), y, 3)["g_mean"] == 0.0  # a missed class
+    yb, pb = torch.tensor([0, 0, 0, 1, 1]), torch.tensor([0, 0, 1, 1, 0])
+    s = scores(pb, yb, 2)
+    assert s["g_mean"] == pytest.approx(math.sqrt(s["sensitivity"] * s["specificity"]))
+    assert s["g_mean"] == pytest.approx(math.sqrt(2 / 3 * 1 / 2))

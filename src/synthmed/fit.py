@@ -59,8 +59,10 @@ class FitConfig:
     steps: optimiser steps (see :func:`epochs_to_steps`); eval_every: evaluate every N steps and at the last step;
     monitor: the key of ``evaluate``'s dict that selects weights, schedules and stops; mode: "max" or "min";
     keep: "best" (weights at the best monitored value) or "last"; patience: evaluations without improvement before
-    stopping (None: never); schedule: None, "plateau" (ReduceLROnPlateau on the monitor, factor 0.1, patience 2
-    evaluations) or "cosine" (cosine decay over ``steps``); amp: bf16 autocast (None: on for CUDA, off on CPU).
+    stopping (None: never); warmup: evaluations during which early stopping neither counts nor stops (the best
+    weights are still tracked); schedule: None, "plateau" (ReduceLROnPlateau on the monitor, factor 0.1, patience
+    ``plateau_patience`` evaluations) or "cosine" (cosine decay over ``steps``); amp: bf16 autocast (None: on for
+    CUDA, off on CPU).
     """
 
     steps: int
@@ -72,7 +74,9 @@ class FitConfig:
     mode: str = "max"
     keep: str = "best"
     patience: int | None = None
+    warmup: int = 0
     schedule: str | None = None
+    plateau_patience: int = 2
     amp: bool | None = None
 
     def __post_init__(self):
@@ -87,6 +91,9 @@ class FitConfig:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
         if self.patience is not None and self.patience < 1:
             raise ValueError(f"patience must be None or >= 1, got {self.patience}")
+        if self.warmup < 0 or self.plateau_patience < 0:
+            raise ValueError(f"warmup and plateau_patience must be >= 0, got {self.warmup}, "
+                             f"{self.plateau_patience}")
 
 
 @dataclass
@@ -184,7 +191,8 @@ def _improved(value: float, best: float | None, mode: str) -> bool:
 
 def _scheduler(opt: torch.optim.Optimizer, config: FitConfig):
     if config.schedule == "plateau":
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode=config.mode, factor=0.1, patience=2)
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode=config.mode, factor=0.1,
+                                                          patience=config.plateau_patience)
     if config.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.steps)
     return None
@@ -251,7 +259,7 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, torch.Tensor, torch.Gene
                     run.update(best=value, best_step=run["step"], best_metrics=metrics, bad_evals=0)
                     if config.keep == "best":
                         run["best_state"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-                else:
+                elif len(run["history"]) > config.warmup:
                     run["bad_evals"] += 1
                 if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
                     sched.step(value)

@@ -3,25 +3,34 @@ one frame of downstream runs per strategy, shared by the four notebooks.
 
 Independent runs go through :func:`synthmed.executor.run_all` (``workers`` processes); each run is a cached step
 in :mod:`synthmed.gan.runs`, so the notebooks after the first load everything from the cache. The searches are
-cheap (the fast objective) and are recomputed, never cached.
+cheap (the fast objective) but many; they are cached too, keyed by the content of the features they read.
 
-Strategies (Table 3), all trained with the same repeat seeds, so every comparison is paired by seed:
+Strategies (Table 3), all trained with the same repeat seeds, so every comparison is paired by seed; every training
+set has exactly as many images as the real one (:func:`synthmed.gan.runs.real_training`; checked in
+:func:`strategies`):
 
-- ``real``: the real training split; ``naive_all``: every candidate; ``naive_random``: as many random candidates
-  as ours; ``ours``: the eq. 6 choice of the Pareto front.
+- ``real``: the chapter's real training images; ``naive_all``: every candidate; ``naive_random``: as many random
+  candidates as ours, **drawn afresh for every repeat** (repeat r's classifier is trained on draw r, so the
+  interval covers which candidates were drawn); ``ours``: the eq. 6 choice of the Pareto front.
 - ``single_top1`` / ``single_top5`` / ``oracle`` are **selected on the test split** (as in the paper): upper
-  references, not choices a practitioner could make. ``single_val`` and ``pareto_val`` are the same selections
-  made on the real validation split instead (what a practitioner could do).
+  references, not choices a practitioner could make. The oracle is the best of every trained Pareto solution (all
+  of the front up to ``max_oracle``, evenly spaced beyond). ``single_val`` and ``pareto_val`` are the same
+  selections made on the real validation split instead (what a practitioner could do).
 - ``single_average``: per seed, the mean over every single candidate.
+
+Every strategy row carries ``arm``: what it trained on (the sorted candidate indices, or a description of the
+mean it is), so that two strategies that picked the same ensemble are recognised as one arm.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import pandas as pd
 import torch
 
-from synthmed import profiles
+from synthmed import cache, profiles
 from synthmed.data import load_medmnist
 from synthmed.executor import run_all
 from synthmed.gan import objective, runs, search
@@ -61,28 +70,35 @@ def train_zoo(settings: dict, device, progress: bool = True) -> dict[str, list[d
     return {d: out[i * n:(i + 1) * n] for i, d in enumerate(settings["datasets"])}
 
 
-def features(settings: dict, backbones, device, progress: bool = True) -> dict[tuple[str, str], dict]:
-    """{(dataset, backbone): runs.features_run's dict}. The search backbone (the first of settings["backbones"])
-    embeds ``n_feat`` real images and as many per candidate; the others (used only for Table 5, where every
-    backbone gets the same count) and Inception ``n_inception``."""
+def features(settings: dict, backbones, device, progress: bool = True, n: int | None = None
+             ) -> dict[tuple[str, str], dict]:
+    """{(dataset, backbone): runs.features_run's dict}: ``n`` real images and as many per candidate (default
+    ``n_inception``, the FID count; the searches of every backbone use ``n_feat``)."""
     keys = [(d, b) for d in settings["datasets"] for b in backbones]
-    items = [_item(settings, d, device, backbone=b,
-                   n=settings["n_feat"] if b == settings["backbones"][0] else settings["n_inception"])
-             for d, b in keys]
+    n = settings["n_inception"] if n is None else n
+    items = [_item(settings, d, device, backbone=b, n=n) for d, b in keys]
     out = run_all(runs.features_run, items, workers=settings["workers"], desc="features", progress=progress,
                   context=getattr(settings, "context", None))
     return dict(zip(keys, out))
 
 
-def downstream(settings: dict, sets: list[tuple[str, tuple | None]], device, progress: bool = True
-               ) -> pd.DataFrame:
+def downstream(settings: dict, sets: list[tuple], device, progress: bool = True) -> pd.DataFrame:
     """One row per (training set, repeat): "dataset", "members" (tuple or None), "seed" and the
-    :func:`synthmed.gan.downstream.train_and_test` keys. sets: (dataset, members) pairs (duplicates run once)."""
-    unique = list(dict.fromkeys(sets))
-    items = [_item(settings, d, device, members=None if m is None else list(m), repeat=r)
-             for d, m in unique for r in range(settings["repeats"])]
-    out = run_all(runs.downstream_run, items, workers=settings["workers"], desc="downstream", progress=progress,
-                  context=getattr(settings, "context", None))
+    :func:`synthmed.gan.downstream.train_and_test` keys. sets: (dataset, members) for every repeat, or
+    (dataset, members, repeat) for one repeat (duplicates run once)."""
+    runs_ = [(s[0], s[1], r) for s in sets
+             for r in (range(settings["repeats"]) if len(s) == 2 else (s[2],))]
+    unique = list(dict.fromkeys(runs_))
+    items = [_item(settings, d, device, members=None if m is None else list(m), repeat=r) for d, m, r in unique]
+
+    def compute():
+        return run_all(runs.downstream_run, items, workers=settings["workers"], desc="downstream",
+                       progress=progress, context=getattr(settings, "context", None))
+
+    # one entry for the whole list as well as one per run: a rebuild then checks one key, not hundreds (each
+    # check derives its step's code version, ~60 ms); the runs stay cached one by one for partial reuse
+    keys = ("dataset", "members", "repeat", "n_train") + runs.ZOO_KEYS + runs.DOWNSTREAM_KEYS
+    out = cache.cached("gan_downstream_all", compute, params={"runs": [{k: it[k] for k in keys} for it in items]})
     rows = [{"dataset": it["dataset"], "members": None if it["members"] is None else tuple(it["members"]), **o}
             for it, o in zip(items, out)]
     return pd.DataFrame(rows)
@@ -96,25 +112,34 @@ def stats(feats: dict, k: int, subset=None, device="cpu") -> objective.EnsembleS
                                 device=device)
 
 
+def features_digest(feats: dict) -> str:
+    """SHA-256 (16 hex digits) of a features dict's real and generated features: what a search depends on."""
+    h = hashlib.sha256()
+    for t in [feats["real"], *feats["fakes"]]:
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
 def run_search(feats: dict, settings: dict, subset=None, kind: str = "dc", device="cpu") -> search.SearchResult:
     """The search over the candidates (or a subset; then the vectors index that subset). kind: "dc" (Intra-d /
-    Inter-d, the paper's), "dc_intra" (Intra-d only), "fid" (Intra-FID / Inter-FID), "fid_intra"."""
-    idx = list(range(len(feats["fakes"]))) if subset is None else list(subset)
-    if kind.startswith("fid"):
-        st = precompute_fid(feats["real"].numpy(), [feats["fakes"][i].numpy() for i in idx])
-        f = fid_objectives(st)
-        obj = f if kind == "fid" else (lambda x: (f(x)[0], np.zeros(len(np.atleast_2d(x)))))
-    else:
-        st = stats(feats, settings["k"], idx, device)
-        obj = search.intra_inter(st) if kind == "dc" else search.intra_only(st)
-    return search.search(obj, len(idx), pop_size=settings["pop_size"], n_gen=settings["n_gen"],
-                         seed=settings["seed"])
+    Inter-d, the paper's), "dc_intra" (Intra-d only), "fid" (Intra-FID / Inter-FID), "fid_intra". Cached, keyed by
+    the features' content, so a rebuild does not search again."""
+    idx = list(range(len(feats["fakes"]))) if subset is None else [int(i) for i in subset]
 
+    def compute():
+        if kind.startswith("fid"):
+            st = precompute_fid(feats["real"].numpy(), [feats["fakes"][i].numpy() for i in idx])
+            f = fid_objectives(st)
+            obj = f if kind == "fid" else (lambda x: (f(x)[0], np.zeros(len(np.atleast_2d(x)))))
+        else:
+            st = stats(feats, settings["k"], idx, device)
+            obj = search.intra_inter(st) if kind == "dc" else search.intra_only(st)
+        return search.search(obj, len(idx), pop_size=settings["pop_size"], n_gen=settings["n_gen"],
+                             seed=settings["seed"])
 
-def prefix(feats: dict, n: int) -> dict:
-    """The first n real and first n generated features of every candidate (for equal counts across backbones;
-    the real rows are a prefix of the same random draw for every n)."""
-    return {**feats, "real": feats["real"][:n], "fakes": [f[:n] for f in feats["fakes"]]}
+    params = {"features": features_digest(feats), "subset": idx, "kind": kind,
+              **{k: settings[k] for k in ("k", "pop_size", "n_gen", "seed")}}
+    return cache.cached("gan_search", compute, params=params)
 
 
 def members_of(res: search.SearchResult, row: int = 0, subset=None) -> tuple:
@@ -124,7 +149,8 @@ def members_of(res: search.SearchResult, row: int = 0, subset=None) -> tuple:
 
 
 def pareto_rows(res: search.SearchResult, max_rows: int) -> list[int]:
-    """Up to max_rows Pareto rows, evenly spaced along the front, always including row 0 (eq. 6)."""
+    """Every Pareto row when the front has at most max_rows, else max_rows of them evenly spaced along the front;
+    always including row 0 (eq. 6)."""
     s = len(res.pareto_x)
     return sorted(set(np.linspace(0, s - 1, min(s, max_rows)).round().astype(int).tolist()))
 
@@ -143,6 +169,15 @@ def table4_draws(gans: list[str], sizes, draws: int, seed: int) -> list[dict]:
     return out
 
 
+def naive_random_draws(n_candidates: int, size: int, repeats: int, seed: int) -> list[tuple[int, ...]]:
+    """Naive (R): one random ensemble of ``size`` candidates per repeat (repeat r: draw r, from its own
+    generator), sorted indices."""
+    if not 1 <= size <= n_candidates:
+        raise ValueError(f"Naive (R) draws 1..{n_candidates} candidates, got {size}")
+    return [tuple(sorted(np.random.default_rng([seed, r]).choice(n_candidates, size, replace=False).tolist()))
+            for r in range(repeats)]
+
+
 def subset_of(labels: list[str], gans: list[str]) -> list[int]:
     """Candidate indices whose GAN is in ``gans`` (labels are "name@iter")."""
     return [i for i, lab in enumerate(labels) if lab.split("@")[0] in gans]
@@ -153,37 +188,38 @@ def subset_of(labels: list[str], gans: list[str]) -> list[int]:
 def chapter(settings: dict, device, *, table4: bool = True, ablation: bool = True, progress: bool = True
             ) -> dict:
     """Everything the chapter's tables need, per dataset: {"zoo", "feats" (search backbone: the first of
-    ``backbones``), "result" (its search), "ours", "naive_random", "naive_all", "pareto" (trained Pareto rows),
-    "searches" (Table A2: {kind: (SearchResult, members)}), "backbones" (Table 5: {backbone: {"result", "rows"}}),
-    "table4" (random search spaces with their chosen members), "runs" (the downstream frame)}. The notebooks all
-    call it with the same settings, so the first one computes and the others load from the cache."""
+    ``backbones``), "result" (its search), "front_size", "ours", "naive_random" (one draw per repeat),
+    "naive_all", "pareto" (trained Pareto rows), "searches" (Table A2: {kind: (SearchResult, members)}),
+    "backbones" (Table 5: {backbone: {"result", "rows", "front_size"}}), "table4" (random search spaces with their
+    chosen members), "runs" (the downstream frame)}. Every backbone searches on ``n_feat`` real and generated
+    images per candidate. The notebooks all call it with the same settings, so the first one computes and the
+    others load from the cache."""
     zoo = train_zoo(settings, device, progress)
     search_bb = settings["backbones"][0]
     bbs = list(dict.fromkeys(settings["backbones"]))
-    feats = features(settings, bbs, device, progress)
+    feats = features(settings, bbs, device, progress, n=settings["n_feat"])
     out, sets = {}, []
     for d in settings["datasets"]:
         f = feats[(d, search_bb)]
         n_c = len(f["fakes"])
         res = run_search(f, settings, device=device)
         ours = members_of(res)
-        rng = np.random.default_rng(settings["seed"])
-        naive_r = tuple(sorted(rng.choice(n_c, len(ours), replace=False).tolist()))
+        naive_r = naive_random_draws(n_c, len(ours), settings["repeats"], settings["seed"])
         pareto = [(r, members_of(res, r)) for r in pareto_rows(res, settings["max_oracle"])]
         rec = {"zoo": zoo[d], "feats": f, "search_backbone": search_bb, "result": res, "ours": ours,
-               "naive_random": naive_r,
+               "front_size": len(res.pareto_x), "naive_random": naive_r,
                "naive_all": tuple(range(n_c)), "pareto": pareto, "searches": {}, "backbones": {}, "table4": []}
-        sets += [(d, None), (d, ours), (d, naive_r), (d, tuple(range(n_c)))]
+        sets += [(d, None), (d, ours), (d, tuple(range(n_c)))] + [(d, m, r) for r, m in enumerate(naive_r)]
         sets += [(d, (i,)) for i in range(n_c)] + [(d, m) for _, m in pareto]
         if ablation:
             for kind in ("dc_intra", "fid", "fid_intra"):
                 r = run_search(f, settings, kind=kind, device=device)
                 rec["searches"][kind] = (r, members_of(r))
                 sets.append((d, members_of(r)))
-        for b in bbs:  # Table 5: every backbone searches on the same number of images (n_inception)
-            r = run_search(prefix(feats[(d, b)], settings["n_inception"]), settings, device=device)
+        for b in bbs:  # Table 5: every backbone searches on the same n_feat images as the search backbone
+            r = res if b == search_bb else run_search(feats[(d, b)], settings, device=device)
             rows = [(j, members_of(r, j)) for j in pareto_rows(r, settings["max_oracle"])]
-            rec["backbones"][b] = {"result": r, "rows": rows}
+            rec["backbones"][b] = {"result": r, "rows": rows, "front_size": len(r.pareto_x)}
             sets += [(d, m) for _, m in rows]
         if table4:
             for draw in table4_draws(settings["gans"], settings["table4_sizes"], settings["table4_draws"],
@@ -208,42 +244,89 @@ def runs_of(rec: dict, members) -> pd.DataFrame:
     return r[r["members"].map(lambda m: m == key)].sort_values("seed")
 
 
-def _mean_over(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Per seed, the mean of several training sets' metrics (constant: all of them constant)."""
+def arm_of(members) -> str:
+    """An arm's identifier: its sorted candidate indices ("3,7,12"), "real" for the real training images."""
+    return "real" if members is None else ",".join(str(i) for i in sorted(members))
+
+
+def _mean_over(frames: list[pd.DataFrame], arm: str) -> pd.DataFrame:
+    """Per seed, the mean of several training sets' metrics (constant: all of them constant; n_images: the
+    common size, checked by :func:`strategies`)."""
     cat = pd.concat(frames)
     g = cat.groupby("seed")
     out = g[list(METRICS)].mean().reset_index()
     out["constant"] = g["constant"].all().values
+    out["n_images"] = g["n_images"].max().values if g["n_images"].nunique().max() == 1 else -1
+    out["arm"] = arm
     return out
 
 
+def _with_arm(frame: pd.DataFrame, members) -> pd.DataFrame:
+    return frame.assign(arm=arm_of(members))
+
+
+def rank(values: list[float], what: str) -> np.ndarray:
+    """Indices of ``values`` from best (highest) to worst; refuses undefined (NaN) values rather than rank them."""
+    v = np.asarray(values, dtype=float)
+    if np.isnan(v).any():
+        raise ValueError(f"cannot rank {what}: {int(np.isnan(v).sum())} of {len(v)} values are undefined (NaN)")
+    return np.argsort(-v, kind="stable")
+
+
+def _naive_random(rec: dict) -> pd.DataFrame:
+    """Naive (R)'s runs: repeat r's classifier trained on draw r (one row per seed)."""
+    seeds = sorted(rec["runs"]["seed"].unique())
+    rows = []
+    for m, seed in zip(rec["naive_random"], seeds):
+        r = runs_of(rec, m)
+        rows.append(_with_arm(r[r["seed"] == seed], m))
+    return pd.concat(rows).sort_values("seed")
+
+
 def strategies(rec: dict) -> dict[str, dict]:
-    """{strategy: {"runs": frame (one row per seed), "members": tuple or None, "n_gans": int}}."""
+    """{strategy: {"runs": frame (one row per seed, with "arm"), "members": tuple, list of tuples (Naive (R): one
+    per repeat) or None, "n_gans": int}}. Raises when a strategy's training sets differ in size from the real
+    one (like with like)."""
     n_c = len(rec["feats"]["fakes"])
-    single = [runs_of(rec, (i,)) for i in range(n_c)]
-    test_rank = np.argsort([-s["g_mean"].mean() for s in single], kind="stable")
-    val_rank = np.argsort([-s["val_g_mean"].mean() for s in single], kind="stable")
-    pareto = [(r, m, runs_of(rec, m)) for r, m in rec["pareto"]]
-    orc = max(pareto, key=lambda p: p[2]["g_mean"].mean())
-    pval = max(pareto, key=lambda p: p[2]["val_g_mean"].mean())
+    single = [_with_arm(runs_of(rec, (i,)), (i,)) for i in range(n_c)]
+    test_rank = rank([s["g_mean"].mean() for s in single], "the single candidates by test g-mean")
+    val_rank = rank([s["val_g_mean"].mean() for s in single], "the single candidates by validation g-mean")
+    pareto = [(r, m, _with_arm(runs_of(rec, m), m)) for r, m in rec["pareto"]]
+    orc = pareto[rank([p[2]["g_mean"].mean() for p in pareto], "the Pareto solutions by test g-mean")[0]]
+    pval = pareto[rank([p[2]["val_g_mean"].mean() for p in pareto], "the Pareto solutions by validation "
+                       "g-mean")[0]]
+    top5 = [int(i) for i in test_rank[:5]]
     out = {
-        "real": {"runs": runs_of(rec, None), "members": None, "n_gans": 0},
+        "real": {"runs": _with_arm(runs_of(rec, None), None), "members": None, "n_gans": 0},
         "single_top1": {"runs": single[test_rank[0]], "members": (int(test_rank[0]),), "n_gans": 1},
-        "single_top5": {"runs": _mean_over([single[i] for i in test_rank[:5]]),
-                        "members": tuple(int(i) for i in test_rank[:5]), "n_gans": 1},
+        "single_top5": {"runs": _mean_over([single[i] for i in top5], "mean of singles " + arm_of(top5)),
+                        "members": tuple(top5), "n_gans": 1},
         "single_val": {"runs": single[val_rank[0]], "members": (int(val_rank[0]),), "n_gans": 1},
-        "single_average": {"runs": _mean_over(single), "members": None, "n_gans": 1},
+        "single_average": {"runs": _mean_over(single, "mean of every single"), "members": None, "n_gans": 1},
+        "naive_random": {"runs": _naive_random(rec), "members": list(rec["naive_random"]),
+                         "n_gans": len(rec["ours"])},
     }
-    for k in ("naive_random", "naive_all", "ours"):
-        out[k] = {"runs": runs_of(rec, rec[k]), "members": rec[k], "n_gans": len(rec[k])}
+    for k in ("naive_all", "ours"):
+        out[k] = {"runs": _with_arm(runs_of(rec, rec[k]), rec[k]), "members": rec[k], "n_gans": len(rec[k])}
     out["pareto_val"] = {"runs": pval[2], "members": pval[1], "n_gans": len(pval[1]), "row": pval[0]}
     out["oracle"] = {"runs": orc[2], "members": orc[1], "n_gans": len(orc[1]), "row": orc[0]}
+    check_sizes(out)
     return {k: out[k] for k in STRATEGY_NAMES}
+
+
+def check_sizes(strats: dict[str, dict]) -> None:
+    """Raise unless every strategy's classifiers were trained on as many images as the real one."""
+    real = set(strats["real"]["runs"]["n_images"])
+    bad = {k: sorted(set(s["runs"]["n_images"])) for k, s in strats.items()
+           if set(s["runs"]["n_images"]) != real}
+    if len(real) != 1 or bad:
+        raise ValueError(f"training sets differ in size from the real one ({sorted(real)} images): {bad}")
 
 
 def strategy_runs(results: dict) -> pd.DataFrame:
     """One row per (dataset, strategy, seed) with the metrics, "gap" (the paper's Delta in %, against the real
-    run of the same seed), "n_gans", "test_selected" and "constant": the frame the claims are judged on."""
+    run of the same seed), "n_gans", "n_images", "arm", "test_selected" and "constant": the frame the claims are
+    judged on."""
     rows = []
     for d, rec in results.items():
         strat = strategies(rec)
@@ -251,7 +334,7 @@ def strategy_runs(results: dict) -> pd.DataFrame:
         for k, s in strat.items():
             for _, r in s["runs"].iterrows():
                 rows.append({"dataset": d, "strategy": k, "seed": int(r["seed"]), "n_gans": s["n_gans"],
-                             "test_selected": k in TEST_SELECTED,
+                             "n_images": int(r["n_images"]), "arm": r["arm"], "test_selected": k in TEST_SELECTED,
                              "gap": 100 * (r["g_mean"] - real[r["seed"]]) / real[r["seed"]]
                              if real[r["seed"]] > 0 else float("nan"),
                              "constant": bool(r["constant"]), **{m: r[m] for m in METRICS}})
@@ -271,58 +354,79 @@ def fidelity_row(feats: dict, members, k: int) -> dict:
     return {**dc, "frechet": frechet_distance(feats["real"], torch.as_tensor(fake)), "n_samples": len(fake)}
 
 
-def _half(feats: dict, members, k: int, seed: int) -> dict:
-    """Density, coverage (and Fréchet distance) of one ensemble on a random half of the real reference set and a
-    random half of each member's samples (pooled in equal shares: as many samples as the half reference)."""
-    from synthmed.metrics.fid import frechet_distance
-    from synthmed.metrics.prdc import density_coverage
-
-    rng = np.random.default_rng(seed)
-    real = feats["real"].numpy()
-    half = len(real) // 2
-    real = real[rng.permutation(len(real))[:half]]
-    fakes = [f.numpy()[rng.permutation(len(f))[:half]] for f in feats["fakes"]]
-    x = np.zeros(len(fakes), dtype=bool)
-    x[list(members)] = True
-    fake = objective.pool(fakes, x)
-    return {**density_coverage(real, fake, k),
-            "fid": frechet_distance(torch.as_tensor(real), torch.as_tensor(fake)), "n_samples": len(fake)}
+FIDELITY_STRATEGIES = ("single_top1", "single_val", "single_average", "naive_random", "naive_all", "ours")
 
 
-def fidelity_runs(results: dict, inception: dict, settings: dict) -> pd.DataFrame:
-    """Table 6 as a runs frame: per (dataset, strategy, seed) the density and coverage (search backbone) and FID
-    (Inception features) of the strategy's synthetic samples, each seed a different random half of the samples
-    (so the interval is over sample draws, not trainings). inception: {dataset: Inception features}."""
+def fidelity_sets(rec: dict, strat: dict, replicate: int) -> dict[str, tuple]:
+    """The training sets Table 6 scores in one replicate: every single candidate ("single:i", for Single
+    (average)), the other strategies' members (Naive (R): that replicate's draw)."""
+    n_c = len(rec["feats"]["fakes"])
+    sets = {f"single:{i}": (i,) for i in range(n_c)}
+    for s in FIDELITY_STRATEGIES:
+        if s == "naive_random":
+            sets[s] = rec["naive_random"][replicate]
+        elif s != "single_average":
+            sets[s] = strat[s]["members"]
+    return sets
+
+
+def fidelity_runs(results: dict, settings: dict, device, progress: bool = True) -> pd.DataFrame:
+    """Table 6, held out: per (dataset, strategy, replicate) the density, coverage and Fréchet distance ("fid") of
+    fresh samples of the strategy's generators (new latents per replicate; Single (average): the mean over every
+    single candidate) against the real validation split, in ``fidelity_backbone``'s features
+    (:func:`synthmed.gan.runs.fidelity_run`). Replicate r is column "seed" = seed + r, shared by the strategies
+    (same reference, same latent seed), so comparisons pair by replicate; replicates are independent draws."""
+    items, keys = [], []
+    for d, rec in results.items():
+        strat = strategies(rec)
+        for r in range(settings["repeats"]):
+            sets = fidelity_sets(rec, strat, r)
+            items.append(_item(settings, d, device, sets={k: list(v) for k, v in sets.items()}, replicate=r))
+            keys.append((d, r, sets))
+    out = run_all(runs.fidelity_run, items, workers=settings["workers"], desc="fidelity", progress=progress,
+                  context=getattr(settings, "context", None))
     rows = []
-    seeds = [settings["seed"] + r for r in range(settings["repeats"])]
+    for (d, r, sets), res in zip(keys, out):
+        singles = [v for k, v in res.items() if k.startswith("single:")]
+        for s in FIDELITY_STRATEGIES:
+            v = ({m: float(np.mean([x[m] for x in singles])) for m in ("density", "coverage", "fd")}
+                 if s == "single_average" else res[s])
+            rows.append({"dataset": d, "strategy": s, "seed": settings["seed"] + r, "density": v["density"],
+                         "coverage": v["coverage"], "fid": v["fd"], "n_samples": singles[0]["n_samples"],
+                         "arm": "mean of every single" if s == "single_average" else arm_of(sets[s]),
+                         "backbone": settings["fidelity_backbone"]})
+    return pd.DataFrame(rows)
+
+
+def search_space_fidelity(results: dict, settings: dict) -> pd.DataFrame:
+    """What the search itself saw, for contrast with :func:`fidelity_runs`: per (dataset, strategy) density,
+    coverage and Fréchet distance of the search's own features (training images as the reference), Naive (R) as
+    its first draw. Not held out: eq. 6 maximised exactly these density/coverage values."""
+    rows = []
     for d, rec in results.items():
         strat = strategies(rec)
         n_c = len(rec["feats"]["fakes"])
-        for s in ("single_top1", "single_val", "single_average", "naive_random", "naive_all", "ours"):
-            for seed in seeds:
-                sets = [(i,) for i in range(n_c)] if s == "single_average" else [strat[s]["members"]]
-                dc = [_half(rec["feats"], m, settings["k"], seed) for m in sets]
-                inc = [_half(inception[d], m, settings["k"], seed) for m in sets]
-                rows.append({"dataset": d, "strategy": s, "seed": seed,
-                             "density": float(np.mean([v["density"] for v in dc])),
-                             "coverage": float(np.mean([v["coverage"] for v in dc])),
-                             "fid": float(np.mean([v["fid"] for v in inc])), "n_samples": dc[0]["n_samples"],
-                             "n_inception": inc[0]["n_samples"]})
+        for s in FIDELITY_STRATEGIES:
+            sets = ([(i,) for i in range(n_c)] if s == "single_average" else
+                    [rec["naive_random"][0]] if s == "naive_random" else [strat[s]["members"]])
+            v = [fidelity_row(rec["feats"], m, settings["k"]) for m in sets]
+            rows.append({"dataset": d, "strategy": s, **{m: float(np.mean([x[m] for x in v]))
+                                                         for m in ("density", "coverage", "frechet")}})
     return pd.DataFrame(rows)
 
 
 def backbone_runs(results: dict) -> pd.DataFrame:
     """Table 5 as a runs frame: per (dataset, backbone, seed) the oracle Pareto ensemble's downstream metrics
-    (test-selected among the trained Pareto rows, as the paper's Table 5) and its number of candidates. Every
-    backbone's search used the same number of real and generated images (``n_inception``)."""
+    (test-selected among the trained Pareto rows, as the paper's Table 5), its number of candidates, the front's
+    size and "arm". Every backbone's search used the same ``n_feat`` real and generated images per candidate."""
     rows = []
     for d, rec in results.items():
-        entries = {b: v["rows"] for b, v in rec["backbones"].items()}
-        for b, prow in entries.items():
-            cand = [(m, runs_of(rec, m)) for _, m in prow]
-            m, r = max(cand, key=lambda c: c[1]["g_mean"].mean())
+        for b, v in rec["backbones"].items():
+            cand = [(m, runs_of(rec, m)) for _, m in v["rows"]]
+            m, r = cand[rank([c[1]["g_mean"].mean() for c in cand], f"the {b} Pareto solutions")[0]]
             for _, row in r.iterrows():
                 rows.append({"dataset": d, "backbone": b, "seed": int(row["seed"]), "n_gans": len(m),
+                             "front_size": v["front_size"], "trained": len(v["rows"]), "arm": arm_of(m),
                              "constant": bool(row["constant"]), **{k: row[k] for k in METRICS}})
     return pd.DataFrame(rows)
 

@@ -4,8 +4,16 @@
 - :func:`gan_run`: train one zoo GAN on one dataset (resumable; key: GAN settings, data, seed).
 - :func:`features_run`: one backbone's features of the real reference set and of every candidate (key: zoo
   settings, backbone settings, sample count).
+- :func:`fidelity_run`: Table 6 held out: fresh samples of several training sets against the real validation split
+  in a backbone the search did not use (key: the sets, replicate, backbone settings).
 - :func:`downstream_run`: one classifier (one repeat seed) trained on one training set (key: members, classifier
   settings, seed).
+
+Like with like (the paper, Sec. 4.1: "We fixed the number of training images for all experiments to the
+dimensionality of the real training set"): every step reads the real training images through
+:func:`real_training` (the whole split, or under a small profile the same ``n_train`` images for everything): the
+GANs are trained on them, the search's real reference is drawn from them, the real baseline is trained on all of
+them, and every synthetic training set has exactly as many images.
 
 Training steps are separate from scoring and reporting: nothing here imports the search, the tables or the text,
 so an edit there retrains nothing. Every item carries ``device`` (a string); it is not part of any key.
@@ -15,22 +23,52 @@ from __future__ import annotations
 
 import torch
 
+import dataclasses
+import functools
+
 from synthmed import cache
 from synthmed.data import load_medmnist
 from synthmed.gan import downstream, embeddings, train
 from synthmed.pixels import to_signed
 
 ZOO_KEYS = ("gans", "gan_iters", "gan_snapshots", "gan_batch", "gan_width", "seed")
-DOWNSTREAM_KEYS = ("classifier", "classifier_width", "epochs", "patience", "batch_size", "lr", "n_train")
+DOWNSTREAM_KEYS = ("classifier", "classifier_width", "epochs", "patience", "warmup", "plateau_patience",
+                   "batch_size", "lr")
 
 
 def _sub(item: dict, keys) -> dict:
     return {k: item[k] for k in keys}
 
 
+def real_training(ds, n_train: int | None, seed: int):
+    """The real training images of the chapter (a :class:`synthmed.data.medmnist.Split`): the whole training split
+    when ``n_train`` is None or at least its size, else ``n_train`` of them drawn at random with ``seed``."""
+    n = len(ds.train) if n_train is None else min(int(n_train), len(ds.train))
+    if n == len(ds.train):
+        return ds.train
+    return ds.train.select(torch.randperm(len(ds.train), generator=torch.Generator().manual_seed(seed))[:n])
+
+
+@functools.lru_cache(maxsize=4)
+def dataset(name: str):
+    """:func:`synthmed.data.load_medmnist`, once per process (a warm rebuild reads hundreds of cached runs, and
+    each would otherwise reload and re-verify the file)."""
+    return load_medmnist(name)
+
+
+def _training_view(item: dict):
+    """(the dataset with its train split replaced by :func:`real_training`, the key part naming that subset: empty
+    for the whole split, so that whole-split entries keep their keys)."""
+    ds = dataset(item["dataset"])
+    train = real_training(ds, item.get("n_train"), item["seed"])
+    part = {} if len(train) == len(ds.train) else {"train_subset": len(train)}
+    return dataclasses.replace(ds, train=train), part
+
+
 def gan_run(item: dict) -> dict:
-    """item: {"dataset", "gan", "device", ZOO_KEYS...}. Returns :func:`synthmed.gan.train.train_gan`'s dict."""
-    ds = load_medmnist(item["dataset"])
+    """item: {"dataset", "gan", "device", "n_train", ZOO_KEYS...}. Returns :func:`synthmed.gan.train.train_gan`'s
+    dict, trained on :func:`real_training`'s images."""
+    ds, part = _training_view(item)
 
     def compute(ckpt):
         return train.train_gan(item["gan"], to_signed(ds.train.images), ds.train.labels, ds.n_classes,
@@ -38,7 +76,7 @@ def gan_run(item: dict) -> dict:
                                batch_size=item["gan_batch"], ch=item["gan_width"], seed=item["seed"],
                                device=item["device"], checkpoint=ckpt, progress=False)
 
-    params = {"dataset": item["dataset"], "gan": item["gan"],
+    params = {"dataset": item["dataset"], "gan": item["gan"], **part,
               **_sub(item, ("gan_iters", "gan_snapshots", "gan_batch", "gan_width"))}
     return cache.cached("gan_zoo", compute, params=params, data_md5=[ds.md5], seed=item["seed"], resumable=True)
 
@@ -77,69 +115,123 @@ def synthetic_training_set(cands: list[dict], members, train_labels: torch.Tenso
     return torch.cat(imgs), labels
 
 
-def backbone_state(item: dict, ds) -> dict | None:
-    """The trained trunk of an in-domain backbone (cached), None for the others."""
+def backbone_state(item: dict, ds, part: dict) -> dict | None:
+    """The trained trunk of an in-domain backbone (cached), None for the others; trained on ``ds.train`` (the
+    chapter's real training images; ``part`` names that subset in the key, see :func:`_training_view`)."""
     name, dev = item["backbone"], item["device"]
     if name == "simclr":
         return cache.cached("gan_backbone", lambda: embeddings.train_simclr(
             ds.train.images, steps=item["simclr_steps"], seed=item["seed"], device=dev, progress=False),
-            params={"dataset": item["dataset"], "backbone": name, "steps": item["simclr_steps"]},
+            params={"dataset": item["dataset"], "backbone": name, "steps": item["simclr_steps"], **part},
             data_md5=[ds.md5], seed=item["seed"])
     if name == "supervised":
         return cache.cached("gan_backbone", lambda: embeddings.train_supervised(
             ds.train.images, ds.train.labels, ds.n_classes, ds.val, epochs=item["supervised_epochs"],
             seed=item["seed"], device=dev, progress=False),
-            params={"dataset": item["dataset"], "backbone": name, "epochs": item["supervised_epochs"]},
+            params={"dataset": item["dataset"], "backbone": name, "epochs": item["supervised_epochs"],
+                    **part},
             data_md5=[ds.md5], seed=item["seed"])
     return None
 
 
 def features_run(item: dict) -> dict:
-    """item: {"dataset", "backbone", "n", "device", ZOO_KEYS..., "simclr_steps", "supervised_epochs"}.
-    Returns {"real" (n, D), "fakes": list of (n, D) per candidate, "labels"}: the same n for the real reference set
-    and for every candidate."""
-    ds = load_medmnist(item["dataset"])
-    n, name, seed = min(item["n"], len(ds.train)), item["backbone"], item["seed"]
+    """item: {"dataset", "backbone", "n" (None: every real training image), "device", ZOO_KEYS..., "simclr_steps",
+    "supervised_epochs"}.
+    Returns {"real" (n, D), "fakes": list of (n, D) per candidate, "labels", "real_index" (n,) positions of the
+    real reference images in the official training split}: the same n for the real reference set and for every
+    candidate; the real reference is drawn from :func:`real_training`'s images (what the GANs saw)."""
+    ds, part = _training_view(item)
+    n = len(ds.train) if item["n"] is None else min(item["n"], len(ds.train))
+    name, seed = item["backbone"], item["seed"]
     extra = {"simclr": ("simclr_steps",), "supervised": ("supervised_epochs",)}.get(name, ())
 
     def compute():
         cands = candidates(zoo(item))
-        ext = embeddings.make_extractor(name, backbone_state(item, ds), ds.n_channels, ds.train.images.shape[2],
+        ext = embeddings.make_extractor(name, backbone_state(item, ds, part), ds.n_channels, ds.train.images.shape[2],
                                         seed=seed, device=item["device"])
         g = torch.Generator().manual_seed(seed)
-        real = ext(ds.train.images[torch.randperm(len(ds.train), generator=g)[:n]])
+        rows = torch.randperm(len(ds.train), generator=g)[:n]
+        real = ext(ds.train.images[rows])
         fakes = [ext(sample(c, labels_like(ds.train.labels, n, seed + i), seed=seed + 7919 * (i + 1),
                             device=item["device"])) for i, c in enumerate(cands)]
-        return {"real": real, "fakes": fakes, "labels": [c["label"] for c in cands]}
+        return {"real": real, "fakes": fakes, "labels": [c["label"] for c in cands],
+                "real_index": ds.train.indices[rows]}
 
-    params = {"dataset": item["dataset"], "backbone": name, "n": n, **_sub(item, ZOO_KEYS + extra)}
+    params = {"dataset": item["dataset"], "backbone": name, "n": n, **part, **_sub(item, ZOO_KEYS + extra)}
     return cache.cached("gan_features", compute, params=params, data_md5=[ds.md5], seed=seed)
 
 
 def downstream_run(item: dict) -> dict:
-    """item: {"dataset", "members" (candidate indices, or None for the real training split), "repeat", "device",
-    ZOO_KEYS..., DOWNSTREAM_KEYS...}. One classifier with seed = item["seed"] + repeat; returns
-    :func:`synthmed.gan.downstream.train_and_test`'s dict."""
-    ds = load_medmnist(item["dataset"])
+    """item: {"dataset", "members" (candidate indices, or None for the real training images), "repeat", "device",
+    ZOO_KEYS..., DOWNSTREAM_KEYS...}. One classifier with seed = item["seed"] + repeat, trained on all of
+    :func:`real_training`'s images or on as many synthetic ones (:func:`synthetic_training_set`); returns
+    :func:`synthmed.gan.downstream.train_and_test`'s dict (its "n_images" is that count)."""
+    ds, part = _training_view(item)
     members = None if item["members"] is None else sorted(int(m) for m in item["members"])
-    n = item["n_train"] or len(ds.train)
-    n = min(n, len(ds.train)) if members is None else n
+    n = len(ds.train)
     seed = item["seed"] + item["repeat"]
 
     def compute():
         if members is None:
-            g = torch.Generator().manual_seed(item["seed"])
-            idx = torch.randperm(len(ds.train), generator=g)[:n]
-            x, y = ds.train.images[idx], ds.train.labels[idx]
+            x, y = ds.train.images, ds.train.labels
         else:
             x, y = synthetic_training_set(candidates(zoo(item)), members, ds.train.labels, n, item["seed"],
                                           item["device"])
         return downstream.train_and_test(
             x, y, ds.val, ds.test, ds.n_classes, arch=item["classifier"], width=item["classifier_width"],
             epochs=item["epochs"], patience=item["patience"], batch_size=item["batch_size"], lr=item["lr"],
-            seed=seed, device=item["device"])
+            seed=seed, device=item["device"], warmup=item["warmup"], plateau_patience=item["plateau_patience"])
 
-    params = {"dataset": item["dataset"], "members": members, "n": n, "repeat_seed": seed,
+    params = {"dataset": item["dataset"], "members": members, "n": n, "repeat_seed": seed, **part,
               **_sub(item, DOWNSTREAM_KEYS),
               **(_sub(item, ZOO_KEYS) if members is not None else {})}
     return cache.cached("gan_downstream", compute, params=params, data_md5=[ds.md5], seed=seed)
+
+
+#: offset of the latent seeds of the held-out fidelity samples (:func:`fidelity_run`), far from the seeds of the
+#: downstream training sets (seed * 1000 + member) and of the search's features (seed + 7919 * (i + 1))
+FRESH_SEED = 104729
+
+
+def fidelity_reference(ds):
+    """The real reference of the held-out fidelity table (a Split): the validation split without any image that
+    is byte-identical to one of ``ds.train`` (the images the GANs and the search saw; PneumoniaMNIST's validation
+    split repeats 8 training images). The test split stays the downstream yardstick."""
+    seen = {bytes(x.numpy()) for x in ds.train.images}
+    keep = [i for i, x in enumerate(ds.val.images) if bytes(x.numpy()) not in seen]
+    return ds.val.select(torch.tensor(keep, dtype=torch.long))
+
+
+def fidelity_run(item: dict) -> dict:
+    """item: {"dataset", "sets" ({name: candidate indices}), "replicate", "fidelity_backbone", "k", "device",
+    ZOO_KEYS..., "n_train", "simclr_steps", "supervised_epochs"}. For every named set: fresh samples (latents drawn
+    for this replicate only; as many as the reference, the reference's class proportions, equal shares per
+    member) embedded with ``fidelity_backbone``, scored against :func:`fidelity_reference`. Returns
+    {name: {"density", "coverage", "fd" (Fréchet distance of the same features), "n_samples"}}."""
+    from synthmed.metrics.fid import frechet_distance
+    from synthmed.metrics.prdc import density_coverage
+
+    ds, part = _training_view(item)
+    name, r = item["fidelity_backbone"], int(item["replicate"])
+    sets = {k: sorted(int(m) for m in v) for k, v in item["sets"].items()}
+    extra = {"simclr": ("simclr_steps",), "supervised": ("supervised_epochs",)}.get(name, ())
+
+    def compute():
+        ref = fidelity_reference(ds)
+        cands = candidates(zoo(item))
+        state = backbone_state({**item, "backbone": name}, ds, part)
+        ext = embeddings.make_extractor(name, state, ds.n_channels, ds.train.images.shape[2], seed=item["seed"],
+                                        device=item["device"])
+        real = ext(ref.images)
+        out = {}
+        for key, members in sets.items():
+            x, _ = synthetic_training_set(cands, members, ref.labels, len(ref), FRESH_SEED * (r + 1) + item["seed"],
+                                          item["device"])
+            fake = ext(x)
+            out[key] = {**density_coverage(real.numpy(), fake.numpy(), item["k"]),
+                        "fd": frechet_distance(real, fake), "n_samples": len(fake)}
+        return out
+
+    params = {"dataset": item["dataset"], "sets": sets, "replicate": r, "backbone": name, "k": item["k"], **part,
+              **_sub(item, ZOO_KEYS + extra)}
+    return cache.cached("gan_fidelity", compute, params=params, data_md5=[ds.md5], seed=item["seed"])

@@ -1,0 +1,85 @@
+"""The GAN chapter's cached runs on a small made-up dataset: every training set (real, one candidate, an
+ensemble) has exactly as many images as the real training images, the GANs and the search see only those images,
+and the held-out fidelity reference shares no image with them."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from synthmed.data.medmnist import MedMNISTDataset, Split
+from synthmed.gan import downstream, runs
+
+ITEM = {"dataset": "toy", "gans": ["dcgan", "sngan"], "gan_iters": 2, "gan_snapshots": 1, "gan_batch": 4,
+        "gan_width": 4, "seed": 0, "device": "cpu", "classifier": "smallcnn", "classifier_width": 4, "epochs": 1,
+        "patience": None, "warmup": 0, "plateau_patience": 2, "batch_size": 8, "lr": 1e-3, "simclr_steps": 1,
+        "supervised_epochs": 1, "k": 2}
+
+
+def _split(n, offset):
+    g = torch.Generator().manual_seed(offset)
+    return Split(torch.randint(0, 256, (n, 1, 28, 28), generator=g, dtype=torch.uint8),
+                 torch.arange(n) % 2, torch.arange(n))
+
+
+def _toy(duplicate=False):
+    train, val = _split(30, 1), _split(12, 2)
+    if duplicate:  # a validation image that is also a training image (PneumoniaMNIST has 8)
+        val.images[3] = train.images[5]
+    return MedMNISTDataset("toy", 28, "binary-class", ("a", "b"), 1, Path("toy.npz"), "md5", "", train, val,
+                           _split(10, 3))
+
+
+@pytest.fixture
+def toy(monkeypatch, tmp_path):
+    monkeypatch.setenv("SYNTHMED_CACHE_DIR", str(tmp_path))
+    ds = _toy(duplicate=True)
+    monkeypatch.setattr(runs, "load_medmnist", lambda name: ds)
+    runs.dataset.cache_clear()
+    yield ds
+    runs.dataset.cache_clear()
+
+
+def test_real_training_is_the_whole_split_or_a_seeded_subset():
+    ds = _toy()
+    assert runs.real_training(ds, None, 0) is ds.train and runs.real_training(ds, 100, 0) is ds.train
+    sub = runs.real_training(ds, 12, 0)
+    assert len(sub) == 12 and len(set(sub.indices.tolist())) == 12
+    assert torch.equal(sub.indices, runs.real_training(ds, 12, 0).indices)
+
+
+@pytest.mark.parametrize("n_train", [None, 12])
+def test_every_training_set_has_as_many_images_as_the_real_one(toy, monkeypatch, n_train):
+    seen = {}
+
+    def fake_train_and_test(images, labels, val, test, n_classes, **kw):
+        return {"n_images": len(images), "n_labels": len(labels)}
+
+    monkeypatch.setattr(downstream, "train_and_test", fake_train_and_test)
+    item = {**ITEM, "n_train": n_train, "repeat": 0}
+    for members in (None, [0], [0, 1]):
+        seen[str(members)] = runs.downstream_run({**item, "members": members})
+    n_real = len(toy.train) if n_train is None else n_train
+    assert {v["n_images"] for v in seen.values()} == {n_real}
+    assert {v["n_labels"] for v in seen.values()} == {n_real}
+
+
+def test_search_reference_comes_from_the_training_images_and_table6_reference_shares_none(toy):
+    item = {**ITEM, "n_train": 12, "backbone": "random", "n": 8}
+    feats = runs.features_run(item)
+    train = runs.real_training(toy, 12, 0)
+    assert len(feats["real"]) == 8 and set(feats["real_index"].tolist()) <= set(train.indices.tolist())
+    seen = {bytes(x.numpy()) for x in toy.train.images}
+    ref = runs.fidelity_reference(toy)
+    assert len(ref) == len(toy.val) - 1  # the duplicated validation image is dropped
+    assert not {bytes(x.numpy()) for x in ref.images} & seen
+
+
+def test_fidelity_run_scores_fresh_samples_of_every_set_on_as_many_images_as_the_reference(toy):
+    item = {**ITEM, "n_train": None, "fidelity_backbone": "random", "sets": {"a": [0], "b": [0, 1]},
+            "replicate": 0}
+    out = runs.fidelity_run(item)
+    assert set(out) == {"a", "b"} and {v["n_samples"] for v in out.values()} == {len(toy.val) - 1}
+    assert all(0 <= v["coverage"] <= 1 and v["fd"] >= 0 for v in out.values())
+    again = runs.fidelity_run({**item, "replicate": 1})
+    assert again["a"]["fd"] != out["a"]["fd"]  # another replicate draws other latents
