@@ -1,8 +1,8 @@
 from types import SimpleNamespace
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 import torch
 
 from synthmed import claims

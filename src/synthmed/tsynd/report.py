@@ -329,6 +329,14 @@ def _pooled(claim: claims.Claim, ref: pd.DataFrame, cells) -> claims.Claim:
                    f"mean of the {n} run cell(s) in Table 1")
 
 
+def _readable(claim: claims.Claim) -> claims.Claim:
+    """The claim with its test condition's code in the text replaced by the condition's name."""
+    cond = claim.a.get("test_condition")
+    if cond not in ALL_CONDITIONS:
+        return claim
+    return replace(claim, text=claim.text.replace(f"{cond} test images", f"{ALL_CONDITIONS[cond]} test images"))
+
+
 def table1_claims(reference: pd.DataFrame, runs: pd.DataFrame, missing: list[str],
                   path: Path = CLAIMS_FILE) -> list[claims.Claim]:
     """The chapter's claims on the runs frame (``claims.yaml`` without the mechanism claims of
@@ -343,9 +351,10 @@ def table1_claims(reference: pd.DataFrame, runs: pd.DataFrame, missing: list[str
     for c in claims.load_claims(path, paper="TSynD", chapter="tsynd", section="tsynd.html#verdicts"):
         if "stage" in c.a:
             continue
+        c = _readable(c)
         if c.untestable:
             if c.a["dataset"] in missing or c.a["dataset"] not in set(ref["dataset"]):
-                keep.append(c)
+                keep.append(replace(c, paper_figure=_paper_figure(c, ref)))
             continue
         if c.a.get("test_condition") not in conditions or not {c.a["method"], c.b["method"]} <= methods:
             continue
