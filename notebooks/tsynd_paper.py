@@ -63,7 +63,7 @@ mine = []
 if fractions:
     specs = experiment.make_specs(book, "breastmnist", fractions, book.methods, book.seeds)
     results = experiment.run_many(specs, workers=book.workers, scoring=experiment.scoring(book),
-                                  progress=False)
+                                  progress=False, context=settings.context)
     mine = report.runs_frame(experiment.result_rows(specs, results))
 if len(rows):
     display(plain(paper_scale.cells(rows, ref, mine, settings.profile)))

@@ -1,11 +1,16 @@
-"""Benchmark of the two costs TSynD adds to training (issue 3). Not a test: prints, measured in one run (medians over interleaved repeats),
+"""Benchmark of the costs TSynD adds to training (issues 3, 24). Not a test: prints, measured in one run, the median
+and the spread (min-max and interquartile range) over interleaved repeats of
 
 (a) the cost of one MC-dropout estimate (trunk once, head K times) divided by one deterministic forward pass
     (target <= 1.3 at K = 10), beside the naive scheme (K full forward passes);
 (b) latent-ascent throughput (images/s through ``uncertainty_ascent``: decode, K-mask MI, backward to the latent,
-    Adam) divided by the raw throughput of decoder + classifier forward/backward to the latent (target >= 0.8).
+    Adam) divided by the raw throughput of decoder + classifier forward/backward to the latent (target >= 0.8);
+(c) the cost of the ascent's record (issue 24: one extra K-mask forward after the last step, for the MI after the
+    ascent) as a share of the ascent's own time.
 
-Usage: python scripts/bench_tsynd.py [--arch cnn] [--batch 16] [--k 10] [--steps 20] [--repeats 5]
+Defaults are the quick profile's ascent (4 steps, lr 0.15 latent std, K = 10, half-batch 16).
+
+Usage: python scripts/bench_tsynd.py [--arch cnn] [--batch 16] [--k 10] [--steps 4] [--repeats 15]
 """
 
 from __future__ import annotations
@@ -54,14 +59,22 @@ def median_ratio(num: list, den: list) -> float:
     return statistics.median(a / b for a, b in zip(num, den))
 
 
+def spread(num: list, den: list) -> str:
+    """'min-max, IQR q1-q3' of the per-repeat ratios num[r] / den[r]."""
+    r = sorted(a / b for a, b in zip(num, den))
+    q = statistics.quantiles(r, n=4) if len(r) >= 2 else [r[0]] * 3
+    return f"range {r[0]:.2f}-{r[-1]:.2f}, IQR {q[0]:.2f}-{q[2]:.2f}, {len(r)} repeats"
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--arch", default="smallcnn")
     ap.add_argument("--size", type=int, default=28)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--k", type=int, default=10)
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--lr", type=float, default=0.15)
+    ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--inner", type=int, default=10)
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     args = ap.parse_args(argv)
@@ -86,19 +99,27 @@ def main(argv=None) -> None:
                          "naive": lambda: model.mc_logits_naive(x, args.k)}, device, args.repeats, args.inner)
     t_det, t_mc, t_naive = (statistics.median(t[n]) for n in ("det", "mc", "naive"))
     r_mc, r_naive = median_ratio(t["mc"], t["det"]), median_ratio(t["naive"], t["det"])
-    u = interleaved({"raw": raw_step, "ascent": lambda: uncertainty_ascent(vq.decode, model, z0, steps=args.steps,
-                                                                            lr=0.05, k=args.k, measure_final=False)},
-                    device, args.repeats, 1)
+    def ascent(final: bool):
+        return lambda: uncertainty_ascent(vq.decode, model, z0, steps=args.steps, lr=args.lr, k=args.k,
+                                          measure_final=final)
+
+    u = interleaved({"raw": raw_step, "ascent": ascent(False), "recorded": ascent(True)}, device, args.repeats,
+                    max(1, 20 // args.steps))
+    overhead = [r / a - 1 for r, a in zip(u["recorded"], u["ascent"])]
     u["ascent"] = [a / args.steps for a in u["ascent"]]
     t_raw, t_ascent = statistics.median(u["raw"]), statistics.median(u["ascent"])
     r_ascent = median_ratio(u["raw"], u["ascent"])
     print(f"device: {describe(device)}; arch {args.arch}, {args.size}x{args.size}, batch {args.batch}, K={args.k}")
-    print(f"(a) MC estimate / deterministic forward: head-only {r_mc:.2f} (target <= 1.3), "
-          f"naive K full forwards {r_naive:.2f}  [forward {1e3 * t_det:.2f} ms, head-only "
+    print(f"ascent: {args.steps} steps, lr {args.lr}")
+    print(f"(a) MC estimate / deterministic forward: head-only {r_mc:.2f} ({spread(t['mc'], t['det'])}; target "
+          f"<= 1.3), naive K full forwards {r_naive:.2f}  [forward {1e3 * t_det:.2f} ms, head-only "
           f"{1e3 * t_mc:.2f} ms, naive {1e3 * t_naive:.2f} ms]")
     print(f"(b) latent-ascent throughput / raw decoder+classifier fwd/bwd throughput: {r_ascent:.2f} "
-          f"(target >= 0.8)  [ascent step {1e3 * t_ascent:.2f} ms, raw fwd/bwd {1e3 * t_raw:.2f} ms; "
-          f"{args.batch / t_ascent:.0f} vs {args.batch / t_raw:.0f} images/s]")
+          f"({spread(u['raw'], u['ascent'])}; target >= 0.8)  [ascent step {1e3 * t_ascent:.2f} ms, raw fwd/bwd "
+          f"{1e3 * t_raw:.2f} ms; {args.batch / t_ascent:.0f} vs {args.batch / t_raw:.0f} images/s]")
+    o = sorted(overhead)
+    print(f"(c) the ascent's record (MI after the last step) adds {100 * statistics.median(o):.0f} % to an ascent "
+          f"of {args.steps} steps (range {100 * o[0]:.0f}-{100 * o[-1]:.0f} %)")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 
 from synthmed import claims
@@ -57,8 +58,10 @@ def test_run_frame_counts_and_the_fig2_claim_is_judged_paired_by_seed():
     assert "Baseline 33 % (3 of 9)" in report_explain.reconstruction_text(table)
     registered = claims.load_claims(report_explain.CLAIMS)
     wanted = report_explain.claims_for(registered, runs.assign(dataset="breastmnist"), "tsynd_explain")
-    assert [c.id for c in wanted] == ["tsynd-f2-latent-change-breastmnist-0.1",
-                                      "tsynd-f2-walked-distance-breastmnist-0.1", "tsynd-f2-gradcam-relevant-regions"]
+    ids = [c.id for c in wanted]
+    assert ids[:2] == ["tsynd-f2-latent-change-breastmnist-0.1", "tsynd-f2-walked-distance-breastmnist-0.1"]
+    assert ids[-1] == "tsynd-f2-gradcam-relevant-regions"
+    assert sum("-fair-" in i for i in ids) == 6 and all(c.origin in ("paper", "ours") for c in wanted)
     v = claims.judge(wanted[1], runs.assign(dataset="breastmnist"), profile="quick")
     assert v.verdict == "supported" and v.n == 3 and abs(v.diff - 100 * np.mean([0.10, 0.12, 0.09])) < 1e-4
     v = claims.judge(wanted[0], runs.assign(dataset="breastmnist"), profile="quick")
@@ -83,6 +86,31 @@ def test_table2_runs_and_claims_for_mi_vs_entropy():
     assert table.cells.loc[("breastmnist", "10%", "constant runs"), "MI"] == "0/3"
     registered = claims.load_claims(report_explain.CLAIMS)
     wanted = report_explain.claims_for(registered, runs, "tsynd_uncertainty")
-    assert wanted[0].id == "tsynd-t2-mi-vs-entropy-breastmnist-0.1" and len(wanted) == 4  # + 3 untestable
-    v = claims.judge(wanted[0], runs, profile="quick")
+    ids = [c.id for c in wanted]
+    # the pooled direction claim, the per-cell one, and 3 untestable (the equivalence claims read difference rows)
+    assert ids[:2] == ["tsynd-t2-mi-vs-entropy", "tsynd-t2-mi-vs-entropy-breastmnist-0.1"] and len(ids) == 5
+    v = claims.judge(wanted[1], runs, profile="quick")
     assert v.verdict == "inconclusive" and v.diff == 0.0
+
+
+def test_fair_comparison_keeps_only_images_every_arm_walks_and_censors_at_the_budget():
+
+    crossed, nc, below = (fig2.STATUS_LABELS[c] for c in (fig2.CROSSED, fig2.NOT_CROSSED, fig2.START_BELOW))
+    rows = []
+    # image 0: walked by both (crossed at 0.2 / not crossed); image 1: Baseline's reconstruction already below
+    for m, statuses, dists in (("Baseline", [crossed, below], [0.2, float("nan")]),
+                               ("TSynD", [nc, crossed], [float("nan"), 0.3])):
+        for i in range(2):
+            rows.append({"dataset": "d", "fraction": 0.1, "labelled": "10%", "method": m, "seed": 0, "image": i,
+                         "label": 0, "status": statuses[i], "distance": dists[i], "pixel_l2": 1.0 + i,
+                         "pixel_area": 10.0 * (i + 1)})
+    images = pd.DataFrame(rows)
+    assert report_explain.common_images(images).tolist() == [True, False, True, False]
+    fair = report_explain.fair_frame(images, budget=0.5).set_index("method")
+    assert fair.loc["Baseline", "latent_change_common"] == pytest.approx(20.0)
+    assert fair.loc["TSynD", "latent_change_common"] == pytest.approx(50.0)  # not crossed: the budget
+    assert fair.loc["TSynD", "n_common"] == 1 and fair.loc["TSynD", "pixel_area_common"] == 10.0
+    diff = np.zeros((1, 4, 4))
+    diff[0, 0, :2] = 0.3
+    ch = report_explain.pixel_changes(diff)
+    assert ch["pixel_l2"][0] == pytest.approx((2 * 0.09) ** 0.5) and ch["pixel_area"][0] == pytest.approx(12.5)

@@ -60,3 +60,38 @@ def test_vqvae_training_is_seeded_and_leaves_the_global_rng_alone():
     assert torch.equal(torch.get_rng_state(), before)
     b = train_vqvae(x, 1, config, seed=5, progress=False)
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_random_move_has_the_ascents_length_and_is_seeded():
+    from synthmed.tsynd.latent import displacement, random_like_move
+
+    z0 = torch.randn(5, 4, 3, 3, generator=torch.Generator().manual_seed(0))
+    scales = torch.arange(1., 6.)[:, None, None, None]
+    z_star = z0 + torch.randn(5, 4, 3, 3, generator=torch.Generator().manual_seed(1)) * scales
+    moved = random_like_move(z0, z_star, torch.Generator().manual_seed(2))
+    assert torch.allclose(displacement(moved, z0), displacement(z_star, z0), atol=1e-5)
+    assert torch.allclose(displacement(z_star, z0, scale=2.0), displacement(z_star, z0) / 2)
+    assert torch.equal(moved, random_like_move(z0, z_star, torch.Generator().manual_seed(2)))
+    cos = torch.nn.functional.cosine_similarity((moved - z0).flatten(1), (z_star - z0).flatten(1))
+    assert cos.abs().max() < 0.9  # not the ascent's direction
+    # hand-worked: RMS of a constant move of 0.3 per element is 0.3
+    assert torch.allclose(displacement(z0 + 0.3, z0), torch.full((5,), 0.3))
+
+
+def test_synthesize_records_displacement_and_mi_for_ascent_and_random(trained):
+    model, x, _ = trained
+    z = torch.logit(x[:8].clamp(0.01, 0.99))
+    rec_a, rec_r = [], []
+    torch.manual_seed(3)
+    synthesize(torch.sigmoid, model, z, noise_sigma=0.0, steps=5, lr=0.2, scale=1.0, k=20,
+               generator=torch.Generator().manual_seed(0), record=rec_a)
+    torch.manual_seed(3)
+    synthesize(torch.sigmoid, model, z, noise_sigma=0.0, steps=5, lr=0.2, scale=1.0, k=20,
+               generator=torch.Generator().manual_seed(0), direction="random", record=rec_r)
+    (a,), (r,) = rec_a, rec_r
+    assert a["displacement"] == pytest.approx(r["displacement"], rel=1e-4)  # the matched control's premise
+    assert 0 < a["displacement"] <= 5 * 0.2 + 1e-6  # Adam moves an element by at most ~lr per step
+    assert a["before"] == pytest.approx(r["before"])  # same start, same masks
+    assert a["after"] > a["before"]
+    with pytest.raises(ValueError, match="valid: none, ascent, random"):
+        synthesize(torch.sigmoid, model, z, noise_sigma=0.0, steps=1, lr=0.1, scale=1.0, direction="up")

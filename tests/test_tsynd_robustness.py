@@ -67,3 +67,61 @@ def test_unknown_condition(md):
         assert "clean, gaussian, fgsm" in str(err)
     else:
         raise AssertionError("no error")
+
+
+# ---- the attacks against a hand-worked FGSM and ART's own properties (issue 24) --------------------------------
+
+def _hand_fgsm(model, x, y, eps):
+    """x + eps * sign(grad of the training loss), clamped: FGSM written out with autograd."""
+    x = x.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(classification_loss(model(x), y), x)
+    return (x + eps * g.sign()).clamp(0, 1).detach()
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_fgsm_equals_the_hand_worked_formula_on_a_fixed_model_and_image(n_classes):
+    from synthmed.tsynd.classifiers import build_classifier
+
+    model = build_classifier("cnn", 1, n_classes, 28, width=8, hidden=16, seed=3).eval()
+    x = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(4))
+    y = torch.arange(6) % n_classes
+    adv = fgsm(model, x, y, 0.03)
+    expected = _hand_fgsm(model, x, y, 0.03)
+    # same sign everywhere except where the gradient is ~0 (float32 sign noise between two autograd graphs)
+    assert (adv - expected).abs().max() <= 0.06 + 1e-6
+    assert float(((adv - expected).abs() < 1e-6).float().mean()) > 0.99
+
+
+def test_pgd_one_step_from_the_image_is_fgsm_and_more_steps_hurt_more(md):
+    from synthmed.tsynd.robustness import pgd
+
+    model, x, y = md
+    one = pgd(model, x, y, 0.05, steps=1, step_size=0.05, random_start=False)
+    assert float(((one - fgsm(model, x, y, 0.05)).abs() < 1e-6).float().mean()) > 0.99
+    many = pgd(model, x, y, 0.05, steps=10, seed=1)
+    assert (many - x).abs().max() <= 0.05 + 1e-5 and many.min() >= 0 and many.max() <= 1
+    with torch.no_grad():
+        assert classification_loss(model(many), y) >= classification_loss(model(one), y)
+    assert torch.equal(many, pgd(model, x, y, 0.05, steps=10, seed=1))  # seeded random start
+    state = __import__("numpy").random.get_state()[1].copy()
+    pgd(model, x, y, 0.05, steps=2, seed=7)
+    assert (__import__("numpy").random.get_state()[1] == state).all()  # numpy's global RNG left alone
+
+
+def test_transfer_from_the_model_itself_is_its_white_box_fgsm(md):
+    from synthmed.tsynd.robustness import transfer
+
+    model, x, y = md
+    row = transfer(model, model, x, y, 0.05)
+    assert row["test_condition"] == "transfer" and row["level"] == 0.05
+    assert row["accuracy"] == evaluate(model, x, y, ("fgsm",), eps=0.05)[0]["accuracy"]
+
+
+def test_pm1_convention_halves_sigma_and_clamping_brightens_black():
+    from synthmed.tsynd.robustness import clamp_shift, pm1_sigma
+
+    assert pm1_sigma(0.2) == 0.1
+    black = torch.zeros(50, 1, 16, 16)
+    # E[max(0, n)] = sigma / sqrt(2 pi) for n ~ N(0, sigma^2)
+    assert abs(clamp_shift(black, 0.2) - 0.2 / (2 * torch.pi) ** 0.5) < 0.003
+    assert abs(clamp_shift(torch.full((50, 1, 16, 16), 0.5), 0.2)) < 0.003

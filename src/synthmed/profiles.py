@@ -28,22 +28,27 @@ DEFAULT_PROFILE = "quick"
 _LOCAL_MEDMNIST = ["breastmnist", "breastmnist_64", "pneumoniamnist", "retinamnist"]
 
 # TSynD classifier and generator settings, shared by its three notebooks (so they reuse each other's runs).
-# Length: `epochs` (paper: 100, best validation model, one evaluation per epoch) or, when epochs is None, a fixed
-# number of `iterations` with validation every `eval_every`. latent_units "std": noise_sigma and ascent_lr in units of
-# the training latents' std (CPU profiles, our small VQ-VAE); "absolute": as the paper states them. fgsm_eps in [0, 1]
-# pixels. Sources of every value: _TSYND_SOURCES.
+# Length: `epochs` (paper: 100, keeping the best validation model, one evaluation per epoch) or, when epochs is None,
+# a fixed number of `iterations` with validation every `eval_every`. latent_units "std": noise_sigma and ascent_lr in
+# units of the training latents' std (CPU profiles, our small VQ-VAE); "absolute": as the paper states them.
+# noise_sigma is a standard deviation. Under quick the ascent can move a latent by up to ascent_steps x ascent_lr =
+# 0.6 std, 6x the noise sigma (issue 24; the paper: 50 x 0.1 = 5, 5x its sigma 1.0). fgsm_eps and the attacks are in
+# [0, 1] pixels. Sources of every value: _TSYND_SOURCES.
+_TSYND_FIXED = {"mc_hidden": 128, "mc_dropout": 0.5, "weight_decay": 1e-4, "vqvae_latent_dim": 16,
+                "vqvae_codebook": 256, "vqvae_lr": 2e-3, "vqvae_batch": 64}
 _TSYND_SHARED = {
     "smoke": {"arch": "smallcnn", "epochs": None, "iterations": 10, "batch_size": 16, "eval_every": 5, "lr": 0.001,
-              "k": 4, "noise_sigma": 0.5, "latent_units": "std", "ascent_steps": 2, "ascent_lr": 0.05,
-              "vqvae_steps": 10, "vqvae_hidden": 16, "test_sigma": 0.2, "fgsm_eps": 0.02, "workers": 1},
+              "k": 4, "noise_sigma": 0.1, "latent_units": "std", "ascent_steps": 2, "ascent_lr": 0.15,
+              "vqvae_steps": 10, "vqvae_hidden": 16, "test_sigma": 0.2, "fgsm_eps": 0.02, "pgd_steps": 3,
+              "eps_sweep": [0.01, 0.04], "workers": 1, **_TSYND_FIXED},
     "quick": {"arch": "smallcnn", "epochs": None, "iterations": 200, "batch_size": 32, "eval_every": 25,
-              "lr": 0.001, "k": 10, "noise_sigma": 0.5, "latent_units": "std", "ascent_steps": 4,
-              "ascent_lr": 0.05, "vqvae_steps": 300, "vqvae_hidden": 32, "test_sigma": 0.2, "fgsm_eps": 0.02,
-              "workers": 2},
+              "lr": 0.001, "k": 10, "noise_sigma": 0.1, "latent_units": "std", "ascent_steps": 4,
+              "ascent_lr": 0.15, "vqvae_steps": 300, "vqvae_hidden": 32, "test_sigma": 0.2, "fgsm_eps": 0.02,
+              "pgd_steps": 10, "eps_sweep": [0.005, 0.01, 0.02, 0.04], "workers": 2, **_TSYND_FIXED},
     "paper": {"arch": "resnet18", "epochs": 100, "iterations": None, "batch_size": 32, "eval_every": None,
               "lr": 0.001, "k": 10, "noise_sigma": 1.0, "latent_units": "absolute", "ascent_steps": 50,
               "ascent_lr": 0.1, "vqvae_steps": 20000, "vqvae_hidden": 64, "test_sigma": 0.2, "fgsm_eps": 0.02,
-              "workers": 1},
+              "pgd_steps": 10, "eps_sweep": [0.005, 0.01, 0.02, 0.04], "workers": 1, **_TSYND_FIXED},
 }
 # Where each TSynD value comes from: "Sec./Table ..." of Niemeijer et al. (2024) for a value the paper states (what the
 # `paper` profile uses), "ours: why" for a value it does not state or that the CPU profiles change.
@@ -51,26 +56,42 @@ _TSYND_SOURCES = {
     "datasets": "Table 1 (six MedMNIST sets; those without a local file are reported untestable); "
                 "pneumoniamnist, retinamnist: ours, extensions",
     "fraction": "Sec. 4 (training split subsampled to 1 % and 10 %)",
-    "methods": "Table 1 (Baseline, Noise, TSynD)",
+    "methods": "Table 1 (Baseline, Noise, TSynD); noise_matched: ours, a control (the ascent's displacement in a "
+               "random direction)",
     "seeds": "Sec. 4 (training repeated three times); quick: ours, 5 paired seeds for a verdict",
     "n_samples": "ours: images in the sample figure",
     "sweep_sigmas": "ours: test-noise sweep around the paper's σ = 0.2 (issue 11)",
-    "arch": "Sec. 4.1 (ResNet-18 for Table 1); quick/smoke: ours, 4-conv CNN for a CPU",
+    "arch": "Sec. 4.1 (ResNet-18 for Table 1; DenseNet-121 is the paper's second classifier, also available); "
+            "quick/smoke: ours, 4-conv CNN for a CPU",
     "epochs": "Sec. 4 (100 epochs, best validation model); quick/smoke: ours, fixed iterations for a CPU",
     "iterations": "ours: CPU profiles train a fixed number of steps (unused when epochs is set)",
     "eval_every": "ours: validation interval of the CPU profiles (paper profile: once per epoch)",
     "batch_size": "ours: not stated (the paper says only that half of each batch is synthetic, Sec. 3.2)",
     "lr": "ours: not stated (Adam 1e-3)",
+    "weight_decay": "ours: not stated (Adam weight decay 1e-4)",
+    "mc_hidden": "ours: not stated (MC-dropout head: dropout, linear to 128 units, ReLU, dropout, linear; Sec. 3.1 "
+                 "says only that dropout sits on the last layers)",
+    "mc_dropout": "ours: not stated (dropout probability 0.5 in the MC head)",
     "k": "ours: not stated (K dropout masks on the last layers, Sec. 3.1)",
-    "noise_sigma": "Sec. 4 (latent noise 0.1 or 1.0, absolute); quick/smoke: ours, 0.5 latent std",
-    "latent_units": "Sec. 4 (absolute values); quick/smoke: ours, units of the latents' std (our VQ-VAE's "
-                    "latents have another spread than the paper's)",
+    "noise_sigma": "Sec. 4 (latent noise 0.1 or 1.0, absolute; the paper writes N(0, σI), which we read as a "
+                   "standard deviation σ); quick/smoke: ours, 0.1 latent std",
+    "latent_units": "Sec. 4 (absolute values, for the paper's VQGAN latents); quick/smoke: ours, units of the "
+                    "latents' std (our small VQ-VAE's latents have another spread than the paper's VQGAN's)",
     "ascent_steps": "Sec. 4 (50 or 100 ascent iterations); quick/smoke: ours, 4 / 2 for a CPU",
-    "ascent_lr": "Sec. 4 (ascent learning rate 0.1); quick/smoke: ours, 0.05 latent std",
-    "vqvae_steps": "ours: not stated (VQ-VAE trained on the full training split, Sec. 4)",
+    "ascent_lr": "Sec. 4 (ascent learning rate 0.1; the optimiser is not stated: Adam is ours, since plain gradient "
+                 "ascent at 0.1 barely moves the latent); quick/smoke: ours, 0.15 latent std, so that steps x lr "
+                 "is at least 3x the noise σ as in the paper's settings",
+    "vqvae_steps": "ours: not stated (VQ-VAE trained on the full training split, Sec. 4; the paper uses a VQGAN)",
     "vqvae_hidden": "ours: not stated (VQ-VAE architecture not given)",
-    "test_sigma": "Sec. 4 (Gaussian noise σ = 0.2 added to the test data)",
-    "fgsm_eps": "ours: not stated (FGSM as in Goodfellow et al., Sec. 4)",
+    "vqvae_latent_dim": "ours: not stated (channels of our VQ-VAE latent, at 1/4 of the image size)",
+    "vqvae_codebook": "ours: not stated (codebook entries of our VQ-VAE)",
+    "vqvae_lr": "ours: not stated (Adam learning rate of our VQ-VAE, cosine schedule)",
+    "vqvae_batch": "ours: not stated (VQ-VAE batch size)",
+    "test_sigma": "Sec. 4 (Gaussian noise σ = 0.2 added to the test data; the pixel range is not stated: applied on "
+                  "[0, 1] pixels, and on [-1, 1] pixels as the gaussian_pm1 condition, i.e. 0.1 on [0, 1])",
+    "fgsm_eps": "ours: not stated (FGSM as in Goodfellow et al., Sec. 4); also PGD's and the transfer attack's ε",
+    "pgd_steps": "ours: PGD (L-inf, step ε/4, random start; ART) as a multi-step check of the FGSM result",
+    "eps_sweep": "ours: FGSM ε values around fgsm_eps (issue 24)",
     "workers": "ours: parallel single-thread processes on a CPU",
 }
 # TSynD Table 2 (tsynd_uncertainty) and Fig. 2 (tsynd_explain): their own keys, over the shared ones above.
@@ -189,14 +210,15 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
     # ---- TSynD chapter (issue 3): tsynd, tsynd_uncertainty, tsynd_explain -----------------------------------------
     # The classifier/generator settings are shared (_TSYND_SHARED) so the three notebooks reuse each other's runs.
     "tsynd": {
-        "smoke": {"datasets": ["breastmnist"], "fraction": [0.1], "methods": ["baseline", "noise", "tsynd"],
-                  "seeds": [0, 1], "n_samples": 3, "sweep_sigmas": [0.05, 0.2], **_TSYND_SHARED["smoke"]},
+        "smoke": {"datasets": ["breastmnist"], "fraction": [0.1],
+                  "methods": ["baseline", "noise", "tsynd", "noise_matched"], "seeds": [0, 1], "n_samples": 3, "sweep_sigmas": [0.05, 0.2], **_TSYND_SHARED["smoke"]},
         "quick": {"datasets": ["breastmnist", "pneumoniamnist", "retinamnist"], "fraction": [0.01, 0.1],
-                  "methods": ["baseline", "noise", "tsynd"], "seeds": [0, 1, 2, 3, 4], "n_samples": 6,
+                  "methods": ["baseline", "noise", "tsynd", "noise_matched"], "seeds": [0, 1, 2, 3, 4],
+                  "n_samples": 6,
                   "sweep_sigmas": [0.02, 0.05, 0.1, 0.2], **_TSYND_SHARED["quick"]},
         "paper": {"datasets": ["breastmnist", "dermamnist", "octmnist", "organamnist", "organsmnist", "pathmnist",
                                "pneumoniamnist", "retinamnist"], "fraction": [0.01, 0.1],
-                  "methods": ["baseline", "noise", "tsynd"], "seeds": [0, 1, 2], "n_samples": 6,
+                  "methods": ["baseline", "noise", "tsynd", "noise_matched"], "seeds": [0, 1, 2], "n_samples": 6,
                   "sweep_sigmas": [0.02, 0.05, 0.1, 0.2], **_TSYND_SHARED["paper"]},
     },
     "tsynd_uncertainty": {

@@ -7,6 +7,8 @@ Three separate cached steps (:func:`synthmed.cache.cached` keys each on its own 
 - ``tsynd_train`` (:func:`train`): the classifier's kept weights (resumable);
 - ``tsynd_score`` (:func:`score`): clean / Gaussian / FGSM rows and the test-noise sweep. An edit to the test
   conditions, the report or the tables retrains nothing.
+- ``tsynd_robust`` (:func:`robust`, ours): Gaussian noise in the [-1, 1] convention, PGD, the FGSM eps sweep, and
+  the transfer attack (FGSM crafted on the paired run of :func:`transfer_source`).
 
 Runs are paired by seed: a seed fixes the labelled subset (:func:`labelled_subset`) and the classifier's
 initialisation, the same for Baseline, Noise and TSynD. :func:`run_many` sends independent runs through
@@ -15,7 +17,7 @@ initialisation, the same for Baseline, Noise and TSynD. :func:`run_many` sends i
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 
@@ -80,6 +82,25 @@ class Scoring:
     sweep: tuple[float, ...] = SWEEP_SIGMAS
 
 
+@dataclass(frozen=True)
+class Attacks:
+    """Our robustness checks beside Table 1's conditions (pixels in [0, 1]): Gaussian noise of ``sigma`` stated on
+    [-1, 1] pixels (so sigma / 2 here), PGD of ``pgd_steps`` steps and the transfer attack at ``eps``, and FGSM at
+    each of ``eps_sweep``."""
+
+    sigma: float = 0.2
+    eps: float = 0.02
+    pgd_steps: int = 10
+    eps_sweep: tuple[float, ...] = (0.005, 0.01, 0.02, 0.04)
+
+
+def transfer_source(spec: RunSpec) -> RunSpec:
+    """The run whose model crafts the transfer attack on ``spec``'s: the paired Baseline (same dataset, fraction,
+    seed) for every method but Baseline, and the paired TSynD run for Baseline."""
+    method = "tsynd" if spec.train.method == "baseline" else "baseline"
+    return replace(spec, train=replace(spec.train, method=method))
+
+
 def _train_compute(spec: RunSpec, ds, device, progress: bool):
     """The cached ``tsynd_train`` step's computation for ``spec`` on dataset ``ds``."""
     needs_ae = spec.train.method != "baseline"
@@ -126,6 +147,33 @@ def score(spec: RunSpec, scoring: Scoring = Scoring(), device: torch.device | st
                         params={**spec.params(), "scoring": asdict(scoring)}, data_md5=[ds.md5], seed=spec.seed)
 
 
+def _robust_compute(spec: RunSpec, attacks: Attacks, ds, device):
+    """The cached ``tsynd_robust`` step's computation for ``spec`` on dataset ``ds``."""
+    def compute():
+        model = training.load_classifier(train(spec, device, progress=False), ds.n_channels, ds.n_classes, ds.size,
+                                         device)
+        source = training.load_classifier(train(transfer_source(spec), device, progress=False), ds.n_channels,
+                                          ds.n_classes, ds.size, device)
+        x, y = ds.test.images, ds.test.labels
+        rows = robustness.evaluate(model, x, y, robustness.EXTRA_CONDITIONS, sigma=attacks.sigma, eps=attacks.eps,
+                                   seed=spec.seed, pgd_steps=attacks.pgd_steps)
+        rows.append(robustness.transfer(model, source, x, y, attacks.eps))
+        sweep = [r for e in attacks.eps_sweep for r in robustness.evaluate(model, x, y, ("fgsm",), eps=float(e))]
+        return {"robust": rows, "eps_sweep": sweep}
+
+    return compute
+
+
+def robust(spec: RunSpec, attacks: Attacks = Attacks(), device: torch.device | str = "cpu") -> dict:
+    """Our robustness checks of ``spec``'s classifier (cached; trains ``spec`` and its :func:`transfer_source` if
+    they are not cached): {"robust": rows "gaussian_pm1", "pgd", "transfer" (like
+    :func:`synthmed.tsynd.robustness.evaluate`'s), "eps_sweep": one "fgsm" row per eps}."""
+    ds = load_medmnist(spec.dataset)
+    return cache.cached("tsynd_robust", _robust_compute(spec, attacks, ds, device),
+                        params={"target": spec.params(), "source": transfer_source(spec).params(),
+                                "attacks": asdict(attacks)}, data_md5=[ds.md5], seed=spec.seed)
+
+
 def step_keys(spec: RunSpec, scoring: Scoring = Scoring(), device: torch.device | str = "cpu") -> dict[str, str]:
     """{"tsynd_train": key, "tsynd_score": key}: the cache keys the current code gives ``spec``'s two steps
     (they include each step's code version, so a changed key means the code that computes the run changed)."""
@@ -148,25 +196,53 @@ def _run_item(item: tuple) -> dict:
     return run(spec, device, progress=False, scoring=scoring)
 
 
+def _robust_item(item: tuple) -> dict:
+    spec, attacks, device = item
+    return robust(spec, attacks, device)
+
+
 def run_many(specs: list[RunSpec], workers: int = 1, progress: bool = True, scoring: Scoring = Scoring(),
-             device: torch.device | str = "cpu", context=None) -> list[dict]:
+             device: torch.device | str = "cpu", attacks: Attacks | None = None, context=None) -> list[dict]:
     """:func:`run` for every spec, in order, through :func:`synthmed.executor.run_all` (``workers`` single-thread
-    processes on a CPU; one process on an accelerator; ``context``: the notebook's ``settings.context``). VQ-VAEs are trained first, here, so that no two workers
-    train the same one."""
+    processes on a CPU; one process on an accelerator; ``context``: the notebook's ``settings.context``). VQ-VAEs
+    are trained first, here, so that no two workers train the same one. With ``attacks``, a second pass (after
+    every classifier is trained, since the transfer attack needs the paired run's) adds :func:`robust`'s keys to
+    every result."""
     device = torch.device(device)
     for name, vq in sorted({(s.dataset, s.vqvae) for s in specs if s.train.method != "baseline"},
                            key=lambda t: t[0]):
         get_vqvae(name, vq, 0, device, progress)
     workers = workers if device.type == "cpu" else 1
-    return executor.run_all(_run_item, [(s, scoring, device) for s in specs], workers=workers,
-                            desc="TSynD runs", progress=progress, context=context)
+    results = executor.run_all(_run_item, [(s, scoring, device) for s in specs], workers=workers,
+                               desc="TSynD runs", progress=progress, context=context)
+    if attacks is None:
+        return results
+    extra = executor.run_all(_robust_item, [(s, attacks, device) for s in specs], workers=workers,
+                             desc="TSynD attacks", progress=progress, context=context)
+    return [{**r, **e} for r, e in zip(results, extra)]
 
 
 def result_rows(specs: list[RunSpec], results: list[dict], key: str = "test") -> list[dict]:
     """One row per (run, test condition): {dataset, fraction, method, seed, test_condition, level, accuracy,
-    balanced_accuracy, constant, ...}; key="sweep" gives the test-noise sweep's rows."""
+    balanced_accuracy, constant, ...}; key="sweep" gives the test-noise sweep's rows, "robust" / "eps_sweep" those
+    of :func:`robust` (results of :func:`run_many` with ``attacks``)."""
     return [{"dataset": spec.dataset, "fraction": spec.fraction, "method": training.METHOD_LABELS[spec.train.method],
              "seed": spec.seed, **r} for spec, res in zip(specs, results) for r in res[key]]
+
+
+def ascent_rows(specs: list[RunSpec], results: list[dict]) -> list[dict]:
+    """One row per run that records an ascent (TSynD, Noise-matched): {dataset, fraction, method, seed,
+    displacement (mean RMS latent move, noise_sigma's units), noise_sigma, before, after (mean uncertainty of the
+    synthetic images before / after the move, nats), gain (after - before), steps}."""
+    rows = []
+    for spec, res in zip(specs, results):
+        a = res.get("ascent")
+        if a:
+            rows.append({"dataset": spec.dataset, "fraction": spec.fraction,
+                         "method": training.METHOD_LABELS[spec.train.method], "seed": spec.seed,
+                         "displacement": a["displacement"], "noise_sigma": a["noise_sigma"], "before": a["before"],
+                         "after": a["after"], "gain": a["after"] - a["before"], "steps": a["steps"]})
+    return rows
 
 
 def run_meta(specs: list[RunSpec], results: list[dict]) -> list[dict]:
@@ -181,15 +257,27 @@ def as_list(value) -> list:
 
 
 def vqvae_config(settings: dict) -> VQVAEConfig:
-    """The VQ-VAE settings of a notebook's resolved settings (keys vqvae_hidden, vqvae_steps)."""
-    return VQVAEConfig(hidden=settings["vqvae_hidden"], steps=settings["vqvae_steps"])
+    """The VQ-VAE settings of a notebook's resolved settings (keys vqvae_hidden, vqvae_steps and, where given,
+    vqvae_latent_dim, vqvae_codebook, vqvae_lr, vqvae_batch)."""
+    extra = {"latent_dim": "vqvae_latent_dim", "codebook_size": "vqvae_codebook", "lr": "vqvae_lr",
+             "batch_size": "vqvae_batch"}
+    return VQVAEConfig(hidden=settings["vqvae_hidden"], steps=settings["vqvae_steps"],
+                       **{k: settings[s] for k, s in extra.items() if s in settings})
 
 
 def train_config(settings: dict, method: str, objective: str = "mi") -> TrainConfig:
     """The :class:`TrainConfig` of a notebook's resolved settings for ``method``."""
-    keys = ("arch", "iterations", "epochs", "batch_size", "eval_every", "lr", "k", "noise_sigma", "ascent_steps",
-            "ascent_lr", "latent_units")
-    return TrainConfig(method=method, objective=objective, **{k: settings[k] for k in keys if k in settings})
+    keys = ("arch", "iterations", "epochs", "batch_size", "eval_every", "lr", "weight_decay", "k", "noise_sigma",
+            "ascent_steps", "ascent_lr", "latent_units")
+    named = {"hidden": "mc_hidden", "dropout": "mc_dropout"}
+    return TrainConfig(method=method, objective=objective, **{k: settings[k] for k in keys if k in settings},
+                       **{k: settings[s] for k, s in named.items() if s in settings})
+
+
+def attacks(settings: dict) -> Attacks:
+    """The :class:`Attacks` of a notebook's resolved settings (test_sigma, fgsm_eps, pgd_steps, eps_sweep)."""
+    return Attacks(sigma=float(settings["test_sigma"]), eps=float(settings["fgsm_eps"]),
+                   pgd_steps=int(settings["pgd_steps"]), eps_sweep=tuple(float(e) for e in settings["eps_sweep"]))
 
 
 def scoring(settings: dict) -> Scoring:

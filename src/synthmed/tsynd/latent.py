@@ -71,18 +71,64 @@ def uncertainty_ascent(decode, classifier: MCDropoutClassifier, z0: torch.Tensor
     return z.detach(), torch.stack(trace) if trace else empty
 
 
+DIRECTIONS = ("none", "ascent", "random")
+
+
+def displacement(z: torch.Tensor, z0: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+    """(N, D, h, w) latents and their starts -> (N,) RMS per latent element of z - z0, in units of ``scale`` (the
+    same units as the latent noise sigma, whose RMS displacement is sigma)."""
+    return (z - z0).flatten(1).pow(2).mean(1).sqrt() / scale
+
+
+def random_like_move(z0: torch.Tensor, z_star: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """z0 moved as far as z_star (per-image L2 norm of z_star - z0) in a uniformly random direction.
+    z0, z_star: (N, D, h, w); the direction is drawn on the CPU generator (if given)."""
+    step = (z_star - z0).flatten(1).norm(dim=1)
+    u = torch.randn(z0.shape, generator=generator).to(z0.device, z0.dtype).flatten(1)
+    u = u / u.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    return z0 + (u * step[:, None]).reshape(z0.shape)
+
+
 def synthesize(decode, classifier: MCDropoutClassifier | None, z: torch.Tensor, *, noise_sigma: float,
                steps: int, lr: float, scale: float, k: int = 10, objective: str = "mi",
-               generator: torch.Generator | None = None) -> torch.Tensor:
-    """One half-batch of synthetic images: ``decode(ascent(z + noise))`` (TSynD) or ``decode(z + noise)`` when
-    ``steps == 0`` (Noise). z: (N, D, h, w) latents of real images; returns (N, C, H, W) in [0, 1], detached.
-    The images keep the labels of the images whose latents they start from."""
+               generator: torch.Generator | None = None, direction: str | None = None,
+               record: list | None = None) -> torch.Tensor:
+    """One half-batch of synthetic images. z: (N, D, h, w) latents of real images; returns (N, C, H, W) in [0, 1],
+    detached. The images keep the labels of the images whose latents they start from.
+
+    direction: "none" -> ``decode(z + noise)`` (the paper's Noise); "ascent" -> ``decode(ascent(z + noise))``
+    (TSynD); "random" -> the ascent is run only to measure how far it moves each latent, and ``z + noise`` is
+    moved that far in a random direction instead (our matched control). Default: "ascent" if steps > 0 else "none".
+    record: if a list is given, one dict is appended with this half-batch's means (over images) of the ascent's
+    latent displacement (:func:`displacement`, units of ``scale``) and the classifier's uncertainty (``objective``)
+    before and after the move (for "random": of the randomly moved latents). Measuring "after" costs one extra
+    K-mask forward without gradients; without ``record`` it is skipped.
+    """
+    direction = direction or ("ascent" if steps > 0 else "none")
+    if direction not in DIRECTIONS:
+        raise ValueError(f"unknown direction {direction!r}; valid: {', '.join(DIRECTIONS)}")
     z = add_latent_noise(z, noise_sigma, scale, generator)
-    if steps > 0:
-        if classifier is None:
-            raise ValueError("uncertainty ascent (steps > 0) needs a classifier")
-        z, _ = uncertainty_ascent(decode, classifier, z, steps=steps, lr=lr, scale=scale, k=k, objective=objective,
-                                  measure_final=False)
+    if direction != "none":
+        if classifier is None or steps < 1:
+            raise ValueError("uncertainty ascent (direction 'ascent' or 'random') needs a classifier and steps >= 1")
+        z_star, trace = uncertainty_ascent(decode, classifier, z, steps=steps, lr=lr, scale=scale, k=k,
+                                           objective=objective,
+                                           measure_final=record is not None and direction == "ascent")
+        moved = z_star if direction == "ascent" else random_like_move(z, z_star, generator)
+        if record is not None:
+            after = trace[-1] if direction == "ascent" else _measure(decode, classifier, moved, k, objective)
+            record.append({"displacement": float(displacement(moved, z, scale).mean()),
+                           "before": float(trace[0].mean()), "after": float(after.mean())})
+        z = moved
     with torch.no_grad():
         return decode(z).clamp_(0, 1)
 
+
+def _measure(decode, classifier: MCDropoutClassifier, z: torch.Tensor, k: int, objective: str) -> torch.Tensor:
+    """(N,) uncertainty of decode(z) under K dropout masks (no gradients; the trunk in eval mode)."""
+    was_training = classifier.training
+    classifier.eval()
+    with torch.no_grad():
+        u = uncertainty(log_probs(classifier.mc_logits(decode(z), k)), objective)
+    classifier.train(was_training)
+    return u

@@ -23,8 +23,13 @@ import pandas as pd
 
 from synthmed import claims, display
 
-METHODS = ["Baseline", "Noise", "TSynD"]
-CONDITIONS = {"clean": "clean", "gaussian": "Gaussian noise", "fgsm": "FGSM"}
+METHODS = ["Baseline", "Noise", "TSynD", "Noise-matched"]
+PAPER_METHODS = METHODS[:3]
+CONDITIONS = {"clean": "clean", "gaussian": "Gaussian noise", "fgsm": "FGSM"}  # Table 1's
+# ours, beside Table 1's: the paper's sigma read on [-1, 1] pixels, PGD, FGSM crafted on the paired model
+EXTRA_CONDITIONS = {"gaussian_pm1": "Gaussian noise, [−1, 1] convention", "pgd": "PGD",
+                    "transfer": "transfer FGSM"}
+ALL_CONDITIONS = {**CONDITIONS, **EXTRA_CONDITIONS}
 METRICS = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy"}
 
 
@@ -93,10 +98,11 @@ def _cell_text(r) -> str:
 def table1_grid(runs: pd.DataFrame, reference: pd.DataFrame, verdicts: dict | None = None) -> display.Grid:
     """Table 1 in the paper's layout. Cell: our accuracy mean ± std over seeds, the paper's accuracy in
     parentheses (one decimal, as printed), † if every run is a constant predictor, and our balanced accuracy
-    below. Column headers carry each test split's majority-class rate."""
+    below. Column headers carry each test split's majority-class rate. Only Table 1's conditions are shown."""
+    runs = runs[runs["test_condition"].isin(list(CONDITIONS))]
     cells = cell_frame(runs, reference, verdicts)
     cells["condition"] = pd.Categorical(cells["test_condition"].map(CONDITIONS), list(CONDITIONS.values()))
-    cells["method"] = pd.Categorical(cells["method"], METHODS)
+    cells["method"] = pd.Categorical(cells["method"], [m for m in METHODS if m in set(cells["method"])])
     cells["dataset "] = [f"{d} (majority {m:.1f} %)" for d, m in zip(cells["dataset"], cells["majority"])]
     cells["fraction "] = cells["fraction"].map(fraction_label)
     cells = cells.sort_values(["condition", "method", "dataset", "fraction"])
@@ -125,13 +131,15 @@ def _long(runs: pd.DataFrame) -> pd.DataFrame:
 def table1_figure(runs: pd.DataFrame, reference: pd.DataFrame) -> plt.Figure:
     """Accuracy and balanced accuracy (rows) per method, one panel per test condition, x = dataset and fraction;
     points are means with 95 % t intervals over seeds; black diamonds are the paper's accuracies."""
+    runs = runs[runs["test_condition"].isin(list(CONDITIONS))]
     long = _long(runs)
     ref = _paper(reference).rename(columns={"paper": "percent"})
     ref = ref.assign(cell=[_cell(d, f) for d, f in zip(ref["dataset"], ref["fraction"])],
                      condition=ref["test_condition"].map(CONDITIONS), metric="accuracy")
     ref = ref[ref["cell"].isin(long["cell"])]
     fig = display.interval_figure(long, x="cell", y="percent", hue="method", col="condition", row="metric",
-                                  reference=ref, hue_order=METHODS, col_order=list(CONDITIONS.values()),
+                                  reference=ref, hue_order=[m for m in METHODS if m in set(long["method"])],
+                                  col_order=list(CONDITIONS.values()),
                                   row_order=list(METRICS.values()), ylabel="%", height=2.6, aspect=1.6)
     for ax in fig.axes:
         ax.set_ylim(0, 100)  # percentages; an interval of two seeds can reach far beyond (t with 1 df)
@@ -150,6 +158,7 @@ def _paired(runs: pd.DataFrame, metric: str, a: str = "TSynD", b: str = "Baselin
 def figure_caption(runs: pd.DataFrame, reference: pd.DataFrame) -> str:
     """What the Table 1 figure shows, computed from it: in how many cells TSynD's mean is above Baseline's, by
     how much at most, and how many of the paper's values lie inside our 95 % interval for that method."""
+    runs = runs[runs["test_condition"].isin(list(CONDITIONS))]
     diffs = _paired(runs, "accuracy")
     parts = [f"Points: mean over seeds with 95 % t intervals; diamonds: the paper's accuracy."]
     if len(diffs):
@@ -174,7 +183,7 @@ def figure_caption(runs: pd.DataFrame, reference: pd.DataFrame) -> str:
     return " ".join(parts)
 
 
-def sweep_figure(sweep: pd.DataFrame) -> plt.Figure:
+def sweep_figure(sweep: pd.DataFrame, xlabel: str = "test-noise σ (pixels in [0, 1])") -> plt.Figure:
     """Accuracy and balanced accuracy against the test-noise sigma, per method: one column per dataset, one row per
     (metric, fraction); lines through means over seeds with 95 % t intervals; the dotted line is the test split's
     majority-class rate."""
@@ -184,7 +193,8 @@ def sweep_figure(sweep: pd.DataFrame) -> plt.Figure:
                       value_vars=list(METRICS), var_name="metric", value_name="percent")
     long["panel"] = long["metric"].map(METRICS) + ", " + long["fraction_label"]
     order = [f"{METRICS[m]}, {fraction_label(f)}" for m in METRICS for f in sorted(long["fraction"].unique())]
-    grid = sns.relplot(data=long, kind="line", x="level", y="percent", hue="method", hue_order=METHODS,
+    hue_order = [m for m in METHODS if m in set(long["method"])]
+    grid = sns.relplot(data=long, kind="line", x="level", y="percent", hue="method", hue_order=hue_order,
                        col="dataset", row="panel", row_order=order, marker="o", errorbar=display.t_interval,
                        height=2.0, aspect=1.3, palette="colorblind")
     levels = sorted(long["level"].unique())
@@ -195,9 +205,9 @@ def sweep_figure(sweep: pd.DataFrame) -> plt.Figure:
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
     grid.set_titles("{col_name}\n{row_name}", size=9)
-    grid.set_axis_labels("test-noise σ (pixels in [0, 1])", "%")
+    grid.set_axis_labels(xlabel, "%")
     grid.tight_layout()
-    sns.move_legend(grid, "lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(METHODS), title=None,
+    sns.move_legend(grid, "lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(hue_order), title=None,
                     frameon=False)
     return grid.figure
 
@@ -227,7 +237,7 @@ def constant_text(runs: pd.DataFrame, sigma: float) -> str:
     return text
 
 
-def sweep_text(sweep: pd.DataFrame) -> str:
+def sweep_text(sweep: pd.DataFrame, symbol: str = "σ") -> str:
     """Per method: balanced accuracy at the smallest and largest sweep sigma, averaged over datasets, fractions
     and seeds, and the smallest sigma at which at least half of its runs are constant predictors."""
     lo, hi = sweep["level"].min(), sweep["level"].max()
@@ -237,10 +247,10 @@ def sweep_text(sweep: pd.DataFrame) -> str:
         b = s.groupby("level")["balanced_accuracy"].mean()
         share = s.groupby("level")["constant"].mean()
         collapse = share[share >= 0.5]
-        where = (f"at least half of its runs are constant predictors from σ = {collapse.index.min():g}"
-                 if len(collapse) else "fewer than half of its runs are constant predictors at every σ")
-        lines.append(f"- {m}: balanced accuracy {b.loc[lo]:.1f} % at σ = {lo:g} and {b.loc[hi]:.1f} % at "
-                     f"σ = {hi:g}; {where}.")
+        where = (f"at least half of its runs are constant predictors from {symbol} = {collapse.index.min():g}"
+                 if len(collapse) else f"fewer than half of its runs are constant predictors at every {symbol}")
+        lines.append(f"- {m}: balanced accuracy {b.loc[lo]:.1f} % at {symbol} = {lo:g} and {b.loc[hi]:.1f} % at "
+                     f"{symbol} = {hi:g}; {where}.")
     return "\n".join(lines)
 
 
@@ -266,25 +276,211 @@ def _paper_figure(claim: claims.Claim, ref: pd.DataFrame) -> str:
             + (f", equal in {ties}" if ties else ""))
 
 
+def _paper_acc(ref: pd.DataFrame, dataset: str, fraction: float, condition: str) -> pd.Series:
+    """The paper's accuracy per method in one Table 1 cell (empty when it did not run it). ``gaussian_pm1`` is the
+    paper's Gaussian column read in the other pixel convention."""
+    condition = "gaussian" if condition == "gaussian_pm1" else condition
+    rows = ref[(ref["dataset"] == dataset) & np.isclose(ref["fraction"], fraction) & (ref["test_condition"] == condition)]
+    return rows.set_index("method")["paper"]
+
+
+def paper_diff(ref: pd.DataFrame, a: str, b: str, cells, condition: str) -> float | None:
+    """The paper's own mean difference a - b (accuracy points) over the (dataset, fraction) ``cells`` its Table 1
+    reports for ``condition`` (None when it reports none of them or lacks a or b)."""
+    diffs = []
+    for d, f in cells:
+        acc = _paper_acc(ref, d, f, condition)
+        if a in acc and b in acc:
+            diffs.append(float(acc[a] - acc[b]))
+    return float(np.mean(diffs)) if diffs else None
+
+
+def _classify(claim: claims.Claim, ref: pd.DataFrame) -> claims.Claim:
+    """A per-cell claim with its paper figure, paper_diff and origin: it stays the paper's only where the dataset
+    is in Table 1 and the paper's own cell shows the claimed direction (A above B); otherwise origin "ours" with why
+    saying which (an extension, or a direction the paper's own table does not show)."""
+    a, b = claim.a, claim.b or {}
+    figure = _paper_figure(claim, ref)
+    if claim.origin != "paper":
+        return replace(claim, paper_figure=figure)
+    if a["dataset"] not in set(ref["dataset"]):
+        return replace(claim, origin="ours", why=f"ours: extension to {a['dataset']}, not in the paper's Table 1",
+                       source="Sec. 4.1 (its general claim; this dataset is not in Table 1)", paper_figure=figure)
+    acc = _paper_acc(ref, a["dataset"], float(a["fraction"]), a["test_condition"])
+    if a["method"] not in acc or b["method"] not in acc:
+        return replace(claim, origin="ours", why="ours: the paper's Table 1 lacks this cell", paper_figure=figure)
+    diff = float(acc[a["method"]] - acc[b["method"]])
+    if diff <= 0:
+        shows = "a tie" if diff == 0 else "the opposite"
+        return replace(claim, origin="ours", paper_figure=figure, paper_diff=diff,
+                       why=f"ours: the paper's own Table 1 shows {shows} here ({figure})")
+    return replace(claim, paper_figure=figure, paper_diff=diff)
+
+
+def _pooled(claim: claims.Claim, ref: pd.DataFrame, cells) -> claims.Claim:
+    """A pooled claim with the paper's mean difference over the run cells its Table 1 reports."""
+    if claim.metric != "accuracy" or "test_condition" not in claim.a:
+        return claim
+    d = paper_diff(ref, claim.a["method"], claim.b["method"], cells, claim.a["test_condition"])
+    if d is None:
+        return claim
+    n = sum(1 for c in cells if len(_paper_acc(ref, *c, claim.a["test_condition"])))
+    return replace(claim, paper_diff=d, paper_figure=f"{claim.a['method']} − {claim.b['method']} {d:+.1f} points, "
+                   f"mean of the {n} run cell(s) in Table 1")
+
+
+def _readable(claim: claims.Claim) -> claims.Claim:
+    """The claim with its test condition's code in the text replaced by the condition's name."""
+    cond = claim.a.get("test_condition")
+    if cond not in ALL_CONDITIONS:
+        return claim
+    return replace(claim, text=claim.text.replace(f"{cond} test images", f"{ALL_CONDITIONS[cond]} test images"))
+
+
 def table1_claims(reference: pd.DataFrame, runs: pd.DataFrame, missing: list[str],
                   path: Path = CLAIMS_FILE) -> list[claims.Claim]:
-    """The chapter's claims (``claims.yaml``) with the paper's figures from ``reference``: per-cell claims for the
-    (dataset, fraction) cells present in ``runs``, and the per-dataset untestable claims for the paper's datasets
-    in ``missing`` (no data file here)."""
+    """The chapter's claims on the runs frame (``claims.yaml`` without the mechanism claims of
+    :func:`mechanism_claims`): the pooled claims; per-cell claims for the (dataset, fraction) cells and test
+    conditions present in ``runs`` (origin and paper_diff from the paper's own Table 1, :func:`_classify`); the
+    per-dataset untestable claims for the paper's datasets in ``missing`` (no data file here) and the claims on data
+    the chapter did not run (chest X-rays)."""
     ref = _paper(reference)
-    run_cells = {(d, round(float(f), 4)) for d, f in zip(runs["dataset"], runs["fraction"])}
+    run_cells = sorted({(d, round(float(f), 4)) for d, f in zip(runs["dataset"], runs["fraction"])})
+    conditions, methods = set(runs["test_condition"]), set(runs["method"])
     keep = []
     for c in claims.load_claims(path, paper="TSynD", chapter="tsynd", section="tsynd.html#verdicts"):
+        if "stage" in c.a:
+            continue
+        c = _readable(c)
         if c.untestable:
-            selected = c.a["dataset"] in missing
-        else:
-            selected = (c.a["dataset"], round(float(c.a["fraction"]), 4)) in run_cells
-        if selected:
-            extension = c.a["dataset"] not in set(ref["dataset"])
-            keep.append(replace(c, paper_figure=_paper_figure(c, ref),
-                                source="Sec. 4.1 (its general claim; this dataset is not in Table 1)"
-                                if extension else c.source))
+            if c.a["dataset"] in missing or c.a["dataset"] not in set(ref["dataset"]):
+                keep.append(replace(c, paper_figure=_paper_figure(c, ref)))
+            continue
+        if c.a.get("test_condition") not in conditions or not {c.a["method"], c.b["method"]} <= methods:
+            continue
+        if "fraction" not in c.a:
+            keep.append(_pooled(c, ref, run_cells))
+        elif (c.a["dataset"], round(float(c.a["fraction"]), 4)) in run_cells:
+            keep.append(_classify(c, ref))
     return keep
+
+
+# ---- the ascent: displacement and MI before / after (issue 24) ----------------------------------------------------
+
+def ascent_frame(rows: list[dict]) -> pd.DataFrame:
+    """Rows of :func:`synthmed.tsynd.experiment.ascent_rows` as a frame with ``cell`` (dataset and fraction) and
+    ``ratio`` (displacement / noise sigma)."""
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    frame["cell"] = [_cell(d, f) for d, f in zip(frame["dataset"], frame["fraction"])]
+    frame["fraction_label"] = frame["fraction"].map(fraction_label)
+    frame["ratio"] = frame["displacement"] / frame["noise_sigma"]
+    return frame
+
+
+def mechanism_frame(ascent: pd.DataFrame) -> pd.DataFrame:
+    """Two rows per run of ``ascent`` (stage "before" / "after") with column ``mi``: the runs frame of the
+    mechanism claims, paired by seed."""
+    keys = ["dataset", "fraction", "method", "seed"]
+    return pd.concat([ascent[keys].assign(stage=s, mi=ascent[s]) for s in ("before", "after")], ignore_index=True)
+
+
+def mechanism_claims(ascent: pd.DataFrame, path: Path = CLAIMS_FILE) -> list[claims.Claim]:
+    """The claims on the ascent's premise (selectors with ``stage``) for the cells present in ``ascent``."""
+    cells = {(d, round(float(f), 4)) for d, f in zip(ascent["dataset"], ascent["fraction"])}
+    return [c for c in claims.load_claims(path, paper="TSynD", chapter="tsynd", section="tsynd.html#verdicts")
+            if "stage" in c.a and ("fraction" not in c.a or (c.a["dataset"], round(float(c.a["fraction"]), 4)) in cells)]
+
+
+def ascent_figure(ascent: pd.DataFrame) -> plt.Figure:
+    """Per run (points) and (dataset, fraction) cell: left, the mean RMS latent displacement of the synthetic
+    latents in units of the latent noise σ (dotted line: σ, dashed: 3σ); right, the classifier's MI after minus
+    before the move (millinats). TSynD moves by the ascent, Noise-matched by as much in a random direction."""
+    import seaborn as sns
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+    order = list(dict.fromkeys(ascent["cell"]))
+    hue_order = [m for m in METHODS if m in set(ascent["method"])]
+    kw = dict(x="cell", hue="method", order=order, hue_order=hue_order, dodge=True, palette="colorblind", size=4)
+    sns.stripplot(data=ascent, y="ratio", ax=axes[0], **kw)
+    axes[0].axhline(1, ls=":", c="grey", lw=1, label="noise σ")
+    axes[0].axhline(3, ls="--", c="grey", lw=1, label="3 σ")
+    axes[0].set_ylabel("displacement / noise σ")
+    axes[0].set_ylim(bottom=0)
+    sns.stripplot(data=ascent.assign(gain=1000 * ascent["gain"]), y="gain", ax=axes[1], legend=False, **kw)
+    axes[1].axhline(0, c="grey", lw=1)
+    axes[1].set_ylabel("MI after − before (millinats)")
+    for ax in axes:
+        ax.set_xlabel("")
+        ax.grid(alpha=0.3, axis="y")
+    axes[0].legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def ascent_text(ascent: pd.DataFrame) -> str:
+    """Per dataset and method: mean displacement in noise σ units, MI before and after (millinats), over runs."""
+    lines = []
+    for (d, m), g in ascent.groupby(["dataset", "method"], sort=False):
+        lines.append(f"- {d}, {m}: the synthetic latents move {g['ratio'].mean():.1f}× the noise σ on average "
+                     f"(range {g['ratio'].min():.1f}–{g['ratio'].max():.1f} over {len(g)} runs); the classifier's MI "
+                     f"goes from {1000 * g['before'].mean():.1f} to {1000 * g['after'].mean():.1f} millinats "
+                     f"({'up' if g['gain'].mean() > 0 else 'down'} in {int((g['gain'] > 0).sum())} of {len(g)} "
+                     "runs).")
+    t = ascent[ascent["method"] == "TSynD"]
+    if len(t):
+        lines.append(f"\nOver all TSynD runs the ascent moves the latents {t['ratio'].min():.1f}–"
+                     f"{t['ratio'].max():.1f}× the noise σ: "
+                     + ("at least 3× in every run." if (t["ratio"] >= 3).all() else
+                        f"under 3× in {int((t['ratio'] < 3).sum())} of {len(t)} runs."))
+    return "\n".join(lines)
+
+
+# ---- robustness beyond one FGSM step (issue 24) --------------------------------------------------------------------
+
+def robustness_table(runs: pd.DataFrame, metric: str = "balanced_accuracy") -> pd.DataFrame:
+    """Mean ``metric`` (percent) over seeds per (dataset, fraction, method) and test condition (columns in the
+    order of :data:`ALL_CONDITIONS`)."""
+    cols = [c for c in ALL_CONDITIONS if c in set(runs["test_condition"])]
+    wide = runs.pivot_table(index=["dataset", "fraction_label", "method"], columns="test_condition", values=metric,
+                            sort=False)
+    return wide[cols].rename(columns=ALL_CONDITIONS).round(1)
+
+
+def masking_text(runs: pd.DataFrame) -> str:
+    """The gradient-masking check, computed: per method, mean balanced accuracy under white-box FGSM, PGD and the
+    transfer attack (FGSM crafted on the paired model), and in how many (dataset, fraction) cells the transfer
+    attack hurts more than the white-box one."""
+    need = {"fgsm", "pgd", "transfer"}
+    if not need <= set(runs["test_condition"]):
+        return ""
+    cell = runs.pivot_table(index=["dataset", "fraction", "method"], columns="test_condition",
+                            values="balanced_accuracy")
+    lines = []
+    for m in [x for x in METHODS if x in set(runs["method"])]:
+        g = cell.xs(m, level="method")
+        worse = int((g["transfer"] < g["fgsm"]).sum())
+        src = "the paired TSynD model" if m == "Baseline" else "the paired Baseline"
+        lines.append(f"- {m}: balanced accuracy {g['fgsm'].mean():.1f} % under its own FGSM, {g['pgd'].mean():.1f} "
+                     f"% under PGD, {g['transfer'].mean():.1f} % under FGSM crafted on {src}; the transferred "
+                     f"attack hurts more than the white-box one in {worse} of {len(g)} cells.")
+    lines.append("\nA model whose white-box robustness came from a hidden gradient would resist its own FGSM better "
+                 "than one crafted on another model; PGD, which takes many small steps, is at most as kind as FGSM "
+                 "to a model whose gradient is informative.")
+    return "\n".join(lines)
+
+
+def clamp_text(shifts: dict[str, tuple[float, float]], sigma: float) -> str:
+    """What clamping does to Gaussian test noise, per dataset: the mean pixel change (in [0, 1] units) at the
+    paper's σ on [0, 1] pixels and on [−1, 1] pixels (σ / 2 here). shifts: dataset -> (shift at σ, at σ / 2)."""
+    listed = "; ".join(f"{d}: {100 * a:+.1f} and {100 * b:+.1f}" for d, (a, b) in shifts.items())
+    return (f"The paper states σ = {sigma:g} without a pixel range. On [0, 1] pixels that is our `gaussian` "
+            f"condition; on [−1, 1] pixels (MedMNIST's usual normalisation) the same σ is {sigma / 2:g} on [0, 1], "
+            f"our `gaussian_pm1` condition. Noise is clamped back to the valid range, which cuts the negative tail on "
+            f"black pixels and the positive one on white pixels, so the noise no longer has mean zero: on the test "
+            f"images it changes the mean pixel by (percent of the range, at σ = {sigma:g} and {sigma / 2:g}) "
+            f"{listed}.")
 
 
 def cell_verdicts(verdicts: list[claims.Verdict], metric: str = "accuracy", against: str = "Baseline") -> dict:
@@ -329,9 +525,12 @@ def verdict_text(verdicts: list[claims.Verdict]) -> str:
 
 def _group(c: claims.Claim) -> str:
     if c.untestable:
-        return "paper datasets not available here"
+        return "claims not run here"
+    if "stage" in c.a:
+        return "the ascent raises MI" + (" (pooled)" if "fraction" not in c.a else ", per cell")
     metric = "balanced accuracy" if c.metric == "balanced_accuracy" else "accuracy"
-    return f"TSynD vs {c.b['method']}, {CONDITIONS[c.a['test_condition']]}, {metric}"
+    pooled = " (pooled)" if "fraction" not in c.a else ""
+    return f"TSynD vs {c.b['method']}, {ALL_CONDITIONS[c.a['test_condition']]}, {metric}{pooled}"
 
 
 def sample_figure(examples: dict, title: str) -> plt.Figure:
@@ -407,4 +606,19 @@ def paper_constant_text(reference: pd.DataFrame, shares: dict[str, np.ndarray], 
         lines.append(f"- **{d}**: the majority class is {shares[d].max():.1f} % of the {n_test[d]} test images. "
                      f"Paper cells within 0.5 points of a class share: {len(own)} of "
                      f"{int((reference['dataset'] == d).sum())}" + (f" ({listed})." if listed else "."))
+    return "\n".join(lines)
+
+
+def pooled_text(verdicts: list[claims.Verdict]) -> str:
+    """The pooled claims (the paper's primary ones first), each with its verdict and paired interval, and the
+    paper's own difference where its Table 1 gives it."""
+    pooled = [v for v in verdicts if v.claim.pool and not v.claim.untestable]
+    pooled.sort(key=lambda v: not v.claim.primary)
+    lines = []
+    for v in pooled:
+        c = v.claim
+        tag = "primary, the paper's" if c.primary else "ours"
+        paper = f"; the paper's own difference {c.paper_diff:+.1f}" if c.paper_diff is not None else ""
+        lines.append(f"- {c.text} ({tag}): **{v.verdict}**, {v.interval()} "
+                     f"{'millinats' if c.metric == 'mi' else 'points'}{paper}.")
     return "\n".join(lines)

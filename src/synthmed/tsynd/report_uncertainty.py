@@ -49,3 +49,48 @@ def table2(runs: pd.DataFrame) -> Grid:
         rows += [{"dataset": d, "labelled": lab, "metric": m, "objective": obj, "cell": c} for m, c in cells.items()]
     return compact_grid(pd.DataFrame(rows), rows=["dataset", "labelled", "metric"], columns="objective",
                         cell="cell", caption="Mean [95 % t interval over seeds], percent")
+
+
+DIFFERENCE = "MI − Entropy"
+
+
+def with_differences(runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` plus one row per (dataset, fraction, seed) with objective :data:`DIFFERENCE` whose metric columns
+    hold the paired difference MI - Entropy (the rows the equivalence claims read)."""
+    keys = ["dataset", "labelled", "fraction", "seed"]
+    cols = list(METRICS)
+    wide = runs.pivot_table(index=keys, columns="objective", values=cols)
+    if not {"MI", "Entropy"} <= set(runs["objective"]):
+        return runs
+    diff = pd.DataFrame({c: wide[(c, "MI")] - wide[(c, "Entropy")] for c in cols}).dropna().reset_index()
+    return pd.concat([runs, diff.assign(objective=DIFFERENCE)], ignore_index=True)
+
+
+def paper_readings(reference: pd.DataFrame) -> pd.DataFrame:
+    """The paper's Table 2 (``tsynd_table2``) in both readings of its unlabelled rows: per (dataset, fraction) the
+    MI - Entropy difference (points) if row 1 is MI (reading A) and if row 2 is MI (reading B = -A)."""
+    wide = reference.pivot_table(index=["dataset", "fraction"], columns="row", values="validation_accuracy")
+    return pd.DataFrame({"reading A (row 1 = MI)": wide[1] - wide[2],
+                         "reading B (row 2 = MI)": wide[2] - wide[1]}).round(1)
+
+
+def table2_claims(claims_: list, reference: pd.DataFrame) -> list:
+    """The Table 2 claims with the paper's figures of both readings and, for the equivalence ("not large") claims,
+    the margin: the largest |MI - Entropy| in the paper's own table, which the paper calls not large."""
+    from dataclasses import replace
+
+    readings = paper_readings(reference)
+    a = readings.iloc[:, 0]
+    margin = float(a.abs().max())
+    figure = (f"MI − Entropy per cell: {', '.join(f'{v:+.1f}' for v in a)} if the first row is MI (MI ahead in "
+              f"{int((a > 0).sum())} of {len(a)}), the opposite signs if the second is; mean {a.mean():+.2f} or "
+              f"{-a.mean():+.2f}")
+    out = []
+    for c in claims_:
+        if c.untestable or "fraction" in c.a:
+            out.append(c)
+        elif c.kind == "close":
+            out.append(replace(c, margin=margin, paper_figure=f"largest gap {margin:.1f} points; {figure}"))
+        else:
+            out.append(replace(c, paper_figure=figure))
+    return out

@@ -9,6 +9,11 @@ labelled subset) is used as:
   decoded (:func:`synthmed.tsynd.latent.synthesize` with ``steps=0``), with those images' labels.
 - ``tsynd``: like ``noise``, then the noisy latents are moved by Adam to maximise the *current* classifier's
   MC-dropout uncertainty before decoding; regenerated every step, as the paper does.
+- ``noise_matched`` (ours, a control): like ``tsynd``, but each noisy latent is moved as far as the ascent moved
+  it, in a random direction (:func:`synthmed.tsynd.latent.random_like_move`): the same displacement, untargeted.
+
+For ``tsynd`` and ``noise_matched`` every step records the half-batch's mean latent displacement and the
+classifier's uncertainty before and after the move (:func:`ascent_summary` of the run's ``ascent`` log).
 
 The latent noise is drawn from ``fit``'s own generator (checkpointed), the dropout masks of the ascent from its
 forked global stream, so an interrupted run resumes to the same weights.
@@ -33,8 +38,10 @@ from synthmed.tsynd.autoencoder import VQVAE, encode_all
 from synthmed.tsynd.classifiers import MCDropoutClassifier, build_classifier, classification_loss
 from synthmed.tsynd.latent import synthesize
 
-METHODS = ("baseline", "noise", "tsynd")
-METHOD_LABELS = {"baseline": "Baseline", "noise": "Noise", "tsynd": "TSynD"}  # as in the paper's Table 1
+METHODS = ("baseline", "noise", "tsynd", "noise_matched")
+# as in the paper's Table 1; "Noise-matched" is our control
+METHOD_LABELS = {"baseline": "Baseline", "noise": "Noise", "tsynd": "TSynD", "noise_matched": "Noise-matched"}
+_DIRECTION = {"noise": "none", "tsynd": "ascent", "noise_matched": "random"}
 LATENT_UNITS = ("std", "absolute")
 _GENERATOR_KEYS = {"baseline": ("noise_sigma", "ascent_steps", "ascent_lr", "objective", "latent_units"),
                    "noise": ("ascent_steps", "ascent_lr", "objective")}
@@ -104,13 +111,17 @@ def latent_scale(config: TrainConfig, latent_std: float) -> float:
 
 
 def make_loss(config: TrainConfig, images: torch.Tensor, labels: torch.Tensor, *, latents: torch.Tensor | None,
-              scale: float = 1.0, decode=None):
+              scale: float = 1.0, decode=None, record: list | None = None):
     """The loss_fn of :func:`synthmed.fit.fit` for ``config.method``.
 
     images: (N, C, H, W) float in [0, 1] on the training device; labels: (N,); latents: (N, D, h, w) encoder
-    latents of ``images`` (``noise``/``tsynd``); decode: the frozen decoder; scale: see :func:`latent_scale`.
+    latents of ``images`` (``noise``/``tsynd``/``noise_matched``); decode: the frozen decoder; scale: see
+    :func:`latent_scale`; record: a list that receives one dict per step of the ascent's displacement and
+    uncertainty before/after (``tsynd``, ``noise_matched``; see :func:`synthmed.tsynd.latent.synthesize`).
     Returns loss_fn(model, idx (B,), generator) -> scalar."""
-    steps = config.ascent_steps if config.method == "tsynd" else 0
+    steps = config.ascent_steps if config.method in ("tsynd", "noise_matched") else 0
+    direction = _DIRECTION.get(config.method)
+    record = record if steps > 0 else None
 
     def loss_fn(model: MCDropoutClassifier, idx: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         idx = idx.to(images.device)
@@ -119,7 +130,7 @@ def make_loss(config: TrainConfig, images: torch.Tensor, labels: torch.Tensor, *
         real, seeds = idx[: len(idx) - len(idx) // 2], idx[len(idx) - len(idx) // 2:]
         x_syn = synthesize(decode, model, latents[seeds], noise_sigma=config.noise_sigma, steps=steps,
                            lr=config.ascent_lr, scale=scale, k=config.k, objective=config.objective,
-                           generator=generator)
+                           generator=generator, direction=direction, record=record)
         x = torch.cat([images[real], x_syn])
         return classification_loss(model(x), torch.cat([labels[real], labels[seeds]]))
 
@@ -142,10 +153,11 @@ def train_classifier(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.
                      vqvae: VQVAE | None = None, latent_std: float = 1.0, checkpoint: Path | None = None,
                      progress: bool = True) -> dict:
     """Train one classifier; returns {"state_dict": kept weights (CPU), "best_iteration" (step of those weights),
-    "best_val" (validation summary there), "history" (one dict per evaluation), "steps", "config"}.
+    "best_val" (validation summary there), "history" (one dict per evaluation), "steps", "config", "ascent"
+    (:func:`ascent_summary`)}.
 
     train_x: (N, C, H, W) uint8 or float in [0, 1] (the labelled subset); train_y: (N,); val_x/val_y likewise.
-    vqvae: needed for ``noise``/``tsynd`` (frozen; the encoder latents of train_x are the starting points).
+    vqvae: needed for every method but ``baseline`` (frozen; the encoder latents of train_x are the starting points).
     latent_std: the std of the training latents (the unit of noise_sigma and ascent_lr when latent_units="std").
     checkpoint: a file to save progress to at every evaluation and resume from (see :func:`synthmed.fit.fit`).
     """
@@ -159,13 +171,28 @@ def train_classifier(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.
     if config.method != "baseline":
         vqvae = vqvae.to(device).eval().requires_grad_(False)
         latents, decode = encode_all(vqvae, images), vqvae.decode
+    log: list[dict] = []
     loss_fn = make_loss(config, images, labels, latents=latents, scale=latent_scale(config, latent_std),
-                        decode=decode)
+                        decode=decode, record=log)
     res = fitting.fit(model, loss_fn, len(images), validation_metrics(val_x, val_y, n_classes, device),
                       config.fit_config(len(images)), seed=seed, device=device, checkpoint=checkpoint,
                       progress=progress, desc=config.method)
     return {"state_dict": res.state_dict, "best_iteration": res.step, "best_val": res.metrics,
-            "history": res.history, "steps": res.steps_run, "config": config.as_dict()}
+            "history": res.history, "steps": res.steps_run, "config": config.as_dict(),
+            "ascent": ascent_summary(log, config)}
+
+
+def ascent_summary(log: list[dict], config: TrainConfig) -> dict | None:
+    """The ascent's record of a run (None for methods without one): {"steps" (recorded training steps; after a
+    resume only those run since), "displacement", "before", "after" (means over steps of the per-step means:
+    RMS latent displacement in noise_sigma's units, uncertainty in nats), "noise_sigma", "objective", and the
+    per-step series "trace": {"displacement": [...], "before": [...], "after": [...]}}."""
+    if not log:
+        return None
+    keys = ("displacement", "before", "after")
+    return {"steps": len(log), **{k: float(sum(r[k] for r in log) / len(log)) for k in keys},
+            "noise_sigma": config.noise_sigma, "objective": config.objective,
+            "trace": {k: [r[k] for r in log] for k in keys}}
 
 
 def load_classifier(result: dict, in_channels: int, n_classes: int, image_size: int,
