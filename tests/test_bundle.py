@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import requires_data
 
 from synthmed import bundle, reference
 from synthmed.tsynd import paper_scale
@@ -55,12 +54,19 @@ def test_stale_compares_the_recorded_step_keys(tmp_path):
     assert bundle.stale(frame, {"k1": {"tsynd_train": "t2"}}).iloc[0]
 
 
-@requires_data("medmnist/breastmnist.npz")
-def test_the_run_key_ignores_code_but_not_settings():
-    specs, scoring, _ = paper_scale.plan(seeds=[0])
-    keys = {paper_scale.run_key(s, scoring) for s in specs}
+def test_the_run_key_ignores_code_but_not_settings(tmp_path):
+    specs, _, _ = paper_scale.plan(seeds=[0])
+    keys = {paper_scale.run_key(s) for s in specs}
     assert len(keys) == len(specs) == 6  # 2 fractions x 3 methods, all distinct
-    assert paper_scale.run_key(specs[0], scoring) == paper_scale.run_key(specs[0], scoring)
+    assert paper_scale.run_key(specs[0]) != paper_scale.run_key(specs[0], "another-digest")
+    # resume: a stored run with the current settings is not pending; one with other settings is
+    done = paper_scale.bundle.folder(tmp_path, "paper", "tsynd")
+    run = {"dataset": "breastmnist", "fraction": 0.01, "method": "Baseline", "seed": 0}
+    paper_scale.bundle.write(done, paper_scale.run_name(specs[0]), "k", run, [],
+                             {"settings_digest": paper_scale.settings_digest()})
+    assert specs[0] not in paper_scale.pending(tmp_path, specs) and len(paper_scale.pending(tmp_path, specs)) == 5
+    paper_scale.bundle.write(done, paper_scale.run_name(specs[0]), "k", run, [], {"settings_digest": "old"})
+    assert len(paper_scale.pending(tmp_path, specs)) == 6
     assert [paper_scale.run_name(s) for s in specs[:2]] == ["breastmnist-f0.01-baseline-s0",
                                                             "breastmnist-f0.01-noise-s0"]
 

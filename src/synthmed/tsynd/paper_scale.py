@@ -56,14 +56,17 @@ def run_name(spec: experiment.RunSpec) -> str:
     return f"{spec.dataset}-f{spec.fraction:g}-{spec.train.method}-s{spec.seed}"
 
 
-def run_key(spec: experiment.RunSpec, scoring: experiment.Scoring) -> str:
-    """What decides a run's result besides code: its parameters, the scoring and the data file's MD5."""
-    from dataclasses import asdict
+def run_key(spec: experiment.RunSpec, digest: str | None = None) -> str:
+    """What decides a run's result besides code: which run it is (dataset, fraction, method, seed) and the
+    ``paper`` settings it ran with (:func:`settings_digest`: classifier, generator and scoring settings). The data
+    file is fixed by the dataset's name (the data layer refuses a file whose MD5 is not the official one)."""
+    return bundle.digest({"run": run_name(spec), "settings": digest or settings_digest()}, 24)
 
-    from synthmed.data import load_medmnist
 
-    return bundle.digest({"params": spec.params(), "scoring": asdict(scoring),
-                          "md5": load_medmnist(spec.dataset).md5}, 24)
+def record_key(rec: dict) -> str:
+    """The run key of a stored record, from its run fields and the settings digest it recorded."""
+    return bundle.digest({"run": run_name(spec_of(rec["run"])), "settings": rec["provenance"]["settings_digest"]},
+                         24)
 
 
 def plan(datasets=DATASETS, fractions=FRACTIONS, methods=METHODS, seeds=SEEDS):
@@ -75,10 +78,11 @@ def plan(datasets=DATASETS, fractions=FRACTIONS, methods=METHODS, seeds=SEEDS):
     return specs, scoring, s
 
 
-def pending(root: Path, specs, scoring) -> list:
-    """The specs whose run is not in the bundle under ``root`` with a matching run key."""
-    where = bundle.folder(root, PROFILE, CHAPTER)
-    return [s for s in specs if not bundle.done(where, run_name(s), run_key(s, scoring))]
+def pending(root: Path, specs) -> list:
+    """The specs whose run is not in the bundle under ``root`` with a matching run key (:func:`record_key`)."""
+    have = {record_key(rec) for rec in bundle.records(bundle.folder(root, PROFILE, CHAPTER))}
+    digest = settings_digest()
+    return [s for s in specs if run_key(s, digest) not in have]
 
 
 def run_one(root: Path, spec: experiment.RunSpec, scoring: experiment.Scoring, digest: str,
@@ -97,7 +101,7 @@ def run_one(root: Path, spec: experiment.RunSpec, scoring: experiment.Scoring, d
            "seed": spec.seed}
     prov = bundle.provenance(repo_root(), profile=PROFILE, settings_digest=digest, seed=spec.seed, wall_s=wall,
                              steps=keys)
-    return bundle.write(bundle.folder(root, PROFILE, CHAPTER), run_name(spec), run_key(spec, scoring), run, rows,
+    return bundle.write(bundle.folder(root, PROFILE, CHAPTER), run_name(spec), run_key(spec, digest), run, rows,
                         prov)
 
 
@@ -146,12 +150,12 @@ def main(argv: list[str] | None = None) -> int:
 
     root = Path(args.root).resolve()
     specs, scoring, s = plan(args.datasets, args.fractions, args.methods, args.seeds)
-    todo = pending(root, specs, scoring)
+    todo = pending(root, specs)
     digest = settings_digest(s)
     eta = projection(root, todo)
     device = get_device()
     print(f"{len(specs) - len(todo)} of {len(specs)} runs already in {bundle.folder(root, PROFILE, CHAPTER)}; "
-          f"{len(todo)} to run on {describe(device)} ({torch.get_num_threads()} thread(s)); projected "
+          f"{len(todo)} to run on {describe(device)}; projected "
           + (f"{eta / 3600:.1f} h" if eta is not None else "unknown until one run of each kind has finished"),
           flush=True)
     if args.dry_run:
@@ -167,9 +171,6 @@ def main(argv: list[str] | None = None) -> int:
                   + (f"{left / 3600:.2f} h (projected)" if left is not None else "unknown"))
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())
 
 
 # ---- what the book shows ---------------------------------------------------------------------------------------
@@ -302,3 +303,7 @@ def cost_text(costs: pd.DataFrame, frame: pd.DataFrame) -> str:
     took = f"{total / 3600:.1f} h" if total >= 3600 else f"{total / 60:.0f} min"
     return (f"Measured wall time per run was {spread} times the FLOP model's projection ({costs.attrs['how']}). "
             f"The {int(costs['runs'].sum())} committed runs took {took} of single-thread time in all.")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
