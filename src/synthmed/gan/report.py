@@ -15,7 +15,6 @@ from IPython.display import Markdown
 from synthmed import display, reference
 from synthmed.gan import runs
 from synthmed.gan.experiment import STRATEGY_NAMES, TEST_SELECTED
-from synthmed.metrics.fid import frechet_distance
 
 CLAIMS_FILE = Path(__file__).with_name("claims.yaml")
 #: the datasets of the paper that this book can run; a claim naming no dataset pools (or pairs) over these
@@ -61,6 +60,8 @@ def sample_grid(zoo: list[dict], n_classes: int, seed: int, per_class: int = 4, 
 
 def snapshot_fid(feats: dict) -> pd.DataFrame:
     """FID of every candidate against the real reference set (same number of images on both sides)."""
+    from synthmed.metrics.fid import frechet_distance  # here: importing torch-fidelity takes seconds
+
     rows = []
     for lab, f in zip(feats["labels"], feats["fakes"]):
         gan, it = lab.split("@")
