@@ -64,3 +64,15 @@ def test_a_run_no_claim_concerns_says_so():
 def test_table3_text_never_ranks_undefined_scores():
     frame = _table3(["retinamnist"]).assign(g_mean=np.nan)
     assert "undefined" in report.table3_text(frame).data
+
+
+def test_oracle_text_reports_the_front_and_whether_eq6_is_the_oracle():
+    from test_gan_experiment import _rec
+
+    rec = {**_rec(), "front_size": 5}
+    text = report.oracle_text({"toy": rec}).data
+    assert "5 solutions; 2 were trained" in text and "solution 1 with 3 candidates" in text
+    assert "a different ensemble" in text
+    one = {**_rec(), "front_size": 1, "pareto": [(0, (0, 1))]}
+    assert "1 solution; 1 was trained" in report.oracle_text({"toy": one}).data
+    assert "the same ensemble" in report.oracle_text({"toy": one}).data

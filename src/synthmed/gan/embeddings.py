@@ -24,7 +24,6 @@ from tqdm.auto import tqdm
 
 from synthmed import models
 from synthmed.fit import FitConfig, classes, epochs_to_steps, fit, predict, seeded
-from synthmed.metrics import fid
 from synthmed.metrics.classification import summarize
 from synthmed.pixels import to_unit
 
@@ -136,6 +135,8 @@ def make_extractor(name: str, state_dict: dict | None = None, in_channels: int =
             net.load_state_dict(state_dict)
         return Extractor(name, net.to(device), to_unit, device)
     if name == "inception":
+        from synthmed.metrics import fid  # here: torch-fidelity pulls in torchvision and torch._dynamo (~6 s)
+
         net = fid.inception_extractor(device)
 
         def prepare(x):  # uint8 (B, C, S, S) -> uint8 (B, 3, S, S), the torch-fidelity extractor's input

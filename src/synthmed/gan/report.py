@@ -15,7 +15,6 @@ from IPython.display import Markdown
 from synthmed import display, reference
 from synthmed.gan import runs
 from synthmed.gan.experiment import STRATEGY_NAMES, TEST_SELECTED
-from synthmed.metrics.fid import frechet_distance
 
 CLAIMS_FILE = Path(__file__).with_name("claims.yaml")
 #: the datasets of the paper that this book can run; a claim naming no dataset pools (or pairs) over these
@@ -61,6 +60,8 @@ def sample_grid(zoo: list[dict], n_classes: int, seed: int, per_class: int = 4, 
 
 def snapshot_fid(feats: dict) -> pd.DataFrame:
     """FID of every candidate against the real reference set (same number of images on both sides)."""
+    from synthmed.metrics.fid import frechet_distance  # here: importing torch-fidelity takes seconds
+
     rows = []
     for lab, f in zip(feats["labels"], feats["fakes"]):
         gan, it = lab.split("@")
@@ -166,6 +167,10 @@ def table3_text(frame: pd.DataFrame) -> Markdown:
     return Markdown("\n".join(lines))
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def oracle_text(results: dict) -> Markdown:
     """Per dataset: the Pareto front's size, how many of its solutions were trained, and whether the oracle (the
     trained solution with the best test g-mean) is the eq. 6 choice itself (the paper: on two of three datasets;
@@ -178,8 +183,9 @@ def oracle_text(results: dict) -> Markdown:
         orc, ours = strat["oracle"], strat["ours"]
         same = tuple(sorted(orc["members"])) == tuple(sorted(ours["members"]))
         lines.append(
-            f"- **{d}**: the Pareto front has {rec['front_size']} solutions; {len(rec['pareto'])} were trained "
-            f"(the cap is the profile's max_oracle). The oracle is solution {orc['row']} with {orc['n_gans']} "
+            f"- **{d}**: the Pareto front has {_count(rec['front_size'], 'solution')}; {len(rec['pareto'])} "
+            f"{'was' if len(rec['pareto']) == 1 else 'were'} trained (the cap is the profile's max_oracle). The "
+            f"oracle is solution {orc['row']} with {orc['n_gans']} "
             f"candidates; eq. 6 chose solution 0 with {ours['n_gans']}: "
             + ("the same ensemble, so 'eq. 6 matches the oracle' holds exactly here and the two rows are one arm."
                if same else "a different ensemble; the verdict below compares their test g-mean."))
