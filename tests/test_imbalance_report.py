@@ -256,3 +256,40 @@ def test_selection_rule_table_against_the_metadata_file():
     assert rules["each patient's earliest Pneumonia image (any visit)"] == d[pn]["Patient ID"].nunique()
     assert report.PAPER_POSITIVES not in set(rules)
     assert "None of the 8 readings" in report.selection_text(csv, report.selection_rules(csv))
+
+
+def test_every_verdict_on_cyclegan_images_carries_the_caveat():
+    res = _exp2(0.08)
+    quick = _settings("quick")
+    verdicts = claims.judge_all(report.prepare_claims(report.load_claims(), res, quick), res, profile="quick")
+    text = report.verdict_text(verdicts, quick)
+    lines = text.split("\n\n")
+    assert len(lines) == len(verdicts)
+    for v, line in zip(verdicts, lines):
+        rests = v.verdict != "not testable" and "real_synth" in (v.claim.a["variant"], v.claim.b["variant"])
+        assert ("This verdict rests on a `quick`-profile CycleGAN" in line) == rests, v.claim.id
+    assert "rests on" not in report.verdict_text(verdicts, _settings("paper"))
+
+
+def test_specs_put_each_experiments_baseline_first():
+    from synthmed.imbalance import experiment
+    sp = experiment.specs(["pneumonia_minority"], [0], ["real_synth", "real_oversample", "real_weighted", "real"])
+    assert sp[0].variants == ("real", "real_weighted", "real_oversample", "real_synth")
+
+
+def test_grid_colours_compare_with_real_first():
+    """Exp 2's cells are coloured by their claim against `real`; Exp 1's real_synth_meta (no per-cell claim
+    against real) by its claim against real_meta, the classifier above it."""
+    res = pd.concat([_exp2(0.08), _results(0.1)], ignore_index=True)
+    extra = res[(res.experiment == "nih_patient") & (res.variant == "real_meta")].assign(variant="real_synth_meta")
+    res = pd.concat([res, extra], ignore_index=True)
+    verdicts = claims.judge_all(report.load_claims(), res, profile="quick")
+    by_id = {v.claim.id: v.verdict for v in verdicts}
+    s = report.summary(res)
+    s = s[(s.threshold_rule == "0.5") & (s.metric == "sensitivity")].reset_index(drop=True)
+    colours = dict(zip(zip(s.experiment, s.variant), report._cell_verdicts(s, report._verdict_lookup(verdicts))))
+    assert colours[("pneumonia_minority", "real_synth")] == by_id["imbalance-pneumonia-synth-vs-real-sensitivity-0.5"]
+    assert colours[("pneumonia_minority", "real_oversample")] == by_id[
+        "imbalance-pneumonia-oversample-vs-real-sensitivity-0.5"]
+    assert colours[("nih_patient", "real_synth_meta")] == by_id["imbalance-synth-meta-vs-meta-sensitivity-0.5"]
+    assert colours[("pneumonia_minority", "real")] == ""

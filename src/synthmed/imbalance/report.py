@@ -214,8 +214,8 @@ def _verdict_lookup(verdicts) -> dict:
 
 
 def _cell_verdicts(s: pd.DataFrame, lookup: dict) -> list[str]:
-    """Each cell's colour: the verdict on the claim that its classifier beats the one above it in its experiment,
-    or, where no claim compares those two, the experiment's first classifier (``real``)."""
+    """Each cell's colour: the verdict on the claim that its classifier beats its experiment's first classifier
+    (``real``), or, where no claim compares those two, the classifier above it in its experiment."""
     order = {e: list(dict.fromkeys(g.variant)) for e, g in s.groupby("experiment", sort=False)}
     out = []
     for r in s.itertuples():
@@ -223,7 +223,7 @@ def _cell_verdicts(s: pd.DataFrame, lookup: dict) -> list[str]:
         i = vs.index(r.variant)
         key = (r.experiment, r.variant, None, r.threshold_rule, r.metric)
         found = ""
-        for b in ([vs[i - 1]] if i else []) + ([vs[0]] if i > 1 else []):
+        for b in ([vs[0]] if i else []) + ([vs[i - 1]] if i > 1 else []):
             found = lookup.get(key[:2] + (b,) + key[3:], "")
             if found:
                 break
@@ -233,9 +233,8 @@ def _cell_verdicts(s: pd.DataFrame, lookup: dict) -> list[str]:
 
 def headline_grid(results: pd.DataFrame, verdicts, rule: str = "0.5") -> display.Grid:
     """Experiment x variant rows; one column per metric at one threshold ``rule`` (a key of :data:`RULES`; ROC-AUC,
-    which needs no threshold, beside the 0.5 rule); "mean [95 % CI]" cells in percent, coloured by the verdict of
-    the claim that the cell's classifier beats the one above it (or, where no claim compares those two, the
-    experiment's first classifier). One grid per rule, so that each fits the book's column."""
+    which needs no threshold, beside the 0.5 rule); "mean [95 % CI]" cells in percent, coloured as
+    :func:`_cell_verdicts` says. One grid per rule, so that each fits the book's column."""
     if rule not in RULES:
         raise ValueError(f"headline_grid: rule {rule!r} is not one of {', '.join(RULES)}")
     s = summary(results)
@@ -460,6 +459,20 @@ def caveat_note(verdicts, settings) -> str:
     return (f"**Caveat on {len(ids)} verdicts ({decided} of them decided):** every claim with a CycleGAN side "
             f"{caveat}. A verdict on these images says what *these* images add, not what a full CycleGAN's "
             "would.")
+
+
+def verdict_text(verdicts, settings) -> str:
+    """Markdown under the claims table: :meth:`synthmed.claims.Verdict.sentence` of every verdict, each that rests
+    on CycleGAN images followed by the caveat of :func:`cyclegan_caveat` (generated)."""
+    caveat = cyclegan_caveat(settings)
+    lines = []
+    for v in verdicts:
+        line = f"- {v.sentence()}"
+        if caveat and v.verdict != "not testable" and any(VARIANTS[x].adds == "synthetic"
+                                                          for x in _variants(v.claim)):
+            line += f" *This verdict {caveat}.*"
+        lines.append(line)
+    return "\n\n".join(lines) or "No claim was registered for these runs."
 
 
 # ---- thresholds a reader can audit ----------------------------------------------------------------------------------
