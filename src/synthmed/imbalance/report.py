@@ -468,9 +468,9 @@ def verdict_text(verdicts, settings) -> str:
     lines = []
     for v in verdicts:
         line = f"- {v.sentence()}"
-        if caveat and v.verdict != "not testable" and any(VARIANTS[x].adds == "synthetic"
-                                                          for x in _variants(v.claim)):
-            line += f" *This verdict {caveat}.*"
+        if caveat and caveat not in line and v.verdict != "not testable" and any(
+                VARIANTS[x].adds == "synthetic" for x in _variants(v.claim)):
+            line += f" *This verdict {caveat}.*"  # the engine prints `why` (which holds it) for ours only
         lines.append(line)
     return "\n\n".join(lines) or "No claim was registered for these runs."
 
