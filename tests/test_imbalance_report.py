@@ -274,7 +274,7 @@ def test_every_verdict_on_cyclegan_images_carries_the_caveat():
         synth = "real_synth" in (v.claim.a["variant"], v.claim.b["variant"])
         assert line.count(caveat) == int(synth), v.claim.id  # once, whether or not the engine prints `why`
         decided += synth
-    assert decided >= 10
+    assert decided >= 5
     paper = _settings("paper")
     on_paper = claims.judge_all(report.prepare_claims(report.load_claims(), res, paper), res, profile="paper")
     assert report.cyclegan_caveat(paper) == "" and "rests on" not in report.verdict_text(on_paper, paper)
