@@ -206,8 +206,8 @@ settings
 # %% [markdown]
 # ## Verdicts on the paper's claims
 #
-# Each claim names the experiment its rows come from. The paper's headline is judged once
-# (pooled); the other claims are per cell and exploratory.
+# Each claim names the experiment its rows come from. The paper's headline is judged once (at
+# the validation-specificity threshold); the other claims are per cell and exploratory.
 
 # %% tags=["hide-input"]
 display(*claims.publish("imbalance", settings.profile, verdicts,

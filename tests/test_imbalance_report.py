@@ -121,8 +121,9 @@ def test_every_claim_names_its_experiment_origin_and_why():
             assert c.threshold is False, c.id
     primary = [c for c in cs if c.primary]
     assert [c.id for c in primary] == ["imbalance-ensemble-vs-real-sensitivity"]
-    assert primary[0].origin == "paper" and primary[0].pool == ("threshold_rule",)
-    assert "threshold_rule" not in primary[0].a and "threshold_rule" not in primary[0].b
+    assert primary[0].origin == "paper" and primary[0].pool == ()
+    assert primary[0].a["threshold_rule"] == primary[0].b["threshold_rule"] == "val_spec"  # 0.5: constant
+    assert "imbalance-ensemble-vs-real-sensitivity-0.5" in {c.id for c in cs}  # the 0.5 reading, per cell
 
 
 def _settings(profile):
@@ -287,18 +288,23 @@ def test_specs_put_each_experiments_baseline_first():
 
 
 def test_grid_colours_compare_with_real_first():
-    """Exp 2's cells are coloured by their claim against `real`; Exp 1's real_synth_meta (no per-cell claim
-    against real) by its claim against real_meta, the classifier above it."""
+    """Exp 2's cells are coloured by their claim against `real`; Exp 1's real_synth_meta by its claim against
+    real where there is one (sensitivity), else by its claim against real_meta, the classifier above it."""
     res = pd.concat([_exp2(0.08), _results(0.1)], ignore_index=True)
     extra = res[(res.experiment == "nih_patient") & (res.variant == "real_meta")].assign(variant="real_synth_meta")
     res = pd.concat([res, extra], ignore_index=True)
     verdicts = claims.judge_all(report.load_claims(), res, profile="quick")
     by_id = {v.claim.id: v.verdict for v in verdicts}
     s = report.summary(res)
-    s = s[(s.threshold_rule == "0.5") & (s.metric == "sensitivity")].reset_index(drop=True)
-    colours = dict(zip(zip(s.experiment, s.variant), report._cell_verdicts(s, report._verdict_lookup(verdicts))))
-    assert colours[("pneumonia_minority", "real_synth")] == by_id["imbalance-pneumonia-synth-vs-real-sensitivity-0.5"]
-    assert colours[("pneumonia_minority", "real_oversample")] == by_id[
-        "imbalance-pneumonia-oversample-vs-real-sensitivity-0.5"]
-    assert colours[("nih_patient", "real_synth_meta")] == by_id["imbalance-synth-meta-vs-meta-sensitivity-0.5"]
-    assert colours[("pneumonia_minority", "real")] == ""
+    s = s[s.threshold_rule == "0.5"].reset_index(drop=True)
+    colours = dict(zip(zip(s.experiment, s.variant, s.metric),
+                       report._cell_verdicts(s, report._verdict_lookup(verdicts))))
+    assert colours[("pneumonia_minority", "real_synth", "sensitivity")] == by_id[
+        "imbalance-pneumonia-synth-vs-real-sensitivity-0.5"]
+    assert colours[("pneumonia_minority", "real_oversample", "roc_auc")] == by_id[
+        "imbalance-pneumonia-oversample-vs-real-roc_auc"]
+    assert colours[("nih_patient", "real_synth_meta", "sensitivity")] == by_id[
+        "imbalance-ensemble-vs-real-sensitivity-0.5"]
+    assert colours[("nih_patient", "real_synth_meta", "balanced_accuracy")] == by_id[
+        "imbalance-synth-meta-vs-meta-balanced_accuracy-0.5"]
+    assert colours[("pneumonia_minority", "real", "sensitivity")] == ""
