@@ -97,8 +97,8 @@ display(Markdown(report.caveat_note(verdicts, settings)))
 # %% [markdown]
 # ## Every classifier on its untouched test split
 #
-# A cell's colour is the verdict on the claim that this classifier beats the one above it in its
-# experiment, or, where no claim compares those two, the experiment's first classifier (`real`).
+# A cell's colour is the verdict on the claim that this classifier beats its experiment's first
+# classifier (`real`), or, where no claim compares those two, the classifier above it.
 
 # %% tags=["hide-input"]
 display(report.headline_grid(results, verdicts, "0.5"),
@@ -207,10 +207,11 @@ settings
 # %% [markdown]
 # ## Verdicts on the paper's claims
 #
-# Each claim names the experiment its rows come from. The paper's headline is judged once
-# (pooled); the other claims are per cell and exploratory.
+# Each claim names the experiment its rows come from. The paper's headline is judged once (at
+# the validation-specificity threshold); the other claims are per cell and exploratory.
 
 # %% tags=["hide-input"]
-display(*claims.publish("imbalance", settings.profile, verdicts))
+display(*claims.publish("imbalance", settings.profile, verdicts,
+                        text=report.verdict_text(verdicts, settings)))
 display(Markdown(report.caveat_note(verdicts, settings)))
 display(Markdown(f"Wall time of this notebook: {time.perf_counter() - t_start:.0f} s."))

@@ -66,7 +66,7 @@ def _results(gain: float, seeds=range(5)) -> pd.DataFrame:
         for variant, shift in (("real", 0.0), ("real_meta", gain)):
             for rule in ("0.5", "val_spec"):
                 rows.append({"experiment": "nih_patient", "variant": variant, "backbone": "smallcnn", "seed": s,
-                             "threshold_rule": rule, "sensitivity": 0.5 + shift + 0.01 * s,
+                             "threshold_rule": rule, "sensitivity": 0.5 + shift + 0.01 * s * (1 + (shift != 0)),
                              "specificity": 0.7, "balanced_accuracy": 0.6 + shift / 2 + 0.01 * s,
                              "roc_auc": 0.65 + shift / 2, "constant": False, "majority_rate": 0.63,
                              "n_train_neg": 256, "n_train_pos": 78})
@@ -121,8 +121,9 @@ def test_every_claim_names_its_experiment_origin_and_why():
             assert c.threshold is False, c.id
     primary = [c for c in cs if c.primary]
     assert [c.id for c in primary] == ["imbalance-ensemble-vs-real-sensitivity"]
-    assert primary[0].origin == "paper" and primary[0].pool == ("threshold_rule",)
-    assert "threshold_rule" not in primary[0].a and "threshold_rule" not in primary[0].b
+    assert primary[0].origin == "paper" and primary[0].pool == ()
+    assert primary[0].a["threshold_rule"] == primary[0].b["threshold_rule"] == "val_spec"  # 0.5: constant
+    assert "imbalance-ensemble-vs-real-sensitivity-0.5" in {c.id for c in cs}  # the 0.5 reading, per cell
 
 
 def _settings(profile):
@@ -168,7 +169,8 @@ def _exp2(synth_gain: float, seeds=range(5)) -> pd.DataFrame:
                                ("real_synth", 0.05 + synth_gain)):
             for rule in ("0.5", "val_spec"):
                 rows.append({"experiment": "pneumonia_minority", "variant": variant, "backbone": "smallcnn",
-                             "seed": s, "threshold_rule": rule, "sensitivity": 0.6 + shift + 0.02 * (s % 2),
+                             "seed": s, "threshold_rule": rule,
+                             "sensitivity": 0.6 + shift + 0.02 * (s % 2) + 0.01 * s * (variant == "real_synth"),
                              "specificity": 0.8 - 0.01 * s, "balanced_accuracy": 0.7 + shift / 2 + 0.01 * s,
                              "roc_auc": 0.8 + shift + 0.003 * s * (variant == "real_synth"), "constant": False,
                              "majority_rate": 0.62, "n_train_neg": 1214, "n_train_pos": 368,
@@ -177,7 +179,7 @@ def _exp2(synth_gain: float, seeds=range(5)) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@pytest.mark.parametrize("gain, expected", [(0.08, "supported"), (-0.08, "contradicted")])
+@pytest.mark.parametrize("gain, expected", [(0.12, "supported"), (-0.12, "contradicted")])
 def test_exp2_controls_are_judged_and_answered_in_one_sentence(gain, expected):
     res = _exp2(gain)
     cs = report.prepare_claims(report.load_claims(), res, _settings("quick"))
@@ -256,3 +258,53 @@ def test_selection_rule_table_against_the_metadata_file():
     assert rules["each patient's earliest Pneumonia image (any visit)"] == d[pn]["Patient ID"].nunique()
     assert report.PAPER_POSITIVES not in set(rules)
     assert "None of the 8 readings" in report.selection_text(csv, report.selection_rules(csv))
+
+
+def test_every_verdict_on_cyclegan_images_carries_the_caveat():
+    res = _exp2(0.08)
+    quick = _settings("quick")
+    verdicts = claims.judge_all(report.prepare_claims(report.load_claims(), res, quick), res, profile="quick")
+    text = report.verdict_text(verdicts, quick)
+    lines = text.split("\n\n")
+    caveat = report.cyclegan_caveat(quick)
+    assert len(lines) == len(verdicts) and "200 steps" in caveat
+    decided = 0
+    for v, line in zip(verdicts, lines):
+        if v.verdict == "not testable":
+            continue
+        synth = "real_synth" in (v.claim.a["variant"], v.claim.b["variant"])
+        assert line.count(caveat) == int(synth), v.claim.id  # once, whether or not the engine prints `why`
+        decided += synth
+    assert decided >= 5
+    paper = _settings("paper")
+    on_paper = claims.judge_all(report.prepare_claims(report.load_claims(), res, paper), res, profile="paper")
+    assert report.cyclegan_caveat(paper) == "" and "rests on" not in report.verdict_text(on_paper, paper)
+
+
+def test_specs_put_each_experiments_baseline_first():
+    from synthmed.imbalance import experiment
+    sp = experiment.specs(["pneumonia_minority"], [0], ["real_synth", "real_oversample", "real_weighted", "real"])
+    assert sp[0].variants == ("real", "real_weighted", "real_oversample", "real_synth")
+
+
+def test_grid_colours_compare_with_real_first():
+    """Exp 2's cells are coloured by their claim against `real`; Exp 1's real_synth_meta by its claim against
+    real where there is one (sensitivity), else by its claim against real_meta, the classifier above it."""
+    res = pd.concat([_exp2(0.08), _results(0.1)], ignore_index=True)
+    extra = res[(res.experiment == "nih_patient") & (res.variant == "real_meta")].assign(variant="real_synth_meta")
+    res = pd.concat([res, extra], ignore_index=True)
+    verdicts = claims.judge_all(report.load_claims(), res, profile="quick")
+    by_id = {v.claim.id: v.verdict for v in verdicts}
+    s = report.summary(res)
+    s = s[s.threshold_rule == "0.5"].reset_index(drop=True)
+    colours = dict(zip(zip(s.experiment, s.variant, s.metric),
+                       report._cell_verdicts(s, report._verdict_lookup(verdicts))))
+    assert colours[("pneumonia_minority", "real_synth", "sensitivity")] == by_id[
+        "imbalance-pneumonia-synth-vs-real-sensitivity-0.5"]
+    assert colours[("pneumonia_minority", "real_oversample", "roc_auc")] == by_id[
+        "imbalance-pneumonia-oversample-vs-real-roc_auc"]
+    assert colours[("nih_patient", "real_synth_meta", "sensitivity")] == by_id[
+        "imbalance-ensemble-vs-real-sensitivity-0.5"]
+    assert colours[("nih_patient", "real_synth_meta", "balanced_accuracy")] == by_id[
+        "imbalance-synth-meta-vs-meta-balanced_accuracy-0.5"]
+    assert colours[("pneumonia_minority", "real", "sensitivity")] == ""

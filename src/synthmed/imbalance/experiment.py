@@ -86,7 +86,7 @@ def specs(experiments, seeds, variants, backbones=("smallcnn",), weights=None, *
         raise ValueError(f"unknown experiment(s) {bad}; valid: {', '.join(EXPERIMENTS)}")
     out = []
     for e in experiments:
-        vs = tuple(v for v in variants if v in EXPERIMENTS[e][1])
+        vs = tuple(v for v in EXPERIMENTS[e][1] if v in variants)  # the experiment's order: baseline first
         nets = backbones if any(VARIANTS[v].images for v in vs) else backbones[:1]
         out += [RunSpec(e, int(s), vs, backbone=b, weights=(weights or {}).get(b), **common)
                 for b in nets for s in seeds] if vs else []

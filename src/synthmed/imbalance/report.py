@@ -214,8 +214,8 @@ def _verdict_lookup(verdicts) -> dict:
 
 
 def _cell_verdicts(s: pd.DataFrame, lookup: dict) -> list[str]:
-    """Each cell's colour: the verdict on the claim that its classifier beats the one above it in its experiment,
-    or, where no claim compares those two, the experiment's first classifier (``real``)."""
+    """Each cell's colour: the verdict on the claim that its classifier beats its experiment's first classifier
+    (``real``), or, where no claim compares those two, the classifier above it in its experiment."""
     order = {e: list(dict.fromkeys(g.variant)) for e, g in s.groupby("experiment", sort=False)}
     out = []
     for r in s.itertuples():
@@ -223,7 +223,7 @@ def _cell_verdicts(s: pd.DataFrame, lookup: dict) -> list[str]:
         i = vs.index(r.variant)
         key = (r.experiment, r.variant, None, r.threshold_rule, r.metric)
         found = ""
-        for b in ([vs[i - 1]] if i else []) + ([vs[0]] if i > 1 else []):
+        for b in ([vs[0]] if i else []) + ([vs[i - 1]] if i > 1 else []):
             found = lookup.get(key[:2] + (b,) + key[3:], "")
             if found:
                 break
@@ -233,9 +233,8 @@ def _cell_verdicts(s: pd.DataFrame, lookup: dict) -> list[str]:
 
 def headline_grid(results: pd.DataFrame, verdicts, rule: str = "0.5") -> display.Grid:
     """Experiment x variant rows; one column per metric at one threshold ``rule`` (a key of :data:`RULES`; ROC-AUC,
-    which needs no threshold, beside the 0.5 rule); "mean [95 % CI]" cells in percent, coloured by the verdict of
-    the claim that the cell's classifier beats the one above it (or, where no claim compares those two, the
-    experiment's first classifier). One grid per rule, so that each fits the book's column."""
+    which needs no threshold, beside the 0.5 rule); "mean [95 % CI]" cells in percent, coloured as
+    :func:`_cell_verdicts` says. One grid per rule, so that each fits the book's column."""
     if rule not in RULES:
         raise ValueError(f"headline_grid: rule {rule!r} is not one of {', '.join(RULES)}")
     s = summary(results)
@@ -462,6 +461,20 @@ def caveat_note(verdicts, settings) -> str:
             "would.")
 
 
+def verdict_text(verdicts, settings) -> str:
+    """Markdown under the claims table: :meth:`synthmed.claims.Verdict.sentence` of every verdict, each that rests
+    on CycleGAN images followed by the caveat of :func:`cyclegan_caveat` (generated)."""
+    caveat = cyclegan_caveat(settings)
+    lines = []
+    for v in verdicts:
+        line = f"- {v.sentence()}"
+        if caveat and caveat not in line and v.verdict != "not testable" and any(
+                VARIANTS[x].adds == "synthetic" for x in _variants(v.claim)):
+            line += f" *This verdict {caveat}.*"  # the engine prints `why` (which holds it) for ours only
+        lines.append(line)
+    return "\n\n".join(lines) or "No claim was registered for these runs."
+
+
 # ---- thresholds a reader can audit ----------------------------------------------------------------------------------
 
 def threshold_audit(results: pd.DataFrame) -> pd.DataFrame:
@@ -582,7 +595,7 @@ def _said(v) -> str:
         return "not judged"
     if v.verdict == "not testable":
         return f"not testable ({v.reason})"
-    return f"{v.interval()} points, **{v.verdict}**"
+    return f"{v.interval()} points (**{v.verdict}**)"
 
 
 def experiment_answers(results: pd.DataFrame, verdicts) -> str:
@@ -592,22 +605,20 @@ def experiment_answers(results: pd.DataFrame, verdicts) -> str:
     lines = []
     if "nih_patient" in ran:
         v = by_id.get("imbalance-ensemble-vs-real-sensitivity")
-        lines.append(f"- **Exp 1** ({EXPERIMENT_NAMES['nih_patient'].split(': ')[1]}, any finding vs none): the "
-                     "paper's headline, "
-                     f"that the ensemble (images + CycleGAN images + metadata) finds more positives than images "
-                     f"alone, gives a sensitivity difference of {_said(v)} (pooled over both threshold rules, "
-                     f"backbones averaged within a seed).")
+        lines.append(f"- **Exp 1** ({EXPERIMENT_NAMES['nih_patient'].split(': ')[1]}, any finding vs none), the "
+                     "paper's headline, the ensemble (images + CycleGAN images + metadata) against images alone, "
+                     f"sensitivity at the validation-specificity threshold (backbones averaged within a seed): "
+                     f"{_said(v)}.")
     if "pneumonia_minority" in ran:
         def g(cid):
-            return by_id.get(f"imbalance-pneumonia-{cid}")
+            return _said(by_id.get(f"imbalance-pneumonia-{cid}"))
         lines.append(
-            "- **Exp 2** (PneumoniaMNIST, pneumonia the minority): against as many copies of real pneumonia images, "
-            f"CycleGAN images change sensitivity by {_said(g('synth-vs-oversample-sensitivity-0.5'))} at threshold "
-            f"0.5 and by {_said(g('synth-vs-oversample-sensitivity-val_spec'))} at the validation-specificity "
-            f"threshold, and ROC-AUC by {_said(g('synth-vs-oversample-roc_auc'))}; against `real`, ROC-AUC changes "
-            f"by {_said(g('synth-vs-real-roc_auc'))} with CycleGAN images, "
-            f"{_said(g('oversample-vs-real-roc_auc'))} with oversampling and "
-            f"{_said(g('weighted-vs-real-roc_auc'))} with class weights.")
+            "- **Exp 2** (PneumoniaMNIST, pneumonia the minority), CycleGAN images against as many copies of real "
+            f"pneumonia images: sensitivity at threshold 0.5 {g('synth-vs-oversample-sensitivity-0.5')}, at the "
+            f"validation-specificity threshold {g('synth-vs-oversample-sensitivity-val_spec')}, ROC-AUC "
+            f"{g('synth-vs-oversample-roc_auc')}; against `real`, ROC-AUC with CycleGAN images "
+            f"{g('synth-vs-real-roc_auc')}, with oversampling {g('oversample-vs-real-roc_auc')}, with class "
+            f"weights {g('weighted-vs-real-roc_auc')}.")
     if "metadata_only" in ran:
         s = summary(results)
         meta = s[(s.experiment == "metadata_only") & (s.metric == "roc_auc") & (s.threshold_rule == "0.5")]
