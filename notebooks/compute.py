@@ -92,7 +92,8 @@ from synthmed.tsynd import paper_scale  # noqa: E402
 scale_rows = paper_scale.frame(Path.cwd().parent)
 scale_costs = paper_scale.cost_table(scale_rows, cost.load_costs()) if len(scale_rows) else None
 if scale_costs is None or scale_costs.empty:
-    display(Markdown("No paper-scale run is committed yet (`python -m synthmed.tsynd.paper_scale`)."))
+    display(Markdown("No paper-scale run is committed yet "
+                     "(`python -m synthmed.tsynd.paper_scale`)."))
 else:
     display(plain(scale_costs, precision=1))
     display(Markdown(paper_scale.cost_text(scale_costs, scale_rows)))

@@ -80,9 +80,10 @@ if len(rows):
 
 # %% tags=["hide-input"]
 chapter_claims = report.table1_claims(ref, rows, []) if len(rows) else []
-verdicts = claims.judge_all(paper_scale.scale_claims(chapter_claims), rows, "paper") if len(rows) else []
-display(*claims.publish("tsynd_paper", settings.profile, verdicts,
-                        unit="one seed (the labelled subset and the initialisation, shared by the methods)"))
+scale_claims = paper_scale.scale_claims(chapter_claims)
+verdicts = claims.judge_all(scale_claims, rows, "paper") if len(rows) else []
+unit = "one seed (the labelled subset and the initialisation, shared by the methods)"
+display(*claims.publish("tsynd_paper", settings.profile, verdicts, unit=unit))
 
 # %% [markdown]
 # ## What these runs cost, measured

@@ -144,6 +144,7 @@ NOT_MODELLED = {
     "data": "trains nothing",
     "scorecard": "trains nothing (reads the chapters' verdicts)",
     "compute": "trains nothing (reads the run records)",
+    "tsynd_paper": "trains nothing at paper scale (reads results/paper/tsynd); its BreastMNIST comparison runs are tsynd's",
     "gan_backbones": "its SimCLR / supervised embedding nets are not modelled; its downstream runs are gan_ensemble's",
     "gan_fidelity": "its Inception features are not modelled; its downstream runs are gan_ensemble's",
 }

@@ -95,6 +95,11 @@ class Claim:
         """Whether the metric depends on a decision threshold (a constant predictor makes it degenerate)."""
         return self.threshold if self.threshold is not None else self.metric not in THRESHOLD_FREE
 
+    def ours_note(self) -> str:
+        """"ours: <why>" (without repeating "ours" when ``why`` already starts with it)."""
+        why = self.why.strip()
+        return why if why.lower().startswith("ours") else f"ours: {why}"
+
     @property
     def role(self) -> str:
         """"primary" (a paper's headline claim), "per cell" (a paper's claim on one cell: exploratory) or "ours"."""
@@ -151,7 +156,7 @@ class Verdict:
         """The text the book prints for this verdict: generated from the numbers, never fixed."""
         c = self.claim
         d = c.decimals
-        what = f"{c.text} ({c.paper}, {c.source}{'; ours: ' + c.why if c.origin == 'ours' else ''})"
+        what = f"{c.text} ({c.paper}, {c.source}{'; ' + c.ours_note() if c.origin == 'ours' else ''})"
         if self.verdict == "not testable":
             return f"{what}: not testable here, because {self.reason}."
         from synthmed.claims.judge import contrast  # labels of the two sides

@@ -68,8 +68,9 @@ class ClaimsTable:
                 claim = f'<a href="{html.escape(str(r["section"]))}">{claim}</a>'
             role = str(r.get("role") or "")
             badge = ROLE_TEXT.get(role, role)
-            if role == "ours" and r.get("why"):
-                badge += f": {r['why']}"
+            why = str(r.get("why") or "").strip()
+            if role == "ours" and why:
+                badge = why if why.lower().startswith("ours") else f"{badge}: {why}"
             claim += f"<br><small>{html.escape(badge)}</small>" if badge else ""
             shown = str(r.get("label") or key)
             body.append(

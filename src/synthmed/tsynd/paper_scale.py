@@ -262,7 +262,7 @@ def scale_claims(chapter_claims: list) -> list:
     out = []
     for c in chapter_claims:
         sel = {**c.a, **(c.b or {})}
-        if sel.get("dataset", "breastmnist") != "breastmnist" or c.kind == "ranking":
+        if ("dataset" in sel and sel["dataset"] != "breastmnist") or c.kind == "ranking":
             continue
         if "method" not in sel and not c.pool:
             continue
