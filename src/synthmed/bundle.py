@@ -46,7 +46,8 @@ def folder(root: str | Path, profile: str, chapter: str) -> Path:
 
 
 def machine() -> dict[str, Any]:
-    """The machine a run was computed on: CPU model, logical CPUs, torch threads and version, Python, platform."""
+    """The machine a run was computed on: CPU model, logical CPUs, torch threads, the 15-minute load average when
+    the run finished (a wall time measured beside other work is longer), torch version, Python, platform."""
     import torch
 
     cpu = platform.processor() or ""
@@ -58,7 +59,8 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     device = "cuda: " + torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
-    return {"cpu": cpu, "cpus": os.cpu_count(), "threads": torch.get_num_threads(), "device": device,
+    load = round(os.getloadavg()[2], 2) if hasattr(os, "getloadavg") else None  # other work slows a run down
+    return {"cpu": cpu, "cpus": os.cpu_count(), "threads": torch.get_num_threads(), "device": device, "load_15min": load,
             "torch": torch.__version__, "python": platform.python_version(), "platform": platform.platform()}
 
 
