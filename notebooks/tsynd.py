@@ -121,7 +121,9 @@ display(Markdown(report.figure_caption(runs, ref)))
 #
 # Per run, from the ascent's own record over every training step: how far the synthetic latents move (RMS per
 # latent element, in units of the latent noise σ) and the classifier's MI on the synthetic images before and
-# after the move. Noise-matched moves as far in a random direction.
+# after the move. Noise-matched runs the same ascent against its own classifier at every step, only to learn
+# how far it would move each latent, and moves it exactly that far in a random direction instead; its
+# displacements therefore match its own ascent's image by image, not the TSynD run's.
 
 # %%
 if len(ascent):

@@ -92,6 +92,11 @@ def test_ascent_rows_frame_and_mechanism_claim():
     vs = claims.judge_all(cs, frame, "quick")
     assert {v.verdict for v in vs} == {"supported"} and vs[0].diff == pytest.approx(21.0)  # millinats
     assert "at least 3× in every run" in report.ascent_text(ascent)
+    matched = ascent.assign(method="Noise-matched", after=0.01)
+    both = pd.concat([ascent, matched], ignore_index=True)
+    cs = {c.id: c for c in report.mechanism_claims(both)}
+    v = claims.judge(cs["tsynd-ascent-mi-vs-random-move"], report.mechanism_frame(both), profile="quick")
+    assert v.verdict == "supported" and v.diff == pytest.approx(21.0)
 
 
 def test_transfer_source_pairs_baseline_with_tsynd():

@@ -387,10 +387,12 @@ def mechanism_frame(ascent: pd.DataFrame) -> pd.DataFrame:
 
 
 def mechanism_claims(ascent: pd.DataFrame, path: Path = CLAIMS_FILE) -> list[claims.Claim]:
-    """The claims on the ascent's premise (selectors with ``stage``) for the cells present in ``ascent``."""
+    """The claims on the ascent's premise (selectors with ``stage``) for the cells and methods in ``ascent``."""
     cells = {(d, round(float(f), 4)) for d, f in zip(ascent["dataset"], ascent["fraction"])}
+    methods = set(ascent["method"])
     return [c for c in claims.load_claims(path, paper="TSynD", chapter="tsynd", section="tsynd.html#verdicts")
-            if "stage" in c.a and ("fraction" not in c.a or (c.a["dataset"], round(float(c.a["fraction"]), 4)) in cells)]
+            if "stage" in c.a and {c.a["method"], c.b["method"]} <= methods
+            and ("fraction" not in c.a or (c.a["dataset"], round(float(c.a["fraction"]), 4)) in cells)]
 
 
 def ascent_figure(ascent: pd.DataFrame) -> plt.Figure:
