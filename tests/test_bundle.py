@@ -98,3 +98,8 @@ def test_the_books_table_is_computed_from_the_committed_rows(tmp_path):
     assert not before.equals(after)
     assert "12.3" in " ".join(after.astype(str).to_numpy().ravel())
     assert isinstance(before, pd.DataFrame) and "paper: accuracy" in before.columns
+
+
+def test_a_run_whose_steps_were_cached_has_no_cost():
+    runs = pd.DataFrame({"prov_wall_s": [600.0, 0.1, 700.0], "prov_steps_cached": [[], [], ["tsynd_train"]]})
+    assert list(paper_scale.timing_unmeasured(runs)) == [False, True, True]
