@@ -206,7 +206,7 @@ class Verdict:
         return {"id": c.id, "paper": c.paper, "source": c.source, "claim": c.text, "metric": c.metric,
                 "kind": c.kind, "chapter": c.chapter, "section": c.section, "paper_figure": c.paper_figure,
                 "origin": c.origin, "why": c.why, "primary": c.primary, "role": c.role,
-                "pool": ", ".join(c.pool), "paper_diff": c.paper_diff,
+                "pool": ", ".join(c.pool), "pair_on": ", ".join(c.pair_on), "paper_diff": c.paper_diff,
                 "verdict": self.verdict, "raw": self.raw or self.verdict, "label": self.label(), "n": self.n, "n_dropped": self.n_dropped,
                 "mean_a": self.mean_a, "mean_b": self.mean_b, "diff": self.diff, "low": self.low,
                 "high": self.high, "ours": self.interval(), "p": self.p, "p_adj": self.p_adj,

@@ -79,7 +79,7 @@ class ClaimsTable:
                 f'<td class="synthmed-verdict" style="background:{VERDICT_COLOURS[key]}">'
                 f"{VERDICT_MARKS[key]} {html.escape(shown)}</td></tr>")
         caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
-        unit = f" One pair: {html.escape(self.unit)}." if self.unit else ""
+        unit = f" One pair: {html.escape(self.unit)}." if self.unit else self._unit()
         return (f'<table class="synthmed-grid synthmed-claims">{caption}<thead>{head}</thead>'
                 f'<tbody>{"".join(body)}</tbody></table>'
                 '<p class="synthmed-note">Advantage: A − B, or B − A for a metric where lower is better '
@@ -87,6 +87,14 @@ class ClaimsTable:
                 f"Benjamini–Hochberg adjustment over the paper's primary claims (false discovery rate {ALPHA:g}); "
                 "per-cell claims and ours by their unadjusted 95 % interval (exploratory).</p>"
                 f"{legend_html(sorted(set(self.frame['verdict']), key=VERDICTS.index))}")
+
+    def _unit(self) -> str:
+        """What one replication is, from the claims' pairing columns (when the chapter did not say it)."""
+        keys = sorted({k for k in self.frame.get("pair_on", pd.Series(dtype=str)).dropna() if k})
+        if not keys:
+            return ""
+        return (" One pair, one replication: runs sharing the same " + " / ".join(html.escape(k) for k in keys)
+                + " (repeats within it, such as backbones, averaged first; a pooled claim averages its cells).")
 
     def __repr__(self) -> str:
         return NO_CLAIM if self.frame.empty else self.frame[["id", "verdict", "ours"]].to_string(index=False)
