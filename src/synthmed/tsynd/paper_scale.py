@@ -269,6 +269,8 @@ def scale_claims(chapter_claims: list) -> list:
 
     out = []
     for c in chapter_claims:
+        if c.untestable:  # data this bundle does not hold either (another dataset, chest X-rays)
+            continue
         sel = {**c.a, **(c.b or {})}
         if ("dataset" in sel and sel["dataset"] != "breastmnist") or c.kind == "ranking":
             continue
