@@ -27,9 +27,11 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 book: env
 	$(PY) -m synthmed.runner --profile $(PROFILE) $(if $(FORCE),--force) $(if $(YES),--yes)
 
+# The smoke execution and nbval's re-execution run with one thread each: their outputs must agree exactly, and
+# floating-point sums differ between one and two threads.
 test: env
 	bash scripts/setup_browser.sh
-	SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke $(PY) -m synthmed.runner --profile smoke
+	SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke OMP_NUM_THREADS=1 $(PY) -m synthmed.runner --profile smoke
 	rm -rf .synthmed-cache/nbval && SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/nbval OMP_NUM_THREADS=1 \
 		$(PY) -m pytest -p no:xdist --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		$$($(PY) -m synthmed.runner --list)

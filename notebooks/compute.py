@@ -31,7 +31,7 @@ from IPython.display import Markdown, display
 
 from synthmed import cost, profiles
 from synthmed.display import plain
-from synthmed.runner import executed_folder, load_runs
+from synthmed.runner import executed_folder, find_root, load_runs
 
 # %% tags=["parameters"]
 profile = None  # smoke | quick | paper (only recorded; this page trains nothing)
@@ -89,7 +89,7 @@ display(Markdown(cost.projection_text(projection)))
 # %% tags=["hide-input"]
 from synthmed.tsynd import paper_scale  # noqa: E402
 
-scale_rows = paper_scale.frame(Path.cwd().parent)
+scale_rows = paper_scale.frame(find_root())
 scale_costs = paper_scale.cost_table(scale_rows, cost.load_costs()) if len(scale_rows) else None
 if scale_costs is None or scale_costs.empty:
     display(Markdown("No paper-scale run is committed yet "

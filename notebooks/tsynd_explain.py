@@ -106,8 +106,8 @@ plt.show()
 display(Markdown(report_explain.fair_text(fair)))
 long_fair = fair.melt(id_vars=["method", "seed"], value_vars=list(report_explain.FAIR_METRICS),
                       var_name="measure", value_name="change")
-show.interval_figure(long_fair, x="method", y="change", hue="method", col="measure",
-                     ylabel="change");
+fig = show.interval_figure(long_fair, x="method", y="change", hue="method", col="measure",
+                           ylabel="change")
 
 # %% [markdown]
 # ## What changed at the crossing, and where the classifiers look (first seed)

@@ -32,6 +32,7 @@ from IPython.display import Markdown, display
 
 from synthmed import claims, cost, profiles, reference
 from synthmed.display import folded, plain
+from synthmed.runner import find_root
 from synthmed.tsynd import experiment, paper_scale, report
 
 # %% tags=["parameters"]
@@ -43,7 +44,7 @@ settings = profiles.from_notebook("tsynd_paper", globals())
 settings
 
 # %% tags=["hide-input"]
-root = Path(settings.results_root) if settings.results_root else Path.cwd().parent
+root = Path(settings.results_root) if settings.results_root else find_root()
 rows = paper_scale.frame(root)
 prov = paper_scale.provenance(root)
 display(Markdown(paper_scale.provenance_text(prov)))

@@ -153,9 +153,9 @@ def _degenerate(claim: Claim, pairs: _Pairs, a_name: str, b_name: str) -> str:
             if n and k / n >= CONSTANT_SHARE:
                 parts.append((name, k, n))
         if len(parts) == 2:
-            return (f"degenerate: both sides are constant predictors in most runs ({parts[0][0]} {parts[0][1]}/"
-                    f"{parts[0][2]}, {parts[1][0]} {parts[1][1]}/{parts[1][2]}), and {claim.metric} depends on "
-                    f"the threshold")
+            return (f"degenerate: both sides are constant predictors in at least half of their runs "
+                    f"({parts[0][0]} {parts[0][1]}/{parts[0][2]}, {parts[1][0]} {parts[1][1]}/{parts[1][2]}), and "
+                    f"{claim.metric} depends on the threshold")
         if parts:
             name, k, n = parts[0]
             return (f"degenerate: {name} is a constant predictor in {k}/{n} runs, and {claim.metric} depends on "

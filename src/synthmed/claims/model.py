@@ -143,6 +143,8 @@ class Verdict:
             return ""
         if self.n < 2:
             return f"{self.diff:+.{d}f} (one pair)"
+        if math.isnan(self.low) or math.isnan(self.high):
+            return f"{self.diff:+.{d}f} (no interval)"
         return f"{self.diff:+.{d}f} [{self.low:+.{d}f}, {self.high:+.{d}f}]"
 
     def label(self) -> str:
