@@ -195,9 +195,9 @@ class Verdict:
                 text += f" With the spread observed, about {self.seeds_needed} seeds would be needed to decide."
             else:
                 text += " The observed mean difference is too small for more seeds to decide it."
-        if self.profile and self.profile != "paper" and self.verdict != "not testable":
-            text += (f" These runs use the `{self.profile}` profile (smaller models, fewer steps than the paper), "
-                     f"so the effect may differ at the paper's scale.")
+            if self.profile and self.profile != "paper":
+                text += (f" These runs use the `{self.profile}` profile (smaller models, fewer steps than the "
+                         f"paper), so the effect may differ at the paper's scale.")
         if self.constant:
             text += f" Constant predictors: {self.constant}."
         return text
