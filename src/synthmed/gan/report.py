@@ -293,14 +293,19 @@ def frame_of(claim) -> str:
     return "table6" if claim.metric in ("fid", "density", "coverage") else "table3"
 
 
+def _table6_pairs():
+    """(dataset, strategy, the paper's "ours" row, that strategy's row) for every strategy of the paper's Table 6
+    that has an "ours" row on the same dataset (reference table, never typed)."""
+    t6 = reference.load("gan_ensembles_table6").set_index(["dataset", "strategy"])
+    for (d, s), r in t6.iterrows():
+        if s != "ours" and (d, "ours") in t6.index:
+            yield d, s, t6.loc[(d, "ours")], r
+
+
 def paper_figures() -> dict[str, str]:
     """The paper's own Table 6 numbers for the fidelity claims, from the reference table (never typed here)."""
-    t6 = reference.load("gan_ensembles_table6").set_index(["dataset", "strategy"])
     out = {}
-    for (d, s), r in t6.iterrows():
-        if s == "ours" or (d, "ours") not in t6.index:
-            continue
-        o = t6.loc[(d, "ours")]
+    for d, s, o, r in _table6_pairs():
         for metric, digits in (("fid", 3), ("density", 3), ("coverage", 3)):
             out[f"gan-{metric}-ours-vs-{s}-{d}"] = f"ours {o[metric]:.{digits}f} vs {r[metric]:.{digits}f}"
     return out
@@ -310,12 +315,8 @@ def paper_diffs(datasets=PAPER_DATASETS) -> dict[str, float]:
     """{claim id: the paper's own A − B difference in the claim's units (B − A where lower is better)}, computed
     from the reference tables wherever the paper gives both sides: Table 6 (per cell) and Table 5 (n_gans of
     Inception-v3 vs SwAV, averaged over ``datasets`` as the claim pools them; InceptionV3 vs InceptionV3-Med)."""
-    t6 = reference.load("gan_ensembles_table6").set_index(["dataset", "strategy"])
     out = {}
-    for (d, s), r in t6.iterrows():
-        if s == "ours" or (d, "ours") not in t6.index:
-            continue
-        o = t6.loc[(d, "ours")]
+    for d, s, o, r in _table6_pairs():
         out[f"gan-fid-ours-vs-{s}-{d}"] = float(r["fid"] - o["fid"])
         out[f"gan-density-ours-vs-{s}-{d}"] = float(o["density"] - r["density"])
         out[f"gan-coverage-ours-vs-{s}-{d}"] = float(o["coverage"] - r["coverage"])
