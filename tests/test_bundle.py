@@ -24,13 +24,16 @@ def _write(folder: Path, name: str = "r-1", key: str = "k1", acc: float = 0.7) -
                          "machine": {"cpu": "x", "threads": 1}})
 
 
-def test_a_run_is_done_only_with_its_key(tmp_path):
-    assert not bundle.done(tmp_path, "r-1", "k1")
+def test_a_written_run_reads_back_and_a_damaged_file_is_named(tmp_path):
     _write(tmp_path)
-    assert bundle.done(tmp_path, "r-1", "k1") and not bundle.done(tmp_path, "r-1", "other")
-    (tmp_path / "r-2.json").write_text("{not json")  # a damaged file is recomputed, not trusted
-    assert not bundle.done(tmp_path, "r-2", "k1")
+    assert [r["key"] for r in bundle.records(tmp_path)] == ["k1"]
     assert not list(tmp_path.glob("*.tmp"))  # the write left no temporary file
+    (tmp_path / "r-2.json").write_text("{not json")  # a damaged file is not silently skipped or trusted
+    with pytest.raises(ValueError, match="r-2.json is not a run record"):
+        bundle.records(tmp_path)
+    (tmp_path / "r-2.json").write_text('{"key": "k2"}')
+    with pytest.raises(ValueError, match="needs key, run, provenance and rows"):
+        bundle.records(tmp_path)
 
 
 def test_read_flattens_runs_rows_and_provenance(tmp_path):
@@ -47,11 +50,11 @@ def test_run_names_are_checked():
         bundle.path_of(Path("."), "a/b")
 
 
-def test_stale_compares_the_recorded_step_keys(tmp_path):
-    _write(tmp_path)
-    frame = bundle.read(tmp_path)
-    assert not bundle.stale(frame, {"k1": {"tsynd_train": "t1"}}).iloc[0]
-    assert bundle.stale(frame, {"k1": {"tsynd_train": "t2"}}).iloc[0]
+def test_code_changed_compares_the_recorded_step_keys():
+    recorded = {"tsynd_train": "t1", "tsynd_score": "s1"}
+    assert not bundle.code_changed(recorded, {"tsynd_train": "t1", "tsynd_score": "s1"})
+    assert bundle.code_changed(recorded, {"tsynd_train": "t2", "tsynd_score": "s1"})
+    assert bundle.code_changed(recorded, {"tsynd_robust": "r1"})  # a step the run did not have
 
 
 def test_the_run_key_ignores_code_but_not_settings(tmp_path):
@@ -106,3 +109,26 @@ def test_the_books_table_is_computed_from_the_committed_rows(tmp_path):
 def test_a_run_whose_steps_were_cached_has_no_cost():
     runs = pd.DataFrame({"prov_wall_s": [600.0, 0.1, 700.0], "prov_steps_cached": [[], [], ["tsynd_train"]]})
     assert list(paper_scale.timing_unmeasured(runs)) == [False, True, True]
+
+
+def _timed(tmp_path, name, method, fraction, wall, finished, cached=()):
+    folder = bundle.folder(tmp_path, "paper", "tsynd")
+    bundle.write(folder, name, name, {"dataset": "breastmnist", "fraction": fraction, "method": method, "seed": 0},
+                 [{"test_condition": "clean", "accuracy": 0.5}],
+                 {"wall_s": wall, "finished": finished, "steps_cached": list(cached), "machine": {"cpu": "x"}})
+
+
+def test_timed_runs_drop_cache_hits_and_mark_the_vqvae_run_and_the_projection_uses_them(tmp_path):
+    _timed(tmp_path, "a", "Noise", 0.01, 5000.0, "2026-01-01T00:00")  # first Noise run: trained the VQ-VAE
+    _timed(tmp_path, "b", "Noise", 0.01, 100.0, "2026-01-01T02:00")
+    _timed(tmp_path, "c", "Baseline", 0.1, 300.0, "2026-01-01T03:00")
+    _timed(tmp_path, "d", "Baseline", 0.1, 250.0, "2026-01-01T04:00", cached=["tsynd_train"])  # a cache hit
+    _timed(tmp_path, "e", "TSynD", 0.1, 900.0, "2026-01-01T05:00")
+    timed = paper_scale.timed_runs(paper_scale.frame(tmp_path)).set_index("seconds")
+    assert sorted(timed.index) == [100.0, 300.0, 900.0, 5000.0]  # the cache hit is not a cost
+    assert timed.loc[5000.0, "with_vqvae"] and not timed.loc[5000.0, "typical"]
+    assert timed.loc[900.0, "typical"] and not timed.loc[900.0, "with_vqvae"]  # not the machine's first
+    specs, _, _ = paper_scale.plan(fractions=[0.01, 0.1], methods=["noise", "baseline"], seeds=[1])
+    assert paper_scale.projection(tmp_path, specs) is None  # Baseline 1 % and Noise 10 % never timed
+    noise1, base10 = [s for s in specs if (s.train.method, s.fraction) in {("noise", 0.01), ("baseline", 0.1)}]
+    assert paper_scale.projection(tmp_path, [noise1, base10, base10]) == pytest.approx(100.0 + 2 * 300.0)

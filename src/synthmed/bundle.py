@@ -10,7 +10,7 @@ classifier / generator / scoring settings) and the data file's MD5. It deliberat
 that an edit to the code does not silently throw away hours of committed results; instead every file records the
 code it was computed with (the git commit, whether the tree had uncommitted edits, the cache keys of the steps that
 produced it, which include the code version of each step), and the book says whether the code that computed a row
-has changed since (:func:`stale`).
+has changed since (:func:`code_changed`).
 
 Each file: ``{"key", "run": {...}, "provenance": {...}, "rows": [...]}``; :func:`read` flattens a folder into one
 frame with the provenance columns beside each row.
@@ -84,17 +84,6 @@ def path_of(bundle: Path, name: str) -> Path:
     return bundle / f"{name}.json"
 
 
-def done(bundle: Path, name: str, key: str) -> bool:
-    """True when run ``name`` is in ``bundle`` with run key ``key`` (a file with another key is stale: redo)."""
-    path = path_of(bundle, name)
-    if not path.exists():
-        return False
-    try:
-        return json.loads(path.read_text()).get("key") == key
-    except (OSError, json.JSONDecodeError):
-        return False  # a corrupt file is recomputed (writes are atomic, so this means an edit by hand)
-
-
 def write(bundle: Path, name: str, key: str, run: Mapping[str, Any], rows: Sequence[Mapping[str, Any]],
           provenance: Mapping[str, Any]) -> Path:
     """Store one run atomically (temp file, then rename): an interrupted write never leaves half a file."""
@@ -122,8 +111,19 @@ def _plain(value: Any) -> Any:
 
 
 def records(bundle: Path) -> list[dict[str, Any]]:
-    """Every run file of ``bundle`` (sorted by name; none when the folder does not exist)."""
-    return [json.loads(p.read_text()) for p in sorted(Path(bundle).glob("*.json"))]
+    """Every run file of ``bundle`` (sorted by name; none when the folder does not exist). A file that is not a
+    run record (writes are atomic, so only an edit by hand or a bad merge makes one) stops with its name."""
+    out = []
+    for path in sorted(Path(bundle).glob("*.json")):
+        try:
+            rec = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path} is not a run record ({err}); restore it with `git checkout -- {path}` or "
+                             f"delete it to recompute that run") from err
+        if not isinstance(rec, dict) or not {"key", "run", "provenance", "rows"} <= set(rec):
+            raise ValueError(f"{path} is not a run record (it needs key, run, provenance and rows)")
+        out.append(rec)
+    return out
 
 
 def read(bundle: Path) -> pd.DataFrame:
@@ -147,14 +147,7 @@ def provenance(root: str | Path, *, profile: str, settings_digest: str, seed: in
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine()}
 
 
-def stale(frame: pd.DataFrame, current: Mapping[str, Mapping[str, str]]) -> pd.Series:
-    """Per row of :func:`read`'s frame: True when a step's cache key recorded with the row differs from the key
-    the current code gives that run (``current``: {run_key: {step name: key}}), i.e. the code that computed the
-    row has changed since; False when every key matches; missing when the run is not in ``current``."""
-    def check(row) -> Any:
-        now = current.get(row["run_key"])
-        if now is None:
-            return pd.NA
-        return any(row["prov_steps"].get(k) != v for k, v in now.items())
-
-    return frame.apply(check, axis=1) if len(frame) else pd.Series(dtype=object)
+def code_changed(recorded: Mapping[str, str], current: Mapping[str, str]) -> bool:
+    """Whether the code that computed a run has changed since: some step's cache key recorded in its provenance
+    (``recorded``: {step name: key}) differs from the key the current code gives the same run (``current``)."""
+    return any(recorded.get(name) != key for name, key in current.items())

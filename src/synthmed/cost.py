@@ -2,7 +2,7 @@
 
 Measured: every run of :func:`synthmed.executor.run_all` that computed something appends its wall time to
 ``<cache dir>/costs.jsonl`` (one single-thread process, or one GPU task). Projected: each notebook's
-:data:`WORKLOADS` function turns a profile's settings into the independent runs it starts and the training work of
+cost model (``workload``, declared in its chapter's record, :mod:`synthmed.chapters`) turns a profile's settings into the independent runs it starts and the training work of
 each run (images through the network, times the network's forward FLOPs counted by :mod:`torch.utils.flop_counter`,
 times 3 for forward + backward). The ``paper`` projection on this CPU scales the measured ``quick`` seconds per run
 by the FLOP ratio (``paper`` FLOPs / ``quick`` FLOPs) and divides by the processes this CPU runs at once; without a
@@ -26,10 +26,6 @@ import pandas as pd
 GPU_FLOPS = 25e12  # assumed sustained FLOP/s of one datacentre GPU (H100 class) on these small convnets, bf16
 GPU_NOTE = "FLOPs / 25 TFLOP/s (assumed: about 3 % of an H100's dense bf16 peak; no GPU measurement yet)"
 CPU_REFERENCE = ("resnet18", 28, 110.0)  # DESIGN.md: ResNet-18 at 28 px trains at ~110 images/s on this 2-core CPU
-TSYND_ASCENT_PER_STEP = 0.6  # DESIGN.md probe: 5 ascent steps made a run ~4x a baseline run, 20 steps ~13x
-CHAPTERS = {"tsynd": "TSynD", "tsynd_uncertainty": "TSynD", "tsynd_explain": "TSynD", "gan_zoo": "GAN ensembles",
-            "gan_ensemble": "GAN ensembles", "gan_backbones": "GAN ensembles", "gan_fidelity": "GAN ensembles",
-            "imbalance": "Class imbalance"}
 
 
 @dataclass(frozen=True)
@@ -65,104 +61,73 @@ def forward_flops(model: str, image_size: int, width: int = 16) -> float:
     return float(counter.get_total_flops())
 
 
-def _n(value) -> int:
+def count(value) -> int:
+    """How many values a setting holds (1 for a scalar)."""
     return len(value) if isinstance(value, (list, tuple)) else 1
 
 
-def _list(value) -> list:
+def as_list(value) -> list:
+    """A setting as a list (a scalar becomes a one-item list)."""
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _size(dataset: str) -> int:
+def image_size(dataset: str) -> int:
+    """Pixels per side of a MedMNIST dataset name (``*_64``: 64, else 28)."""
     return 64 if str(dataset).endswith("_64") else 28
 
 
-def _train_size(dataset: str) -> int:
+def train_size(dataset: str) -> int:
+    """Training images of a MedMNIST dataset (from ``medmnist.INFO``, no file needed)."""
     import medmnist
 
     return int(medmnist.INFO[str(dataset).removesuffix("_64")]["n_samples"]["train"])
 
 
-def _model(name: str) -> str:
+def model_name(name: str) -> str:
+    """The :mod:`synthmed.models` name of a profile's backbone setting."""
     return {"cnn": "smallcnn"}.get(name, name)
 
 
-def _tsynd_images(s: Mapping) -> float:
-    """Images per classifier run: epochs over the labelled subset when the profile trains by epochs, else steps."""
-    if s.get("epochs"):
-        sizes = [_train_size(d) * f for d in _list(s.get("datasets", s.get("dataset"))) for f in _list(s["fraction"])]
-        return s["epochs"] * sum(sizes) / len(sizes)
-    return s["iterations"] * s["batch_size"]
+# Each notebook's cost model comes from its chapter's record (synthmed.chapters): a ``workload`` function for a
+# notebook that starts training runs, or ``not_modelled`` saying why it has none. Every registered notebook has
+# exactly one of the two (Notebook checks), so a new chapter's notebook cannot be forgotten silently.
+def workload_models() -> dict[str, Callable[[str, Mapping], list[Workload]]]:
+    """{notebook: its cost model} for the notebooks that start training runs, in book order."""
+    from synthmed import chapters
+
+    return {name: nb.workload for name, nb in chapters.notebooks().items() if nb.workload is not None}
 
 
-def _tsynd(notebook: str, s: Mapping) -> list[Workload]:
-    datasets = _list(s.get("datasets", s.get("dataset")))
-    methods = _list(s.get("methods", ["tsynd"]))
-    n = len(datasets) * _n(s["fraction"]) * _n(s["seeds"]) * _n(s.get("objectives", [None]))
-    ascent = 1 + TSYND_ASCENT_PER_STEP * s["ascent_steps"]
-    factor = sum(ascent if m == "tsynd" else 1.0 for m in methods) / len(methods)
-    return [Workload(notebook, "classifier runs", n * len(methods), _tsynd_images(s), _model(s["arch"]),
-                     s.get("image_size") or _size(datasets[0]), factor=factor)]
+def not_modelled() -> dict[str, str]:
+    """{notebook: why it has no cost model} for the others."""
+    from synthmed import chapters
+
+    return {name: nb.not_modelled for name, nb in chapters.notebooks().items() if nb.workload is None}
 
 
-def _gan_zoo(notebook: str, s: Mapping) -> list[Workload]:
-    size = _size(_list(s["datasets"])[0])
-    # G and D of the GAN's width, approximated by a small CNN of that width each; D sees real and fake images
-    return [Workload(notebook, "GAN trainings", _n(s["gans"]) * _n(s["datasets"]), s["gan_iters"] * s["gan_batch"]
-                     * 2, "smallcnn", size, width=s["gan_width"], factor=2.0)]
+def chapter_titles() -> dict[str, str]:
+    """{notebook: its chapter's title}, for every registered notebook."""
+    from synthmed import chapters
 
-
-def _gan_downstream(notebook: str, s: Mapping) -> list[Workload]:
-    datasets = _list(s["datasets"])
-    n_train = s["n_train"] or sum(_train_size(d) for d in datasets) / len(datasets)
-    candidates = _n(s["gans"]) * s["gan_snapshots"] + s.get("max_oracle", 0) // 100 + 4  # singles + ensembles
-    return [Workload(notebook, "downstream classifiers", len(datasets) * s["repeats"] * candidates,
-                     s["epochs"] * n_train, _model(s["classifier"]), _size(datasets[0]), s["classifier_width"])]
-
-
-def _imbalance(notebook: str, s: Mapping) -> list[Workload]:
-    size, n_train = s.get("image_size") or 64, 700  # NIH1000: 64 px, ~70 % of 1,000 images for training
-    runs = [Workload(notebook, f"{b} classifiers", _n(s["variants"]) * _n(s["seeds"]), s["epochs"] * n_train,
-                     _model(b), size) for b in _list(s["backbones"])]
-    # CycleGAN: two generators and two discriminators, approximated by small CNNs of its width with its blocks
-    return runs + [Workload(notebook, "CycleGAN", 1, s["gan_steps"] * s["gan_batch"], "smallcnn", size,
-                            width=s["gan_width"], factor=4.0 * (1 + s["gan_blocks"] / 3))]
-
-
-# The notebooks that start training runs. gan_backbones (SimCLR/supervised embedding nets) and gan_fidelity
-# (Inception features) are not modelled; the GAN notebooks share one downstream set (counted under gan_ensemble).
-# TSynD's three notebooks share runs where their settings agree; each notebook's runs are counted in full.
-WORKLOADS: dict[str, Callable[[str, Mapping], list[Workload]]] = {
-    "tsynd": _tsynd, "tsynd_uncertainty": _tsynd, "tsynd_explain": _tsynd, "gan_zoo": _gan_zoo,
-    "gan_ensemble": _gan_downstream, "imbalance": _imbalance,
-}
-
-
-# The notebooks whose runs the cost model leaves out, and why. Every notebook of the book is in WORKLOADS or here
-# (tests/test_cost.py checks the notebooks on disk), so a new chapter's notebook cannot be forgotten silently.
-NOT_MODELLED = {
-    "data": "trains nothing",
-    "scorecard": "trains nothing (reads the chapters' verdicts)",
-    "compute": "trains nothing (reads the run records)",
-    "tsynd_paper": "trains nothing at paper scale (reads results/paper/tsynd); its BreastMNIST comparison runs are tsynd's",
-    "gan_backbones": "its SimCLR / supervised embedding nets are not modelled; its downstream runs are gan_ensemble's",
-    "gan_fidelity": "its Inception features are not modelled; its downstream runs are gan_ensemble's",
-}
+    return {nb.name: c.title for c in chapters.chapters() for nb in c.notebooks}
 
 
 def unmodelled(notebooks: Iterable[str]) -> list[str]:
-    """The notebooks among ``notebooks`` that are neither in :data:`WORKLOADS` nor in :data:`NOT_MODELLED`."""
-    return [nb for nb in notebooks if nb not in WORKLOADS and nb not in NOT_MODELLED]
+    """The notebooks among ``notebooks`` with neither a cost model nor a reason for having none (i.e. not
+    registered by any chapter)."""
+    known = {**workload_models(), **not_modelled()}
+    return [nb for nb in notebooks if nb not in known]
 
 
 def workloads(profile: str, notebooks: Iterable[str] | None = None) -> list[Workload]:
     """The workloads of ``notebooks`` (default: all with a model) under ``profile``'s settings."""
     from synthmed import profiles
 
+    models = workload_models()
     out = []
-    for nb in notebooks or WORKLOADS:
-        if nb in WORKLOADS:
-            out += WORKLOADS[nb](nb, profiles.resolve(nb, profile))
+    for nb in notebooks or models:
+        if nb in models:
+            out += models[nb](nb, profiles.resolve(nb, profile))
     return out
 
 
@@ -179,11 +144,16 @@ def load_costs(path: str | os.PathLike | None = None) -> pd.DataFrame:
                                        "finished"])
 
 
-def _chapter(notebook, fn: str) -> str:
-    if notebook in CHAPTERS:
-        return CHAPTERS[notebook]
+def _chapter(notebook, fn: str, titles: Mapping[str, str] | None = None) -> str:
+    """The chapter title of a measured run: its notebook's, else the package of its function (a run started outside
+    a notebook), else "other"."""
+    from synthmed import chapters
+
+    titles = chapter_titles() if titles is None else titles
+    if notebook in titles:
+        return titles[notebook]
     part = str(fn).split(".")[1] if str(fn).startswith("synthmed.") else ""
-    return {"tsynd": "TSynD", "gan": "GAN ensembles", "imbalance": "Class imbalance"}.get(part, "other")
+    return next((c.title for c in chapters.chapters() if c.name == part), "other")
 
 
 def chapter_rate(chapter: str, costs: pd.DataFrame, base: str = "quick",
@@ -192,7 +162,7 @@ def chapter_rate(chapter: str, costs: pd.DataFrame, base: str = "quick",
     runs of its notebooks calibrate the rate (their FLOPs per run / seconds per run); without any, the DESIGN.md
     throughput of this CPU (seconds per run NaN). base_load: the chapter's ``base`` workloads (runs, flops)."""
     if base_load is None:
-        notebooks = [nb for nb, ch in CHAPTERS.items() if ch == chapter]
+        notebooks = [nb for nb, ch in chapter_titles().items() if ch == chapter]
         base_load = pd.DataFrame([{"runs": w.runs, "flops": w.flops} for w in workloads(base, notebooks)],
                                  columns=["runs", "flops"])
     measured = costs[costs.profile == base]
@@ -216,20 +186,21 @@ def projection(costs: pd.DataFrame, *, base: str = "quick", target: str = "paper
     run); a chapter without them uses the DESIGN.md throughput of this CPU.
     """
     processes = processes or os.cpu_count() or 1
-    notebooks = [nb for nb in (WORKLOADS if notebooks is None else notebooks) if nb in WORKLOADS]
+    models, titles = workload_models(), chapter_titles()
+    notebooks = [nb for nb in (models if notebooks is None else notebooks) if nb in models]
     if not notebooks:
         return pd.DataFrame(columns=["chapter"]).set_index("chapter")
     loads, stale = {p: [] for p in profile_names}, {}
     for nb in notebooks:
         for p in profile_names:
             try:
-                loads[p] += [{"chapter": CHAPTERS[nb], "runs": w.runs, "flops": w.flops} for w in workloads(p, [nb])]
+                loads[p] += [{"chapter": titles[nb], "runs": w.runs, "flops": w.flops} for w in workloads(p, [nb])]
             except (KeyError, TypeError, ValueError) as err:  # the profile changed under the cost model
-                stale.setdefault(CHAPTERS[nb], f"not estimated: the cost model of {nb} failed on the {p} "
+                stale.setdefault(titles[nb], f"not estimated: the cost model of {nb} failed on the {p} "
                                                f"settings ({type(err).__name__}: {err}); update synthmed/cost.py")
     loads = {p: pd.DataFrame(rows, columns=["chapter", "runs", "flops"]) for p, rows in loads.items()}
     rows = []
-    for chapter in dict.fromkeys(CHAPTERS[nb] for nb in notebooks):
+    for chapter in dict.fromkeys(titles[nb] for nb in notebooks):
         row = {"chapter": chapter}
         for p in profile_names:
             row[f"runs ({p})"] = int(loads[p].query("chapter == @chapter").runs.sum())

@@ -30,15 +30,13 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from synthmed import chapters
 from synthmed.profiles import DEFAULT_PROFILE, PROFILES
 
 RUNS_FILE = "runs.json"
 MARKERS = ("_toc.yml", "notebooks")  # what makes a folder the book's root
-# Book order. The chapters first (notebooks not listed run after the listed ones), then the pages that report on
-# them: scorecard (reads every chapter's verdicts), then compute (reads every notebook's run record).
-ORDER = ["data", "tsynd", "tsynd_uncertainty", "tsynd_explain", "tsynd_paper", "gan_zoo", "gan_ensemble", "gan_backbones",
-         "gan_fidelity", "imbalance", "scorecard", "compute"]
-REPORTS = ("scorecard", "compute")  # always last, in this order
+# Book order comes from the chapter registry (synthmed.chapters.order): the chapters by position, each chapter's
+# notebooks as it declares them, then the pages that report on them (scorecard, then compute), always last.
 
 
 def find_root(start: str | os.PathLike | None = None) -> Path:
@@ -67,8 +65,10 @@ def notebooks(only: list[str] | None = None, notebook_dir: Path | None = None) -
     order. Raises ValueError for a name with no notebook."""
     notebook_dir = notebook_dir or notebook_folder()
     present = {p.stem for p in notebook_dir.glob("*.ipynb")}
-    ordered = [n for n in ORDER if n in present] + sorted(present - set(ORDER))
-    ordered.sort(key=lambda n: REPORTS.index(n) + 1 if n in REPORTS else 0)
+    book = chapters.order()
+    reports = [nb.name for nb in chapters.chapter("reports").notebooks]
+    ordered = [n for n in book if n in present] + sorted(present - set(book))
+    ordered.sort(key=lambda n: reports.index(n) + 1 if n in reports else 0)
     if only:
         unknown = sorted(set(only) - present)
         if unknown:

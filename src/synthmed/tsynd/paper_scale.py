@@ -123,20 +123,14 @@ def frame(root: Path) -> pd.DataFrame:
     return rows
 
 
-def _estimate(done_walls: dict, spec) -> float | None:
-    same = done_walls.get((spec.train.method, spec.fraction))
-    return sum(same) / len(same) if same else None
-
-
 def projection(root: Path, todo) -> float | None:
-    """Seconds the pending runs ``todo`` should take: the mean measured wall time of bundle runs with the same
-    method and fraction (None when some kind of run has never been measured)."""
-    walls: dict = {}
-    for rec in bundle.records(bundle.folder(root, PROFILE, CHAPTER)):
-        r = rec["run"]
-        method = {v: k for k, v in training.METHOD_LABELS.items()}[r["method"]]
-        walls.setdefault((method, r["fraction"]), []).append(rec["provenance"]["wall_s"])
-    est = [_estimate(walls, s) for s in todo]
+    """Seconds the pending runs ``todo`` should take: per kind of run (method, fraction), the mean wall time of the
+    timed bundle runs of that kind (:func:`timed_runs`: no cache hits, no VQ-VAE training where a plain run exists);
+    None when some kind has never been timed."""
+    rows = frame(root)
+    timed = timed_runs(rows) if len(rows) else pd.DataFrame(columns=["method", "fraction", "seconds", "typical"])
+    mean = timed[timed["typical"].astype(bool)].groupby(["method", "fraction"])["seconds"].mean().to_dict()
+    est = [mean.get((training.METHOD_LABELS[s.train.method], s.fraction)) for s in todo]
     return None if any(e is None for e in est) else float(sum(est))
 
 
@@ -206,7 +200,7 @@ def provenance(root: Path) -> pd.DataFrame:
                      "finished": prov["finished"], "wall_s": prov["wall_s"], "cpu": prov["machine"]["cpu"],
                      "threads": prov["machine"]["threads"], "torch": prov["machine"]["torch"],
                      "settings_current": prov["settings_digest"] == digest,
-                     "code_changed": any(prov["steps"].get(k) != v for k, v in now.items())})
+                     "code_changed": bundle.code_changed(prov["steps"], now)})
     return pd.DataFrame(rows)
 
 
@@ -292,29 +286,45 @@ def timing_unmeasured(runs: pd.DataFrame) -> pd.Series:
 HIT_SECONDS = 5.0  # no paper-scale run trains in less; a shorter one loaded its steps from the cache
 
 
+def timed_runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per bundle run whose wall time is its cost: method, fraction, seconds, machine, finished,
+    ``with_vqvae`` (the first Noise or TSynD run per machine, which also trained the VQ-VAE), and ``typical``
+    (False for such a run when a run of its kind without the VQ-VAE exists). Cache hits
+    (:func:`timing_unmeasured`) are left out. The one place that turns bundle wall times into costs: the runner's
+    projection and the Compute chapter's table both read it."""
+    runs = frame.drop_duplicates("run_key")
+    runs = runs[~timing_unmeasured(runs)]
+    cols = ["method", "fraction", "seconds", "machine", "finished", "with_vqvae", "typical"]
+    if runs.empty:
+        return pd.DataFrame(columns=cols)
+    needs_ae = runs["method"] != training.METHOD_LABELS["baseline"]
+    first = runs[needs_ae].sort_values("prov_finished").groupby("prov_machine_cpu").head(1).index
+    out = pd.DataFrame({"method": runs["method"], "fraction": runs["fraction"].astype(float),
+                        "seconds": runs["prov_wall_s"].astype(float), "machine": runs["prov_machine_cpu"],
+                        "finished": runs["prov_finished"], "with_vqvae": runs.index.isin(first)})
+    plain_kinds = set(map(tuple, out.loc[~out["with_vqvae"], ["method", "fraction"]].values.tolist()))
+    out["typical"] = ~out["with_vqvae"] | ~out[["method", "fraction"]].apply(tuple, axis=1).isin(plain_kinds)
+    return out.reset_index(drop=True)
+
+
 def cost_table(frame: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     """Measured wall time per kind of paper-scale run (method x fraction; one single-thread process) beside what
     the FLOP model of :mod:`synthmed.cost` projects for that run, and their ratio. The first Noise or TSynD run
     on each machine also trained the VQ-VAE (a cache miss there): it is left out of its kind's mean whenever
     another run of that kind exists, and counted in "with VQ-VAE"."""
-    from synthmed import cost
+    from synthmed import chapters, cost
 
-    runs = frame.drop_duplicates("run_key").copy()
-    runs = runs[~timing_unmeasured(runs)]
+    runs = timed_runs(frame)
     if runs.empty:
         return pd.DataFrame()
-    needs_ae = runs["method"] != training.METHOD_LABELS["baseline"]
-    first = runs[needs_ae].sort_values("prov_finished").groupby("prov_machine_cpu").head(1).index
-    runs["with_vqvae"] = runs.index.isin(first)
     _, rate, how = cost.chapter_rate("TSynD", costs)
     s = settings()
     rows = []
     for (method, fraction), g in runs.groupby(["method", "fraction"], sort=False):
-        one = dict(s, datasets=[g["dataset"].iloc[0]], fraction=[float(fraction)], seeds=[0],
+        one = dict(s, datasets=[frame["dataset"].iloc[0]], fraction=[float(fraction)], seeds=[0],
                    methods=[{v: k for k, v in training.METHOD_LABELS.items()}[method]])
-        flops = sum(w.flops for w in cost.WORKLOADS["tsynd"]("tsynd", one))
-        plain_runs = g[~g["with_vqvae"]] if (~g["with_vqvae"]).any() else g
-        measured = float(plain_runs["prov_wall_s"].mean())
+        flops = sum(w.flops for w in chapters.notebook("tsynd").workload("tsynd", one))
+        measured = float(g.loc[g["typical"], "seconds"].mean())
         rows.append({"method": method, "fraction": f"{100 * float(fraction):g} %", "runs": len(g),
                      "with VQ-VAE": int(g["with_vqvae"].sum()), "measured s/run": measured,
                      "FLOP model s/run": flops / rate, "measured / model": measured / (flops / rate)})

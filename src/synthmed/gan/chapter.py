@@ -1,0 +1,131 @@
+"""The GAN-ensembles chapter's record (:mod:`synthmed.chapters`): four notebooks sharing one profile block (so they
+read the same cached zoo, features and downstream runs), its sources, cost model and entry points.
+Tronchin et al. (arXiv:2503.24258)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from synthmed import cost
+from synthmed.chapters import Chapter, Notebook
+
+PAPER = "Tronchin et al. (2025), Multi-objective search of GAN ensembles for synthetic medical training data"
+
+# Where each GAN-ensembles value comes from: Tronchin et al. (arXiv:2503.24258) where the paper states it.
+_GAN_SOURCES = {
+    "datasets": "Sec. 3.1 (PneumoniaMNIST, BreastMNIST; AIforCOVID is not public)",
+    "gans": "ours: 7 small GANs spanning the paper's design axes (paper: 22 StudioGAN models, Sec. 3.2)",
+    "gan_iters": "Sec. 3 (100 000 iterations); quick/smoke: ours, a CPU budget (the zoo page shows each "
+                 "snapshot's samples and FID)",
+    "gan_snapshots": "Sec. 3.2.5 (every 20 000 iterations: 5); quick/smoke: ours",
+    "gan_batch": "ours: not stated here (authors' configs)",
+    "gan_width": "ours: small networks for a CPU",
+    "n_feat": "Sec. A2.1 (the same number of synthetic and real training images: the real training images, "
+              "paper profile); quick/smoke: ours, fewer for a CPU; the same count for every backbone (Table 5)",
+    "k": "Naeem et al. (2020) default k = 5 (authors' code: nearest_k = 5)",
+    "simclr_steps": "ours: SimCLR-style stand-in for SwAV (no SwAV weights offline)",
+    "supervised_epochs": "ours: in-domain supervised stand-in for the medical fine-tuned backbones",
+    "n_inception": "ours: Inception-v3 FID images per snapshot on the zoo page; Inception at 299 px is slow on "
+                   "a CPU",
+    "backbones": "Table 5 (SwAV, InceptionV3, ResNet50, -Med); ours: offline substitutes; quick drops "
+                 "Inception-v3 (n_feat images per candidate at 299 px is hours on a CPU)",
+    "pop_size": "Sec. A2.2 (1 000 search iterations: pop_size × n_gen; the authors' code: 1 000 Optuna trials, "
+                "a multi-objective TPE sampler); ours: NSGA-II from pymoo",
+    "n_gen": "Sec. A2.2 (see pop_size); small spaces are enumerated exactly",
+    "classifier": "Sec. 4.1 (ResNet-18); quick/smoke: ours, smallcnn for a CPU",
+    "classifier_width": "ours: smallcnn width",
+    "epochs": "Sec. A1 (max 100 epochs); quick/smoke: ours",
+    "patience": "Sec. A1 (early stopping after 25 epochs without improvement); quick/smoke: ours",
+    "warmup": "Sec. A1 (a 25-epoch warm-up before early stopping); quick/smoke: ours, none (8 / 2 epochs)",
+    "plateau_patience": "Sec. A1 (learning rate divided by 10 after five epochs without improvement); "
+                        "quick/smoke: ours, 2 epochs of 8 / 2",
+    "batch_size": "Sec. A1 (64); quick: ours, 32 (at 64, 8 epochs of BreastMNIST stopped early on a constant "
+                  "predictor)",
+    "lr": "Sec. A1 (Adam, 1e-3, divided by 10 on a validation-loss plateau)",
+    "n_train": "Sec. 4.1 (every training set has the real training split's size; None: the whole split); "
+               "quick/smoke: ours, 600 / 128 real training images, on which the GANs are trained too, and every "
+               "synthetic set has as many",
+    "repeats": "Sec. 4.1 and A1 (20 runs); quick: ours, 5 paired seeds (issue 11)",
+    "max_oracle": "Sec. 4.1 (every Pareto solution trained); quick/smoke: ours, the whole front up to this many "
+                  "solutions, evenly spaced beyond",
+    "table4_sizes": "Sec. 4.1 (3 to 7 of 22 models); ours: fewer than the 7 of the zoo",
+    "table4_draws": "ours: several independent random draws per size (issue 13)",
+    "fidelity_backbone": "Table 6 (FID: Inception-v3, paper profile); quick/smoke: ours, a backbone the search "
+                         "did not use, cheap on a CPU; Table 6 is held out (fresh samples, validation images)",
+    "workers": "ours: parallel single-thread processes on a CPU",
+    "seed": "ours",
+}
+
+# One block shared by the four notebooks, so they read the same cached zoo, features and downstream runs.
+# n_train: the real training images every step uses (GANs, search reference, real baseline; every synthetic
+# training set has as many; None: the whole split). n_feat / n_inception: real reference images AND generated
+# images per candidate and per ensemble (equal counts; None: n_train's). Downstream: Adam lr 1e-3, LR / 10
+# after plateau_patience epochs without improvement, early stopping after patience such epochs once warmup
+# epochs have passed (paper, Sec. A1); epochs = the maximum. max_oracle: cap on trained Pareto solutions.
+_SHARED = {
+    "smoke": {"datasets": ["breastmnist"], "gans": ["dcgan", "sngan", "style"], "gan_iters": 20,
+              "gan_snapshots": 2, "gan_batch": 32, "gan_width": 8, "n_feat": 30, "k": 3,
+              "simclr_steps": 5, "supervised_epochs": 1, "n_inception": 16,
+              "backbones": ["simclr", "supervised"], "pop_size": 16, "n_gen": 5, "classifier": "smallcnn",
+              "classifier_width": 8, "epochs": 2, "patience": None, "warmup": 0, "plateau_patience": 2,
+              "batch_size": 32, "lr": 1e-3,
+              "n_train": 128, "repeats": 2, "max_oracle": 3, "table4_sizes": [2], "table4_draws": 2,
+              "fidelity_backbone": "random", "workers": 1, "seed": 0},
+    "quick": {"datasets": ["pneumoniamnist", "breastmnist"],
+              "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"], "gan_iters": 3000,
+              "gan_snapshots": 3, "gan_batch": 32, "gan_width": 16, "n_feat": 500, "k": 5,
+              "simclr_steps": 100, "supervised_epochs": 1, "n_inception": 48,
+              "backbones": ["simclr", "supervised", "random"], "pop_size": 40, "n_gen": 40,
+              "classifier": "smallcnn", "classifier_width": 8, "epochs": 8, "patience": 4,
+              "warmup": 0, "plateau_patience": 2, "batch_size": 32, "lr": 1e-3, "n_train": 600, "repeats": 5,
+              "max_oracle": 6,
+              "table4_sizes": [3, 5], "table4_draws": 3, "fidelity_backbone": "supervised", "workers": 2,
+              "seed": 0},
+    "paper": {"datasets": ["pneumoniamnist", "breastmnist"],
+              "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"],
+              "gan_iters": 100000, "gan_snapshots": 5, "gan_batch": 64, "gan_width": 64, "n_feat": None,
+              "k": 5, "simclr_steps": 5000, "supervised_epochs": 20, "n_inception": 2000,
+              "backbones": ["simclr", "inception", "supervised", "random"], "pop_size": 50, "n_gen": 20,
+              "classifier": "resnet18", "classifier_width": 16, "epochs": 100, "patience": 25,
+              "warmup": 25, "plateau_patience": 5, "batch_size": 64, "lr": 1e-3, "n_train": None,
+              "repeats": 20, "max_oracle": 1000,
+              "table4_sizes": [3, 4, 5, 6], "table4_draws": 3, "fidelity_backbone": "inception",
+              "workers": 2, "seed": 0},
+}
+
+
+def zoo_workload(notebook: str, s: Mapping) -> list[cost.Workload]:
+    """GAN trainings: G and D of the GAN's width, approximated by a small CNN of that width each; D sees real and
+    fake images."""
+    size = cost.image_size(cost.as_list(s["datasets"])[0])
+    return [cost.Workload(notebook, "GAN trainings", cost.count(s["gans"]) * cost.count(s["datasets"]),
+                          s["gan_iters"] * s["gan_batch"] * 2, "smallcnn", size, width=s["gan_width"], factor=2.0)]
+
+
+def downstream_workload(notebook: str, s: Mapping) -> list[cost.Workload]:
+    """Downstream classifiers: every single snapshot, the searched ensembles and the oracle's share, per repeat."""
+    datasets = cost.as_list(s["datasets"])
+    n_train = s["n_train"] or sum(cost.train_size(d) for d in datasets) / len(datasets)
+    candidates = cost.count(s["gans"]) * s["gan_snapshots"] + s["max_oracle"] // 100 + 4  # singles + ensembles
+    return [cost.Workload(notebook, "downstream classifiers", len(datasets) * s["repeats"] * candidates,
+                          s["epochs"] * n_train, cost.model_name(s["classifier"]), cost.image_size(datasets[0]),
+                          s["classifier_width"])]
+
+
+CHAPTER = Chapter(
+    name="gan", title="GAN ensembles", paper=PAPER, position=20,
+    notebooks=(
+        Notebook("gan_zoo", _SHARED, _GAN_SOURCES, workload=zoo_workload),
+        Notebook("gan_ensemble", _SHARED, _GAN_SOURCES, workload=downstream_workload, verdicts=True),
+        Notebook("gan_backbones", _SHARED, _GAN_SOURCES, verdicts=True,
+                 not_modelled="its SimCLR / supervised embedding nets are not modelled; its downstream runs are "
+                              "gan_ensemble's"),
+        Notebook("gan_fidelity", _SHARED, _GAN_SOURCES, verdicts=True,
+                 not_modelled="its Inception features are not modelled; its downstream runs are gan_ensemble's"),
+    ),
+    claims=("claims.yaml",),
+    # No separate specs stage: experiment.chapter builds the zoo, the searches and the downstream runs from the
+    # settings in one cached call.
+    stages={"runs": "synthmed.gan.experiment:chapter", "rows": "synthmed.gan.experiment:strategy_runs",
+            "report": "synthmed.gan.report:judge"},
+)

@@ -1,0 +1,175 @@
+"""The TSynD chapter's record (:mod:`synthmed.chapters`): its four notebooks, their profile blocks and sources, its
+cost model and its entry points. Niemeijer et al. (2024), TSynD."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from synthmed import cost
+from synthmed.chapters import PROFILE_NAMES, Chapter, Notebook
+
+PAPER = "Niemeijer et al. (2024), TSynD: Targeted Synthetic Data Generation for Enhanced Medical Image Classification"
+TSYND_ASCENT_PER_STEP = 0.6  # DESIGN.md probe: 5 ascent steps made a run ~4x a baseline run, 20 steps ~13x
+
+# TSynD classifier and generator settings, shared by its three notebooks (so they reuse each other's runs).
+# Length: `epochs` (paper: 100, keeping the best validation model, one evaluation per epoch) or, when epochs is None,
+# a fixed number of `iterations` with validation every `eval_every`. latent_units "std": noise_sigma and ascent_lr in
+# units of the training latents' std (CPU profiles, our small VQ-VAE); "absolute": as the paper states them.
+# noise_sigma is a standard deviation. Under quick the ascent can move a latent by up to ascent_steps x ascent_lr =
+# 0.6 std, 6x the noise sigma (issue 24; the paper: 50 x 0.1 = 5, 5x its sigma 1.0). fgsm_eps and the attacks are in
+# [0, 1] pixels. Sources of every value: _TSYND_SOURCES.
+_TSYND_FIXED = {"mc_hidden": 128, "mc_dropout": 0.5, "weight_decay": 1e-4, "vqvae_latent_dim": 16,
+                "vqvae_codebook": 256, "vqvae_lr": 2e-3, "vqvae_batch": 64}
+_TSYND_SHARED = {
+    "smoke": {"arch": "smallcnn", "epochs": None, "iterations": 10, "batch_size": 16, "eval_every": 5, "lr": 0.001,
+              "k": 4, "noise_sigma": 0.1, "latent_units": "std", "ascent_steps": 2, "ascent_lr": 0.15,
+              "vqvae_steps": 10, "vqvae_hidden": 16, "test_sigma": 0.2, "fgsm_eps": 0.02, "pgd_steps": 3,
+              "eps_sweep": [0.01, 0.04], "workers": 1, **_TSYND_FIXED},
+    "quick": {"arch": "smallcnn", "epochs": None, "iterations": 200, "batch_size": 32, "eval_every": 25,
+              "lr": 0.001, "k": 10, "noise_sigma": 0.1, "latent_units": "std", "ascent_steps": 4,
+              "ascent_lr": 0.15, "vqvae_steps": 300, "vqvae_hidden": 32, "test_sigma": 0.2, "fgsm_eps": 0.02,
+              "pgd_steps": 10, "eps_sweep": [0.005, 0.01, 0.02, 0.04], "workers": 2, **_TSYND_FIXED},
+    "paper": {"arch": "resnet18", "epochs": 100, "iterations": None, "batch_size": 32, "eval_every": None,
+              "lr": 0.001, "k": 10, "noise_sigma": 1.0, "latent_units": "absolute", "ascent_steps": 50,
+              "ascent_lr": 0.1, "vqvae_steps": 20000, "vqvae_hidden": 64, "test_sigma": 0.2, "fgsm_eps": 0.02,
+              "pgd_steps": 10, "eps_sweep": [0.005, 0.01, 0.02, 0.04], "workers": 1, **_TSYND_FIXED},
+}
+# Where each TSynD value comes from: "Sec./Table ..." of Niemeijer et al. (2024) for a value the paper states (what the
+# `paper` profile uses), "ours: why" for a value it does not state or that the CPU profiles change.
+_TSYND_SOURCES = {
+    "datasets": "Table 1 (six MedMNIST sets; those without a local file are reported untestable); "
+                "pneumoniamnist, retinamnist: ours, extensions",
+    "fraction": "Sec. 4 (training split subsampled to 1 % and 10 %)",
+    "methods": "Table 1 (Baseline, Noise, TSynD); noise_matched: ours, a control (the ascent's displacement in a "
+               "random direction)",
+    "seeds": "Sec. 4 (training repeated three times); quick: ours, 5 paired seeds for a verdict",
+    "n_samples": "ours: images in the sample figure",
+    "sweep_sigmas": "ours: test-noise sweep around the paper's σ = 0.2 (issue 11)",
+    "arch": "Sec. 4.1 (ResNet-18 for Table 1; DenseNet-121 is the paper's second classifier, also available); "
+            "quick/smoke: ours, 4-conv CNN for a CPU",
+    "epochs": "Sec. 4 (100 epochs, best validation model); quick/smoke: ours, fixed iterations for a CPU",
+    "iterations": "ours: CPU profiles train a fixed number of steps (unused when epochs is set)",
+    "eval_every": "ours: validation interval of the CPU profiles (paper profile: once per epoch)",
+    "batch_size": "ours: not stated (the paper says only that half of each batch is synthetic, Sec. 3.2)",
+    "lr": "ours: not stated (Adam 1e-3)",
+    "weight_decay": "ours: not stated (Adam weight decay 1e-4)",
+    "mc_hidden": "ours: not stated (MC-dropout head: dropout, linear to 128 units, ReLU, dropout, linear; Sec. 3.1 "
+                 "says only that dropout sits on the last layers)",
+    "mc_dropout": "ours: not stated (dropout probability 0.5 in the MC head)",
+    "k": "ours: not stated (K dropout masks on the last layers, Sec. 3.1)",
+    "noise_sigma": "Sec. 4 (latent noise 0.1 or 1.0, absolute; the paper writes N(0, σI), which we read as a "
+                   "standard deviation σ); quick/smoke: ours, 0.1 latent std",
+    "latent_units": "Sec. 4 (absolute values, for the paper's VQGAN latents); quick/smoke: ours, units of the "
+                    "latents' std (our small VQ-VAE's latents have another spread than the paper's VQGAN's)",
+    "ascent_steps": "Sec. 4 (50 or 100 ascent iterations); quick/smoke: ours, 4 / 2 for a CPU",
+    "ascent_lr": "Sec. 4 (ascent learning rate 0.1; the optimiser is not stated: Adam is ours, since plain gradient "
+                 "ascent at 0.1 barely moves the latent); quick/smoke: ours, 0.15 latent std, so that steps x lr "
+                 "is at least 3x the noise σ as in the paper's settings",
+    "vqvae_steps": "ours: not stated (VQ-VAE trained on the full training split, Sec. 4; the paper uses a VQGAN)",
+    "vqvae_hidden": "ours: not stated (VQ-VAE architecture not given)",
+    "vqvae_latent_dim": "ours: not stated (channels of our VQ-VAE latent, at 1/4 of the image size)",
+    "vqvae_codebook": "ours: not stated (codebook entries of our VQ-VAE)",
+    "vqvae_lr": "ours: not stated (Adam learning rate of our VQ-VAE, cosine schedule)",
+    "vqvae_batch": "ours: not stated (VQ-VAE batch size)",
+    "test_sigma": "Sec. 4 (Gaussian noise σ = 0.2 added to the test data; the pixel range is not stated: applied on "
+                  "[0, 1] pixels, and on [-1, 1] pixels as the gaussian_pm1 condition, i.e. 0.1 on [0, 1])",
+    "fgsm_eps": "ours: not stated (FGSM as in Goodfellow et al., Sec. 4); also PGD's and the transfer attack's ε",
+    "pgd_steps": "ours: PGD (L-inf, step ε/4, random start; ART) as a multi-step check of the FGSM result",
+    "eps_sweep": "ours: FGSM ε values around fgsm_eps (issue 24)",
+    "workers": "ours: parallel single-thread processes on a CPU",
+}
+# TSynD Table 2 (tsynd_uncertainty) and Fig. 2 (tsynd_explain): their own keys, over the shared ones above.
+_TSYND_UNCERTAINTY_SOURCES = {
+    "datasets": "ours: the paper's Table 2 sets (OrganSMNIST, NIH Chest X-ray, OCTMNIST) are not in the data "
+                "layer; local MedMNIST sets instead",
+    "fraction": "Table 2 (1 % and 10 %); quick: ours, 10 % only, to stay within the CPU budget",
+    "seeds": "Sec. 4 (three repeats); quick: ours, 5 paired seeds for a verdict",
+    "objectives": "Table 2, Sec. 4.2 (mutual information vs predictive entropy)",
+}
+_TSYND_PAPER_SOURCES = {
+    "results_root": "ours: the checkout whose results/paper/tsynd/ holds the committed paper-scale runs (issue 23)",
+}
+_TSYND_EXPLAIN_SOURCES = {
+    "dataset": "ours: the paper's Fig. 2 uses NIH Chest X-ray, not in the TSynD data layer; BreastMNIST instead",
+    "fraction": "ours: the 10 % runs of Table 1, reused from the cache",
+    "seeds": "Sec. 4 (three repeats); quick: ours, 5 paired seeds for a verdict",
+    "n_images": "ours: every test image (the paper shows a few, Fig. 2)",
+    "step": "ours: the paper's Fig. 2 is qualitative; a step well below the typical crossing distance",
+    "max_steps": "ours: budget of the walk (step x max_steps latent std)",
+    "n_show": "ours: images in the two figures",
+}
+
+_TABLE1 = {
+    "smoke": {"datasets": ["breastmnist"], "fraction": [0.1],
+              "methods": ["baseline", "noise", "tsynd", "noise_matched"], "seeds": [0, 1], "n_samples": 3, "sweep_sigmas": [0.05, 0.2], **_TSYND_SHARED["smoke"]},
+    "quick": {"datasets": ["breastmnist", "pneumoniamnist", "retinamnist"], "fraction": [0.01, 0.1],
+              "methods": ["baseline", "noise", "tsynd", "noise_matched"], "seeds": [0, 1, 2, 3, 4],
+              "n_samples": 6,
+              "sweep_sigmas": [0.02, 0.05, 0.1, 0.2], **_TSYND_SHARED["quick"]},
+    "paper": {"datasets": ["breastmnist", "dermamnist", "octmnist", "organamnist", "organsmnist", "pathmnist",
+                           "pneumoniamnist", "retinamnist"], "fraction": [0.01, 0.1],
+              "methods": ["baseline", "noise", "tsynd", "noise_matched"], "seeds": [0, 1, 2], "n_samples": 6,
+              "sweep_sigmas": [0.02, 0.05, 0.1, 0.2], **_TSYND_SHARED["paper"]},
+}
+_TABLE2 = {
+    "smoke": {"datasets": ["breastmnist"], "fraction": [0.1], "seeds": [0, 1], "objectives": ["mi", "entropy"],
+              **_TSYND_SHARED["smoke"]},
+    "quick": {"datasets": ["breastmnist"], "fraction": [0.1], "seeds": [0, 1, 2, 3, 4],
+              "objectives": ["mi", "entropy"], **_TSYND_SHARED["quick"]},
+    "paper": {"datasets": ["breastmnist", "pneumoniamnist", "retinamnist"], "fraction": [0.01, 0.1],
+              "seeds": [0, 1, 2], "objectives": ["mi", "entropy"], **_TSYND_SHARED["paper"]},
+}
+# Fig. 2 as a measurement: step / max_steps of the latent walk (RMS per latent element, units of the latents'
+# std; synthmed.tsynd.fig2); n_images None walks the whole test split.
+_FIG2 = {
+    "smoke": {"dataset": "breastmnist", "fraction": 0.1, "seeds": [0, 1], "n_images": 16, "step": 0.02,
+              "max_steps": 50, "n_show": 3, **_TSYND_SHARED["smoke"]},
+    "quick": {"dataset": "breastmnist", "fraction": 0.1, "seeds": [0, 1, 2, 3, 4], "n_images": None,
+              "step": 0.005, "max_steps": 400, "n_show": 6, **_TSYND_SHARED["quick"]},
+    "paper": {"dataset": "breastmnist", "fraction": 0.1, "seeds": [0, 1, 2], "n_images": None, "step": 0.005,
+              "max_steps": 400, "n_show": 6, **_TSYND_SHARED["paper"]},
+}
+# The paper-scale TSynD results (issue 23): read from results/paper/tsynd/ under every profile; the profile only
+# chooses which of the book's own BreastMNIST runs are shown beside them.
+_PAPER_SCALE = {p: {"results_root": None} for p in PROFILE_NAMES}
+
+
+def _images(s: Mapping) -> float:
+    """Images per classifier run: epochs over the labelled subset when the profile trains by epochs, else steps."""
+    if s["epochs"]:
+        datasets = cost.as_list(s["datasets"] if "datasets" in s else s["dataset"])
+        sizes = [cost.train_size(d) * f for d in datasets for f in cost.as_list(s["fraction"])]
+        return s["epochs"] * sum(sizes) / len(sizes)
+    return s["iterations"] * s["batch_size"]
+
+
+def workload(notebook: str, s: Mapping) -> list[cost.Workload]:
+    """Classifier runs of a TSynD notebook: datasets x fractions x seeds (x objectives) x methods; an ascent step
+    costs :data:`TSYND_ASCENT_PER_STEP` of a training step. noise_matched is charged like Noise, although it runs
+    its TSynD partner's ascent once more to measure the displacement it matches (a known underestimate)."""
+    datasets = cost.as_list(s["datasets"] if "datasets" in s else s["dataset"])
+    methods = cost.as_list(s["methods"]) if "methods" in s else ["tsynd"]
+    objectives = cost.as_list(s["objectives"]) if "objectives" in s else [None]
+    n = len(datasets) * cost.count(s["fraction"]) * cost.count(s["seeds"]) * len(objectives)
+    ascent = 1 + TSYND_ASCENT_PER_STEP * s["ascent_steps"]
+    factor = sum(ascent if m == "tsynd" else 1.0 for m in methods) / len(methods)
+    return [cost.Workload(notebook, "classifier runs", n * len(methods), _images(s), cost.model_name(s["arch"]),
+                          cost.image_size(datasets[0]), factor=factor)]
+
+
+CHAPTER = Chapter(
+    name="tsynd", title="TSynD", paper=PAPER, position=10,
+    notebooks=(
+        Notebook("tsynd", _TABLE1, {**_TSYND_SOURCES}, workload=workload, verdicts=True),
+        Notebook("tsynd_uncertainty", _TABLE2, {**_TSYND_SOURCES, **_TSYND_UNCERTAINTY_SOURCES},
+                 workload=workload, verdicts=True),
+        Notebook("tsynd_explain", _FIG2, {**_TSYND_SOURCES, **_TSYND_EXPLAIN_SOURCES}, workload=workload,
+                 verdicts=True),
+        Notebook("tsynd_paper", _PAPER_SCALE, _TSYND_PAPER_SOURCES, verdicts=True,
+                 not_modelled="trains nothing at paper scale (reads results/paper/tsynd); its BreastMNIST "
+                              "comparison runs are tsynd's"),
+    ),
+    claims=("claims.yaml", "claims_explain.yaml"),
+    stages={"specs": "synthmed.tsynd.experiment:make_specs", "runs": "synthmed.tsynd.experiment:run_many",
+            "rows": "synthmed.tsynd.experiment:result_rows", "report": "synthmed.tsynd.report:table1_claims"},
+)
