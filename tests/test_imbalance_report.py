@@ -134,8 +134,12 @@ def _settings(profile):
 def test_prepare_claims_computes_paper_sizes_and_marks_what_cannot_be_tested():
     table = pd.read_csv(paper_check.Path(report.__file__).parent.parent / "reference" / "imbalance_table1.csv",
                         comment="#").set_index("model")
-    res = _results(0.1)  # smallcnn only
+    res = _results(0.1)  # smallcnn only, real and real_meta only
+    res = pd.concat([res, res[res.variant == "real"].assign(variant="real_synth_meta")], ignore_index=True)
     cs = {c.id: c for c in report.prepare_claims(report.load_claims(), res, _settings("quick"))}
+    # a variant this profile did not run: the one selection rule marks the claim, naming what is missing
+    assert cs["imbalance-pneumonia-synth-vs-real-sensitivity-0.5"].untestable.startswith(
+        "not run under the `quick` profile: no run has experiment=pneumonia_minority")
     head = cs["imbalance-ensemble-vs-real-sensitivity"]
     assert head.paper_diff == pytest.approx(100 * (table.ensemble - table.real).mean())
     assert cs["imbalance-vgg16-meta-vs-ensemble-sensitivity"].paper_diff == pytest.approx(

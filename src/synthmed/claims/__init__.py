@@ -6,6 +6,8 @@
   values, the paper's size) and :func:`adjust` (Benjamini-Hochberg over each paper's primary claims); the rules
   are in that module's docstring; the statistics themselves are :mod:`synthmed.stats`;
 - :mod:`~synthmed.claims.load`: claims as YAML beside each paper's package;
+- :mod:`~synthmed.claims.select`: the one rule for which runs frame and rows a claim reads, and whether its sides
+  were run under a profile;
 - :mod:`~synthmed.claims.store`: the verdicts each chapter writes and the Scorecard reads back;
 - :mod:`~synthmed.claims.present`: the claims table, the generated text and the Scorecard's summaries.
 """
@@ -16,12 +18,13 @@ from synthmed.claims.load import as_dict, claim_from_mapping, load_claims, with_
 from synthmed.claims.model import ALPHA, KINDS, ORIGINS, SIZES, THRESHOLD_FREE, VERDICTS, Claim, Verdict
 from synthmed.claims.present import (NO_CLAIM, ClaimsTable, adjust_frame, claims_table, counts, forest_figure,
                                      missing_text, primary_text, publish, scorecard_counts, summary, with_links)
+from synthmed.claims.select import NOT_RUN, columns, frame_for, not_run_reason, runnable, selectors, unmatched
 from synthmed.claims.store import read_verdicts, verdict_frame, verdicts_dir, write_verdicts
 from synthmed.stats import LEVEL, seeds_needed, t_interval
 
-__all__ = ["ALPHA", "KINDS", "LEVEL", "NO_CLAIM", "ORIGINS", "SIZES", "THRESHOLD_FREE", "VERDICTS", "Claim",
+__all__ = ["ALPHA", "KINDS", "LEVEL", "NOT_RUN", "NO_CLAIM", "ORIGINS", "SIZES", "THRESHOLD_FREE", "VERDICTS", "Claim",
            "ClaimsTable", "Verdict", "adjust", "adjust_frame", "as_dict", "claim_from_mapping", "claims_table",
-           "contrast", "counts", "expected_false", "forest_figure", "judge", "judge_all", "label", "load_claims",
+           "columns", "contrast", "frame_for", "not_run_reason", "runnable", "selectors", "unmatched", "counts", "expected_false", "forest_figure", "judge", "judge_all", "label", "load_claims",
            "missing_text", "primary_text", "publish", "read_verdicts", "scorecard_counts", "seeds_needed", "select",
            "size_against_paper", "summary", "t_interval", "test_p", "verdict_frame", "verdicts_dir",
            "with_links", "with_paper_figures", "write_verdicts"]

@@ -284,15 +284,6 @@ def search_space_grid(frame: pd.DataFrame):
 
 # ---- claims -------------------------------------------------------------------------------------------------------
 
-def frame_of(claim) -> str:
-    """The runs frame a claim is judged on, from its selectors and metric."""
-    keys = set().union(*(set(s) for s in [claim.a, claim.b or {}, *claim.order]))
-    for col, frame in (("backbone", "table5"), ("m", "table4"), ("criterion", "a2")):
-        if col in keys:
-            return frame
-    return "table6" if claim.metric in ("fid", "density", "coverage") else "table3"
-
-
 def _table6_pairs():
     """(dataset, strategy, the paper's "ours" row, that strategy's row) for every strategy of the paper's Table 6
     that has an "ours" row on the same dataset (reference table, never typed)."""
@@ -341,34 +332,23 @@ def load_claims() -> list:
     return [replace(c, paper_diff=diffs[c.id]) if c.id in diffs else c for c in cs]
 
 
-def _selectors(claim) -> list:
-    return [s for s in [claim.a, claim.b, *claim.order] if s]
-
-
-#: selector columns naming what a profile may not run (a dataset, a backbone, a Table 4 space size)
-_RUN_COLUMNS = ("dataset", "backbone", "m")
-
-
-def _applies(claim, frame: pd.DataFrame) -> bool:
-    """Whether every dataset, backbone and search-space size the claim names was run (present in its frame)."""
-    return all(col not in sel or (col in frame.columns and sel[col] in set(frame[col]))
-               for sel in _selectors(claim) for col in _RUN_COLUMNS)
-
-
 def judge(frames: dict[str, pd.DataFrame], profile: str, datasets) -> list:
-    """Judge every registered claim whose frame is given and whose datasets (and backbones) were run. A claim that
-    names no dataset (pooled, or paired on datasets) is judged on the paper's datasets among ``datasets``."""
+    """Judge every registered claim that reads one of ``frames`` and whose sides were run (the selection rule of
+    :mod:`synthmed.claims.select`: the frame with every column the claim names; each selector matching a run). A
+    claim that names no dataset (pooled, or paired on datasets) is judged on the paper's datasets among
+    ``datasets``."""
     from synthmed import claims
 
     out = []
     for c in load_claims():
-        if frame_of(c) not in frames:
+        name = claims.frame_for(c, frames)
+        if name is None:
             continue
-        frame = frames[frame_of(c)]
+        frame = frames[name]
         frame = frame[frame["dataset"].isin(datasets)]
-        if not any("dataset" in s for s in _selectors(c)):
+        if not any("dataset" in s for s in claims.selectors(c)):
             frame = frame[frame["dataset"].isin(PAPER_DATASETS)]
-        if frame.empty or not _applies(c, frame):
+        if frame.empty or claims.unmatched(c, frame):
             continue
         out.append(claims.judge(c, frame, profile=profile))
     return out
@@ -380,7 +360,7 @@ def no_claim_text(datasets) -> str:
     from synthmed import claims
 
     registered = sorted({s["dataset"] for c in claims.load_claims(CLAIMS_FILE, paper="GAN ensembles")
-                         for s in _selectors(c) if "dataset" in s})
+                         for s in claims.selectors(c) if "dataset" in s})
     if not set(datasets) & set(registered):
         return (f"No claim of the paper concerns this dataset ({', '.join(datasets)}): the paper's claims are "
                 f"registered for {', '.join(registered)} (the 28×28 MedMNIST files this book's profiles run; the "

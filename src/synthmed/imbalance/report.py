@@ -423,8 +423,9 @@ def cyclegan_caveat(settings) -> str:
 
 def prepare_claims(claims: list[claims_mod.Claim], results: pd.DataFrame, settings) -> list[claims_mod.Claim]:
     """The claims as judged here: ``paper_diff`` (mean over the backbones covered of A - B, x scale) and
-    ``paper_figure`` computed from Table 1 where it gives both sides; per-backbone claims ``untestable`` (with
-    the reason) when their backbone was not trained; the CycleGAN caveat (:func:`cyclegan_caveat`) added to the
+    ``paper_figure`` computed from Table 1 where it gives both sides; claims whose sides were not run
+    (:func:`synthmed.claims.unmatched`: a backbone, experiment or variant this profile leaves out) ``untestable``
+    with the reason; the CycleGAN caveat (:func:`cyclegan_caveat`) added to the
     ``why`` of every claim with a CycleGAN side."""
     trained = sorted(set(results.backbone) - {"none"}) if "backbone" in results else []
     caveat = cyclegan_caveat(settings)
@@ -438,10 +439,12 @@ def prepare_claims(claims: list[claims_mod.Claim], results: pd.DataFrame, settin
             changes["paper_figure"] = ", ".join(
                 f"{BACKBONE_NAMES[m]} {a[m] * c.scale:.1f} vs {b[m] * c.scale:.1f}" for m in a.index)
         backbone = c.a.get("backbone")
-        if backbone and backbone not in trained and not c.untestable:
-            changes["untestable"] = (f"a per-backbone claim on {BACKBONE_NAMES.get(backbone, backbone)}, which the "
-                                     f"`{settings.profile}` profile does not train (it trains "
-                                     f"{', '.join(trained) or 'no image backbone'}); the paper profile does")
+        if not c.untestable and claims_mod.unmatched(c, results):  # the one selection rule (synthmed.claims.select)
+            changes["untestable"] = (
+                f"a per-backbone claim on {BACKBONE_NAMES.get(backbone, backbone)}, which the `{settings.profile}` "
+                f"profile does not train (it trains {', '.join(trained) or 'no image backbone'}); the paper "
+                f"profile does" if backbone and backbone not in trained
+                else claims_mod.not_run_reason(c, results, settings.profile))
         if caveat and any(VARIANTS[v].adds == "synthetic" for v in _variants(c)):
             changes["why"] = "; ".join(x for x in (c.why, f"this verdict {caveat}") if x)
         out.append(replace(c, **changes) if changes else c)

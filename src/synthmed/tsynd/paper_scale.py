@@ -255,23 +255,34 @@ def cells(frame: pd.DataFrame, ref: pd.DataFrame, profile_runs: pd.DataFrame | N
     return out
 
 
-def scale_claims(chapter_claims: list) -> list:
+def scale_claims(chapter_claims: list, rows: pd.DataFrame | None = None) -> list:
     """The chapter's Table 1 claims that the paper-scale rows can judge (every BreastMNIST cell, and pooled claims
     over dataset and fraction), renamed for this page: id + "-paper-scale", paper "TSynD (paper scale)" (their
-    own family for the Benjamini-Hochberg adjustment and their own count on the Scorecard)."""
+    own family for the Benjamini-Hochberg adjustment and their own count on the Scorecard). A claim marked not run
+    (:data:`synthmed.claims.NOT_RUN`) stays, as a run the bundle still lacks, only when its methods are the
+    bundle's (:data:`METHODS`) and, given ``rows``, its test condition is one the bundle's runs score."""
     from dataclasses import replace
 
+    from synthmed import claims
+
+    methods = {training.METHOD_LABELS[m] for m in METHODS}
+    conditions = set(rows["test_condition"]) if rows is not None and len(rows) else None
     out = []
     for c in chapter_claims:
-        if c.untestable:  # data this bundle does not hold either (another dataset, chest X-rays)
-            continue
         sel = {**c.a, **(c.b or {})}
+        if c.untestable:
+            if not c.untestable.startswith(claims.NOT_RUN):
+                continue  # data this bundle does not hold either (another dataset, chest X-rays)
+            sides = [s for s in (c.a, c.b or {}) if s]
+            if any(s.get("method") not in methods for s in sides) or (
+                    conditions is not None and any(s.get("test_condition") not in conditions for s in sides)):
+                continue  # an arm or test condition the bundle never computes
         if ("dataset" in sel and sel["dataset"] != "breastmnist") or c.kind == "ranking":
             continue
         if "method" not in sel and not c.pool:
             continue
         out.append(replace(c, id=f"{c.id}-paper-scale", paper="TSynD (paper scale)", chapter="tsynd_paper",
-                           section="", untestable=""))
+                           section=""))
     return out
 
 

@@ -338,30 +338,32 @@ def _readable(claim: claims.Claim) -> claims.Claim:
 
 
 def table1_claims(reference: pd.DataFrame, runs: pd.DataFrame, missing: list[str],
-                  path: Path = CLAIMS_FILE) -> list[claims.Claim]:
+                  path: Path = CLAIMS_FILE, unrun: str | None = None) -> list[claims.Claim]:
     """The chapter's claims on the runs frame (``claims.yaml`` without the mechanism claims of
     :func:`mechanism_claims`): the pooled claims; per-cell claims for the (dataset, fraction) cells and test
     conditions present in ``runs`` (origin and paper_diff from the paper's own Table 1, :func:`_classify`); the
     per-dataset untestable claims for the paper's datasets in ``missing`` (no data file here) and the claims on data
-    the chapter did not run (chest X-rays)."""
+    the chapter did not run (chest X-rays). A claim whose sides have no runs (:func:`synthmed.claims.unmatched`) is
+    left out, or, with ``unrun`` (a profile name), kept as untestable with :func:`synthmed.claims.not_run_reason`
+    (a bundle still being filled shows what it lacks)."""
     ref = _paper(reference)
     run_cells = sorted({(d, round(float(f), 4)) for d, f in zip(runs["dataset"], runs["fraction"])})
-    conditions, methods = set(runs["test_condition"]), set(runs["method"])
     keep = []
     for c in claims.load_claims(path, paper="TSynD", chapter="tsynd", section="tsynd.html#verdicts"):
         if "stage" in c.a:
             continue
         c = _readable(c)
         if c.untestable:
-            if c.a["dataset"] in missing or c.a["dataset"] not in set(ref["dataset"]):
+            dataset = c.a.get("dataset")
+            if dataset is None or dataset in missing or dataset not in set(ref["dataset"]):
                 keep.append(replace(c, paper_figure=_paper_figure(c, ref)))
             continue
-        if c.a.get("test_condition") not in conditions or not {c.a["method"], c.b["method"]} <= methods:
+        c = _pooled(c, ref, run_cells) if "fraction" not in c.a else _classify(c, ref)
+        if claims.unmatched(c, runs):  # a cell, condition or method this profile does not run
+            if unrun:
+                keep.append(replace(c, untestable=claims.not_run_reason(c, runs, unrun)))
             continue
-        if "fraction" not in c.a:
-            keep.append(_pooled(c, ref, run_cells))
-        elif (c.a["dataset"], round(float(c.a["fraction"]), 4)) in run_cells:
-            keep.append(_classify(c, ref))
+        keep.append(c)
     return keep
 
 

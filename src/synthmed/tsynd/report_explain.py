@@ -11,6 +11,7 @@ import pandas as pd
 import seaborn as sns
 from scipy import stats
 
+from synthmed import claims
 from synthmed.display import t_interval
 from synthmed.tsynd import fig2
 
@@ -272,18 +273,6 @@ def budget_note(table: pd.DataFrame) -> str:
 
 def claims_for(registered: list, runs: pd.DataFrame, chapter: str) -> list:
     """The claims of ``chapter`` to judge on ``runs``: those marked untestable here (with their reason) and those
-    whose ``a`` selector matches at least one run (claims registered for datasets or labelled shares that this
-    profile does not run are left out)."""
-    out = []
-    for c in registered:
-        if c.chapter != chapter:
-            continue
-        if c.untestable:
-            out.append(c)
-            continue
-        match = pd.Series(True, index=runs.index)
-        for col, value in c.a.items():
-            match &= runs[col].astype(str) == str(value) if col in runs.columns else False
-        if match.any():
-            out.append(c)
-    return out
+    whose every side has runs (:func:`synthmed.claims.runnable`; claims registered for datasets, labelled shares
+    or arms that this profile does not run are left out)."""
+    return claims.runnable([c for c in registered if c.chapter == chapter], runs)
