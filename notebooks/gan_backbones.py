@@ -67,4 +67,4 @@ plt.show()
 # ## Verdicts
 
 # %% tags=["hide-input"]
-display(*report.publish("gan_backbones", settings.profile, verdicts, settings.datasets))
+display(*report.publish("gan_backbones", settings, verdicts, settings.datasets))

@@ -102,4 +102,4 @@ report.ablation_grid(frames["a2"])
 # ## Verdicts
 
 # %% tags=["hide-input"]
-display(*report.publish("gan_ensemble", settings.profile, verdicts, settings.datasets))
+display(*report.publish("gan_ensemble", settings, verdicts, settings.datasets))

@@ -78,4 +78,4 @@ report.search_space_grid(ex.search_space_fidelity(results, settings))
 # ## Verdicts
 
 # %% tags=["hide-input"]
-display(*report.publish("gan_fidelity", settings.profile, verdicts, settings.datasets))
+display(*report.publish("gan_fidelity", settings, verdicts, settings.datasets))

@@ -211,7 +211,7 @@ settings
 # the validation-specificity threshold); the other claims are per cell and exploratory.
 
 # %% tags=["hide-input"]
-display(*claims.publish("imbalance", settings.profile, verdicts,
+display(*claims.publish("imbalance", settings, verdicts,
                         text=report.verdict_text(verdicts, settings)))
 display(Markdown(report.caveat_note(verdicts, settings)))
 display(Markdown(f"Wall time of this notebook: {time.perf_counter() - t_start:.0f} s."))

@@ -196,4 +196,4 @@ display(Markdown(report.sample_text(ex)))
 
 # %%
 display(Markdown(report.pooled_text(verdicts)))
-display(*claims.publish("tsynd", settings.profile, verdicts, report.verdict_text(verdicts)))
+display(*claims.publish("tsynd", settings, verdicts, report.verdict_text(verdicts)))

@@ -148,4 +148,4 @@ if rows:
 registered = claims.load_claims(report_explain.CLAIMS)
 verdicts = claims.judge_all(report_explain.claims_for(registered, runs, "tsynd_explain"), runs,
                             profile=settings.profile)
-display(*claims.publish("tsynd_explain", settings.profile, verdicts))
+display(*claims.publish("tsynd_explain", settings, verdicts))

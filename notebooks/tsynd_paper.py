@@ -84,7 +84,7 @@ chapter_claims = report.table1_claims(ref, rows, [], unrun="paper") if len(rows)
 scale_claims = paper_scale.scale_claims(chapter_claims, rows)
 verdicts = claims.judge_all(scale_claims, rows, "paper") if len(rows) else []
 unit = "one seed (the labelled subset and the initialisation, shared by the methods)"
-display(*claims.publish("tsynd_paper", settings.profile, verdicts, unit=unit))
+display(*claims.publish("tsynd_paper", settings, verdicts, unit=unit))
 
 # %% [markdown]
 # ## What these runs cost, measured

@@ -90,4 +90,4 @@ verdicts = claims.judge_all(
     report_uncertainty.table2_claims(
         report_explain.claims_for(registered, judged, "tsynd_uncertainty"), table2_ref),
     judged, profile=settings.profile)
-display(*claims.publish("tsynd_uncertainty", settings.profile, verdicts))
+display(*claims.publish("tsynd_uncertainty", settings, verdicts))

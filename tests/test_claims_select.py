@@ -52,3 +52,23 @@ def test_a_float_selector_matches_a_float_column_within_rounding():
     frame = pd.DataFrame({"fraction": [0.1, 0.1], "method": ["A", "B"], "seed": [0, 0], "g_mean": [1.0, 2.0]})
     claim = _claim(a={"fraction": 0.1 + 1e-12, "method": "A"}, b={"fraction": 0.1, "method": "B"})
     assert claims.unmatched(claim, frame) == []
+
+
+def test_a_run_with_its_own_parameters_does_not_overwrite_the_profiles_verdicts(tmp_path, monkeypatch):
+    """papermill -p datasets ... stores its verdicts apart; the Scorecard reads the profile's own run only."""
+    from synthmed import profiles
+
+    monkeypatch.setenv("SYNTHMED_CACHE_DIR", str(tmp_path))
+    frame = pd.DataFrame({"strategy": ["ours", "real"] * 3, "seed": [0, 0, 1, 1, 2, 2],
+                          "g_mean": [0.7, 0.6, 0.8, 0.5, 0.75, 0.6]})
+    full = claims.judge_all([_claim(id="full")], frame, "smoke")
+    claims.publish("tsynd", profiles.resolve("tsynd", "smoke"), full)
+    assert claims.run_identity(profiles.resolve("tsynd", "smoke")) == ("smoke", {})
+    custom = profiles.resolve("tsynd", "smoke", seeds="0,1")
+    assert claims.run_identity(custom) == ("smoke", {"seeds": [0, 1]})
+    _, text = claims.publish("tsynd", custom, claims.judge_all([_claim(id="partial")], frame, "smoke"))
+    assert "set `seeds=[0, 1]` itself" in text.data and "--only tsynd" in text.data
+    assert list(claims.read_verdicts("smoke")["id"]) == ["full"]  # the profile's own run, untouched
+    stored = list((tmp_path / "verdicts" / "smoke" / "custom").glob("tsynd-*.json"))
+    assert len(stored) == 1 and claims.verdicts_path("tsynd", "smoke", {"seeds": [0, 1]}) == stored[0]
+    assert claims.verdicts_path("tsynd", "smoke", {"seeds": [0]}) != stored[0]

@@ -16,15 +16,18 @@ from synthmed.claims.judge import (adjust, contrast, expected_false, judge, judg
                                    size_against_paper, test_p)
 from synthmed.claims.load import as_dict, claim_from_mapping, load_claims, with_paper_figures
 from synthmed.claims.model import ALPHA, KINDS, ORIGINS, SIZES, THRESHOLD_FREE, VERDICTS, Claim, Verdict
-from synthmed.claims.present import (NO_CLAIM, ClaimsTable, adjust_frame, claims_table, counts, forest_figure,
-                                     missing_text, primary_text, publish, scorecard_counts, summary, with_links)
+from synthmed.claims.present import (NO_CLAIM, ClaimsTable, adjust_frame, claims_table, counts, custom_note,
+                                     forest_figure, missing_text, primary_text, publish, run_identity,
+                                     scorecard_counts, summary, with_links)
 from synthmed.claims.select import NOT_RUN, columns, frame_for, not_run_reason, runnable, selectors, unmatched
-from synthmed.claims.store import read_verdicts, verdict_frame, verdicts_dir, write_verdicts
+from synthmed.claims.store import read_verdicts, verdict_frame, verdicts_dir, verdicts_path, write_verdicts
 from synthmed.stats import LEVEL, seeds_needed, t_interval
 
-__all__ = ["ALPHA", "KINDS", "LEVEL", "NOT_RUN", "NO_CLAIM", "ORIGINS", "SIZES", "THRESHOLD_FREE", "VERDICTS", "Claim",
-           "ClaimsTable", "Verdict", "adjust", "adjust_frame", "as_dict", "claim_from_mapping", "claims_table",
-           "columns", "contrast", "frame_for", "not_run_reason", "runnable", "selectors", "unmatched", "counts", "expected_false", "forest_figure", "judge", "judge_all", "label", "load_claims",
-           "missing_text", "primary_text", "publish", "read_verdicts", "scorecard_counts", "seeds_needed", "select",
-           "size_against_paper", "summary", "t_interval", "test_p", "verdict_frame", "verdicts_dir",
-           "with_links", "with_paper_figures", "write_verdicts"]
+__all__ = ["ALPHA", "KINDS", "LEVEL", "NOT_RUN", "NO_CLAIM", "ORIGINS", "SIZES", "THRESHOLD_FREE", "VERDICTS",
+           "Claim", "ClaimsTable", "Verdict", "adjust", "adjust_frame", "as_dict", "claim_from_mapping",
+           "claims_table", "columns", "contrast", "counts", "custom_note", "expected_false", "forest_figure",
+           "frame_for", "judge", "judge_all", "label", "load_claims", "missing_text", "not_run_reason",
+           "primary_text", "publish", "read_verdicts", "run_identity", "runnable", "scorecard_counts",
+           "seeds_needed", "select", "selectors", "size_against_paper", "summary", "t_interval", "test_p",
+           "unmatched", "verdict_frame", "verdicts_dir", "verdicts_path", "with_links", "with_paper_figures",
+           "write_verdicts"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -113,16 +114,38 @@ def summary(verdicts: Sequence[Verdict]) -> str:
     return "\n\n".join(f"- {v.sentence()}" for v in verdicts) or NO_CLAIM
 
 
-def publish(notebook: str, profile: str, verdicts: Sequence[Verdict], text: str | None = None,
+def run_identity(run: Any) -> tuple[str, dict[str, Any]]:
+    """(profile, the parameters the run set itself) of ``run``: a profile name, or a notebook's resolved
+    :class:`~synthmed.profiles.Settings` (its ``explicit`` values; none when the runner ran it)."""
+    if isinstance(run, str):
+        return run, {}
+    return run.profile, {k: run[k] for k in sorted(run.explicit)}
+
+
+def custom_note(notebook: str, custom: Mapping[str, Any]) -> str:
+    """Markdown under the claims of a run with parameters of its own: why the Scorecard does not count them."""
+    given = ", ".join(f"`{k}={v!r}`" for k, v in custom.items())
+    return (f"*This run set {given} itself, so its verdicts are stored apart (`verdicts/<profile>/custom/`): the "
+            f"Scorecard counts only runs of the profile's own settings, which this one would otherwise overwrite. "
+            f"`python -m synthmed.runner --only {notebook}` re-runs the page as the book shows it.*")
+
+
+def publish(notebook: str, run: Any, verdicts: Sequence[Verdict], text: str | None = None,
             unit: str = "") -> tuple:
     """How a chapter ends: its verdicts stored for the Scorecard (:func:`write_verdicts`), and what it displays:
     (claims table, generated Markdown text; ``text`` or :func:`summary` of the verdicts). An empty list of
-    verdicts is stored too (the chapter ran) and shows :data:`NO_CLAIM`.
-    Use as ``display(*claims.publish("tsynd", settings.profile, verdicts))``."""
+    verdicts is stored too (the chapter ran) and shows :data:`NO_CLAIM`. ``run``: the notebook's resolved settings
+    (or a profile name); a run that set parameters of its own is stored apart (:func:`run_identity`,
+    :mod:`synthmed.claims.store`) and says so.
+    Use as ``display(*claims.publish("tsynd", settings, verdicts))``."""
     from IPython.display import Markdown
 
-    write_verdicts(notebook, profile, verdicts)
-    return claims_table(verdicts, unit=unit), Markdown(summary(verdicts) if text is None else text)
+    profile, custom = run_identity(run)
+    write_verdicts(notebook, profile, verdicts, custom=custom)
+    body = summary(verdicts) if text is None else text
+    if custom:
+        body = f"{body}\n\n{custom_note(notebook, custom)}"
+    return claims_table(verdicts, unit=unit), Markdown(body)
 
 
 def counts(frame: pd.DataFrame, column: str = "verdict") -> pd.DataFrame:

@@ -1,5 +1,9 @@
 """The verdict store: each chapter writes its verdicts (one JSON file per notebook and profile); the Scorecard
-reads them all back."""
+reads them all back.
+
+Only a run of a profile's own settings is what the Scorecard counts. A run with parameters of its own (``papermill
+... -p datasets breastmnist``) is stored apart, under ``<profile>/custom/`` with a digest of those parameters in its
+name, so a reader re-running one table never overwrites the verdicts of the whole profile."""
 
 from __future__ import annotations
 
@@ -26,10 +30,26 @@ def verdicts_dir(directory: str | Path | None = None) -> Path:
     return cache_dir() / "verdicts"
 
 
+CUSTOM = "custom"  # the sub-folder of runs with parameters of their own (not read by the Scorecard)
+
+
+def verdicts_path(notebook: str, profile: str, custom: Mapping[str, Any] | None = None,
+                  directory: str | Path | None = None) -> Path:
+    """``<dir>/<profile>/<notebook>.json`` for a run of the profile's own settings; for a run that set parameters
+    of its own (``custom``: {name: value}), ``<dir>/<profile>/custom/<notebook>-<digest of custom>.json``."""
+    folder = verdicts_dir(directory) / profile
+    if not custom:
+        return folder / f"{notebook}.json"
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps(custom, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return folder / CUSTOM / f"{notebook}-{digest}.json"
+
+
 def write_verdicts(notebook: str, profile: str, verdicts: Sequence[Verdict],
-                   directory: str | Path | None = None) -> Path:
-    """Store a chapter's verdicts (atomically) as ``<dir>/<profile>/<notebook>.json``; returns the path."""
-    out = verdicts_dir(directory) / profile / f"{notebook}.json"
+                   directory: str | Path | None = None, custom: Mapping[str, Any] | None = None) -> Path:
+    """Store a chapter's verdicts (atomically) at :func:`verdicts_path`; returns the path."""
+    out = verdicts_path(notebook, profile, custom, directory)
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = [_jsonable(v.row()) for v in verdicts]
     fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")

@@ -371,12 +371,14 @@ def no_claim_text(datasets) -> str:
             "it runs.")
 
 
-def publish(notebook: str, profile: str, verdicts: list, datasets) -> tuple:
+def publish(notebook: str, run, verdicts: list, datasets) -> tuple:
     """What a GAN notebook ends with: :func:`synthmed.claims.publish`'s table and text, or, when no claim concerns
-    the datasets run, the verdicts stored as empty and :func:`no_claim_text`."""
+    the datasets run, the verdicts stored as empty and :func:`no_claim_text`. ``run``: the notebook's settings
+    (or a profile name), as for :func:`synthmed.claims.publish`."""
     from synthmed import claims
 
     if verdicts:
-        return claims.publish(notebook, profile, verdicts)
-    claims.write_verdicts(notebook, profile, [])
+        return claims.publish(notebook, run, verdicts)
+    profile, custom = claims.run_identity(run)
+    claims.write_verdicts(notebook, profile, [], custom=custom)
     return (Markdown(no_claim_text(datasets)),)
