@@ -123,3 +123,10 @@ def test_cost_model_name_is_the_registry_check():
     assert cost.model_name("cnn") == "smallcnn" and cost.model_name("vgg16") == "vgg16"
     with pytest.raises(ValueError, match=VALID):
         cost.model_name("vgg")
+
+
+def test_an_old_setting_name_says_what_it_is_called_now():
+    with pytest.raises(ValueError, match="'arch' is now 'backbone'"):
+        profiles.resolve("tsynd", "smoke", arch="resnet18")
+    with pytest.raises(ValueError, match="'classifier_width' is now 'backbone_width'"):
+        profiles.resolve("gan_ensemble", "smoke", classifier_width=8)
