@@ -54,7 +54,7 @@ n_images = None   # test images walked per run (None: the whole test split)
 step = None       # latent distance per step (RMS per element, units of the latents' std)
 max_steps = None  # budget: a walk gives up after this many steps
 n_show = None     # images in the two figures
-# Classifier settings (arch, iterations, ascent_steps, ...) come from the profile, as in
+# Classifier settings (backbone, iterations, ascent_steps, ...) come from the profile, as in
 # tsynd.ipynb, so its cached runs are reused; any of them can still be passed with -p.
 
 # %% tags=["hide-input"]

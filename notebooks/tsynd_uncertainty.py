@@ -40,9 +40,9 @@ datasets = None    # MedMNIST names
 fraction = None    # labelled share(s) of the training split
 seeds = None       # paired repeats
 objectives = None  # ascent objectives compared: "mi" and/or "entropy"
-# Classifier and generator settings (arch, iterations, ascent_steps, ...) come from the profile, as
-# in tsynd.ipynb, so the MI runs are shared through the cache; any of them can still be passed with
-# -p.
+# Classifier and generator settings (backbone, iterations, ascent_steps, ...) come from the
+# profile, as in tsynd.ipynb, so the MI runs are shared through the cache; any of them can still be
+# passed with -p.
 
 # %% tags=["hide-input"]
 settings = profiles.from_notebook("tsynd_uncertainty", globals())

@@ -10,7 +10,7 @@ and the spread (min-max and interquartile range) over interleaved repeats of
 
 Defaults are the quick profile's ascent (4 steps, lr 0.15 latent std, K = 10, half-batch 16).
 
-Usage: python scripts/bench_tsynd.py [--arch cnn] [--batch 16] [--k 10] [--steps 4] [--repeats 15]
+Usage: python scripts/bench_tsynd.py [--backbone smallcnn] [--batch 16] [--k 10] [--steps 4] [--repeats 15]
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def spread(num: list, den: list) -> str:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--arch", default="smallcnn")
+    ap.add_argument("--backbone", default="smallcnn")
     ap.add_argument("--size", type=int, default=28)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--k", type=int, default=10)
@@ -82,7 +82,7 @@ def main(argv=None) -> None:
         torch.set_num_threads(args.threads)
     device = get_device()
     torch.manual_seed(0)
-    model = build_classifier(args.arch, 1, 2, args.size).to(device).eval()
+    model = build_classifier(args.backbone, 1, 2, args.size).to(device).eval()
     vq = VQVAE(1, hidden=32).to(device).eval().requires_grad_(False)
     x = torch.rand(args.batch, 1, args.size, args.size, device=device)
     z0 = vq.encode(x)
@@ -109,7 +109,7 @@ def main(argv=None) -> None:
     u["ascent"] = [a / args.steps for a in u["ascent"]]
     t_raw, t_ascent = statistics.median(u["raw"]), statistics.median(u["ascent"])
     r_ascent = median_ratio(u["raw"], u["ascent"])
-    print(f"device: {describe(device)}; arch {args.arch}, {args.size}x{args.size}, batch {args.batch}, K={args.k}")
+    print(f"device: {describe(device)}; backbone {args.backbone}, {args.size}x{args.size}, batch {args.batch}, K={args.k}")
     print(f"ascent: {args.steps} steps, lr {args.lr}")
     print(f"(a) MC estimate / deterministic forward: head-only {r_mc:.2f} ({spread(t['mc'], t['det'])}; target "
           f"<= 1.3), naive K full forwards {r_naive:.2f}  [forward {1e3 * t_det:.2f} ms, head-only "

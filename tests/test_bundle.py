@@ -84,7 +84,7 @@ def test_every_committed_run_used_the_paper_profile_and_is_complete():
         assert set(prov["steps"]) == {"tsynd_train", "tsynd_score"}
         assert {r["test_condition"] for r in rec["rows"]} == {"clean", "gaussian", "fgsm"}
         spec = paper_scale.spec_of(rec["run"])
-        assert spec.train.arch == "resnet18" and spec.train.epochs == 100 and spec.train.ascent_steps == 50
+        assert spec.train.backbone == "resnet18" and spec.train.epochs == 100 and spec.train.ascent_steps == 50
 
 
 @pytest.mark.skipif(not COMMITTED.exists(), reason="no paper-scale run committed yet")

@@ -9,7 +9,7 @@ import torch
 
 from synthmed.gan.downstream import gap, scores, train_and_test
 
-KW = dict(arch="smallcnn", width=8, epochs=12, patience=None, batch_size=32, lr=1e-3, device="cpu")
+KW = dict(backbone="smallcnn", width=8, epochs=12, patience=None, batch_size=32, lr=1e-3, device="cpu")
 
 
 def _toy(n, seed):
@@ -47,7 +47,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="one label per image"):
         train_and_test(x, y[:3], val, val, 2, seed=0, **KW)
     with pytest.raises(ValueError, match="unknown model"):
-        train_and_test(x, y, val, val, 2, seed=0, **{**KW, "arch": "vgg"})
+        train_and_test(x, y, val, val, 2, seed=0, **{**KW, "backbone": "vgg"})
 
 
 def test_gap_is_relative_difference_in_percent():

@@ -11,9 +11,9 @@ from synthmed.data.medmnist import MedMNISTDataset, Split
 from synthmed.gan import downstream, runs
 
 ITEM = {"dataset": "toy", "gans": ["dcgan", "sngan"], "gan_iters": 2, "gan_snapshots": 1, "gan_batch": 4,
-        "gan_width": 4, "seed": 0, "device": "cpu", "classifier": "smallcnn", "classifier_width": 4, "epochs": 1,
+        "gan_width": 4, "seed": 0, "device": "cpu", "backbone": "smallcnn", "backbone_width": 4, "epochs": 1,
         "patience": None, "warmup": 0, "plateau_patience": 2, "batch_size": 8, "lr": 1e-3, "simclr_steps": 1,
-        "supervised_epochs": 1, "k": 2}
+        "supervised_epochs": 1, "simclr_model": "smallcnn", "embedding_model": "resnet18", "k": 2}
 
 
 def _split(n, offset):
@@ -65,7 +65,7 @@ def test_every_training_set_has_as_many_images_as_the_real_one(toy, monkeypatch,
 
 
 def test_search_reference_comes_from_the_training_images_and_table6_reference_shares_none(toy):
-    item = {**ITEM, "n_train": 12, "backbone": "random", "n": 8}
+    item = {**ITEM, "n_train": 12, "embedding": "random", "n": 8}
     feats = runs.features_run(item)
     train = runs.real_training(toy, 12, 0)
     assert len(feats["real"]) == 8 and set(feats["real_index"].tolist()) <= set(train.indices.tolist())

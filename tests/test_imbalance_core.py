@@ -121,7 +121,8 @@ def test_oversample_control_adds_as_many_as_the_synthetic_variant_all_copies_of_
     assert data.minority == minority  # with label 0 rarer the control must copy label-0 images
     t = data.train  # patient id = row index, so that a copy can be traced to its source row
     data = data.with_train(make_part(t.images, t.labels, t.metadata, torch.arange(len(t))))
-    spec = experiment.RunSpec("pneumonia_minority", 3, ("real_synth", "real_oversample"), synthetic_ratio=0.5)
+    spec = experiment.RunSpec("pneumonia_minority", 3, ("real_synth", "real_oversample"), synthetic_ratio=0.5,
+                               backbone="smallcnn")
     m = experiment.synthetic_count(data, 0.5)
     src = balance.source_indices(data, m, seed=3)
     fake = (torch.full((m, 1, 16, 16), 7, dtype=torch.uint8), src)
@@ -218,8 +219,8 @@ def test_classifier_shapes_and_errors():
     assert fused(torch.rand(3, 1, 32, 32), torch.rand(3, 5)).shape == (3,)
     with pytest.raises(ValueError, match="needs an image backbone"):
         fusion.Classifier(None, 0)
-    with pytest.raises(ValueError, match="unknown backbone"):
-        fusion.build_classifier("resnet18")
+    with pytest.raises(ValueError, match="valid: smallcnn, resnet18"):
+        fusion.build_classifier("resnet19")
 
 
 def test_build_classifier_is_seeded_and_leaves_the_global_rng_alone():
@@ -292,14 +293,14 @@ def test_specs_pair_variants_with_the_experiments_that_can_run_them():
     got = {(s.experiment, s.backbone, s.seed): s.variants for s in sp}
     assert got[("pneumonia_minority", "vgg16", 1)] == ("real", "real_synth")  # no metadata there
     controls = experiment.specs(["pneumonia_minority", "nih_patient"], [0],
-                                ["real", "real_weighted", "real_oversample", "real_synth"])
+                                ["real", "real_weighted", "real_oversample", "real_synth"], ["smallcnn"])
     assert [s.variants for s in controls] == [("real", "real_weighted", "real_oversample", "real_synth"),
                                               ("real", "real_synth")]
     assert got[("metadata_only", "smallcnn", 0)] == ("logreg",)
     assert not any(e == "metadata_only" and b == "vgg16" for e, b, _ in got)  # no backbone: once per seed
     assert len(sp) == 2 * 2 + 2 * 2 + 2
     with pytest.raises(ValueError, match="unknown variant"):
-        experiment.specs(["nih_patient"], [0], ["ensemble"])
+        experiment.specs(["nih_patient"], [0], ["ensemble"], ["smallcnn"])
 
 
 def test_training_and_scoring_are_separate_cached_steps(cache_dir):
@@ -307,7 +308,8 @@ def test_training_and_scoring_are_separate_cached_steps(cache_dir):
     not recomputed when only scoring is asked again."""
     from synthmed.imbalance import experiment
     data = toy_data(size=16)
-    spec = experiment.RunSpec("nih_patient", 0, ("real_meta",), train=train.TrainConfig(epochs=1, batch_size=16))
+    spec = experiment.RunSpec("nih_patient", 0, ("real_meta",), backbone="smallcnn",
+                                 train=train.TrainConfig(epochs=1, batch_size=16))
     state = experiment.train_step(data, "real_meta", spec)
     scores = experiment.score_step(data, "real_meta", spec, state)
     assert scores["test_prob"].shape == (16,) and scores["val_prob"].shape == (16,)

@@ -287,7 +287,8 @@ def test_every_verdict_on_cyclegan_images_carries_the_caveat():
 
 def test_specs_put_each_experiments_baseline_first():
     from synthmed.imbalance import experiment
-    sp = experiment.specs(["pneumonia_minority"], [0], ["real_synth", "real_oversample", "real_weighted", "real"])
+    sp = experiment.specs(["pneumonia_minority"], [0], ["real_synth", "real_oversample", "real_weighted", "real"],
+                          ["smallcnn"])
     assert sp[0].variants == ("real", "real_weighted", "real_oversample", "real_synth")
 
 

@@ -40,7 +40,7 @@ def test_binary_loss_and_bad_inputs():
     assert float(classification_loss(logits, torch.tensor([1, 0]))) < 1e-3
     with pytest.raises(ValueError, match="at least 2 classes"):
         build_classifier("cnn", 1, 1)
-    with pytest.raises(ValueError, match="valid: smallcnn, resnet18, densenet121"):
+    with pytest.raises(ValueError, match="valid: smallcnn, resnet18, resnet50, densenet121, vgg16"):
         build_classifier("vgg", 1, 2)
     with pytest.raises(ValueError, match="k"):
         build_classifier("cnn", 1, 2).mc_logits(torch.rand(1, 1, 28, 28), 0)
@@ -58,8 +58,8 @@ def test_seeded_build_is_reproducible_and_leaves_the_global_rng_alone():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("arch", ["resnet18", "densenet121"])
-def test_paper_architectures(arch):
-    model = build_classifier(arch, 3, 4, 28).eval()
+@pytest.mark.parametrize("backbone", ["resnet18", "densenet121"])
+def test_paper_architectures(backbone):
+    model = build_classifier(backbone, 3, 4, 28).eval()
     x = torch.rand(2, 3, 28, 28)
     assert model.mc_logits(x, 3).shape == (3, 2, 4)

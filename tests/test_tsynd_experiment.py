@@ -29,7 +29,7 @@ def test_paper_profile_trains_by_epochs_and_cites_every_paper_value():
     assert experiment.train_config(quick, "tsynd").epochs is None
     src = profiles.sources("tsynd")
     assert set(paper) <= set(src), f"no source for {sorted(set(paper) - set(src))}"
-    for key in ("epochs", "fraction", "seeds", "test_sigma", "noise_sigma", "ascent_lr", "ascent_steps", "arch",
+    for key in ("epochs", "fraction", "seeds", "test_sigma", "noise_sigma", "ascent_lr", "ascent_steps", "backbone",
                 "latent_units"):
         assert src[key].startswith(("Sec.", "Table")), f"{key}: the paper states it, the source must cite it"
     for key in ("batch_size", "lr", "k", "fgsm_eps", "vqvae_steps"):

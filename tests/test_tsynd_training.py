@@ -21,7 +21,7 @@ def _data(n=40, seed=0):
 
 
 def _cfg(method="baseline", **kw):
-    return TrainConfig(**{"method": method, "width": 4, "hidden": 8, "iterations": 6, "batch_size": 8,
+    return TrainConfig(**{"method": method, "backbone": "smallcnn", "width": 4, "hidden": 8, "iterations": 6, "batch_size": 8,
                           "eval_every": 3, "k": 3, "ascent_steps": 1, **kw})
 
 
@@ -120,11 +120,15 @@ def test_bad_settings_are_rejected_with_their_name():
     with pytest.raises(ValueError, match="needs an autoencoder"):
         train_classifier(x, y, x, y, 2, _cfg("noise"), progress=False)
     with pytest.raises(ValueError, match="valid: baseline, noise, tsynd"):
-        TrainConfig(method="mixup")
+        TrainConfig(method="mixup", backbone="smallcnn")
     with pytest.raises(ValueError, match="latent_units"):
-        TrainConfig(latent_units="pixels")
+        TrainConfig(latent_units="pixels", backbone="smallcnn")
     with pytest.raises(ValueError, match="epochs, or iterations"):
-        TrainConfig(iterations=None)
+        TrainConfig(iterations=None, backbone="smallcnn")
+    with pytest.raises(ValueError, match="valid: smallcnn, resnet18"):
+        TrainConfig(backbone="resnet19")
+    with pytest.raises(TypeError, match="backbone"):
+        TrainConfig()  # no default: the backbone comes from the profile
     # baseline cache identity does not depend on generator knobs
     assert _cfg(noise_sigma=0.1).as_dict() == _cfg(noise_sigma=2.0).as_dict()
     assert _cfg("noise", ascent_lr=0.1).as_dict() == _cfg("noise", ascent_lr=0.3).as_dict()

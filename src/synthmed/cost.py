@@ -84,8 +84,11 @@ def train_size(dataset: str) -> int:
 
 
 def model_name(name: str) -> str:
-    """The :mod:`synthmed.models` name of a profile's backbone setting."""
-    return {"cnn": "smallcnn"}.get(name, name)
+    """The :mod:`synthmed.models` name of a profile's ``backbone`` setting (:func:`synthmed.models.check`: an alias
+    resolved, an unknown name a ValueError naming the valid ones)."""
+    from synthmed import models  # here: models imports torch, which a cost table does not otherwise need
+
+    return models.check(name)
 
 
 # Each notebook's cost model comes from its chapter's record (synthmed.chapters): a ``workload`` function for a

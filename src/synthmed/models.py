@@ -8,7 +8,9 @@ linear layer: ``(N, C, H, W) -> (N, n_classes)`` softmax logits. A paper that ne
 MC-dropout head, the imbalance paper's metadata fusion) puts its own head on a trunk.
 
 Names: ``smallcnn`` (4 conv blocks, for CPU profiles), ``resnet18``, ``resnet50``, ``densenet121``, ``vgg16``
-(torchvision architectures, randomly initialised). The grey-image first layer and the small-image stem are written
+(torchvision architectures, randomly initialised); ``cnn`` is an alias of ``smallcnn`` (:data:`ALIASES`).
+:data:`MODELS` is the one allow-list of backbone names: every chapter's ``backbone`` / ``backbones`` setting is
+checked by :func:`check` (with the valid names in its error), and display names live in :data:`TITLES`. The grey-image first layer and the small-image stem are written
 once, here: images of at most 32 pixels get a 3x3 stride-1 stem without the max-pool (ResNet, DenseNet), and VGG-16
 drops the max-pools that would shrink the map below 2x2.
 
@@ -31,6 +33,9 @@ import torch.nn.functional as F
 from torch import nn
 
 MODELS = ("smallcnn", "resnet18", "resnet50", "densenet121", "vgg16")
+ALIASES = {"cnn": "smallcnn"}  # other spellings accepted wherever a model name is (an older TSynD profile value)
+TITLES = {"smallcnn": "small CNN", "resnet18": "ResNet-18", "resnet50": "ResNet-50", "densenet121": "DenseNet-121",
+          "vgg16": "VGG-16"}  # how the book writes each model's name
 SMALL_IMAGE = 32  # images of at most this many pixels get the small-image stem
 
 
@@ -129,7 +134,25 @@ def _vgg16(in_channels: int, image_size: int) -> Trunk:
     return Trunk(body, 512, body[-1])
 
 
+def check(name: str) -> str:
+    """The registry name of a backbone setting: ``name`` itself when it is one of :data:`MODELS`, the model an
+    alias stands for (:data:`ALIASES`), else a ValueError naming the valid models. Every chapter validates its
+    backbone names here, so the allow-list is this module's alone."""
+    if isinstance(name, str) and name in ALIASES:
+        return ALIASES[name]
+    if name not in MODELS:
+        aliases = ", ".join(f"{a} = {m}" for a, m in ALIASES.items())
+        raise ValueError(f"unknown model {name!r}; valid: {', '.join(MODELS)} (alias: {aliases})")
+    return name
+
+
+def title(name: str) -> str:
+    """The book's name of a model (``"resnet50"`` -> ``"ResNet-50"``); an unknown name is returned as it is."""
+    return TITLES.get(ALIASES.get(name, name), name)
+
+
 def _trunk(name: str, in_channels: int, image_size: int, width: int) -> Trunk:
+    name = check(name)
     if name == "smallcnn":
         return _smallcnn(in_channels, image_size, width)
     if name in ("resnet18", "resnet50"):
@@ -138,14 +161,14 @@ def _trunk(name: str, in_channels: int, image_size: int, width: int) -> Trunk:
         return _densenet121(in_channels, image_size)
     if name == "vgg16":
         return _vgg16(in_channels, image_size)
-    raise ValueError(f"unknown model {name!r}; valid: {', '.join(MODELS)}")
+    raise AssertionError(f"{name} is in MODELS but has no builder here")
 
 
 def create(name: str, in_channels: int, n_classes: int | None, image_size: int, *,
            weights: str | Path | None = None, width: int = 16, seed: int | None = None) -> nn.Module:
     """A network by name, randomly initialised (or from a local weights file).
 
-    name: one of :data:`MODELS`; in_channels: C; n_classes: None for a trunk ((N, C, H, W) -> (N, F)), else the
+    name: one of :data:`MODELS` (or an alias, :func:`check`); in_channels: C; n_classes: None for a trunk ((N, C, H, W) -> (N, F)), else the
     number of logits of a linear head; image_size: H (= W), which picks the small-image stem; weights: a local
     state_dict file for the trunk, loaded strictly (:func:`load_weights`); width: channels of ``smallcnn``'s first
     block; seed: initialise under this seed without touching the caller's global RNG (None: from the global RNG).

@@ -200,6 +200,11 @@ def coerce(notebook: str, name: str, value: Any) -> Any:
     return _convert_scalar(name, notebook, value, like)
 
 
+# Settings renamed by issue 22 (one name for the classifier backbone in every chapter): an old name is still an
+# unknown parameter, but its error says what it is called now.
+RENAMED = {"arch": "backbone", "classifier": "backbone", "classifier_width": "backbone_width"}
+
+
 def resolve(notebook: str, profile: str | None = None, **params: Any) -> Settings:
     """Fill a notebook's parameters from a profile, each parsed as the type its profile gives it (:func:`coerce`).
 
@@ -215,9 +220,11 @@ def resolve(notebook: str, profile: str | None = None, **params: Any) -> Setting
     defaults = NOTEBOOKS[notebook][profile]
     unknown = sorted(set(params) - set(defaults))
     if unknown:
+        renamed = [f"{k!r} is now {RENAMED[k]!r}" for k in unknown if RENAMED.get(k) in defaults]
         raise ValueError(
             f"unknown parameter(s) {', '.join(map(repr, unknown))} for notebook {notebook!r}; "
-            f"valid parameters: profile, {', '.join(defaults)}"
+            + (f"renamed: {', '.join(renamed)}; " if renamed else "")
+            + f"valid parameters: profile, {', '.join(defaults)}"
         )
     explicit = {k for k, v in params.items() if v is not None}
     values = {k: (coerce(notebook, k, params[k]) if k in explicit else v) for k, v in defaults.items()}

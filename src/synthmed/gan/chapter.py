@@ -25,15 +25,21 @@ _GAN_SOURCES = {
     "k": "Naeem et al. (2020) default k = 5 (authors' code: nearest_k = 5)",
     "simclr_steps": "ours: SimCLR-style stand-in for SwAV (no SwAV weights offline)",
     "supervised_epochs": "ours: in-domain supervised stand-in for the medical fine-tuned backbones",
+    "simclr_model": "ours: the trunk of the SimCLR stand-in for SwAV (a synthmed.models name; a small CNN, trained "
+                    "here from scratch)",
+    "embedding_model": "ours: the trunk of the supervised and the random embedding (a synthmed.models name; "
+                       "ResNet-18, as the paper's ResNet50 / -Med backbones of Table 5 are not available here)",
     "n_inception": "ours: Inception-v3 FID images per snapshot on the zoo page; Inception at 299 px is slow on "
                    "a CPU",
-    "backbones": "Table 5 (SwAV, InceptionV3, ResNet50, -Med); ours: offline substitutes; quick drops "
-                 "Inception-v3 (n_feat images per candidate at 299 px is hours on a CPU)",
+    "backbones": "Table 5 (SwAV, InceptionV3, ResNet50, -Med): the search's feature-embedding networks, not the "
+                 "classifier's `backbone`; ours: offline substitutes; quick drops Inception-v3 (n_feat images per "
+                 "candidate at 299 px is hours on a CPU)",
     "pop_size": "Sec. A2.2 (1 000 search iterations: pop_size × n_gen; the authors' code: 1 000 Optuna trials, "
                 "a multi-objective TPE sampler); ours: NSGA-II from pymoo",
     "n_gen": "Sec. A2.2 (see pop_size); small spaces are enumerated exactly",
-    "classifier": "Sec. 4.1 (ResNet-18); quick/smoke: ours, smallcnn for a CPU",
-    "classifier_width": "ours: smallcnn width",
+    "backbone": "Sec. 4.1 (ResNet-18, the downstream classifier); quick/smoke: ours, smallcnn for a CPU; any "
+                "synthmed.models name (not one of `backbones`, which are Table 5's embedding networks)",
+    "backbone_width": "ours: first-block width of the downstream smallcnn (unused by the torchvision models)",
     "epochs": "Sec. A1 (max 100 epochs); quick/smoke: ours",
     "patience": "Sec. A1 (early stopping after 25 epochs without improvement); quick/smoke: ours",
     "warmup": "Sec. A1 (a 25-epoch warm-up before early stopping); quick/smoke: ours, none (8 / 2 epochs)",
@@ -62,21 +68,25 @@ _GAN_SOURCES = {
 # images per candidate and per ensemble (equal counts; None: n_train's). Downstream: Adam lr 1e-3, LR / 10
 # after plateau_patience epochs without improvement, early stopping after patience such epochs once warmup
 # epochs have passed (paper, Sec. A1); epochs = the maximum. max_oracle: cap on trained Pareto solutions.
+# backbone: the downstream classifier's network; backbones: the search's embedding networks (Table 5), whose
+# trunks are simclr_model and embedding_model.
 _SHARED = {
     "smoke": {"datasets": ["breastmnist"], "gans": ["dcgan", "sngan", "style"], "gan_iters": 20,
               "gan_snapshots": 2, "gan_batch": 32, "gan_width": 8, "n_feat": 30, "k": 3,
-              "simclr_steps": 5, "supervised_epochs": 1, "n_inception": 16,
-              "backbones": ["simclr", "supervised"], "pop_size": 16, "n_gen": 5, "classifier": "smallcnn",
-              "classifier_width": 8, "epochs": 2, "patience": None, "warmup": 0, "plateau_patience": 2,
+              "simclr_steps": 5, "supervised_epochs": 1, "simclr_model": "smallcnn",
+              "embedding_model": "resnet18", "n_inception": 16,
+              "backbones": ["simclr", "supervised"], "pop_size": 16, "n_gen": 5, "backbone": "smallcnn",
+              "backbone_width": 8, "epochs": 2, "patience": None, "warmup": 0, "plateau_patience": 2,
               "batch_size": 32, "lr": 1e-3,
               "n_train": 128, "repeats": 2, "max_oracle": 3, "table4_sizes": [2], "table4_draws": 2,
               "fidelity_backbone": "random", "workers": 1, "seed": 0},
     "quick": {"datasets": ["pneumoniamnist", "breastmnist"],
               "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"], "gan_iters": 3000,
               "gan_snapshots": 3, "gan_batch": 32, "gan_width": 16, "n_feat": 500, "k": 5,
-              "simclr_steps": 100, "supervised_epochs": 1, "n_inception": 48,
+              "simclr_steps": 100, "supervised_epochs": 1, "simclr_model": "smallcnn",
+              "embedding_model": "resnet18", "n_inception": 48,
               "backbones": ["simclr", "supervised", "random"], "pop_size": 40, "n_gen": 40,
-              "classifier": "smallcnn", "classifier_width": 8, "epochs": 8, "patience": 4,
+              "backbone": "smallcnn", "backbone_width": 8, "epochs": 8, "patience": 4,
               "warmup": 0, "plateau_patience": 2, "batch_size": 32, "lr": 1e-3, "n_train": 600, "repeats": 5,
               "max_oracle": 6,
               "table4_sizes": [3, 5], "table4_draws": 3, "fidelity_backbone": "supervised", "workers": 2,
@@ -84,9 +94,10 @@ _SHARED = {
     "paper": {"datasets": ["pneumoniamnist", "breastmnist"],
               "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"],
               "gan_iters": 100000, "gan_snapshots": 5, "gan_batch": 64, "gan_width": 64, "n_feat": None,
-              "k": 5, "simclr_steps": 5000, "supervised_epochs": 20, "n_inception": 2000,
+              "k": 5, "simclr_steps": 5000, "supervised_epochs": 20, "simclr_model": "smallcnn",
+              "embedding_model": "resnet18", "n_inception": 2000,
               "backbones": ["simclr", "inception", "supervised", "random"], "pop_size": 50, "n_gen": 20,
-              "classifier": "resnet18", "classifier_width": 16, "epochs": 100, "patience": 25,
+              "backbone": "resnet18", "backbone_width": 16, "epochs": 100, "patience": 25,
               "warmup": 25, "plateau_patience": 5, "batch_size": 64, "lr": 1e-3, "n_train": None,
               "repeats": 20, "max_oracle": 1000,
               "table4_sizes": [3, 4, 5, 6], "table4_draws": 3, "fidelity_backbone": "inception",
@@ -108,8 +119,8 @@ def downstream_workload(notebook: str, s: Mapping) -> list[cost.Workload]:
     n_train = s["n_train"] or sum(cost.train_size(d) for d in datasets) / len(datasets)
     candidates = cost.count(s["gans"]) * s["gan_snapshots"] + s["max_oracle"] // 100 + 4  # singles + ensembles
     return [cost.Workload(notebook, "downstream classifiers", len(datasets) * s["repeats"] * candidates,
-                          s["epochs"] * n_train, cost.model_name(s["classifier"]), cost.image_size(datasets[0]),
-                          s["classifier_width"])]
+                          s["epochs"] * n_train, cost.model_name(s["backbone"]), cost.image_size(datasets[0]),
+                          s["backbone_width"])]
 
 
 CHAPTER = Chapter(

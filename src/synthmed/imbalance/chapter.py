@@ -17,7 +17,8 @@ _IMBALANCE_SOURCES = {
     "variants": "Sec. 5.3 (DCNN-real, DCNN-real-meta, DCNN-real-synth-meta; MLP-meta Sec. 3.2); real_synth, "
                 "logreg: ours, to separate the two ingredients; real_weighted, real_oversample: ours, controls "
                 "that rebalance without CycleGAN images (issue 21)",
-    "backbones": "Sec. 3.2, 5 (ResNet-50, DenseNet-121, VGG-16); quick/smoke: ours, 4-conv CNN for a CPU",
+    "backbones": "Sec. 3.2, 5 (ResNet-50, DenseNet-121, VGG-16); quick/smoke: ours, 4-conv CNN for a CPU; a list "
+                 "(plural) because the paper trains three: each entry is one `backbone`, a synthmed.models name",
     "image_size": "Sec. 4.2 (256 px); ours: NIH1000 files are 64 px, quick/smoke use 32 px for a CPU",
     "seeds": "ours: the paper reports one run; 5 seeds, each drawing subsample, CycleGAN, synthetic set, classifier",
     "epochs": "Figs. 3-5 (9-10 epochs per figure)",

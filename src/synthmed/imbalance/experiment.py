@@ -17,7 +17,7 @@ from typing import NamedTuple
 import pandas as pd
 import torch
 
-from synthmed import cache
+from synthmed import cache, models
 from synthmed.imbalance import balance, cyclegan, data as imb_data, fusion, scoring
 from synthmed.imbalance.train import TrainConfig, predict_proba, train_classifier
 from synthmed.pixels import to_signed
@@ -60,7 +60,7 @@ class RunSpec:
     experiment: str
     seed: int
     variants: tuple[str, ...]
-    backbone: str = "smallcnn"
+    backbone: str = field(kw_only=True)  # a synthmed.models name, one of the profile's `backbones` (no default)
     train: TrainConfig = field(default_factory=TrainConfig)
     meta_train: TrainConfig = field(default_factory=TrainConfig)  # the metadata-only MLP ("meta")
     image_size: int = 64  # NIH1000 images (stored at 64)
@@ -75,15 +75,20 @@ class RunSpec:
     n_examples: int = 0  # translated images to return for a figure
 
 
-def specs(experiments, seeds, variants, backbones=("smallcnn",), weights=None, **common) -> list[RunSpec]:
+def specs(experiments, seeds, variants, backbones, weights=None, **common) -> list[RunSpec]:
     """One :class:`RunSpec` per (experiment, backbone, seed), each with the requested variants that its data
-    supports (the metadata experiment once per seed: it has no backbone). weights: {backbone: local file}."""
+    supports (the metadata experiment once per seed: it has no backbone). backbones: :mod:`synthmed.models` names
+    (the profile's ``backbones``; :func:`synthmed.models.check` raises for another); weights: {backbone: local
+    file}."""
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
         raise ValueError(f"unknown variant(s) {unknown}; valid: {', '.join(VARIANTS)}")
     bad = sorted(set(experiments) - set(EXPERIMENTS))
     if bad:
         raise ValueError(f"unknown experiment(s) {bad}; valid: {', '.join(EXPERIMENTS)}")
+    backbones = [models.check(b) for b in ([backbones] if isinstance(backbones, str) else backbones)]
+    if not backbones:
+        raise ValueError("backbones is empty: name at least one synthmed.models model")
     out = []
     for e in experiments:
         vs = tuple(v for v in EXPERIMENTS[e][1] if v in variants)  # the experiment's order: baseline first

@@ -2,8 +2,9 @@
 two trained jointly on concatenated features (the "ensemble"; the paper merges "the outputs of the networks"
 without saying how: the concatenation before one joint output layer is ours).
 
-The image trunks come from :func:`synthmed.models.create` (ResNet-50, DenseNet-121, VGG-16 with a one-channel
-input, plus ``smallcnn`` for the CPU profiles); local weights load strictly there. What is this paper's own is here:
+The image trunks come from :func:`synthmed.models.create`, by the names of the profile's ``backbones`` (the paper's
+ResNet-50, DenseNet-121, VGG-16 with a one-channel input; the small CNN for the CPU profiles; any name of
+:data:`synthmed.models.MODELS`, which is also the check); local weights load strictly there. What is this paper's own is here:
 the metadata MLP and the fused head.
 """
 
@@ -15,9 +16,6 @@ import torch
 from torch import nn
 
 from synthmed import models
-
-BACKBONES = ("smallcnn", "resnet50", "densenet121", "vgg16")
-
 
 class MetaMLP(nn.Module):
     """The paper's three fully connected layers on the metadata (MLP-meta). Alone (``head=True``): (N, F) -> (N, 1)
@@ -77,11 +75,12 @@ class Classifier(nn.Module):
 def build_classifier(backbone: str | None, n_metadata: int = 0, *, image_size: int = 64,
                      weights: str | Path | None = None, dropout: float = 0.5, seed: int | None = None
                      ) -> Classifier:
-    """backbone: a name from :data:`BACKBONES` or None (metadata MLP only); n_metadata: F, 0 for image-only;
+    """backbone: a :mod:`synthmed.models` name (:func:`synthmed.models.check` raises for another) or None
+    (metadata MLP only); n_metadata: F, 0 for image-only;
     image_size: H of the square input images; weights: a local state_dict for the trunk (strict); seed: initialise
     everything under it without touching the caller's global RNG."""
-    if backbone is not None and backbone not in BACKBONES:
-        raise ValueError(f"unknown backbone {backbone!r}; valid: {', '.join(BACKBONES)}")
+    if backbone is not None:
+        backbone = models.check(backbone)
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
             torch.manual_seed(seed)

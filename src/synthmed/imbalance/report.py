@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from synthmed import claims as claims_mod
-from synthmed import display, profiles
+from synthmed import display, models, profiles
 from synthmed.data import grouped
 from synthmed.data.nih import select_nih1000
 from synthmed.imbalance import paper_check
@@ -24,7 +24,6 @@ CLAIMS = Path(__file__).with_name("claims.yaml")
 PAPER_POSITIVES = paper_check.PAPER_POSITIVES  # Aloo et al., Sec. 4.1
 PAPER_IMAGES, PAPER_PATIENTS = 112_120, 30_805  # Aloo et al., Sec. 4.1: the NIH collection as they describe it
 TABLE1_COLUMN = {"real": "real", "real_meta": "real_meta", "real_synth_meta": "ensemble"}  # variant -> Table 1
-BACKBONE_NAMES = {"resnet50": "ResNet-50", "densenet121": "DenseNet-121", "vgg16": "VGG-16"}
 METRICS = {"sensitivity": "sensitivity", "specificity": "specificity", "balanced_accuracy": "balanced accuracy",
            "roc_auc": "ROC-AUC"}
 RULES = {"0.5": "threshold 0.5", "val_spec": "validation-specificity threshold"}
@@ -144,7 +143,7 @@ def table1_check() -> tuple[pd.DataFrame, str]:
 
 
 def _epochs(matches: dict, last: dict) -> str:
-    return ", ".join(f"{BACKBONE_NAMES.get(m, m)} epoch {' and '.join(str(e) for e in es if e != last[m])}"
+    return ", ".join(f"{models.title(m)} epoch {' and '.join(str(e) for e in es if e != last[m])}"
                      for m, es in matches.items() if any(e != last[m] for e in es))
 
 
@@ -437,14 +436,13 @@ def prepare_claims(claims: list[claims_mod.Claim], results: pd.DataFrame, settin
             a, b = sides
             changes["paper_diff"] = float((a - b).mean() * c.scale)
             changes["paper_figure"] = ", ".join(
-                f"{BACKBONE_NAMES[m]} {a[m] * c.scale:.1f} vs {b[m] * c.scale:.1f}" for m in a.index)
+                f"{models.title(m)} {a[m] * c.scale:.1f} vs {b[m] * c.scale:.1f}" for m in a.index)
         backbone = c.a.get("backbone")
         if not c.untestable and claims_mod.unmatched(c, results):  # the one selection rule (synthmed.claims.select)
             changes["untestable"] = (
-                f"a per-backbone claim on {BACKBONE_NAMES.get(backbone, backbone)}, which the `{settings.profile}` "
-                f"profile does not train (it trains {', '.join(trained) or 'no image backbone'}); the paper "
-                f"profile does" if backbone and backbone not in trained
-                else claims_mod.not_run_reason(c, results, settings.profile))
+                f"a per-backbone claim on {models.title(backbone)}, which the `{settings.profile}` profile does not "
+                f"train (it trains {', '.join(trained) or 'no image backbone'}); the paper profile does"
+                if backbone and backbone not in trained else claims_mod.not_run_reason(c, results, settings.profile))
         if caveat and any(VARIANTS[v].adds == "synthetic" for v in _variants(c)):
             changes["why"] = "; ".join(x for x in (c.why, f"this verdict {caveat}") if x)
         out.append(replace(c, **changes) if changes else c)
@@ -563,7 +561,7 @@ def paper_vs_ours(settings=None) -> pd.DataFrame:
     """What the `paper` profile matches of the paper's setup and what differs (the paper's side quotes its text;
     ours is read from the resolved settings)."""
     s = settings or profiles.resolve("imbalance", "paper")
-    bb = [BACKBONE_NAMES.get(b, b) for b in s.backbones]
+    bb = [models.title(b) for b in s.backbones]
     rows = [
         ("image size", "256 × 256 (Sec. 4.2)", f"{s.image_size} × {s.image_size} (NIH1000 files are 64 px)",
          s.image_size == 256),
@@ -574,7 +572,7 @@ def paper_vs_ours(settings=None) -> pd.DataFrame:
          "Exp 1: any finding vs no finding (NIH1000); Exp 2: pneumonia vs normal (PneumoniaMNIST)", False),
         ("split", "train : test 7 : 3 (Sec. 4.2); no validation split described", _splits_text(), False),
         ("backbones", "ResNet-50, DenseNet-121, VGG-16 (Sec. 5)", ", ".join(bb) + " (torchvision; VGG-16 without "
-         "batch norm)", set(s.backbones) == {"resnet50", "densenet121", "vgg16"}),
+         "batch norm)", set(s.backbones) == set(paper_check.table1().index)),
         ("training", "optimiser, learning rate, batch size not stated; 9-10 epochs (Figs. 3-5)",
          f"Adam, lr {s.lr:g}, batch {s.batch_size}, {s.epochs} epochs, {s.keep} epoch kept", None),
         ("fusion", "'merge the outputs of the networks' (Sec. 3.2): how is not stated",

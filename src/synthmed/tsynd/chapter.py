@@ -21,15 +21,15 @@ TSYND_ASCENT_PER_STEP = 0.6  # DESIGN.md probe: 5 ascent steps made a run ~4x a 
 _TSYND_FIXED = {"mc_hidden": 128, "mc_dropout": 0.5, "weight_decay": 1e-4, "vqvae_latent_dim": 16,
                 "vqvae_codebook": 256, "vqvae_lr": 2e-3, "vqvae_batch": 64}
 _TSYND_SHARED = {
-    "smoke": {"arch": "smallcnn", "epochs": None, "iterations": 10, "batch_size": 16, "eval_every": 5, "lr": 0.001,
+    "smoke": {"backbone": "smallcnn", "epochs": None, "iterations": 10, "batch_size": 16, "eval_every": 5, "lr": 0.001,
               "k": 4, "noise_sigma": 0.1, "latent_units": "std", "ascent_steps": 2, "ascent_lr": 0.15,
               "vqvae_steps": 10, "vqvae_hidden": 16, "test_sigma": 0.2, "fgsm_eps": 0.02, "pgd_steps": 3,
               "eps_sweep": [0.01, 0.04], "workers": 1, **_TSYND_FIXED},
-    "quick": {"arch": "smallcnn", "epochs": None, "iterations": 200, "batch_size": 32, "eval_every": 25,
+    "quick": {"backbone": "smallcnn", "epochs": None, "iterations": 200, "batch_size": 32, "eval_every": 25,
               "lr": 0.001, "k": 10, "noise_sigma": 0.1, "latent_units": "std", "ascent_steps": 4,
               "ascent_lr": 0.15, "vqvae_steps": 300, "vqvae_hidden": 32, "test_sigma": 0.2, "fgsm_eps": 0.02,
               "pgd_steps": 10, "eps_sweep": [0.005, 0.01, 0.02, 0.04], "workers": 2, **_TSYND_FIXED},
-    "paper": {"arch": "resnet18", "epochs": 100, "iterations": None, "batch_size": 32, "eval_every": None,
+    "paper": {"backbone": "resnet18", "epochs": 100, "iterations": None, "batch_size": 32, "eval_every": None,
               "lr": 0.001, "k": 10, "noise_sigma": 1.0, "latent_units": "absolute", "ascent_steps": 50,
               "ascent_lr": 0.1, "vqvae_steps": 20000, "vqvae_hidden": 64, "test_sigma": 0.2, "fgsm_eps": 0.02,
               "pgd_steps": 10, "eps_sweep": [0.005, 0.01, 0.02, 0.04], "workers": 1, **_TSYND_FIXED},
@@ -45,8 +45,8 @@ _TSYND_SOURCES = {
     "seeds": "Sec. 4 (training repeated three times); quick: ours, 5 paired seeds for a verdict",
     "n_samples": "ours: images in the sample figure",
     "sweep_sigmas": "ours: test-noise sweep around the paper's σ = 0.2 (issue 11)",
-    "arch": "Sec. 4.1 (ResNet-18 for Table 1; DenseNet-121 is the paper's second classifier, also available); "
-            "quick/smoke: ours, 4-conv CNN for a CPU",
+    "backbone": "Sec. 4.1 (ResNet-18 for Table 1; DenseNet-121 is the paper's second classifier, also available); "
+                "quick/smoke: ours, 4-conv CNN for a CPU; any synthmed.models name",
     "epochs": "Sec. 4 (100 epochs, best validation model); quick/smoke: ours, fixed iterations for a CPU",
     "iterations": "ours: CPU profiles train a fixed number of steps (unused when epochs is set)",
     "eval_every": "ours: validation interval of the CPU profiles (paper profile: once per epoch)",
@@ -153,7 +153,7 @@ def workload(notebook: str, s: Mapping) -> list[cost.Workload]:
     n = len(datasets) * cost.count(s["fraction"]) * cost.count(s["seeds"]) * len(objectives)
     ascent = 1 + TSYND_ASCENT_PER_STEP * s["ascent_steps"]
     factor = sum(ascent if m == "tsynd" else 1.0 for m in methods) / len(methods)
-    return [cost.Workload(notebook, "classifier runs", n * len(methods), _images(s), cost.model_name(s["arch"]),
+    return [cost.Workload(notebook, "classifier runs", n * len(methods), _images(s), cost.model_name(s["backbone"]),
                           cost.image_size(datasets[0]), factor=factor)]
 
 

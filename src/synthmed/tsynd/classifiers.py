@@ -8,9 +8,9 @@ of the uncertainty low.
 Binary problems get one output logit (sigmoid), multi-class problems C logits (softmax); see
 :func:`synthmed.tsynd.uncertainty.log_probs`.
 
-Trunks come from the shared registry :func:`synthmed.models.create` (``"smallcnn"`` for CPU profiles; the paper's
-``"resnet18"`` and ``"densenet121"``, randomly initialised, small-image stem at 28x28). ``"cnn"`` is kept as an alias
-of ``"smallcnn"``. The MC-dropout head is TSynD's own.
+Trunks come from the shared registry :func:`synthmed.models.create`, by the profile's ``backbone`` name (any of
+:data:`synthmed.models.MODELS`, randomly initialised, small-image stem at 28x28: the CPU profiles use the small CNN,
+the paper ResNet-18 and DenseNet-121); the registry also validates the name. The MC-dropout head is TSynD's own.
 """
 
 from __future__ import annotations
@@ -20,10 +20,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from synthmed import models
-
-ALIASES = {"cnn": "smallcnn"}
-ARCHITECTURES = ("smallcnn", "resnet18", "densenet121", *ALIASES)
-
 
 def n_outputs(n_classes: int) -> int:
     """Logits the head emits: 1 for a binary problem (sigmoid), else ``n_classes`` (softmax)."""
@@ -73,14 +69,14 @@ class MCDropoutClassifier(nn.Module):
         return torch.stack([self.head(self.trunk(x), dropout=True) for _ in range(k)])
 
 
-def build_classifier(arch: str, in_channels: int, n_classes: int, image_size: int = 28, *, width: int = 16,
+def build_classifier(backbone: str, in_channels: int, n_classes: int, image_size: int = 28, *, width: int = 16,
                      hidden: int = 128, dropout: float = 0.5, seed: int | None = None) -> MCDropoutClassifier:
-    """A classifier by name (one of :data:`ARCHITECTURES`), randomly initialised; with ``seed`` the trunk and the
-    head are initialised under that seed without touching the caller's global RNG."""
-    if arch not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {arch!r}; valid: {', '.join(ARCHITECTURES)}")
+    """A classifier on the trunk ``backbone`` (a :mod:`synthmed.models` name; :func:`synthmed.models.check` raises
+    for another), randomly initialised; with ``seed`` the trunk and the head are initialised under that seed
+    without touching the caller's global RNG."""
+    backbone = models.check(backbone)
     n_outputs(n_classes)  # rejects n_classes < 2 before building anything
-    trunk = models.create(ALIASES.get(arch, arch), in_channels, None, image_size, width=width, seed=seed)
+    trunk = models.create(backbone, in_channels, None, image_size, width=width, seed=seed)
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
             torch.manual_seed(seed + 1)

@@ -26,12 +26,13 @@ every ``eval_every`` steps (CPU profiles: at 1 % of BreastMNIST, 5 labelled imag
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 
 from synthmed import fit as fitting
+from synthmed import models
 from synthmed.metrics.classification import summarize
 from synthmed.pixels import to_unit
 from synthmed.tsynd.autoencoder import VQVAE, encode_all
@@ -53,10 +54,12 @@ class TrainConfig:
 
     epochs: passes over the labelled subset (None: train ``iterations`` steps, evaluate every ``eval_every``);
     select_on: the validation metric that picks the kept weights; latent_units: "std" (noise_sigma and ascent_lr
-    in units of the training latents' standard deviation) or "absolute" (as the paper states them)."""
+    in units of the training latents' standard deviation) or "absolute" (as the paper states them); backbone: the
+    classifier's trunk, a :mod:`synthmed.models` name (keyword only and without a default: it comes from the
+    profile's ``backbone`` setting)."""
 
     method: str = "baseline"
-    arch: str = "smallcnn"
+    backbone: str = field(kw_only=True)  # a synthmed.models name, from the profile's `backbone` (no default here)
     width: int = 16
     hidden: int = 128
     dropout: float = 0.5
@@ -77,6 +80,7 @@ class TrainConfig:
     def __post_init__(self):
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; valid: {', '.join(METHODS)}")
+        models.check(self.backbone)  # ValueError naming the valid models
         if self.batch_size < 2:
             raise ValueError("batch_size must be >= 2 (half real, half synthetic)")
         if self.latent_units not in LATENT_UNITS:
@@ -165,7 +169,7 @@ def train_classifier(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.
         raise ValueError(f"method {config.method!r} needs an autoencoder (vqvae=...)")
     device = torch.device(device)
     images, labels = to_unit(train_x).to(device), train_y.to(device)
-    model = build_classifier(config.arch, images.shape[1], n_classes, images.shape[-1], width=config.width,
+    model = build_classifier(config.backbone, images.shape[1], n_classes, images.shape[-1], width=config.width,
                              hidden=config.hidden, dropout=config.dropout, seed=seed)
     latents = decode = None
     if config.method != "baseline":
@@ -199,7 +203,7 @@ def load_classifier(result: dict, in_channels: int, n_classes: int, image_size: 
                     device: torch.device | str = "cpu") -> MCDropoutClassifier:
     """The kept classifier of a :func:`train_classifier` result, in eval mode on ``device``."""
     c = result["config"]
-    model = build_classifier(c["arch"], in_channels, n_classes, image_size, width=c["width"], hidden=c["hidden"],
+    model = build_classifier(c["backbone"], in_channels, n_classes, image_size, width=c["width"], hidden=c["hidden"],
                              dropout=c["dropout"])
     model.load_state_dict(result["state_dict"])
     return model.to(device).eval()
