@@ -56,6 +56,8 @@ _GAN_SOURCES = {
                   "solutions, evenly spaced beyond",
     "table4_sizes": "Sec. 4.1 (3 to 7 of 22 models); ours: fewer than the 7 of the zoo",
     "table4_draws": "ours: several independent random draws per size (issue 13)",
+    "naive_im": "Sec. A4 (Tables A3-A5: Naive (I), every snapshot of one GAN; Naive (M), every GAN at one snapshot; "
+                "one downstream classifier per ensemble and repeat)",
     "fidelity_backbone": "Table 6 (FID: Inception-v3, paper profile); quick/smoke: ours, a backbone the search "
                          "did not use, cheap on a CPU; Table 6 is held out (fresh samples, validation images)",
     "workers": "ours: parallel single-thread processes on a CPU",
@@ -79,6 +81,7 @@ _SHARED = {
               "backbone_width": 8, "epochs": 2, "patience": None, "warmup": 0, "plateau_patience": 2,
               "batch_size": 32, "lr": 1e-3,
               "n_train": 128, "repeats": 2, "max_oracle": 3, "table4_sizes": [2], "table4_draws": 2,
+              "naive_im": True,
               "fidelity_backbone": "random", "workers": 1, "seed": 0},
     "quick": {"datasets": ["pneumoniamnist", "breastmnist"],
               "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"], "gan_iters": 3000,
@@ -89,7 +92,8 @@ _SHARED = {
               "backbone": "smallcnn", "backbone_width": 8, "epochs": 8, "patience": 4,
               "warmup": 0, "plateau_patience": 2, "batch_size": 32, "lr": 1e-3, "n_train": 600, "repeats": 5,
               "max_oracle": 6,
-              "table4_sizes": [3, 5], "table4_draws": 3, "fidelity_backbone": "supervised", "workers": 2,
+              "table4_sizes": [3, 5], "table4_draws": 3, "naive_im": True, "fidelity_backbone": "supervised",
+              "workers": 2,
               "seed": 0},
     "paper": {"datasets": ["pneumoniamnist", "breastmnist"],
               "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"],
@@ -100,7 +104,7 @@ _SHARED = {
               "backbone": "resnet18", "backbone_width": 16, "epochs": 100, "patience": 25,
               "warmup": 25, "plateau_patience": 5, "batch_size": 64, "lr": 1e-3, "n_train": None,
               "repeats": 20, "max_oracle": 1000,
-              "table4_sizes": [3, 4, 5, 6], "table4_draws": 3, "fidelity_backbone": "inception",
+              "table4_sizes": [3, 4, 5, 6], "table4_draws": 3, "naive_im": True, "fidelity_backbone": "inception",
               "workers": 2, "seed": 0},
 }
 
@@ -118,6 +122,8 @@ def downstream_workload(notebook: str, s: Mapping) -> list[cost.Workload]:
     datasets = cost.as_list(s["datasets"])
     n_train = s["n_train"] or sum(cost.train_size(d) for d in datasets) / len(datasets)
     candidates = cost.count(s["gans"]) * s["gan_snapshots"] + s["max_oracle"] // 100 + 4  # singles + ensembles
+    if s["naive_im"]:
+        candidates += cost.count(s["gans"]) + s["gan_snapshots"]  # Naive (I) per GAN, Naive (M) per snapshot
     return [cost.Workload(notebook, "downstream classifiers", len(datasets) * s["repeats"] * candidates,
                           s["epochs"] * n_train, cost.model_name(s["backbone"]), cost.image_size(datasets[0]),
                           s["backbone_width"])]

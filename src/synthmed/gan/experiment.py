@@ -202,7 +202,8 @@ def chapter(settings: dict, device, *, table4: bool = True, ablation: bool = Tru
     ``backbones``), "result" (its search), "front_size", "ours", "naive_random" (one draw per repeat),
     "naive_all", "pareto" (trained Pareto rows), "searches" (Table A2: {kind: (SearchResult, members)}),
     "backbones" (Table 5: {backbone: {"result", "rows", "front_size"}}), "table4" (random search spaces with their
-    chosen members), "runs" (the downstream frame)}. Every backbone searches on ``n_feat`` real and generated
+    chosen members), "naive_im" (when the profile's ``naive_im``: :func:`naive_im_sets`), "runs" (the downstream
+    frame)}. Every backbone searches on ``n_feat`` real and generated
     images per candidate. The notebooks all call it with the same settings, so the first one computes and the
     others load from the cache."""
     check_models(settings)
@@ -223,6 +224,9 @@ def chapter(settings: dict, device, *, table4: bool = True, ablation: bool = Tru
                "naive_all": tuple(range(n_c)), "pareto": pareto, "searches": {}, "backbones": {}, "table4": []}
         sets += [(d, None), (d, ours), (d, tuple(range(n_c)))] + [(d, m, r) for r, m in enumerate(naive_r)]
         sets += [(d, (i,)) for i in range(n_c)] + [(d, m) for _, m in pareto]
+        if settings["naive_im"]:  # Tables A3-A5: Naive (I) per GAN, Naive (M) per snapshot
+            rec["naive_im"] = naive_im_sets(f["labels"])
+            sets += [(d, m) for m in rec["naive_im"].values()]
         if ablation:
             for kind in ("dc_intra", "fid", "fid_intra"):
                 r = run_search(f, settings, kind=kind, device=device)
@@ -351,6 +355,91 @@ def strategy_runs(results: dict) -> pd.DataFrame:
                              if real[r["seed"]] > 0 else float("nan"),
                              "constant": bool(r["constant"]), **{m: r[m] for m in METRICS}})
     return pd.DataFrame(rows)
+
+
+def naive_im_sets(labels: list[str]) -> dict[tuple[str, str], tuple[int, ...]]:
+    """The paper's Sec. A4 ensembles without selection, from the candidates' labels ("name@iter"):
+    {("I", gan): every snapshot of that GAN (Naive (I)), ("M", iteration): every GAN at that snapshot (Naive (M))},
+    GANs and iterations in the order the labels first give them. Members are sorted candidate indices."""
+    by_gan: dict[str, list[int]] = {}
+    by_iter: dict[str, list[int]] = {}
+    for i, lab in enumerate(labels):
+        gan, _, it = lab.partition("@")
+        by_gan.setdefault(gan, []).append(i)
+        by_iter.setdefault(it, []).append(i)
+    return {**{("I", g): tuple(sorted(m)) for g, m in by_gan.items()},
+            **{("M", it): tuple(sorted(m)) for it, m in by_iter.items()}}
+
+
+def single_frame(rec: dict) -> pd.DataFrame:
+    """One row per single candidate and seed: "gan", "iteration" (int), "candidate", "seed", "n_images", the
+    metrics and "constant" (Tables A3-A5's cells, one training set each)."""
+    rows = []
+    for i, lab in enumerate(rec["feats"]["labels"]):
+        gan, _, it = lab.partition("@")
+        r = runs_of(rec, (i,))
+        rows += [{"gan": gan, "iteration": int(it), "candidate": i, "seed": int(x["seed"]),
+                  "n_images": int(x["n_images"]), "constant": bool(x["constant"]), **{m: x[m] for m in METRICS}}
+                 for _, x in r.iterrows()]
+    return pd.DataFrame(rows)
+
+
+def naive_im_runs(results: dict) -> dict[str, pd.DataFrame]:
+    """Sec. A4 as two runs frames, per dataset and seed: "a4_i" — per GAN, Naive (I) (one classifier on all its
+    snapshots; kind "naive_i") and Mean (I) (the mean of its snapshots' single classifiers; kind "mean_i");
+    "a4_m" — per snapshot iteration, Naive (M) (all GANs at that snapshot) and Mean (M). Empty frames when the
+    profile does not train them (``naive_im``)."""
+    rows_i, rows_m = [], []
+    for d, rec in results.items():
+        if "naive_im" not in rec:
+            continue
+        single = single_frame(rec)
+        for (kind, key), members in rec["naive_im"].items():
+            col, name = ("gan", key) if kind == "I" else ("iteration", int(key))
+            naive = runs_of(rec, members)
+            mean = _mean_over([g for _, g in single[single[col] == name].groupby("candidate")], "")
+            out = rows_i if kind == "I" else rows_m
+            for label, frame in ((f"naive_{kind.lower()}", naive), (f"mean_{kind.lower()}", mean)):
+                out += [{"dataset": d, col: name, "kind": label, "seed": int(x["seed"]),
+                         "n_gans": len(members), "constant": bool(x["constant"]),
+                         **{m: x[m] for m in METRICS}} for _, x in frame.iterrows()]
+    cols = ["dataset", "kind", "seed", "n_gans", "constant", *METRICS]
+    return {"a4_i": pd.DataFrame(rows_i, columns=["gan", *cols]),
+            "a4_m": pd.DataFrame(rows_m, columns=["iteration", *cols])}
+
+
+def fig3_frame(results: dict, k: int) -> pd.DataFrame:
+    """Fig. 3's points: per dataset and single candidate, its density (fidelity) and coverage (diversity) on the
+    search backbone's features (the real reference and samples the search used; no selection is involved for a
+    single candidate) and its mean downstream test g-mean over seeds."""
+    rows = []
+    for d, rec in results.items():
+        single = single_frame(rec).groupby("candidate")["g_mean"].mean()
+        for i, lab in enumerate(rec["feats"]["labels"]):
+            fr = fidelity_row(rec["feats"], (i,), k)
+            rows.append({"dataset": d, "candidate": i, "label": lab, "gan": lab.split("@")[0],
+                         "density": fr["density"], "coverage": fr["coverage"], "g_mean": single[i]})
+    return pd.DataFrame(rows)
+
+
+def fig3_relations(results: dict, points: pd.DataFrame) -> pd.DataFrame:
+    """The claim frame of Fig. 3 (d-f): per dataset and downstream seed, the Spearman correlation across single
+    candidates of their test g-mean with their coverage (relation "coverage") and with their density ("density").
+    NaN where g-mean or the measure is constant across candidates."""
+    from scipy.stats import spearmanr
+
+    rows = []
+    for d, rec in results.items():
+        single = single_frame(rec)
+        pts = points[points["dataset"] == d].set_index("candidate")
+        for seed, g in single.groupby("seed"):
+            g = g.set_index("candidate").loc[pts.index]
+            for rel in ("coverage", "density"):
+                x, y = pts[rel].to_numpy(float), g["g_mean"].to_numpy(float)
+                rho = float(spearmanr(x, y).statistic) if np.ptp(x) > 0 and np.ptp(y) > 0 else float("nan")
+                rows.append({"dataset": d, "seed": int(seed), "relation": rel, "rho": rho,
+                             "n_candidates": len(x)})
+    return pd.DataFrame(rows, columns=["dataset", "seed", "relation", "rho", "n_candidates"])
 
 
 def fidelity_row(feats: dict, members, k: int) -> dict:
