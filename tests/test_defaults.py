@@ -24,11 +24,7 @@ CHAPTER_PACKAGES = sorted(p.name for p in SRC.iterdir() if p.is_dir() and any(p.
 # (notebook, parameter) -> why its parameters cell may give it a value other than None. None so far.
 PARAMETER_EXCEPTIONS: dict[tuple[str, str], str] = {}
 # (file under src/synthmed, setting) -> why that file may fall back to a value of its own for a profile setting.
-FALLBACK_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("tsynd/experiment.py", "sweep_sigmas"):
-        "tsynd_uncertainty and tsynd_explain have no sweep_sigmas in their profile blocks, so their score steps "
-        "take the module's SWEEP_SIGMAS; to be moved into the shared TSynD block (reported on issue 22)",
-}
+FALLBACK_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 def _settings_names() -> set[str]:

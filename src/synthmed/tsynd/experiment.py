@@ -79,7 +79,7 @@ class Scoring:
 
     sigma: float = 0.2
     eps: float = 0.02
-    sweep: tuple[float, ...] = SWEEP_SIGMAS
+    sweep: tuple[float, ...] = SWEEP_SIGMAS  # the paper-profile sweep; notebooks pass their settings
 
 
 @dataclass(frozen=True)
@@ -283,7 +283,7 @@ def attacks(settings: dict) -> Attacks:
 def scoring(settings: dict) -> Scoring:
     """The :class:`Scoring` of a notebook's resolved settings (test_sigma, fgsm_eps, sweep_sigmas)."""
     return Scoring(sigma=float(settings["test_sigma"]), eps=float(settings["fgsm_eps"]),
-                   sweep=tuple(float(s) for s in settings.get("sweep_sigmas", SWEEP_SIGMAS)))
+                   sweep=tuple(float(s) for s in settings["sweep_sigmas"]))
 
 
 def make_specs(settings: dict, datasets, fractions, methods, seeds, objective: str = "mi") -> list[RunSpec]:
