@@ -102,6 +102,17 @@ report.table4_grid(frames["table4"])
 report.ablation_grid(frames["a2"])
 
 # %% [markdown]
+# ### Pooling: equal shares (ours) or every member's samples stacked (the authors' code)
+# Sec. A2.1 compares the same number of synthetic and real images, so here an ensemble's M samples are shared
+# equally among its members; the authors' code stacks every member's M samples instead. The same search run
+# both ways, and each choice scored both ways:
+
+# %% tags=["hide-input"]
+pooling = ex.pooling_table(results, settings.k)
+display(show.plain(pooling, precision=3, caption="Search choice under each pooling rule (search features)"))
+report.pooling_text(pooling)
+
+# %% [markdown]
 # ## Tables A3-A5: every single candidate, and ensembles without selection
 # Test g-mean ×100 of the classifier trained on each single candidate (GAN × snapshot iteration), with each
 # GAN's mean over its snapshots (Mean (I)), each snapshot's mean over GANs (Mean (M)), and the two ensembles the

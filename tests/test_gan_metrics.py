@@ -56,7 +56,8 @@ def test_bad_input():
         density_coverage(np.zeros((10, 2)), np.zeros((4, 3)))
 
 
-def test_fast_objective_equals_recomputation():
+@pytest.mark.parametrize("pooling", ["equal", "stacked"])
+def test_fast_objective_equals_recomputation(pooling):
     rng = np.random.default_rng(0)
     real = rng.normal(size=(80, 6))
     fakes = [rng.normal(size=(23, 6)) * rng.uniform(0.5, 1.5) + rng.normal(0, 0.5, 6) for _ in range(7)]
@@ -64,9 +65,9 @@ def test_fast_objective_equals_recomputation():
     xs = rng.random((25, 7)) < 0.5
     xs[:, :2] = True  # at least two members
     xs[0] = [1, 0, 0, 0, 0, 0, 0]  # a single candidate: all of its 23 samples
-    fast = evaluate(stats, xs)
+    fast = evaluate(stats, xs, pooling)
     for p, x in enumerate(xs):
-        ref = recompute(real, fakes, x, k=3)
+        ref = recompute(real, fakes, x, k=3, pooling=pooling)
         for key in ("density", "coverage", "intra_d", "inter_d", "n_members"):
             if np.isnan(ref[key]):
                 assert np.isnan(fast[key][p])
@@ -158,3 +159,17 @@ def test_fid_through_torch_fidelity_matches_low_rank_formula():
     assert ours == pytest.approx(ref, rel=1e-4)
     with pytest.raises(ValueError, match="uint8"):
         ext(real.float())
+
+
+def test_stacked_pooling_keeps_every_members_samples_and_grows_coverage():
+    rng = np.random.default_rng(3)
+    fakes = [rng.normal(size=(10, 2)) + i for i in range(4)]
+    x = np.array([1, 1, 1, 0], bool)
+    assert len(pool(fakes, x, "stacked")) == 30 and len(pool(fakes, x)) == 10
+    real = rng.normal(size=(60, 2)) + 1
+    stats = precompute(real, fakes, k=3)
+    nested = np.array([[1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]], bool)
+    cov = evaluate(stats, nested, "stacked")["coverage"]
+    assert np.all(np.diff(cov) >= 0)  # stacking more members never uncovers a real ball
+    with pytest.raises(ValueError, match="unknown pooling"):
+        evaluate(stats, nested, "mixed")

@@ -59,3 +59,14 @@ def test_fig3_relations_are_spearman_per_seed_and_nan_when_constant(monkeypatch)
     rel = ex.fig3_relations({"d": rec}, points).set_index(["seed", "relation"])["rho"]
     assert rel[(0, "coverage")] == pytest.approx(1.0) and rel[(0, "density")] == pytest.approx(-0.4)
     assert np.isnan(rel[(1, "coverage")])  # seed 1: every candidate's g-mean is 0.5
+
+
+def test_the_pooling_text_follows_the_table():
+    def table(jaccard):
+        rows = [{"dataset": "d", "selected with": mode, "members": n, "in common": 2, "Jaccard": jaccard,
+                 "front size": 5, "coverage (stacked)": c} for mode, n, c in (("equal", 2, 0.5), ("stacked", 3, 0.7))]
+        return pd.DataFrame(rows)
+
+    assert "changed the search's choice on d" in report.pooling_text(table(0.67)).data
+    assert "both rules chose the same ensemble" in report.pooling_text(table(1.0)).data
+    assert "did not run" in report.pooling_text(pd.DataFrame()).data

@@ -133,7 +133,9 @@ def features_digest(feats: dict) -> str:
 
 def run_search(feats: dict, settings: dict, subset=None, kind: str = "dc", device="cpu") -> search.SearchResult:
     """The search over the candidates (or a subset; then the vectors index that subset). kind: "dc" (Intra-d /
-    Inter-d, the paper's), "dc_intra" (Intra-d only), "fid" (Intra-FID / Inter-FID), "fid_intra". Cached, keyed by
+    Inter-d, the paper's, members pooled in equal shares), "dc_stacked" (the same with every member's samples
+    stacked, as the authors' code pools them), "dc_intra" (Intra-d only), "fid" (Intra-FID / Inter-FID),
+    "fid_intra". Cached, keyed by
     the features' content, so a rebuild does not search again."""
     idx = list(range(len(feats["fakes"]))) if subset is None else [int(i) for i in subset]
 
@@ -144,7 +146,8 @@ def run_search(feats: dict, settings: dict, subset=None, kind: str = "dc", devic
             obj = f if kind == "fid" else (lambda x: (f(x)[0], np.zeros(len(np.atleast_2d(x)))))
         else:
             st = stats(feats, settings["k"], idx, device)
-            obj = search.intra_inter(st) if kind == "dc" else search.intra_only(st)
+            obj = {"dc": lambda: search.intra_inter(st), "dc_stacked": lambda: search.intra_inter(st, "stacked"),
+                   "dc_intra": lambda: search.intra_only(st)}[kind]()
         return search.search(obj, len(idx), pop_size=settings["pop_size"], n_gen=settings["n_gen"],
                              seed=settings["seed"])
 
@@ -228,7 +231,7 @@ def chapter(settings: dict, device, *, table4: bool = True, ablation: bool = Tru
             rec["naive_im"] = naive_im_sets(f["labels"])
             sets += [(d, m) for m in rec["naive_im"].values()]
         if ablation:
-            for kind in ("dc_intra", "fid", "fid_intra"):
+            for kind in ("dc_intra", "fid", "fid_intra", "dc_stacked"):
                 r = run_search(f, settings, kind=kind, device=device)
                 rec["searches"][kind] = (r, members_of(r))
                 sets.append((d, members_of(r)))
@@ -442,15 +445,40 @@ def fig3_relations(results: dict, points: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["dataset", "seed", "relation", "rho", "n_candidates"])
 
 
-def fidelity_row(feats: dict, members, k: int) -> dict:
+def pooling_table(results: dict, k: int) -> pd.DataFrame:
+    """Issue 20's comparison of the two ways of pooling an ensemble's samples, per dataset: the ensemble the search
+    selects when members share M samples equally (ours) and when every member's M samples are stacked (the
+    authors' code), with its size, its overlap with the other mode's choice (Jaccard), the front size, and its
+    density, coverage and Intra-d under both poolings (search backbone's features)."""
+    rows = []
+    for d, rec in results.items():
+        if "dc_stacked" not in rec["searches"]:
+            continue
+        chosen = {"equal": (rec["result"], rec["ours"]), "stacked": rec["searches"]["dc_stacked"]}
+        for mode, (res, members) in chosen.items():
+            other = set(chosen["stacked" if mode == "equal" else "equal"][1])
+            row = {"dataset": d, "selected with": mode, "members": len(members),
+                   "in common": len(set(members) & other),
+                   "Jaccard": len(set(members) & other) / len(set(members) | other),
+                   "front size": len(res.pareto_x)}
+            for scored in ("equal", "stacked"):
+                fr = fidelity_row(rec["feats"], members, k, scored)
+                row.update({f"density ({scored})": fr["density"], f"coverage ({scored})": fr["coverage"],
+                            f"Intra-d ({scored})": fr["d"]})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def fidelity_row(feats: dict, members, k: int, pooling: str = "equal") -> dict:
     """Density, coverage and d of an ensemble (members' features pooled in equal shares: as many samples as one
-    candidate has, the same as the real reference set) and the Fréchet distance of the same features."""
+    candidate has, the same as the real reference set; or ``pooling`` "stacked": every member's samples) and the
+    Fréchet distance of the same features."""
     from synthmed.metrics.fid import frechet_distance
     from synthmed.metrics.prdc import density_coverage
 
     x = np.zeros(len(feats["fakes"]), dtype=bool)
     x[list(members)] = True
-    fake = objective.pool([f.numpy() for f in feats["fakes"]], x)
+    fake = objective.pool([f.numpy() for f in feats["fakes"]], x, pooling)
     dc = density_coverage(feats["real"].numpy(), fake, k)
     return {**dc, "frechet": frechet_distance(feats["real"], torch.as_tensor(fake)), "n_samples": len(fake)}
 
@@ -550,7 +578,8 @@ def ablation_runs(results: dict) -> pd.DataFrame:
     """Table A2 as a runs frame: per (dataset, criterion, seed) the downstream metrics of the eq. 6 choice of
     each search: Intra-d/Inter-d (ours), Intra-FID/Inter-FID, Intra-d only, Intra-FID only."""
     rows = []
-    names = {"dc": "Intra-d, Inter-d", "fid": "Intra-FID, Inter-FID", "dc_intra": "Intra-d only",
+    names = {"dc": "Intra-d, Inter-d", "dc_stacked": "Intra-d, Inter-d (stacked pooling)",
+             "fid": "Intra-FID, Inter-FID", "dc_intra": "Intra-d only",
              "fid_intra": "Intra-FID only"}
     for d, rec in results.items():
         sets = {"dc": rec["ours"], **{k: v[1] for k, v in rec["searches"].items()}}

@@ -64,9 +64,26 @@ def shares(x: np.ndarray, n_samples: int) -> np.ndarray:
     return np.where(x, n_samples // n + (rank < n_samples % n), 0)
 
 
-def pool(fakes: list, x: np.ndarray) -> np.ndarray:
-    """The pooled samples (M, D) of ensemble x (G,) under the :func:`shares` rule; fakes: G arrays (M, D)."""
-    s = shares(x, len(fakes[0]))[0]
+POOLINGS = ("equal", "stacked")
+
+
+def member_rows(x: np.ndarray, n_samples: int, pooling: str = "equal") -> np.ndarray:
+    """(P, G) int: rows each member contributes to its ensemble's pool. "equal" (ours, Sec. A2.1's same number of
+    synthetic and real images): :func:`shares` of ``n_samples`` in all; "stacked" (the authors' code): every
+    member's ``n_samples`` rows, so a pool of n members has n x n_samples rows."""
+    if pooling == "equal":
+        return shares(x, n_samples)
+    if pooling == "stacked":
+        x = np.atleast_2d(np.asarray(x, dtype=bool))
+        if np.any(x.sum(axis=1) < 1):
+            raise ValueError("every ensemble needs at least one member")
+        return np.where(x, n_samples, 0)
+    raise ValueError(f"unknown pooling {pooling!r}; valid: {', '.join(POOLINGS)}")
+
+
+def pool(fakes: list, x: np.ndarray, pooling: str = "equal") -> np.ndarray:
+    """The pooled samples of ensemble x (G,) under :func:`member_rows`; fakes: G arrays (M, D)."""
+    s = member_rows(x, len(fakes[0]), pooling)[0]
     return np.concatenate([np.asarray(fakes[g])[: s[g]] for g in np.flatnonzero(s)])
 
 
@@ -121,16 +138,17 @@ def precompute(real, fakes: list, k: int = 5, pairs: bool = True, device: str | 
     return EnsembleStats(hits_prefix.cpu().numpy(), first_hit.cpu().numpy(), pair.cpu().numpy(), k)
 
 
-def evaluate(stats: EnsembleStats, x: np.ndarray) -> dict[str, np.ndarray]:
-    """Objectives of a population of ensembles. x: (P, G) or (G,) binary. Returns (P,) arrays "density",
-    "coverage", "intra_d", "inter_d" (NaN for an ensemble with fewer than two members) and "n_members"."""
+def evaluate(stats: EnsembleStats, x: np.ndarray, pooling: str = "equal") -> dict[str, np.ndarray]:
+    """Objectives of a population of ensembles. x: (P, G) or (G,) binary; pooling: how members' samples are
+    pooled (:func:`member_rows`). Returns (P,) arrays "density", "coverage", "intra_d", "inter_d" (NaN for an
+    ensemble with fewer than two members) and "n_members"."""
     x = np.atleast_2d(np.asarray(x)).astype(bool)
     if x.shape[1] != stats.n_candidates:
         raise ValueError(f"x has {x.shape[1]} columns but there are {stats.n_candidates} candidates")
     m = stats.n_samples
-    s = shares(x, m)  # (P, G)
+    s = member_rows(x, m, pooling)  # (P, G)
     hits = np.take_along_axis(stats.hits_prefix[None].repeat(len(x), 0), s[:, :, None], axis=2)[..., 0]
-    density = hits.sum(axis=1) / (stats.k * m)
+    density = hits.sum(axis=1) / (stats.k * s.sum(axis=1))  # prdc: hits over k x the pool's rows
     coverage = ((stats.first_hit[None] < s[:, :, None]).any(axis=1)).mean(axis=1)
     n = x.sum(axis=1).astype(float)
     xf = x.astype(float)
@@ -146,10 +164,11 @@ def pair_score(ref: np.ndarray, fake: np.ndarray, k: int) -> float:
     return density_coverage(ref, fake, k)["d"]
 
 
-def recompute(real: np.ndarray, fakes: list, x: np.ndarray, k: int = 5) -> dict[str, float]:
+def recompute(real: np.ndarray, fakes: list, x: np.ndarray, k: int = 5, pooling: str = "equal"
+              ) -> dict[str, float]:
     """The same objectives for one ensemble x (G,), computed from the features (the slow reference)."""
     members = [i for i in range(len(fakes)) if x[i]]
-    out = density_coverage(real, pool(fakes, np.asarray(x, bool)), k)
+    out = density_coverage(real, pool(fakes, np.asarray(x, bool), pooling), k)
     pairs = [pair_score(fakes[j], fakes[i], k) for i, j in combinations(members, 2)]
     return {"density": out["density"], "coverage": out["coverage"], "intra_d": out["d"],
             "inter_d": float(np.mean(pairs)) if pairs else float("nan"), "n_members": float(len(members))}

@@ -29,10 +29,11 @@ from synthmed.gan.objective import EnsembleStats, evaluate
 Objectives = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def intra_inter(stats: EnsembleStats) -> Objectives:
-    """The paper's objectives: (Intra-d, Inter-d) from the fast statistics."""
+def intra_inter(stats: EnsembleStats, pooling: str = "equal") -> Objectives:
+    """The paper's objectives: (Intra-d, Inter-d) from the fast statistics; pooling: how an ensemble's samples
+    are pooled for Intra-d (:func:`synthmed.gan.objective.member_rows`)."""
     def f(x):
-        out = evaluate(stats, x)
+        out = evaluate(stats, x, pooling)
         return out["intra_d"], out["inter_d"]
     return f
 
