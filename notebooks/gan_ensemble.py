@@ -109,7 +109,8 @@ report.ablation_grid(frames["a2"])
 
 # %% tags=["hide-input"]
 pooling = ex.pooling_table(results, settings.k)
-display(show.plain(pooling, precision=3, caption="Search choice under each pooling rule (search features)"))
+display(show.plain(report.pooling_view(pooling), precision=3,
+                   caption="Search choice under each pooling rule (search features)"))
 report.pooling_text(pooling)
 
 # %% [markdown]

@@ -70,3 +70,11 @@ def test_the_pooling_text_follows_the_table():
     assert "changed the search's choice on d" in report.pooling_text(table(0.67)).data
     assert "both rules chose the same ensemble" in report.pooling_text(table(1.0)).data
     assert "did not run" in report.pooling_text(pd.DataFrame()).data
+
+
+def test_the_pooling_view_has_one_column_per_dataset_and_mode():
+    table = pd.DataFrame([{"dataset": "d", "selected with": m, "members": n, "Jaccard": 0.5}
+                          for m, n in (("equal", 2), ("stacked", 3))])
+    view = report.pooling_view(table)
+    assert list(view.columns) == ["quantity", "d: selected with equal", "d: selected with stacked"]
+    assert view.set_index("quantity").loc["members"].tolist() == [2, 3]

@@ -252,6 +252,16 @@ def single_table(results: dict, dataset: str, naive: dict[str, pd.DataFrame] | N
     return grid.round(1)
 
 
+def pooling_view(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`synthmed.gan.experiment.pooling_table` turned on its side for the page: one row per quantity, one
+    column per (dataset, pooling the search used), so that it stays narrow."""
+    if table.empty:
+        return table
+    wide = table.set_index(["dataset", "selected with"]).T
+    wide.columns = [f"{d}: selected with {mode}" for d, mode in wide.columns]
+    return wide.rename_axis("quantity").reset_index()
+
+
 def pooling_text(table: pd.DataFrame) -> Markdown:
     """What the pooling comparison shows, per dataset (computed from :func:`synthmed.gan.experiment.pooling_table`)."""
     if table.empty:
