@@ -186,14 +186,6 @@ def notebook(name: str) -> Notebook:
     return found[name]
 
 
-def chapter_of(notebook_name: str) -> Chapter:
-    """The chapter that declares ``notebook_name``."""
-    for c in chapters():
-        if any(nb.name == notebook_name for nb in c.notebooks):
-            return c
-    raise ValueError(f"unknown notebook {notebook_name!r}")
-
-
 def order() -> list[str]:
     """Every notebook's name in book order: what the runner executes, in that order."""
     return list(notebooks())

@@ -1,8 +1,9 @@
 """Profiles: parsing and resolving every notebook's parameters against the defaults its chapter declares.
 
 The defaults and their sources live in each chapter's record (``synthmed/<paper>/chapter.py``, collected by
-:mod:`synthmed.chapters`); :data:`NOTEBOOKS` is a read-only view of them. A notebook's ``parameters`` cell sets each knob to ``None``; :func:`resolve` fills every ``None`` from the profile
-and keeps every explicit value (a papermill ``-p`` always wins). Profiles:
+:mod:`synthmed.chapters`); :data:`NOTEBOOKS` is a read-only view of them. A notebook's ``parameters`` cell sets
+each knob to ``None``; :func:`resolve` fills every ``None`` from the profile and keeps every explicit value (a
+papermill ``-p`` always wins). Profiles:
 
 - ``smoke``: seconds per notebook, tiny models. What ``make test`` executes: shows the code path runs, not that a
   paper reproduces.

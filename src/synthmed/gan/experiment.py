@@ -400,7 +400,7 @@ def naive_im_runs(results: dict) -> dict[str, pd.DataFrame]:
         for (kind, key), members in rec["naive_im"].items():
             col, name = ("gan", key) if kind == "I" else ("iteration", int(key))
             naive = runs_of(rec, members)
-            mean = _mean_over([g for _, g in single[single[col] == name].groupby("candidate")], "")
+            mean = _mean_over([single[single[col] == name]], "")
             out = rows_i if kind == "I" else rows_m
             for label, frame in ((f"naive_{kind.lower()}", naive), (f"mean_{kind.lower()}", mean)):
                 out += [{"dataset": d, col: name, "kind": label, "seed": int(x["seed"]),

@@ -134,8 +134,7 @@ def projection(root: Path, todo) -> float | None:
     """Seconds the pending runs ``todo`` should take: per kind of run (method, fraction), the mean wall time of the
     timed bundle runs of that kind (:func:`timed_runs`: no cache hits, no VQ-VAE training where a plain run exists);
     None when some kind has never been timed."""
-    rows = frame(root)
-    timed = timed_runs(rows) if len(rows) else pd.DataFrame(columns=["method", "fraction", "seconds", "typical"])
+    timed = timed_runs(frame(root))
     mean = timed[timed["typical"].astype(bool)].groupby(["method", "fraction"])["seconds"].mean().to_dict()
     est = [mean.get((training.METHOD_LABELS[s.train.method], s.fraction)) for s in todo]
     return None if any(e is None for e in est) else float(sum(est))
@@ -305,23 +304,25 @@ HIT_SECONDS = 5.0  # no paper-scale run trains in less; a shorter one loaded its
 
 
 def timed_runs(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per bundle run whose wall time is its cost: method, fraction, seconds, machine, finished,
+    """One row per bundle run whose wall time is its cost: dataset, method, fraction, seconds, machine, finished,
     ``with_vqvae`` (the first Noise or TSynD run per machine, which also trained the VQ-VAE), and ``typical``
     (False for such a run when a run of its kind without the VQ-VAE exists). Cache hits
-    (:func:`timing_unmeasured`) are left out. The one place that turns bundle wall times into costs: the runner's
-    projection and the Compute chapter's table both read it."""
-    runs = frame.drop_duplicates("run_key")
-    runs = runs[~timing_unmeasured(runs)]
-    cols = ["method", "fraction", "seconds", "machine", "finished", "with_vqvae", "typical"]
+    (:func:`timing_unmeasured`) are left out; an empty bundle gives an empty frame with these columns. The one
+    place that turns bundle wall times into costs: the runner's projection and the Compute chapter's table both
+    read it."""
+    cols = ["dataset", "method", "fraction", "seconds", "machine", "finished", "with_vqvae", "typical"]
+    runs = frame.drop_duplicates("run_key") if len(frame) else frame
+    runs = runs[~timing_unmeasured(runs)] if len(runs) else runs
     if runs.empty:
         return pd.DataFrame(columns=cols)
     needs_ae = runs["method"] != training.METHOD_LABELS["baseline"]
     first = runs[needs_ae].sort_values("prov_finished").groupby("prov_machine_cpu").head(1).index
-    out = pd.DataFrame({"method": runs["method"], "fraction": runs["fraction"].astype(float),
-                        "seconds": runs["prov_wall_s"].astype(float), "machine": runs["prov_machine_cpu"],
-                        "finished": runs["prov_finished"], "with_vqvae": runs.index.isin(first)})
-    plain_kinds = set(map(tuple, out.loc[~out["with_vqvae"], ["method", "fraction"]].values.tolist()))
-    out["typical"] = ~out["with_vqvae"] | ~out[["method", "fraction"]].apply(tuple, axis=1).isin(plain_kinds)
+    out = pd.DataFrame({"dataset": runs["dataset"], "method": runs["method"],
+                        "fraction": runs["fraction"].astype(float), "seconds": runs["prov_wall_s"].astype(float),
+                        "machine": runs["prov_machine_cpu"], "finished": runs["prov_finished"],
+                        "with_vqvae": runs.index.isin(first)})
+    plain = ~out["with_vqvae"]
+    out["typical"] = plain | ~plain.groupby([out["method"], out["fraction"]]).transform("any")
     return out.reset_index(drop=True)
 
 
@@ -339,7 +340,7 @@ def cost_table(frame: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     s = settings()
     rows = []
     for (method, fraction), g in runs.groupby(["method", "fraction"], sort=False):
-        one = dict(s, datasets=[frame["dataset"].iloc[0]], fraction=[float(fraction)], seeds=[0],
+        one = dict(s, datasets=[g["dataset"].iloc[0]], fraction=[float(fraction)], seeds=[0],
                    methods=[{v: k for k, v in training.METHOD_LABELS.items()}[method]])
         flops = sum(w.flops for w in chapters.notebook("tsynd").workload("tsynd", one))
         measured = float(g.loc[g["typical"], "seconds"].mean())
