@@ -113,7 +113,8 @@ def test_a_run_whose_steps_were_cached_has_no_cost():
 
 def _timed(tmp_path, name, method, fraction, wall, finished, cached=()):
     folder = bundle.folder(tmp_path, "paper", "tsynd")
-    bundle.write(folder, name, name, {"dataset": "breastmnist", "fraction": fraction, "method": method, "seed": 0},
+    seed = "abcde".index(name)  # one run per seed, as one file per run name
+    bundle.write(folder, name, name, {"dataset": "breastmnist", "fraction": fraction, "method": method, "seed": seed},
                  [{"test_condition": "clean", "accuracy": 0.5}],
                  {"wall_s": wall, "finished": finished, "steps_cached": list(cached), "machine": {"cpu": "x"}})
 
@@ -132,3 +133,17 @@ def test_timed_runs_drop_cache_hits_and_mark_the_vqvae_run_and_the_projection_us
     assert paper_scale.projection(tmp_path, specs) is None  # Baseline 1 % and Noise 10 % never timed
     noise1, base10 = [s for s in specs if (s.train.method, s.fraction) in {("noise", 0.01), ("baseline", 0.1)}]
     assert paper_scale.projection(tmp_path, [noise1, base10, base10]) == pytest.approx(100.0 + 2 * 300.0)
+
+
+def test_runs_are_counted_by_their_run_fields_not_by_a_stored_key(tmp_path):
+    """Keys written by the bundle's first code were equal across seeds: every seed must still count as a run."""
+    folder = bundle.folder(tmp_path, "paper", "tsynd")
+    for seed, wall in ((0, 100.0), (1, 300.0)):
+        bundle.write(folder, f"r-{seed}", "same-key", {"dataset": "breastmnist", "fraction": 0.1,
+                                                       "method": "Baseline", "seed": seed},
+                     [{"test_condition": c, "accuracy": 0.5} for c in ("clean", "fgsm")],
+                     {"wall_s": wall, "finished": f"2026-01-01T0{seed}:00", "machine": {"cpu": "x"}})
+    frame = paper_scale.frame(tmp_path)
+    assert frame["run_id"].nunique() == 2 and frame["run_key"].nunique() == 1
+    timed = paper_scale.timed_runs(frame)
+    assert sorted(timed["seconds"]) == [100.0, 300.0]

@@ -127,14 +127,17 @@ def records(bundle: Path) -> list[dict[str, Any]]:
 
 
 def read(bundle: Path) -> pd.DataFrame:
-    """One row per stored score row: the run's fields, the row's fields, and the provenance fields (prefixed
-    ``prov_``; the machine's as ``prov_machine_*``). Empty frame when the bundle is empty."""
+    """One row per stored score row: the run's fields, the row's fields, ``run_id`` (one value per stored run: a
+    digest of its run fields), ``run_key`` (the key it was stored under; keys written by older code do not tell
+    seeds apart, so count runs by ``run_id``) and the provenance fields (prefixed ``prov_``; the machine's as
+    ``prov_machine_*``). Empty frame when the bundle is empty."""
     out = []
     for rec in records(bundle):
         prov = {f"prov_{k}": v for k, v in rec["provenance"].items() if k != "machine"}
         prov.update({f"prov_machine_{k}": v for k, v in (rec["provenance"].get("machine") or {}).items()})
+        run_id = digest(rec["run"])
         for row in rec["rows"]:
-            out.append({**rec["run"], **row, "run_key": rec["key"], **prov})
+            out.append({**rec["run"], **row, "run_id": run_id, "run_key": rec["key"], **prov})
     return pd.DataFrame(out)
 
 

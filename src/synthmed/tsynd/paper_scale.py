@@ -311,7 +311,7 @@ def timed_runs(frame: pd.DataFrame) -> pd.DataFrame:
     place that turns bundle wall times into costs: the runner's projection and the Compute chapter's table both
     read it."""
     cols = ["dataset", "method", "fraction", "seconds", "machine", "finished", "with_vqvae", "typical"]
-    runs = frame.drop_duplicates("run_key") if len(frame) else frame
+    runs = frame.drop_duplicates("run_id") if len(frame) else frame
     runs = runs[~timing_unmeasured(runs)] if len(runs) else runs
     if runs.empty:
         return pd.DataFrame(columns=cols)
@@ -357,7 +357,7 @@ def cost_text(costs: pd.DataFrame, frame: pd.DataFrame) -> str:
     """Markdown: how far the FLOP model was off for the paper-scale runs, and what they took in all."""
     ratio = costs["measured / model"]
     spread = f"{ratio.iloc[0]:.2g}" if len(ratio) == 1 else f"{ratio.min():.2g} to {ratio.max():.2g}"
-    every = frame.drop_duplicates("run_key")
+    every = frame.drop_duplicates("run_id")
     total = float(every.loc[~timing_unmeasured(every), "prov_wall_s"].sum())
     took = f"{total / 3600:.1f} h" if total >= 3600 else f"{total / 60:.0f} min"
     hits = int(timing_unmeasured(every).sum())
@@ -368,7 +368,7 @@ def cost_text(costs: pd.DataFrame, frame: pd.DataFrame) -> str:
     if costs.attrs.get("vqvae_only"):
         text += (" A kind whose only runs include the VQ-VAE's training (the first Noise or TSynD run of a machine) "
                  "is overstated by that training until another run of it is committed.")
-    runs = frame.drop_duplicates("run_key")
+    runs = frame.drop_duplicates("run_id")
     na = pd.Series(float("nan"), index=runs.index)
     load = pd.to_numeric(runs["prov_machine_load_15min"], errors="coerce") if "prov_machine_load_15min" in runs \
         else na
