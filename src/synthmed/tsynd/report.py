@@ -358,11 +358,11 @@ def table1_claims(reference: pd.DataFrame, runs: pd.DataFrame, missing: list[str
             if dataset is None or dataset in missing or dataset not in set(ref["dataset"]):
                 keep.append(replace(c, paper_figure=_paper_figure(c, ref)))
             continue
-        missing = claims.unmatched(c, runs)  # a cell, condition or method this profile does not run
-        if missing and not unrun:
+        not_run = claims.unmatched(c, runs)  # a cell, condition or method this profile does not run
+        if not_run and not unrun:
             continue
         c = _pooled(c, ref, run_cells) if "fraction" not in c.a else _classify(c, ref)
-        keep.append(replace(c, untestable=claims.not_run_reason(c, runs, unrun)) if missing else c)
+        keep.append(replace(c, untestable=claims.not_run_reason(c, runs, unrun)) if not_run else c)
     return keep
 
 
