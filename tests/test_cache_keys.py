@@ -110,3 +110,36 @@ def test_step_modules_lists_what_is_hashed():
     assert "function synthmed.data.subsample.subsample" in reached
     assert "function synthmed.data.subsample.stratified_indices" in reached
     assert "synthmed.cache" not in reached
+
+
+HEAVY_MEASURE = textwrap.dedent("""
+    import json, sys
+    from synthmed import cache
+    from synthmed._probe import user
+    first = cache.step_version(user.step)
+    print(json.dumps({"lazy": first, "again": cache.step_version(user.step),
+                      "imported": "synthmed._probe.heavy" in sys.modules}))
+    """)
+
+
+def test_a_module_imported_inside_a_function_is_hashed_without_being_executed(package_copy):
+    """A step that imports a heavy module only when it computes (as the GAN steps import torch-fidelity) must not
+    import it to derive its key: a warm rebuild derives hundreds of keys. Its file is still hashed."""
+    probe = package_copy / "synthmed" / "_probe"
+    (probe / "heavy.py").write_text("raise RuntimeError('executed while deriving a key')\n\n\ndef thing():\n"
+                                    "    return 1\n")
+    (probe / "lazy.py").write_text("def run():\n    from synthmed._probe.heavy import thing\n\n"
+                                   "    return thing()\n")
+    # the step names the module lazy, so lazy.py is hashed whole, with the modules it imports (heavy.py)
+    (probe / "user.py").write_text("from synthmed._probe import lazy\n\n\ndef step():\n    return lazy.run()\n")
+
+    def measure():
+        out = subprocess.run([sys.executable, "-c", HEAVY_MEASURE], env={"PYTHONPATH": str(package_copy),
+                             "PATH": ""}, capture_output=True, text=True, check=True, cwd=package_copy)
+        return json.loads(out.stdout)
+
+    before = measure()
+    assert not before["imported"]
+    assert before["again"] == before["lazy"]  # the memoised derivation gives the same version
+    _edit(package_copy, "_probe/heavy.py")
+    assert measure()["lazy"] != before["lazy"]

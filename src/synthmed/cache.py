@@ -134,19 +134,29 @@ def _imports(module_name: str, path: str) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+@functools.lru_cache(maxsize=None)
 def _module_file(name: str) -> str | None:
+    """The source file of module ``name`` (None when it is not a module). Found from the module's spec, without
+    executing a module that is not loaded yet (importing ``synthmed.metrics.fid`` to hash it would pull in
+    torch-fidelity, seconds on every rebuild); memoised, as a module's file does not move within a process."""
     module = sys.modules.get(name)
-    if module is None:
+    if module is not None:
         try:
-            import importlib
-
-            module = importlib.import_module(name)
-        except ImportError:
+            return inspect.getsourcefile(module)
+        except TypeError:
             return None
+    import importlib.util
+
+    parent = name.rpartition(".")[0]
+    if parent and not str(_module_file(parent) or "").endswith("__init__.py"):
+        return None  # "synthmed.x.function": find_spec would import synthmed.x to look for a submodule
     try:
-        return inspect.getsourcefile(module)
-    except TypeError:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):  # "synthmed.x.function": its parent is a module, not a package
         return None
+    if spec is None or not spec.has_location or not str(spec.origin).endswith(".py"):
+        return None
+    return spec.origin
 
 
 def _module_closure(names: set[str]) -> dict[str, str]:
@@ -163,6 +173,18 @@ def _module_closure(names: set[str]) -> dict[str, str]:
         files[name] = path
         todo.extend(n for n in _imports(name, path) if n not in files)
     return files
+
+
+@functools.lru_cache(maxsize=None)
+def _source(code: types.CodeType) -> str:
+    """The source text of a function's code object (its bytecode in hex when the source is not available).
+    Memoised by code object: every call of a step builds a new closure around the same code, and
+    :func:`inspect.getsource` tokenises the file each time (a warm rebuild derives hundreds of step keys). The code
+    that runs is the code object's, so its source cannot change while the object lives."""
+    try:
+        return inspect.getsource(code)
+    except (OSError, TypeError):
+        return code.co_code.hex()
 
 
 def _referenced(fn: Callable) -> tuple[set[str], dict[str, str]]:
@@ -188,10 +210,7 @@ def _referenced(fn: Callable) -> tuple[set[str], dict[str, str]]:
         code = getattr(f, "__code__", None)
         if code is None:
             return
-        try:
-            functions[f"{f.__module__}.{f.__qualname__}"] = inspect.getsource(f)
-        except (OSError, TypeError):
-            functions[f"{f.__module__}.{f.__qualname__}"] = code.co_code.hex()
+        functions[f"{f.__module__}.{f.__qualname__}"] = _source(code)
         visit_code(code, f.__globals__)
         for cell in f.__closure__ or ():
             try:
