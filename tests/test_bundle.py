@@ -111,6 +111,13 @@ def test_a_run_whose_steps_were_cached_has_no_cost():
     assert list(paper_scale.timing_unmeasured(runs)) == [False, True, True]
 
 
+def test_a_run_that_resumed_from_a_checkpoint_has_no_cost():
+    """A run whose training resumed from an interrupted attempt's checkpoint took only the remainder's time."""
+    runs = pd.DataFrame({"prov_wall_s": [600.0, 90.0, 700.0], "prov_steps_cached": [[], [], []],
+                         "prov_steps_resumed": [[], ["tsynd_train"], float("nan")]})
+    assert list(paper_scale.timing_unmeasured(runs)) == [False, True, False]
+
+
 def _timed(tmp_path, name, method, fraction, wall, finished, cached=()):
     folder = bundle.folder(tmp_path, "paper", "tsynd")
     seed = "abcde".index(name)  # one run per seed, as one file per run name

@@ -101,6 +101,9 @@ def run_one(root: Path, spec: experiment.RunSpec, scoring: experiment.Scoring, d
     # a step already in the cache (computed by another process or an earlier session) costs nothing now: its wall
     # time here is not the run's cost, and the provenance says so
     cached = sorted(name for name, key in keys.items() if cache.entry_path(name, key).exists())
+    # a step resuming from the checkpoint of an interrupted run (a sitting that ended mid-run) computes only the
+    # remainder now: its wall time is not the run's cost either
+    resumed = sorted(name for name, key in keys.items() if cache.checkpoint_path(name, key).exists())
     start = time.perf_counter()
     res = experiment.run(spec, device, progress=progress, scoring=scoring)
     wall = time.perf_counter() - start
@@ -114,6 +117,7 @@ def run_one(root: Path, spec: experiment.RunSpec, scoring: experiment.Scoring, d
     prov = bundle.provenance(repo_root(), profile=PROFILE, settings_digest=digest, seed=spec.seed, wall_s=wall,
                              steps=keys)
     prov["steps_cached"] = cached
+    prov["steps_resumed"] = resumed
     return bundle.write(bundle.folder(root, PROFILE, CHAPTER), run_name(spec), run_key(spec, digest), run, rows,
                         prov)
 
@@ -293,11 +297,15 @@ def scale_claims(chapter_claims: list, rows: pd.DataFrame | None = None) -> list
 
 
 def timing_unmeasured(runs: pd.DataFrame) -> pd.Series:
-    """Per run: True when its wall time is not its cost, because its steps were already cached when it ran (its
-    provenance says so, or, for runs from before that was recorded, it took under :data:`HIT_SECONDS`)."""
-    cached = runs["prov_steps_cached"].map(lambda v: bool(v) if isinstance(v, list) else False) \
-        if "prov_steps_cached" in runs else pd.Series(False, index=runs.index)
-    return cached | (runs["prov_wall_s"] < HIT_SECONDS)
+    """Per run: True when its wall time is not its cost, because its steps were already cached when it ran, or
+    one of them resumed from the checkpoint of an interrupted run (its provenance says so: ``steps_cached``,
+    ``steps_resumed``), or, for runs from before that was recorded, it took under :data:`HIT_SECONDS`."""
+    def listed(field: str) -> pd.Series:
+        col = f"prov_{field}"
+        return runs[col].map(lambda v: bool(v) if isinstance(v, list) else False) if col in runs \
+            else pd.Series(False, index=runs.index)
+
+    return listed("steps_cached") | listed("steps_resumed") | (runs["prov_wall_s"] < HIT_SECONDS)
 
 
 HIT_SECONDS = 5.0  # no paper-scale run trains in less; a shorter one loaded its steps from the cache
