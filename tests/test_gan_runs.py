@@ -4,6 +4,7 @@ and the held-out fidelity reference shares no image with them."""
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -13,7 +14,8 @@ from synthmed.gan import downstream, runs
 ITEM = {"dataset": "toy", "gans": ["dcgan", "sngan"], "gan_iters": 2, "gan_snapshots": 1, "gan_batch": 4,
         "gan_width": 4, "seed": 0, "device": "cpu", "backbone": "smallcnn", "backbone_width": 4, "epochs": 1,
         "patience": None, "warmup": 0, "plateau_patience": 2, "batch_size": 8, "lr": 1e-3, "simclr_steps": 1,
-        "supervised_epochs": 1, "simclr_model": "smallcnn", "embedding_model": "resnet18", "k": 2}
+        "supervised_epochs": 1, "simclr_model": "smallcnn", "embedding_model": "resnet18", "k": 2,
+        "image_size": None}
 
 
 def _split(n, offset):
@@ -83,3 +85,38 @@ def test_fidelity_run_scores_fresh_samples_of_every_set_on_as_many_images_as_the
     assert all(0 <= v["coverage"] <= 1 and v["fd"] >= 0 for v in out.values())
     again = runs.fidelity_run({**item, "replicate": 1})
     assert again["a"]["fd"] != out["a"]["fd"]  # another replicate draws other latents
+
+
+def test_lanczos_resize_agrees_with_pillow_and_keeps_labels():
+    from PIL import Image
+
+    from synthmed.data import resize
+
+    ds = _toy()
+    img = ds.train.images[:3]
+    out = resize.lanczos(img, 12)
+    assert out.shape == (3, 1, 12, 12) and out.dtype == torch.uint8
+    by_hand = np.asarray(Image.fromarray(img[1, 0].numpy()).resize((12, 12), Image.LANCZOS))
+    assert np.array_equal(out[1, 0].numpy(), by_hand)
+    assert resize.lanczos(img, 28) is img  # already that size
+    flat = torch.full((1, 1, 28, 28), 77, dtype=torch.uint8)
+    assert torch.all(resize.lanczos(flat, 16) == 77)  # a constant image stays constant
+    big = resize.resized(ds, 32)
+    assert big.size == 32 and big.test.images.shape[-1] == 32 and torch.equal(big.train.labels, ds.train.labels)
+    assert resize.resized(ds, None) is ds
+    with pytest.raises(ValueError, match="uint8"):
+        resize.lanczos(img.float(), 12)
+
+
+def test_a_resized_chapter_names_its_size_in_the_keys(toy):
+    ds, part = runs._training_view({**ITEM, "image_size": 32, "n_train": None})
+    assert ds.train.images.shape[-1] == 32 and part == {"image_size": 32}
+    assert runs._training_view({**ITEM, "n_train": None})[1] == {}  # the file's size: keys as before
+
+
+@pytest.mark.parametrize("size", [30, 4, 28.0])
+def test_an_image_size_the_gans_cannot_build_is_refused(size):
+    from synthmed.gan import experiment
+
+    with pytest.raises(ValueError, match="image_size"):
+        experiment.check_models({**ITEM, "image_size": size})

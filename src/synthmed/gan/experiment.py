@@ -57,9 +57,13 @@ def settings(notebook: str, namespace: dict) -> profiles.Settings:
 def check_models(settings) -> None:
     """Every network name of the settings through the one registry (:func:`synthmed.models.check`, a ValueError
     naming the valid models) before anything trains: the downstream classifier's ``backbone`` and the trunks of
-    the embeddings (``simclr_model``, ``embedding_model``)."""
+    the embeddings (``simclr_model``, ``embedding_model``); and ``image_size`` (None or a size the GANs build)."""
     for key in ("backbone", "simclr_model", "embedding_model"):
         models.check(settings[key])
+    size = settings["image_size"]
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 8 or size % 4):
+        raise ValueError(f"image_size must be None (the file's size) or a multiple of 4 of at least 8 (the GANs "
+                         f"upsample twice from size / 4), got {size!r}")
 
 
 def _item(settings: dict, dataset: str, device, **kw) -> dict:

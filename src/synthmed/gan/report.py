@@ -97,7 +97,7 @@ def convergence_text(frames: dict[str, pd.DataFrame]) -> Markdown:
 def training_images_text(dataset: str, settings) -> str:
     """How many real training images the chapter's steps use on ``dataset`` (the GANs, the search's reference,
     the real baseline; every synthetic training set has as many)."""
-    ds = runs.dataset(dataset)
+    ds = runs.dataset(dataset, settings["image_size"])
     n = len(runs.real_training(ds, settings["n_train"], settings["seed"]))
     whole = "the whole training split" if n == len(ds.train) else f"drawn once from its {len(ds.train):,}"
     return f"{dataset} {n} ({whole})"

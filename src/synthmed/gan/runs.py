@@ -27,7 +27,7 @@ import dataclasses
 import functools
 
 from synthmed import cache
-from synthmed.data import load_medmnist
+from synthmed.data import load_medmnist, resize
 from synthmed.gan import downstream, embeddings, train
 from synthmed.pixels import to_signed
 
@@ -50,18 +50,21 @@ def real_training(ds, n_train: int | None, seed: int):
 
 
 @functools.lru_cache(maxsize=4)
-def dataset(name: str):
+def dataset(name: str, image_size: int | None = None):
     """:func:`synthmed.data.load_medmnist`, once per process (a warm rebuild reads hundreds of cached runs, and
-    each would otherwise reload and re-verify the file)."""
-    return load_medmnist(name)
+    each would otherwise reload and re-verify the file); every split resized to ``image_size`` with a Lanczos
+    filter as the authors do (:func:`synthmed.data.resize.resized`; None: the file's own size)."""
+    return resize.resized(load_medmnist(name), image_size)
 
 
 def _training_view(item: dict):
     """(the dataset with its train split replaced by :func:`real_training`, the key part naming that subset: empty
     for the whole split, so that whole-split entries keep their keys)."""
-    ds = dataset(item["dataset"])
+    ds = dataset(item["dataset"], item["image_size"])
     train = real_training(ds, item.get("n_train"), item["seed"])
     part = {} if len(train) == len(ds.train) else {"train_subset": len(train)}
+    if item["image_size"] is not None:
+        part["image_size"] = ds.size  # only when set, so that entries at the file's size keep their keys
     return dataclasses.replace(ds, train=train), part
 
 
