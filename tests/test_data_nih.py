@@ -76,3 +76,26 @@ def test_nih1000_patient_split_keeps_val_and_test_whole():
     assert frames[frames.split == "test"].groupby("patient_id").size().max() <= 10
     with pytest.raises(ValueError, match="unknown NIH1000 split"):
         default_nih1000(DATA_ROOT / "nih", split="random")
+
+
+@requires_data("nih/NIH1000", "nih/NIH1000_metadata.csv")
+def test_nih1000_images_is_the_patient_split_as_a_28px_image_dataset():
+    from synthmed.data import load_images
+    from synthmed.data.images import nih1000_images
+
+    ds = nih1000_images(str(DATA_ROOT / "nih"))
+    nih = default_nih1000(DATA_ROOT / "nih", minority_ratio=None, split="patient", size=64)
+    assert ds.name == "nih1000" and ds.n_classes == 2 and ds.n_channels == 1 and ds.task == "binary-class"
+    for name in ("train", "val", "test"):
+        mine, theirs = getattr(ds, name), nih.split(name)
+        assert mine.images.shape == (len(theirs), 1, 28, 28) and mine.images.dtype == torch.uint8
+        assert torch.equal(mine.labels, theirs.labels)  # same rows, same order as the patient re-split
+    assert sum(len(getattr(ds, s)) for s in ("train", "val", "test")) == 1000
+    assert load_images("breastmnist").name == "breastmnist"  # MedMNIST names pass through
+
+
+def test_load_images_names_the_valid_forms():
+    from synthmed.data import load_images
+
+    with pytest.raises(ValueError, match="not a MedMNIST dataset name"):
+        load_images("chestxray")

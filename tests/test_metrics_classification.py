@@ -83,3 +83,16 @@ def test_summary_table_marks_constant_cells():
     assert table.loc["a", "accuracy"] == "75.0 ± 0.0" + CONSTANT_MARK
     assert table.loc["a", "balanced_accuracy"].endswith(CONSTANT_MARK)
     assert table.loc["b", "accuracy"] == "100.0 ± 0.0" and table.loc["a", "constant_runs"] == "2/2"
+
+
+def test_roc_auc_by_hand_and_for_both_heads():
+    from synthmed.metrics.classification import roc_auc
+
+    target = torch.tensor([0, 0, 1, 1])
+    one = torch.tensor([[0.1], [0.4], [0.35], [0.8]])  # pairs (pos > neg): 0.35>0.1, 0.8>0.1, 0.8>0.4 -> 3/4
+    assert roc_auc(one, target) == pytest.approx(0.75)
+    two = torch.cat([torch.zeros(4, 1), one], dim=1)  # softmax head: class 1's log-odds ranks the same
+    assert roc_auc(two, target) == pytest.approx(0.75)
+    assert np.isnan(roc_auc(one, torch.zeros(4, dtype=torch.long)))
+    with pytest.raises(ValueError, match="binary"):
+        roc_auc(torch.zeros(4, 3), target)

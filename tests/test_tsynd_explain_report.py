@@ -1,3 +1,4 @@
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -34,7 +35,7 @@ def test_claims_register_and_load():
     assert "tsynd-f2-latent-change-breastmnist-0.1" in ids and "tsynd-t2-mi-vs-entropy-breastmnist-0.1" in ids
     assert {c.chapter for c in registered} == {"tsynd_explain", "tsynd_uncertainty"}
     assert all(c.paper == "TSynD" for c in registered)
-    assert sum(bool(c.untestable) for c in registered) == 4
+    assert sum(bool(c.untestable) for c in registered) == 3  # OrganSMNIST, OCTMNIST (no file), Grad-CAM regions
 
 
 def test_run_frame_counts_and_the_fig2_claim_is_judged_paired_by_seed():
@@ -91,7 +92,7 @@ def test_table2_runs_and_claims_for_mi_vs_entropy():
     wanted = report_explain.claims_for(registered, runs, "tsynd_uncertainty")
     ids = [c.id for c in wanted]
     # the pooled direction claim, the per-cell one, and 3 untestable (the equivalence claims read difference rows)
-    assert ids[:2] == ["tsynd-t2-mi-vs-entropy", "tsynd-t2-mi-vs-entropy-breastmnist-0.1"] and len(ids) == 5
+    assert ids[:2] == ["tsynd-t2-mi-vs-entropy", "tsynd-t2-mi-vs-entropy-breastmnist-0.1"] and len(ids) == 4
     v = claims.judge(wanted[1], runs, profile="quick")
     # identical MI and entropy runs: every paired difference is 0, a degenerate comparison (issue 19)
     assert v.verdict == "not testable" and v.diff == 0.0 and "zero spread" in v.reason
@@ -118,3 +119,26 @@ def test_fair_comparison_keeps_only_images_every_arm_walks_and_censors_at_the_bu
     diff[0, 0, :2] = 0.3
     ch = report_explain.pixel_changes(diff)
     assert ch["pixel_l2"][0] == pytest.approx((2 * 0.09) ** 0.5) and ch["pixel_area"][0] == pytest.approx(12.5)
+
+
+def test_auc_table_pairs_by_seed_and_the_paper_gain_comes_from_the_reference():
+    from synthmed import reference
+
+    specs = [_spec(m, s) for m in ("baseline", "tsynd") for s in (0, 1, 2)]
+    val = {"baseline": [0.60, 0.70, 0.65], "tsynd": [0.62, 0.725, 0.665]}  # paired gains 2, 2.5, 1.5 points
+    aucs = [{"val_auc": val[s.train.method][s.seed], "test_auc": 0.5} for s in specs]
+    auc = report_explain.auc_frame(specs, aucs, LABELS)
+    ref = reference.load("tsynd_sec43_auc")
+    table = report_explain.auc_table(auc, ref)
+    row = table[table.AUC == "validation AUC"].iloc[0]
+    assert row["TSynD − Baseline [95 % t]"].startswith("+2.0 [") and row["seeds"] == 3
+    assert row["paper"] == f"≈ {ref.set_index('fraction').auc_gain[0.1]:+.1f}"
+    registered = claims.load_claims(report_explain.CLAIMS)
+    toy = [replace(c, a={**c.a, "dataset": "toy"}, b={**c.b, "dataset": "toy"})
+           for c in registered if report_explain.is_auc_claim(c) and c.a["fraction"] == 0.1]
+    judged = {c.metric: c for c in report_explain.auc_claims(toy, ref)}
+    assert judged["val_auc"].paper_diff == ref.set_index("fraction").auc_gain[0.1]
+    assert judged["test_auc"].paper_diff is None  # the paper reports validation AUC only
+    verdict = claims.judge(judged["val_auc"], auc, profile="quick")
+    assert verdict.verdict == "supported" and verdict.diff == pytest.approx(2.0)
+    assert verdict.size == claims.SIZES[0]  # the paper's +1.0 lies inside our interval [0.76, 3.24]

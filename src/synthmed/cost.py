@@ -76,10 +76,16 @@ def image_size(dataset: str) -> int:
     return 64 if str(dataset).endswith("_64") else 28
 
 
+NIH1000_TRAIN = 600  # about 60 % of the 1,000 NIH1000 images train after the patient re-split (synthmed.data.images)
+
+
 def train_size(dataset: str) -> int:
-    """Training images of a MedMNIST dataset (from ``medmnist.INFO``, no file needed)."""
+    """Training images of a MedMNIST dataset (from ``medmnist.INFO``, no file needed), or about
+    :data:`NIH1000_TRAIN` for ``nih1000``."""
     import medmnist
 
+    if dataset == "nih1000":
+        return NIH1000_TRAIN
     return int(medmnist.INFO[str(dataset).removesuffix("_64")]["n_samples"]["train"])
 
 

@@ -18,7 +18,7 @@ ALPHA = 0.05  # false discovery rate of each paper's primary claims (Benjamini-H
 # Metrics that do not depend on a decision threshold: a constant predictor does not make them degenerate.
 THRESHOLD_FREE = frozenset({"roc_auc", "auc", "fid", "density", "coverage", "precision_prdc", "recall_prdc",
                             "intra_d", "inter_d", "mi", "mi_gain", "displacement", "n_gans", "size",
-                            "distance", "pixel_distance", "latent_distance", "val_auc", "loss"})
+                            "distance", "pixel_distance", "latent_distance", "val_auc", "test_auc", "loss"})
 
 
 @dataclass(frozen=True)

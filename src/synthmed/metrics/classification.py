@@ -102,3 +102,21 @@ def summary_table(rows: Sequence[dict], group: Sequence[str], metrics: Sequence[
         rec["constant_runs"] = f"{int(g['constant'].sum())}/{len(g)}"
         out.append(rec)
     return pd.DataFrame(out)
+
+
+def roc_auc(logits: torch.Tensor, target: torch.Tensor | np.ndarray) -> float:
+    """ROC AUC of a binary classifier (``sklearn.metrics.roc_auc_score``) from its (N, O) logits: one logit is a
+    sigmoid head, two are a softmax head (the score is class 1's log-odds either way, which ranks like its
+    probability); target: (N,) in {0, 1}. NaN when the target has one class only; a ValueError for O > 2."""
+    from sklearn.metrics import roc_auc_score
+
+    logits = torch.as_tensor(logits).detach().float().cpu()
+    if logits.ndim == 1:
+        logits = logits[:, None]
+    if logits.shape[1] > 2:
+        raise ValueError(f"roc_auc is for binary classifiers, got {logits.shape[1]} outputs")
+    score = logits[:, 0] if logits.shape[1] == 1 else logits[:, 1] - logits[:, 0]
+    t = _as_numpy(target)
+    if len(np.unique(t)) < 2:
+        return float("nan")
+    return float(roc_auc_score(t, score.numpy()))

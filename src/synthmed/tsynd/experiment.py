@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 import torch
 
 from synthmed import cache, executor
-from synthmed.data import load_medmnist, subsample
+from synthmed.data import load_images, subsample
 from synthmed.tsynd import autoencoder, robustness, training
 from synthmed.tsynd.autoencoder import VQVAE, VQVAEConfig
 from synthmed.tsynd.training import TrainConfig
@@ -39,7 +39,7 @@ def get_vqvae(name: str, config: VQVAEConfig, seed: int = 0, device: torch.devic
               progress: bool = True) -> tuple[VQVAE, dict]:
     """The VQ-VAE of dataset ``name`` trained on its full training split (cached), and
     {"test_mse", "latent_std"} (test reconstruction MSE in [0,1] pixel units, std of the training latents)."""
-    ds = load_medmnist(name)
+    ds = load_images(name)
 
     def compute():
         model = autoencoder.train_vqvae(ds.train.float_images(), ds.n_channels, config, seed, device, progress)
@@ -121,7 +121,7 @@ def train(spec: RunSpec, device: torch.device | str = "cpu", progress: bool = Tr
     """Train (or load from the cache) one classifier: the result of
     :func:`synthmed.tsynd.training.train_classifier` plus "n_train" and "vqvae" (its test MSE / latent std, None
     for a baseline)."""
-    ds = load_medmnist(spec.dataset)
+    ds = load_images(spec.dataset)
     return cache.cached("tsynd_train", _train_compute(spec, ds, device, progress), params=spec.params(),
                         data_md5=[ds.md5], seed=spec.seed, resumable=True)
 
@@ -142,7 +142,7 @@ def score(spec: RunSpec, scoring: Scoring = Scoring(), device: torch.device | st
     """The trained classifier of ``spec`` scored on the test split (cached separately from training):
     {"test": rows of :func:`synthmed.tsynd.robustness.evaluate` (clean, gaussian at ``sigma``, fgsm at ``eps``),
     "sweep": rows of :func:`synthmed.tsynd.robustness.noise_sweep`, "n_test"}. The noise is seeded by the run's seed."""
-    ds = load_medmnist(spec.dataset)
+    ds = load_images(spec.dataset)
     return cache.cached("tsynd_score", _score_compute(spec, scoring, ds, device),
                         params={**spec.params(), "scoring": asdict(scoring)}, data_md5=[ds.md5], seed=spec.seed)
 
@@ -168,16 +168,52 @@ def robust(spec: RunSpec, attacks: Attacks = Attacks(), device: torch.device | s
     """Our robustness checks of ``spec``'s classifier (cached; trains ``spec`` and its :func:`transfer_source` if
     they are not cached): {"robust": rows "gaussian_pm1", "pgd", "transfer" (like
     :func:`synthmed.tsynd.robustness.evaluate`'s), "eps_sweep": one "fgsm" row per eps}."""
-    ds = load_medmnist(spec.dataset)
+    ds = load_images(spec.dataset)
     return cache.cached("tsynd_robust", _robust_compute(spec, attacks, ds, device),
                         params={"target": spec.params(), "source": transfer_source(spec).params(),
                                 "attacks": asdict(attacks)}, data_md5=[ds.md5], seed=spec.seed)
 
 
+def auc(spec: RunSpec, device: torch.device | str = "cpu") -> dict:
+    """ROC AUC of ``spec``'s kept (best-validation) classifier on the validation and the test split, for a binary
+    dataset: {"val_auc", "test_auc"} (:func:`synthmed.metrics.classification.roc_auc`; Sec. 4.3 of the paper
+    reports validation AUC). Cached (``tsynd_auc``), separately from training and scoring."""
+    from synthmed import fit
+    from synthmed.metrics.classification import roc_auc
+    from synthmed.pixels import to_unit
+
+    ds = load_images(spec.dataset)
+    if ds.n_classes != 2:
+        raise ValueError(f"AUC is computed for binary datasets; {spec.dataset} has {ds.n_classes} classes")
+
+    def compute():
+        model = training.load_classifier(train(spec, device, progress=False), ds.n_channels, ds.n_classes, ds.size,
+                                         device)
+        return {f"{name}_auc": roc_auc(fit.predict(model, split.images, device=device, prepare=to_unit),
+                                       split.labels)
+                for name, split in (("val", ds.val), ("test", ds.test))}
+
+    return cache.cached("tsynd_auc", compute, params=spec.params(), data_md5=[ds.md5], seed=spec.seed)
+
+
+def _auc_item(item: tuple) -> dict:
+    spec, device = item
+    return auc(spec, device)
+
+
+def auc_many(specs: list, *, workers: int = 1, device: torch.device | str = "cpu", progress: bool = True,
+             context=None) -> list[dict]:
+    """:func:`auc` for every spec through :func:`synthmed.executor.run_all` (the classifiers are trained first
+    where they are not cached)."""
+    device = torch.device(device)
+    return executor.run_all(_auc_item, [(s, device) for s in specs], workers=workers if device.type == "cpu" else 1,
+                            desc="AUC", progress=progress, context=context)
+
+
 def step_keys(spec: RunSpec, scoring: Scoring = Scoring(), device: torch.device | str = "cpu") -> dict[str, str]:
     """{"tsynd_train": key, "tsynd_score": key}: the cache keys the current code gives ``spec``'s two steps
     (they include each step's code version, so a changed key means the code that computes the run changed)."""
-    ds = load_medmnist(spec.dataset)
+    ds = load_images(spec.dataset)
     return {"tsynd_train": cache.step_key("tsynd_train", _train_compute(spec, ds, device, False),
                                           params=spec.params(), data_md5=[ds.md5], seed=spec.seed),
             "tsynd_score": cache.step_key("tsynd_score", _score_compute(spec, scoring, ds, device),
@@ -297,7 +333,7 @@ def generator_examples(settings: dict, dataset: str, fraction: float, seed: int,
                        device: torch.device | str = "cpu") -> dict:
     """:func:`sample_examples` for ``n`` training images of ``dataset`` (drawn under seed 0), the ascent targeting
     the Baseline classifier of (dataset, fraction, seed) with the settings' generator knobs."""
-    ds = load_medmnist(dataset)
+    ds = load_images(dataset)
     spec = make_specs(settings, dataset, fraction, "baseline", seed)[0]
     vq, info = get_vqvae(dataset, spec.vqvae, 0, device, progress=False)
     clf = training.load_classifier(train(spec, device, progress=False), ds.n_channels, ds.n_classes, ds.size,

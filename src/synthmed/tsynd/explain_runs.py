@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 
 from synthmed import cache, executor
-from synthmed.data import load_medmnist
+from synthmed.data import load_images
 from synthmed.pixels import to_unit
 from synthmed.tsynd import experiment, fig2, training
 from synthmed.tsynd.autoencoder import encode_all
@@ -42,7 +42,7 @@ def measure_run(spec: experiment.RunSpec, *, index: torch.Tensor, step: float, m
     cache hit once trained) on the test images ``index`` (N,), through the latent of ``spec.vqvae``. Cached.
     Returns {"index", "label", "distance", "status", "p_start": (N,), "diff": (N, H, W) |reconstruction - image
     at the crossing|, channel mean} on the CPU."""
-    ds = load_medmnist(spec.dataset)
+    ds = load_images(spec.dataset)
 
     def compute():
         trained = experiment.train(spec, device, progress=False)
@@ -74,7 +74,7 @@ def measure_many(specs: list, *, n_images: int | None, step: float, max_steps: i
     """:func:`measure_run` for every spec through :func:`synthmed.executor.run_all`, each dataset's runs on the
     same test images (:func:`pick_test_images`, seed 0); ``context``: the notebook's ``settings.context``."""
     device = torch.device(device)
-    items = [(s, pick_test_images(load_medmnist(s.dataset).test.labels, n_images), step, max_steps, device)
+    items = [(s, pick_test_images(load_images(s.dataset).test.labels, n_images), step, max_steps, device)
              for s in specs]
     return executor.run_all(_measure_item, items, workers=workers if device.type == "cpu" else 1,
                             desc="Fig. 2 walks", progress=progress, context=context)
@@ -85,7 +85,7 @@ def load_models(specs: list, device: torch.device | str = "cpu") -> dict[str, to
     :func:`synthmed.tsynd.experiment.train`)."""
     out = {}
     for spec in specs:
-        ds = load_medmnist(spec.dataset)
+        ds = load_images(spec.dataset)
         trained = experiment.train(spec, device, progress=False)
         label = training.METHOD_LABELS[spec.train.method]
         out[label] = training.load_classifier(trained, ds.n_channels, ds.n_classes, ds.size, device)

@@ -271,6 +271,58 @@ def budget_note(table: pd.DataFrame) -> str:
             + "); those images are left out of its mean distance, which therefore understates its robustness.")
 
 
+# ---- Sec. 4.3: ROC AUC of Baseline and TSynD ----------------------------------------------------------------------
+AUC_METRICS = {"val_auc": "validation AUC", "test_auc": "test AUC"}
+
+
+def auc_frame(specs: list, aucs: list[dict], method_labels: dict[str, str]) -> pd.DataFrame:
+    """One row per run: dataset, fraction, labelled, method, seed, val_auc, test_auc
+    (:func:`synthmed.tsynd.experiment.auc`)."""
+    return pd.DataFrame([{"dataset": s.dataset, "fraction": s.fraction, "labelled": labelled(s.fraction),
+                          "method": method_labels[s.train.method], "seed": s.seed, **a}
+                         for s, a in zip(specs, aucs)])
+
+
+def auc_table(auc: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """One row per (labelled share, split): seeds, each method's mean AUC (x 100), the paired TSynD - Baseline
+    difference per seed as mean [95 % t interval], and the paper's validation gain (``tsynd_sec43_auc``)."""
+    rows = []
+    gains = reference.set_index("fraction")["auc_gain"]
+    for (frac, lab), g in auc.groupby(["fraction", "labelled"], sort=True):
+        wide = g.pivot_table(index="seed", columns="method", values=list(AUC_METRICS))
+        paper = gains.get(round(float(frac), 2))
+        for col, name in AUC_METRICS.items():
+            d = 100 * (wide[(col, "TSynD")] - wide[(col, "Baseline")]).dropna()
+            lo, hi = t_interval(d)
+            rows.append({"labelled": lab, "AUC": name, "seeds": len(d),
+                         **{m: f"{100 * g.loc[g.method == m, col].mean():.1f}" for m in ("Baseline", "TSynD")},
+                         "TSynD − Baseline [95 % t]": f"{d.mean():+.1f} [{lo:+.1f}, {hi:+.1f}]",
+                         "paper": f"≈ {paper:+.1f}" if paper is not None and col == "val_auc" else "—"})
+    return pd.DataFrame(rows)
+
+
+def auc_claims(claims_: list, reference: pd.DataFrame) -> list:
+    """The Sec. 4.3 AUC claims with the paper's figure and difference read from ``tsynd_sec43_auc`` (the
+    validation claims; the test-split claims are ours and get the figure as context)."""
+    from dataclasses import replace
+
+    gains = reference.set_index("fraction")["auc_gain"]
+    out = []
+    for c in claims_:
+        paper = gains.get(round(float(c.a["fraction"]), 2)) if "fraction" in c.a else None
+        if paper is None:
+            out.append(c)
+            continue
+        figure = f"validation AUC gain of about {paper:.0f} % (Sec. 4.3; read here as {paper:+.1f} AUC points)"
+        out.append(replace(c, paper_figure=figure, paper_diff=float(paper) if c.metric == "val_auc" else None))
+    return out
+
+
+def is_auc_claim(claim) -> bool:
+    """Whether a claim is judged on :func:`auc_frame`'s rows (its metric is one of :data:`AUC_METRICS`)."""
+    return claim.metric in AUC_METRICS
+
+
 def claims_for(registered: list, runs: pd.DataFrame, chapter: str) -> list:
     """The claims of ``chapter`` to judge on ``runs``: those marked untestable here (with their reason) and those
     whose every side has runs (:func:`synthmed.claims.runnable`; claims registered for datasets, labelled shares
