@@ -97,5 +97,5 @@ def test_nih1000_images_is_the_patient_split_as_a_28px_image_dataset():
 def test_load_images_names_the_valid_forms():
     from synthmed.data import load_images
 
-    with pytest.raises(ValueError, match="not a MedMNIST dataset name"):
+    with pytest.raises(ValueError, match="not a MedMNIST dataset name.*or one of nih1000"):
         load_images("chestxray")

@@ -32,7 +32,12 @@ def load_images(name: str) -> MedMNISTDataset:
     name :func:`synthmed.data.medmnist.load_medmnist` takes (a ValueError names the valid forms)."""
     if name == NIH1000:
         return nih1000_images()
-    return load_medmnist(name)
+    try:
+        return load_medmnist(name)
+    except ValueError as err:
+        if "not a MedMNIST dataset name" not in str(err):
+            raise
+        raise ValueError(f"{err}; or one of {', '.join(NAMES)}") from None
 
 
 def _digest(paths: list[Path]) -> str:
