@@ -473,18 +473,22 @@ def pooling_table(results: dict, k: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def fidelity_row(feats: dict, members, k: int, pooling: str = "equal") -> dict:
+def fidelity_row(feats: dict, members, k: int, pooling: str = "equal", frechet: bool = False) -> dict:
     """Density, coverage and d of an ensemble (members' features pooled in equal shares: as many samples as one
-    candidate has, the same as the real reference set; or ``pooling`` "stacked": every member's samples) and the
-    Fréchet distance of the same features."""
-    from synthmed.metrics.fid import frechet_distance
+    candidate has, the same as the real reference set; or ``pooling`` "stacked": every member's samples), its
+    sample count and, with ``frechet``, the Fréchet distance of the same features (an SVD per call, and the first
+    call imports torch-fidelity: only the search-space table asks for it)."""
     from synthmed.metrics.prdc import density_coverage
 
     x = np.zeros(len(feats["fakes"]), dtype=bool)
     x[list(members)] = True
     fake = objective.pool([f.numpy() for f in feats["fakes"]], x, pooling)
-    dc = density_coverage(feats["real"].numpy(), fake, k)
-    return {**dc, "frechet": frechet_distance(feats["real"], torch.as_tensor(fake)), "n_samples": len(fake)}
+    out = {**density_coverage(feats["real"].numpy(), fake, k), "n_samples": len(fake)}
+    if frechet:
+        from synthmed.metrics.fid import frechet_distance
+
+        out["frechet"] = frechet_distance(feats["real"], torch.as_tensor(fake))
+    return out
 
 
 FIDELITY_STRATEGIES = ("single_top1", "single_val", "single_average", "naive_random", "naive_all", "ours")
@@ -542,7 +546,7 @@ def search_space_fidelity(results: dict, settings: dict) -> pd.DataFrame:
         for s in FIDELITY_STRATEGIES:
             sets = ([(i,) for i in range(n_c)] if s == "single_average" else
                     [rec["naive_random"][0]] if s == "naive_random" else [strat[s]["members"]])
-            v = [fidelity_row(rec["feats"], m, settings["k"]) for m in sets]
+            v = [fidelity_row(rec["feats"], m, settings["k"], frechet=True) for m in sets]
             rows.append({"dataset": d, "strategy": s, **{m: float(np.mean([x[m] for x in v]))
                                                          for m in ("density", "coverage", "frechet")}})
     return pd.DataFrame(rows)
