@@ -29,6 +29,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 import torch
+from threadpoolctl import threadpool_limits
 
 from synthmed import cache, models, profiles
 from synthmed.data import load_medmnist
@@ -152,8 +153,12 @@ def run_search(feats: dict, settings: dict, subset=None, kind: str = "dc", devic
             st = stats(feats, settings["k"], idx, device)
             obj = {"dc": lambda: search.intra_inter(st), "dc_stacked": lambda: search.intra_inter(st, "stacked"),
                    "dc_intra": lambda: search.intra_only(st)}[kind]()
-        return search.search(obj, len(idx), pop_size=settings["pop_size"], n_gen=settings["n_gen"],
-                             seed=settings["seed"])
+        # one BLAS thread: the search's work is thousands of small matrix operations (the FID objective's
+        # eigenvalues of D x D products), which a multi-threaded BLAS slows down, badly so on a busy machine
+        # (a quick FID search took 11 min in a notebook kernel beside other jobs, 12 s single-threaded)
+        with threadpool_limits(1):
+            return search.search(obj, len(idx), pop_size=settings["pop_size"], n_gen=settings["n_gen"],
+                                 seed=settings["seed"])
 
     params = {"features": features_digest(feats), "subset": idx, "kind": kind,
               **{k: settings[k] for k in ("k", "pop_size", "n_gen", "seed")}}
