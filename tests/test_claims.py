@@ -358,3 +358,15 @@ def test_no_stored_verdict_is_decided_by_a_degenerate_comparison():
     assert not ((decided["n"] >= 2) & (decided["low"] == decided["high"])).any()
     primary = decided[decided["role"] == "primary"]
     assert (primary["p_adj"] < claims.ALPHA).all()
+
+
+def test_a_pooled_equivalence_claim_counts_its_cells():
+    """A pooled "close" claim averages each seed over the pool's cells, and says how many (it said 0)."""
+    rows = [{"method": "A", "seed": s, "cell": c, "acc": 0.70 + 0.001 * s + 0.002 * c, "constant": False}
+            for s in range(4) for c in range(3)]
+    c = claims.Claim("e2", "TSynD", "Sec. 4.2", "A near 70", "acc", "close", a={"method": "A"}, value=70.0,
+                     margin=2.0, scale=100, pool=("cell",))
+    v = claims.judge(c, pd.DataFrame(rows))
+    assert v.cells == 3 and v.n == 4
+    assert v.diff == pytest.approx(100 * (0.0015 + 0.002) )  # mean over seeds 0..3 and cells 0..2
+    assert "each the mean of 3 cells" in v.sentence()

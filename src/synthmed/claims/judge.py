@@ -257,15 +257,19 @@ def _judge_close(claim: Claim, runs: pd.DataFrame, profile: str) -> Verdict:
     if rows.empty:
         return _untestable(claim, f"no runs of {label(claim.a)} were made", profile)
     values = _means(rows, claim)
+    cells = 1
     if claim.pool:
-        values = values.unstack(list(claim.pool)).mean(axis=1)
+        per_key = values.unstack(list(claim.pool))
+        cells = per_key.shape[1]
+        values = per_key.mean(axis=1)
     n_total = len(values)
     values = values.dropna()
     if values.empty:
         return _untestable(claim, f"{claim.metric} is undefined (missing) for every run", profile)
     d = values.to_numpy(dtype=float) - claim.value
     base = dict(claim=claim, n=len(d), n_dropped=n_total - len(d), mean_a=float(values.mean()),
-                diff=float(d.mean()), constant=_constant_note([(label(claim.a), rows)]), profile=profile)
+                diff=float(d.mean()), constant=_constant_note([(label(claim.a), rows)]), profile=profile,
+                cells=cells)
     k, n = _constant_share(rows)
     if claim.on_threshold and n and k / n >= CONSTANT_SHARE:
         return Verdict(verdict="not testable", reason=f"degenerate: {label(claim.a)} is a constant predictor in "
