@@ -385,8 +385,11 @@ def table6_grid(frame: pd.DataFrame):
     cells = []
     for (d, s), g in frame.groupby(["dataset", "strategy"], sort=False):
         p = paper.loc[(d, s)] if (d, s) in paper.index else None
-        for metric, digits in (("fid", 1), ("density", 3), ("coverage", 3)):
-            ref = f" ({p[metric]:.{digits}f})" if p is not None else ""
+        # FD: Inception-v3's FID is in the tens; another backbone's features give distances below 1
+        fd_digits = 1 if backbone == "inception" else 3
+        for metric, digits in (("fid", fd_digits), ("density", 3), ("coverage", 3)):
+            ref = f" ({p[metric]:.1f})" if p is not None and metric == "fid" else \
+                f" ({p[metric]:.{digits}f})" if p is not None else ""
             cells.append({"dataset": d, "metric": "FD" if metric == "fid" else metric,
                           "strategy": STRATEGY_NAMES[s], "cell": _ms(g[metric], 1.0, digits) + ref})
     space = "Inception-v3 (FID)" if backbone == "inception" else f"the {backbone} backbone's"
