@@ -163,3 +163,32 @@ def test_ray_retries_a_failed_task_and_reports_one_that_keeps_failing(local_ray,
     assert info.value.results == [101, None, 105]
     assert "1 of 3 ray runs failed" in str(info.value) and "failed 2 attempts" in str(info.value)
     assert "ValueError: bad item 3" in str(info.value)
+
+
+def test_hits_load_here_and_only_misses_start_workers(cache_dir, monkeypatch):
+    """With hits_here, a stored result loads in this process; a rebuild whose items are all cached starts no
+    worker process, and a partly cached one sends only its misses to the workers."""
+    seeds = [3, 8, 2]
+    first = executor.run_all(probe, seeds[:2], workers=2, progress=False, hits_here=True)
+    assert all(o[3] != os.getpid() for o in first)  # misses: computed in workers
+
+    class NoPool:
+        def __init__(self, *a, **k):
+            raise AssertionError("a process pool was started for cached items")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(executor, "ProcessPoolExecutor", NoPool)
+        again = executor.run_all(probe, seeds[:2], workers=2, progress=False, hits_here=True)
+    assert [o[0] for o in again] == [o[0] for o in first] and {o[3] for o in again} == {os.getpid()}
+    mixed = executor.run_all(probe, seeds, workers=2, progress=False, hits_here=True)
+    assert [o[0] for o in mixed[:2]] == [o[0] for o in first] and mixed[0][3] == os.getpid()
+    assert mixed[2][3] != os.getpid()  # the one miss ran in a worker
+    assert mixed[2][0] == executor.run_all(seeded_sum, [2], progress=False)[0]
+
+
+def test_hits_only_refuses_to_compute(cache_dir):
+    from synthmed import cache
+
+    with pytest.raises(cache.CacheMiss), cache.hits_only():
+        seeded_sum(11)
+    assert seeded_sum(11) == seeded_sum(11)  # outside the block it computes, then loads

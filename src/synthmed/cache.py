@@ -366,6 +366,25 @@ def step_key(name: str, compute: Callable[..., Any], *, params: Mapping[str, Any
     return cache_key(name, params=params, data_md5=data_md5, seed=seed, version=step_version(compute, *code))
 
 
+class CacheMiss(BaseException):
+    """Raised by :func:`cached` inside :func:`hits_only` when the step is not stored. A BaseException, so that code
+    catching Exception (the executor's :func:`~synthmed.executor_base.call`) lets it through."""
+
+
+_HITS_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("synthmed_cache_hits_only", default=False)
+
+
+@contextlib.contextmanager
+def hits_only() -> Iterator[None]:
+    """Within the block, :func:`cached` returns stored results and raises :class:`CacheMiss` instead of computing:
+    the executor loads an item's result here when it is stored, and sends only the misses to worker processes."""
+    token = _HITS_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _HITS_ONLY.reset(token)
+
+
 def cached(name: str, compute: Callable[..., T], *, params: Mapping[str, Any], code: Sequence[Any] = (),
            data_md5: Sequence[str] = (), seed: int | None = None, resumable: bool = False) -> T:
     """Return the cached result of ``compute()``, computing and storing it on a miss.
@@ -384,6 +403,8 @@ def cached(name: str, compute: Callable[..., T], *, params: Mapping[str, Any], c
         value = load(path)
         _log("hit", name, key, time.perf_counter() - start)
         return value
+    if _HITS_ONLY.get():
+        raise CacheMiss(name)
     ckpt = checkpoint_path(name, key)
     value = compute(ckpt) if resumable else compute()
     atomic_save(value, path)

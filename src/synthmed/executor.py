@@ -41,6 +41,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from typing import Any
 
+from synthmed import cache
 from synthmed.context import RunContext
 from synthmed.executor_base import COSTS_FILE, RunError, call, finish, log_run, progress_bar
 
@@ -68,7 +69,8 @@ def _single_thread() -> None:
     threadpool_limits(1)
 
 
-def _run_local(fn, items: list, workers: int, desc: str, progress: bool, context: RunContext) -> list:
+def _run_local(fn, items: list, workers: int, desc: str, progress: bool, context: RunContext,
+               hits_here: bool = False) -> list:
     results: list = [None] * len(items)
     failures: list[tuple[int, Any, str]] = []
 
@@ -86,10 +88,32 @@ def _run_local(fn, items: list, workers: int, desc: str, progress: bool, context
                 record(i, call(fn, item, context))
                 bar.update()
         return finish(desc, results, failures, len(items))
-    with ProcessPoolExecutor(min(workers, len(items)), mp_context=get_context("spawn"),
-                             initializer=_single_thread) as pool, progress_bar(len(items), desc, progress) as bar:
+    with progress_bar(len(items), desc, progress) as bar:
+        todo = list(range(len(items)))
+        if hits_here:  # stored results load here; a pool of workers (each importing torch) only for the misses
+            todo = []
+            for i, item in enumerate(items):
+                try:
+                    with cache.hits_only():
+                        outcome = call(fn, item, context)
+                except cache.CacheMiss:
+                    todo.append(i)
+                    continue
+                record(i, outcome)
+                bar.update()
+        if todo:
+            _pool(fn, items, todo, workers, context, record, failures, bar)
+    return finish(desc, results, failures, len(items))
+
+
+def _pool(fn, items: list, todo: list[int], workers: int, context: RunContext, record, failures: list,
+          bar) -> None:
+    """Run ``items[i]`` for i in ``todo`` in ``workers`` spawned single-thread processes, recording each outcome."""
+    with ProcessPoolExecutor(min(workers, len(todo)), mp_context=get_context("spawn"),
+                             initializer=_single_thread) as pool:
         futures = {}
-        for i, item in enumerate(items):
+        for i in todo:
+            item = items[i]
             try:
                 futures[pool.submit(call, fn, item, context)] = i
             except Exception:  # noqa: BLE001 - the pool broke (a worker died) before this item was queued
@@ -102,18 +126,21 @@ def _run_local(fn, items: list, workers: int, desc: str, progress: bool, context
                 outcome = (False, traceback.format_exc(), 0.0, [])
             record(futures[future], outcome)
             bar.update()
-    return finish(desc, results, failures, len(items))
 
 
 def run_all(fn: Callable[[Any], Any], items: Iterable[Any], *, workers: int = 1, desc: str = "runs",
-            progress: bool = True, context: RunContext | None = None) -> list:
+            progress: bool = True, context: RunContext | None = None, hits_here: bool = False) -> list:
     """``[fn(item) for item in items]``, possibly in parallel; results in the order of ``items``.
 
     fn: a top-level function of one item (picklable, importable by the workers); items: picklable.
     workers: local processes (``<= 1``: run here). context: the notebook's run context (cache folder, where the
     records go, notebook and profile); None reads it from the environment
-    (:func:`synthmed.profiles.environment_context`). Raises :class:`RunError` naming every failed item, after all
-    the other items have finished.
+    (:func:`synthmed.profiles.environment_context`). hits_here: ``fn`` reaches its :func:`synthmed.cache.cached`
+    step before any heavy work, so with ``workers > 1`` each item is first tried here under
+    :func:`synthmed.cache.hits_only` (a stored result loads in this process) and only the misses go to worker
+    processes; a rebuild whose steps are all cached then starts no process (leave it False for a function that
+    computes outside the cache). Raises :class:`RunError` naming every failed item, after all the other items
+    have finished.
     """
     items = list(items)
     if not items:
@@ -126,4 +153,4 @@ def run_all(fn: Callable[[Any], Any], items: Iterable[Any], *, workers: int = 1,
         from synthmed import executor_ray
 
         return executor_ray.run_all(fn, items, desc=desc, progress=progress, context=context)
-    return _run_local(fn, items, workers, desc, progress, context)
+    return _run_local(fn, items, workers, desc, progress, context, hits_here)

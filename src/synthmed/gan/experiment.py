@@ -81,7 +81,7 @@ def train_zoo(settings: dict, device, progress: bool = True) -> dict[str, list[d
     """{dataset: [trained GAN dicts in settings["gans"] order]}; independent trainings in parallel."""
     items = [_item(settings, d, device, gan=g) for d in settings["datasets"] for g in settings["gans"]]
     out = run_all(runs.gan_run, items, workers=settings["workers"], desc="GAN zoo", progress=progress,
-                  context=getattr(settings, "context", None))
+                  context=getattr(settings, "context", None), hits_here=True)
     n = len(settings["gans"])
     return {d: out[i * n:(i + 1) * n] for i, d in enumerate(settings["datasets"])}
 
@@ -94,7 +94,7 @@ def features(settings: dict, backbones, device, progress: bool = True, n: int | 
     n = settings["n_inception"] if n is None else n
     items = [_item(settings, d, device, embedding=b, n=n) for d, b in keys]
     out = run_all(runs.features_run, items, workers=settings["workers"], desc="features", progress=progress,
-                  context=getattr(settings, "context", None))
+                  context=getattr(settings, "context", None), hits_here=True)
     return dict(zip(keys, out))
 
 
@@ -109,7 +109,7 @@ def downstream(settings: dict, sets: list[tuple], device, progress: bool = True)
 
     def compute():
         return run_all(runs.downstream_run, items, workers=settings["workers"], desc="downstream",
-                       progress=progress, context=getattr(settings, "context", None))
+                       progress=progress, context=getattr(settings, "context", None), hits_here=True)
 
     # one entry for the whole list as well as one per run: a rebuild then checks one key, not hundreds (each
     # check derives its step's code version, ~60 ms); the runs stay cached one by one for partial reuse
@@ -526,7 +526,7 @@ def fidelity_runs(results: dict, settings: dict, device, progress: bool = True) 
             items.append(_item(settings, d, device, sets={k: list(v) for k, v in sets.items()}, replicate=r))
             keys.append((d, r, sets))
     out = run_all(runs.fidelity_run, items, workers=settings["workers"], desc="fidelity", progress=progress,
-                  context=getattr(settings, "context", None))
+                  context=getattr(settings, "context", None), hits_here=True)
     rows = []
     for (d, r, sets), res in zip(keys, out):
         singles = [v for k, v in res.items() if k.startswith("single:")]

@@ -207,7 +207,7 @@ def auc_many(specs: list, *, workers: int = 1, device: torch.device | str = "cpu
     where they are not cached)."""
     device = torch.device(device)
     return executor.run_all(_auc_item, [(s, device) for s in specs], workers=workers if device.type == "cpu" else 1,
-                            desc="AUC", progress=progress, context=context)
+                            desc="AUC", progress=progress, context=context, hits_here=True)
 
 
 def step_keys(spec: RunSpec, scoring: Scoring = Scoring(), device: torch.device | str = "cpu") -> dict[str, str]:
@@ -250,11 +250,11 @@ def run_many(specs: list[RunSpec], workers: int = 1, progress: bool = True, scor
         get_vqvae(name, vq, 0, device, progress)
     workers = workers if device.type == "cpu" else 1
     results = executor.run_all(_run_item, [(s, scoring, device) for s in specs], workers=workers,
-                               desc="TSynD runs", progress=progress, context=context)
+                               desc="TSynD runs", progress=progress, context=context, hits_here=True)
     if attacks is None:
         return results
     extra = executor.run_all(_robust_item, [(s, attacks, device) for s in specs], workers=workers,
-                             desc="TSynD attacks", progress=progress, context=context)
+                             desc="TSynD attacks", progress=progress, context=context, hits_here=True)
     return [{**r, **e} for r, e in zip(results, extra)]
 
 

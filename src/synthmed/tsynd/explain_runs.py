@@ -77,7 +77,7 @@ def measure_many(specs: list, *, n_images: int | None, step: float, max_steps: i
     items = [(s, pick_test_images(load_images(s.dataset).test.labels, n_images), step, max_steps, device)
              for s in specs]
     return executor.run_all(_measure_item, items, workers=workers if device.type == "cpu" else 1,
-                            desc="Fig. 2 walks", progress=progress, context=context)
+                            desc="Fig. 2 walks", progress=progress, context=context, hits_here=True)
 
 
 def load_models(specs: list, device: torch.device | str = "cpu") -> dict[str, torch.nn.Module]:
