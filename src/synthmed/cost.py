@@ -1,14 +1,15 @@
 """What a build costs before it starts: runs per profile, measured seconds per run, projected ``paper`` hours.
 
 Measured: every run of :func:`synthmed.executor.run_all` that computed something appends its wall time to
-``<cache dir>/costs.jsonl`` (one single-thread process, or one GPU task). Projected: each notebook's
-cost model (``workload``, declared in its chapter's record, :mod:`synthmed.chapters`) turns a profile's settings
-into the independent runs it starts and the training work of each run (images through the network, times the
-network's forward FLOPs counted by :mod:`torch.utils.flop_counter`, times 3 for forward + backward). The ``paper`` projection on this CPU scales the measured ``quick`` seconds per run
-by the FLOP ratio (``paper`` FLOPs / ``quick`` FLOPs) and divides by the processes this CPU runs at once; without a
-measurement it uses the DESIGN.md throughput of this CPU (ResNet-18 at 28 px: about 110 images/s on 2 cores). On one
-GPU it divides the FLOPs by :data:`GPU_FLOPS`, an assumed sustained rate (not measured). Both are estimates: the
-FLOP model leaves out evaluation, data loading and whatever a profile changes besides network, size and steps.
+``<cache dir>/costs.jsonl`` (one single-thread process, or one GPU task). Projected: each notebook's cost model
+(``workload``, declared in its chapter's record, :mod:`synthmed.chapters`) turns a profile's settings into the
+independent runs it starts and the training work of each run (images through the network, times the network's
+forward FLOPs counted by :mod:`torch.utils.flop_counter`, times 3 for forward + backward). The ``paper`` projection
+on this CPU scales the measured ``quick`` seconds per run by the FLOP ratio (``paper`` FLOPs / ``quick`` FLOPs) and
+divides by the processes this CPU runs at once; without a measurement it uses the DESIGN.md throughput of this CPU
+(ResNet-18 at 28 px: about 110 images/s on 2 cores). On one GPU it divides the FLOPs by :data:`GPU_FLOPS`, an
+assumed sustained rate (not measured). Both are estimates: the FLOP model leaves out evaluation, data loading and
+whatever a profile changes besides network, size and steps.
 """
 
 from __future__ import annotations

@@ -13,9 +13,8 @@ ROC-AUC does not depend on the threshold; it is reported under both.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
-from synthmed.metrics.classification import summarize
+from synthmed.metrics.classification import roc_auc, summarize
 
 RULES = ("0.5", "val_spec")
 
@@ -39,9 +38,8 @@ def metrics_at(prob: np.ndarray, labels: np.ndarray, threshold: float, *, strict
     prob, labels = np.asarray(prob, dtype=float), np.asarray(labels).astype(int)
     pred = (prob > threshold) if strict else (prob >= threshold)
     m = summarize(pred.astype(int), labels, 2)
-    auc = roc_auc_score(labels, prob) if 0 < labels.sum() < len(labels) else float("nan")
     return {k: m[k] for k in ("sensitivity", "specificity", "balanced_accuracy", "accuracy", "majority_rate",
-                              "constant")} | {"roc_auc": float(auc), "threshold": float(threshold)}
+                              "constant")} | {"roc_auc": roc_auc(prob, labels), "threshold": float(threshold)}
 
 
 def score_run(val_prob, val_labels, test_prob, test_labels, *, specificity: float = 0.8) -> list[dict]:

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.metrics import roc_auc_score
 from torch import nn
 
 from synthmed import fit
 from synthmed.imbalance.data import Part
 from synthmed.imbalance.fusion import Classifier
+from synthmed.metrics.classification import roc_auc
 from synthmed.pixels import to_unit
 
 
@@ -59,10 +59,9 @@ def binary_metrics(prob: torch.Tensor, labels: torch.Tensor, threshold: float = 
     p, y = (prob >= threshold).long(), labels.long()
     tp, fp = int(((p == 1) & (y == 1)).sum()), int(((p == 1) & (y == 0)).sum())
     fn, tn = int(((p == 0) & (y == 1)).sum()), int(((p == 0) & (y == 0)).sum())
-    auc = roc_auc_score(y.numpy(), prob.numpy()) if 0 < int(y.sum()) < len(y) else float("nan")
     return {"accuracy": (tp + tn) / len(y), "precision": tp / (tp + fp) if tp + fp else 0.0,
             "recall": tp / (tp + fn) if tp + fn else float("nan"),
-            "specificity": tn / (tn + fp) if tn + fp else float("nan"), "roc_auc": float(auc)}
+            "specificity": tn / (tn + fp) if tn + fp else float("nan"), "roc_auc": roc_auc(prob, y)}
 
 
 def sample_weights(labels: torch.Tensor, class_weight: str | None = None) -> torch.Tensor:

@@ -104,18 +104,19 @@ def summary_table(rows: Sequence[dict], group: Sequence[str], metrics: Sequence[
     return pd.DataFrame(out)
 
 
-def roc_auc(logits: torch.Tensor, target: torch.Tensor | np.ndarray) -> float:
-    """ROC AUC of a binary classifier (``sklearn.metrics.roc_auc_score``) from its (N, O) logits: one logit is a
-    sigmoid head, two are a softmax head (the score is class 1's log-odds either way, which ranks like its
-    probability); target: (N,) in {0, 1}. NaN when the target has one class only; a ValueError for O > 2."""
+def roc_auc(scores: torch.Tensor | np.ndarray, target: torch.Tensor | np.ndarray) -> float:
+    """ROC AUC of a binary classifier (``sklearn.metrics.roc_auc_score``), NaN when ``target`` has one class only.
+    scores: (N,) scores or probabilities of class 1, or (N, O) logits (one logit: a sigmoid head; two: a softmax
+    head, scored by class 1's log-odds, which ranks like its probability; more: a ValueError); target: (N,) in
+    {0, 1}. Scores are compared in float64, so float64 probabilities keep their ties exactly."""
     from sklearn.metrics import roc_auc_score
 
-    logits = torch.as_tensor(logits).detach().float().cpu()
-    if logits.ndim == 1:
-        logits = logits[:, None]
-    if logits.shape[1] > 2:
-        raise ValueError(f"roc_auc is for binary classifiers, got {logits.shape[1]} outputs")
-    score = logits[:, 0] if logits.shape[1] == 1 else logits[:, 1] - logits[:, 0]
+    scores = torch.as_tensor(scores).detach().double().cpu()
+    if scores.ndim == 1:
+        scores = scores[:, None]
+    if scores.shape[1] > 2:
+        raise ValueError(f"roc_auc is for binary classifiers, got {scores.shape[1]} outputs")
+    score = scores[:, 0] if scores.shape[1] == 1 else scores[:, 1] - scores[:, 0]
     t = _as_numpy(target)
     if len(np.unique(t)) < 2:
         return float("nan")

@@ -275,6 +275,12 @@ def budget_note(table: pd.DataFrame) -> str:
 AUC_METRICS = {"val_auc": "validation AUC", "test_auc": "test AUC"}
 
 
+def paper_auc_gain(reference: pd.DataFrame, fraction: float) -> float | None:
+    """The paper's validation AUC gain at ``fraction`` (``tsynd_sec43_auc``, AUC points), None where it gives none."""
+    gain = reference.set_index("fraction")["auc_gain"].get(round(float(fraction), 2))
+    return None if gain is None else float(gain)
+
+
 def auc_frame(specs: list, aucs: list[dict], method_labels: dict[str, str]) -> pd.DataFrame:
     """One row per run: dataset, fraction, labelled, method, seed, val_auc, test_auc
     (:func:`synthmed.tsynd.experiment.auc`)."""
@@ -287,10 +293,9 @@ def auc_table(auc: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     """One row per (labelled share, split): seeds, each method's mean AUC (x 100), the paired TSynD - Baseline
     difference per seed as mean [95 % t interval], and the paper's validation gain (``tsynd_sec43_auc``)."""
     rows = []
-    gains = reference.set_index("fraction")["auc_gain"]
     for (frac, lab), g in auc.groupby(["fraction", "labelled"], sort=True):
         wide = g.pivot_table(index="seed", columns="method", values=list(AUC_METRICS))
-        paper = gains.get(round(float(frac), 2))
+        paper = paper_auc_gain(reference, frac)
         for col, name in AUC_METRICS.items():
             d = 100 * (wide[(col, "TSynD")] - wide[(col, "Baseline")]).dropna()
             lo, hi = t_interval(d)
@@ -306,15 +311,14 @@ def auc_claims(claims_: list, reference: pd.DataFrame) -> list:
     validation claims; the test-split claims are ours and get the figure as context)."""
     from dataclasses import replace
 
-    gains = reference.set_index("fraction")["auc_gain"]
     out = []
     for c in claims_:
-        paper = gains.get(round(float(c.a["fraction"]), 2)) if "fraction" in c.a else None
+        paper = paper_auc_gain(reference, c.a["fraction"]) if "fraction" in c.a else None
         if paper is None:
             out.append(c)
             continue
         figure = f"validation AUC gain of about {paper:.0f} % (Sec. 4.3; read here as {paper:+.1f} AUC points)"
-        out.append(replace(c, paper_figure=figure, paper_diff=float(paper) if c.metric == "val_auc" else None))
+        out.append(replace(c, paper_figure=figure, paper_diff=paper if c.metric == "val_auc" else None))
     return out
 
 
