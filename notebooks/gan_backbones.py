@@ -21,7 +21,9 @@
 # density/coverage: ImageNet Inception-v3 and ResNet-50, their medical fine-tuned versions, and self-supervised
 # SwAV (best). No ImageNet or SwAV weights can be had offline here, so this book compares an in-domain
 # self-supervised encoder trained by the project (SimCLR-style), the Inception-v3 FID network, an in-domain
-# supervised ResNet-18 and a randomly initialised ResNet-18. For each backbone the search is rerun and, as in the
+# supervised trunk and a randomly initialised one (the `embedding_model` setting: ResNet-18 in the `paper` profile;
+# under `quick` the self-supervised encoder's small CNN, so that these three differ only in how their weights were
+# obtained). For each backbone the search is rerun and, as in the
 # paper's table, the oracle (test-selected) Pareto ensemble is reported. Every backbone embeds the same number of
 # real and generated images per candidate.
 
@@ -39,7 +41,7 @@ profile = None  # smoke | quick | paper
 datasets = None  # MedMNIST flags
 backbones = None  # backbones compared (the first one is the search backbone of the other notebooks)
 simclr_steps = None  # steps of the in-domain self-supervised backbone
-supervised_epochs = None  # epochs of the in-domain supervised ResNet-18 backbone
+supervised_epochs = None  # epochs of the in-domain supervised backbone
 workers = None  # parallel processes for independent runs
 seed = None  # random seed
 # None takes the profile's value. Any other setting in the table below can be passed the same way.

@@ -120,3 +120,13 @@ def test_an_image_size_the_gans_cannot_build_is_refused(size):
 
     with pytest.raises(ValueError, match="image_size"):
         experiment.check_models({**ITEM, "image_size": size})
+
+
+@pytest.mark.parametrize("model", ["smallcnn", "resnet18"])
+@pytest.mark.parametrize("embedding", ["simclr", "supervised"])
+def test_a_trained_embedding_trunk_loads_into_its_extractor(toy, model, embedding):
+    # the quick profile embeds with a small CNN: a trunk trained at one width once failed to load at another
+    item = {**ITEM, "n_train": None, "embedding": embedding, "n": 6, "simclr_model": model,
+            "embedding_model": model}
+    feats = runs.features_run(item)
+    assert feats["real"].shape[0] == 6 and all(f.shape == feats["real"].shape for f in feats["fakes"])

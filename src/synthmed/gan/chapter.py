@@ -17,7 +17,8 @@ _GAN_SOURCES = {
     "gans": "ours: 7 small GANs spanning the paper's design axes (paper: 22 StudioGAN models, Sec. 3.2)",
     "gan_iters": "Sec. 3 (100 000 iterations); quick/smoke: ours, a CPU budget (the zoo page shows each "
                  "snapshot's samples and FID)",
-    "gan_snapshots": "Sec. 3.2.5 (every 20 000 iterations: 5); quick/smoke: ours",
+    "gan_snapshots": "Sec. 3.2.5 (every 20 000 iterations: 5); quick/smoke: ours, 2 (a third early snapshot "
+                     "added a third of the downstream runs and features for the cold-build budget of issue 20)",
     "gan_batch": "ours: not stated here (authors' configs)",
     "image_size": "Sec. 3.1 and A1: the authors resize every image with a Lanczos filter (Pillow) before GAN and "
                   "downstream training, to the size of Sec. 3.1 (the number is missing from our copy of the "
@@ -31,15 +32,18 @@ _GAN_SOURCES = {
     "supervised_epochs": "ours: in-domain supervised stand-in for the medical fine-tuned backbones",
     "simclr_model": "ours: the trunk of the SimCLR stand-in for SwAV (a synthmed.models name; a small CNN, trained "
                     "here from scratch)",
-    "embedding_model": "ours: the trunk of the supervised and the random embedding (a synthmed.models name; "
-                       "ResNet-18, as the paper's ResNet50 / -Med backbones of Table 5 are not available here)",
+    "embedding_model": "ours: the trunk of the supervised and the random embedding (a synthmed.models name); "
+                       "paper/smoke: ResNet-18, as the paper's ResNet50 / -Med backbones of Table 5 are not "
+                       "available here; quick: the small CNN of simclr_model, so that Table 5's in-domain backbones "
+                       "differ only in training (a ResNet-18 embedding took 108-140 s per dataset and backbone on "
+                       "this CPU, the small CNN 11 s)",
     "n_inception": "ours: Inception-v3 FID images per snapshot on the zoo page; Inception at 299 px is slow on "
                    "a CPU",
     "backbones": "Table 5 (SwAV, InceptionV3, ResNet50, -Med): the search's feature-embedding networks, not the "
                  "classifier's `backbone`; ours: offline substitutes; quick drops Inception-v3 (n_feat images per "
                  "candidate at 299 px is hours on a CPU)",
-    "pop_size": "Sec. A2.2 (1 000 search iterations: pop_size × n_gen; the authors' code: 1 000 Optuna trials, "
-                "a multi-objective TPE sampler); ours: NSGA-II from pymoo",
+    "pop_size": "Sec. A2.2 (1 000 search iterations: pop_size × n_gen, in the paper and quick profiles; the "
+                "authors' code: 1 000 Optuna trials, a multi-objective TPE sampler); ours: NSGA-II from pymoo",
     "n_gen": "Sec. A2.2 (see pop_size); small spaces are enumerated exactly",
     "backbone": "Sec. 4.1 (ResNet-18, the downstream classifier); quick/smoke: ours, smallcnn for a CPU; any "
                 "synthmed.models name (not one of `backbones`, which are Table 5's embedding networks)",
@@ -89,10 +93,10 @@ _SHARED = {
               "fidelity_backbone": "random", "workers": 1, "seed": 0},
     "quick": {"datasets": ["pneumoniamnist", "breastmnist"],
               "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"], "gan_iters": 1000,
-              "gan_snapshots": 3, "gan_batch": 32, "gan_width": 16, "image_size": None, "n_feat": 500, "k": 5,
+              "gan_snapshots": 2, "gan_batch": 32, "gan_width": 16, "image_size": None, "n_feat": 500, "k": 5,
               "simclr_steps": 100, "supervised_epochs": 1, "simclr_model": "smallcnn",
-              "embedding_model": "resnet18", "n_inception": 48,
-              "backbones": ["simclr", "supervised", "random"], "pop_size": 40, "n_gen": 40,
+              "embedding_model": "smallcnn", "n_inception": 48,
+              "backbones": ["simclr", "supervised", "random"], "pop_size": 40, "n_gen": 25,
               "backbone": "smallcnn", "backbone_width": 8, "epochs": 8, "patience": 4,
               "warmup": 0, "plateau_patience": 2, "batch_size": 32, "lr": 1e-3, "n_train": 600, "repeats": 5,
               "max_oracle": 6,

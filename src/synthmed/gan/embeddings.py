@@ -32,6 +32,11 @@ BACKBONES = ("simclr", "inception", "supervised", "random")
 MODEL_SETTING = {"simclr": "simclr_model", "supervised": "embedding_model", "random": "embedding_model"}
 
 
+#: first-block width of a small embedding trunk (smallcnn); the same for training and for extracting, so a
+#: trained state_dict fits the extractor's network (ResNet-18 ignores it)
+WIDTH = 32
+
+
 def trunk_model(name: str, settings) -> str | None:
     """The :mod:`synthmed.models` name of embedding ``name``'s trunk under ``settings`` (a profile's settings or a
     run item): ``simclr_model`` for simclr, ``embedding_model`` for supervised and random; None for inception."""
@@ -55,7 +60,7 @@ def _augment(x: torch.Tensor) -> torch.Tensor:
     return ((v - m) * c + m + br).clamp(0, 1)
 
 
-def train_simclr(images: torch.Tensor, model: str, steps: int = 300, batch_size: int = 128, width: int = 32,
+def train_simclr(images: torch.Tensor, model: str, steps: int = 300, batch_size: int = 128, width: int = WIDTH,
                  temperature: float = 0.5, lr: float = 1e-3, seed: int = 0, device: torch.device | str = "cpu",
                  progress: bool = True) -> dict:
     """Train the trunk ``model`` (a :mod:`synthmed.models` name) with NT-Xent (SimCLR) on uint8 images
@@ -83,11 +88,11 @@ def train_simclr(images: torch.Tensor, model: str, steps: int = 300, batch_size:
 
 def train_supervised(images: torch.Tensor, labels: torch.Tensor, n_classes: int, val, model: str,
                      epochs: int = 2, batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
-                     device: torch.device | str = "cpu", progress: bool = True) -> dict:
+                     device: torch.device | str = "cpu", progress: bool = True, width: int = WIDTH) -> dict:
     """Train a classifier on the trunk ``model`` (a :mod:`synthmed.models` name) on uint8 images (N, C, S, S) and
     labels (N,) with :func:`synthmed.fit.fit`, keeping the best real-validation balanced accuracy (val: a split with
     ``images`` and ``labels``). Returns the trunk's state_dict (CPU)."""
-    net = models.create(model, images.shape[1], n_classes, images.shape[2], seed=seed)
+    net = models.create(model, images.shape[1], n_classes, images.shape[2], width=width, seed=seed)
     x_all, y_all = images.to(device), labels.to(device)
 
     def loss_fn(model, idx, generator):
@@ -132,7 +137,7 @@ class Extractor:
 
 
 def make_extractor(name: str, state_dict: dict | None = None, in_channels: int = 1, image_size: int = 28,
-                   width: int = 32, seed: int = 0, device: torch.device | str = "cpu", *,
+                   width: int = WIDTH, seed: int = 0, device: torch.device | str = "cpu", *,
                    model: str | None = None) -> Extractor:
     """The extractor ``name`` (one of :data:`BACKBONES`); ``state_dict`` holds the trained trunk for
     supervised/simclr; ``model``: the :mod:`synthmed.models` name of that trunk (random/supervised/simclr: the
