@@ -38,7 +38,7 @@ _GAN_SOURCES = {
                        "differ only in training (a ResNet-18 embedding took 108-140 s per dataset and backbone on "
                        "this CPU, the small CNN 11 s)",
     "n_inception": "ours: Inception-v3 FID images per snapshot on the zoo page; Inception at 299 px is slow on "
-                   "a CPU",
+                   "a CPU (quick: 24, since 48 took 133 s per dataset; the figure reads a trend, not a level)",
     "backbones": "Table 5 (SwAV, InceptionV3, ResNet50, -Med): the search's feature-embedding networks, not the "
                  "classifier's `backbone`; ours: offline substitutes; quick drops Inception-v3 (n_feat images per "
                  "candidate at 299 px is hours on a CPU)",
@@ -95,7 +95,7 @@ _SHARED = {
               "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"], "gan_iters": 1000,
               "gan_snapshots": 2, "gan_batch": 32, "gan_width": 16, "image_size": None, "n_feat": 500, "k": 5,
               "simclr_steps": 100, "supervised_epochs": 1, "simclr_model": "smallcnn",
-              "embedding_model": "smallcnn", "n_inception": 48,
+              "embedding_model": "smallcnn", "n_inception": 24,
               "backbones": ["simclr", "supervised", "random"], "pop_size": 40, "n_gen": 25,
               "backbone": "smallcnn", "backbone_width": 8, "epochs": 8, "patience": 4,
               "warmup": 0, "plateau_patience": 2, "batch_size": 32, "lr": 1e-3, "n_train": 600, "repeats": 5,
