@@ -52,6 +52,16 @@ def test_decimals_of_a_claim_set_the_printed_precision():
     assert "0.104 acc ahead of" in v.sentence()
 
 
+def test_a_difference_below_the_claims_precision_is_printed_with_two_significant_digits():
+    # Fréchet distances in a small network's features: a clear loss of about 0.0003 printed "-0.000 [-0.000, -0.000]"
+    a, b = [4.1e-4, 4.3e-4, 4.0e-4, 4.4e-4, 4.2e-4], [1.0e-4, 1.2e-4, 1.1e-4, 1.3e-4, 1.1e-4]
+    v = claims.judge(_better(decimals=3), _runs(a, b))
+    assert v.decimals() == 5 and v.interval().startswith(f"{v.diff:+.5f} [") and "+0.00031" in v.interval()
+    assert "0.00031 acc ahead of" in v.sentence()
+    runs = _runs([0.80, 0.82, 0.85, 0.81, 0.84], [0.70, 0.71, 0.74, 0.72, 0.73])
+    assert claims.judge(_better(decimals=3), runs).decimals() == 3  # printable at the claim's own precision
+
+
 def test_clear_loss_is_contradicted():
     v = claims.judge(_better(), _runs([0.60, 0.62, 0.61], [0.70, 0.71, 0.72]))
     assert v.verdict == "contradicted" and v.high < 0

@@ -76,3 +76,10 @@ def test_oracle_text_reports_the_front_and_whether_eq6_is_the_oracle():
     one = {**_rec(), "front_size": 1, "pareto": [(0, (0, 1))]}
     assert "1 solution; 1 was trained" in report.oracle_text({"toy": one}).data
     assert "the same ensemble" in report.oracle_text({"toy": one}).data
+
+
+def test_fd_decimals_show_two_significant_digits_of_the_largest_distance():
+    from synthmed.gan.report import fd_decimals
+
+    assert fd_decimals([4.2e-4, 1.0e-4]) == 5 and f"{4.2e-4:.{fd_decimals([4.2e-4])}f}" == "0.00042"
+    assert fd_decimals([12.3, 0.5]) == 3 and fd_decimals([0.05]) == 3 and fd_decimals([]) == 3

@@ -136,9 +136,19 @@ class Verdict:
     cells: int = 0
     raw: str = ""
 
+    def decimals(self) -> int:
+        """The claim's decimals, or, when the largest of the difference and its interval bounds would print as
+        zero with them, as many as show it with two significant digits (at most 8): a Fréchet distance in a small
+        network's features is below 0.001, and "-0.000 [-0.000, -0.000]" hides the numbers a verdict rests on."""
+        d = self.claim.decimals
+        largest = max((abs(v) for v in (self.diff, self.low, self.high) if not math.isnan(v)), default=0.0)
+        if largest == 0.0 or largest >= 10 ** -d:
+            return d
+        return min(8, max(d, 1 - math.floor(math.log10(largest))))
+
     def interval(self) -> str:
         """"+3.2 [-1.0, +7.4]" (or "+3.2, one pair" when there is no interval)."""
-        d = self.claim.decimals
+        d = self.decimals()
         if math.isnan(self.diff):
             return ""
         if self.n < 2:
@@ -157,7 +167,7 @@ class Verdict:
     def sentence(self) -> str:
         """The text the book prints for this verdict: generated from the numbers, never fixed."""
         c = self.claim
-        d = c.decimals
+        d = self.decimals()
         what = f"{c.text} ({c.paper}, {c.source}{'; ' + c.ours_note() if c.origin == 'ours' else ''})"
         if self.verdict == "not testable":
             return f"{what}: not testable here, because {self.reason}."

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -379,14 +380,24 @@ def table5_grid(frame: pd.DataFrame):
                                 "lost in transcription: —) below.")
 
 
+def fd_decimals(values) -> int:
+    """Decimals that print the largest of ``values`` (Fréchet distances) with two significant digits, at least 3
+    and at most 8."""
+    largest = float(np.nanmax(np.abs(np.asarray(values, dtype=float)))) if len(values) else 0.0
+    if not largest > 0:
+        return 3
+    return min(8, max(3, 1 - math.floor(math.log10(largest))))
+
+
 def table6_grid(frame: pd.DataFrame):
     paper = reference.load("gan_ensembles_table6").set_index(["dataset", "strategy"])
     backbone = frame["backbone"].iloc[0]
     cells = []
     for (d, s), g in frame.groupby(["dataset", "strategy"], sort=False):
         p = paper.loc[(d, s)] if (d, s) in paper.index else None
-        # FD: Inception-v3's FID is in the tens; another backbone's features give distances below 1
-        fd_digits = 1 if backbone == "inception" else 3
+        # FD: Inception-v3's FID is in the tens; another backbone's features give distances below 1 (a small
+        # CNN's below 0.001), printed with two significant digits
+        fd_digits = 1 if backbone == "inception" else fd_decimals(frame.loc[frame["dataset"] == d, "fid"])
         for metric, digits in (("fid", fd_digits), ("density", 3), ("coverage", 3)):
             ref = f" ({p[metric]:.1f})" if p is not None and metric == "fid" else \
                 f" ({p[metric]:.{digits}f})" if p is not None else ""
@@ -403,8 +414,10 @@ def table6_grid(frame: pd.DataFrame):
 
 
 def search_space_grid(frame: pd.DataFrame):
+    digits = {d: fd_decimals(g["frechet"]) for d, g in frame.groupby("dataset")}
     cells = [{"dataset": r.dataset, "strategy": STRATEGY_NAMES[r.strategy],
-              "cell": f"{r.density:.3f} / {r.coverage:.3f} / {r.frechet:.1f}"} for r in frame.itertuples()]
+              "cell": f"{r.density:.3f} / {r.coverage:.3f} / {r.frechet:.{digits[r.dataset]}f}"}
+             for r in frame.itertuples()]
     return display.compact_grid(pd.DataFrame(cells), rows=["strategy"], columns=["dataset"], cell="cell",
                                 caption="Search space, NOT held out: density / coverage / Fréchet distance of "
                                 "the search's own features against the training images it used (Naive (R): its "
