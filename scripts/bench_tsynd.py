@@ -8,9 +8,10 @@ and the spread (min-max and interquartile range) over interleaved repeats of
 (c) the cost of the ascent's record (issue 24: one extra K-mask forward after the last step, for the MI after the
     ascent) as a share of the ascent's own time.
 
-Defaults are the quick profile's ascent (4 steps, lr 0.15 latent std, K = 10, half-batch 16).
+Defaults are the quick profile's ascent (its ascent_steps, ascent_lr in latent std and K, read from the profile;
+half-batch 16).
 
-Usage: python scripts/bench_tsynd.py [--backbone smallcnn] [--batch 16] [--k 10] [--steps 4] [--repeats 15]
+Usage: python scripts/bench_tsynd.py [--backbone smallcnn] [--batch 16] [--k K] [--steps N] [--lr LR] [--repeats 15]
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import time
 
 import torch
 
-import synthmed  # noqa: F401
+from synthmed import profiles
 from synthmed.device import describe, get_device
 from synthmed.tsynd.autoencoder import VQVAE
 from synthmed.tsynd.classifiers import build_classifier
@@ -71,9 +72,10 @@ def main(argv=None) -> None:
     ap.add_argument("--backbone", default="smallcnn")
     ap.add_argument("--size", type=int, default=28)
     ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--k", type=int, default=10)
-    ap.add_argument("--steps", type=int, default=4)
-    ap.add_argument("--lr", type=float, default=0.15)
+    quick = profiles.resolve("tsynd", "quick")
+    ap.add_argument("--k", type=int, default=quick["k"])
+    ap.add_argument("--steps", type=int, default=quick["ascent_steps"])
+    ap.add_argument("--lr", type=float, default=quick["ascent_lr"])
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--inner", type=int, default=10)
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
