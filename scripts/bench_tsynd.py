@@ -9,9 +9,10 @@ and the spread (min-max and interquartile range) over interleaved repeats of
     ascent) as a share of the ascent's own time.
 
 Defaults are the quick profile's ascent (its ascent_steps, ascent_lr in latent std and K, read from the profile;
-half-batch 16).
+half-batch 16). Each figure is measured twice: with one torch thread, as the chapter's runs execute (every executor
+worker limits itself to one intra-op thread, ``synthmed.executor``), and with torch's default thread count.
 
-Usage: python scripts/bench_tsynd.py [--backbone smallcnn] [--batch 16] [--k K] [--steps N] [--lr LR] [--repeats 15]
+Usage: python scripts/bench_tsynd.py [--backbone smallcnn] [--batch 16] [--k K] [--steps N] [--lr LR] [--repeats 30] [--threads 1,0]
 """
 
 from __future__ import annotations
@@ -34,24 +35,25 @@ def _sync(device):
         torch.cuda.synchronize(device)
 
 
-def _once(fn, device, inner: int) -> float:
-    start = time.perf_counter()
-    for _ in range(inner):
-        fn()
-    _sync(device)
-    return (time.perf_counter() - start) / inner
-
-
 def interleaved(fns: dict, device, repeats: int, inner: int) -> dict:
-    """Seconds per call of each function: every repeat times all of them back to back (so that load from other
-    processes hits them alike); returns {name: list of per-repeat times}."""
+    """Seconds per call of each function: every repeat calls the functions in turn, one call each, ``inner`` times
+    over, timing every call alone, so that a burst of load from other processes hits all of them alike (on these
+    shared 2-core machines, timing ``inner`` calls of one function and then of the next let single repeats' ratios
+    range from 0.4 to 1.9). Returns {name: list of per-repeat mean times}."""
     for fn in fns.values():
         fn()
     _sync(device)
     times = {name: [] for name in fns}
     for _ in range(repeats):
-        for name, fn in fns.items():
-            times[name].append(_once(fn, device, inner))
+        total = dict.fromkeys(fns, 0.0)
+        for _ in range(inner):
+            for name, fn in fns.items():
+                start = time.perf_counter()
+                fn()
+                _sync(device)
+                total[name] += time.perf_counter() - start
+        for name in fns:
+            times[name].append(total[name] / inner)
     return times
 
 
@@ -67,22 +69,8 @@ def spread(num: list, den: list) -> str:
     return f"range {r[0]:.2f}-{r[-1]:.2f}, IQR {q[0]:.2f}-{q[2]:.2f}, {len(r)} repeats"
 
 
-def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--backbone", default="smallcnn")
-    ap.add_argument("--size", type=int, default=28)
-    ap.add_argument("--batch", type=int, default=16)
-    quick = profiles.resolve("tsynd", "quick")
-    ap.add_argument("--k", type=int, default=quick["k"])
-    ap.add_argument("--steps", type=int, default=quick["ascent_steps"])
-    ap.add_argument("--lr", type=float, default=quick["ascent_lr"])
-    ap.add_argument("--repeats", type=int, default=15)
-    ap.add_argument("--inner", type=int, default=10)
-    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
-    args = ap.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = get_device()
+def measure(args, device) -> None:
+    """Prints (a)-(c) at the current number of torch threads."""
     torch.manual_seed(0)
     model = build_classifier(args.backbone, 1, 2, args.size).to(device).eval()
     vq = VQVAE(1, hidden=32).to(device).eval().requires_grad_(False)
@@ -101,6 +89,7 @@ def main(argv=None) -> None:
                          "naive": lambda: model.mc_logits_naive(x, args.k)}, device, args.repeats, args.inner)
     t_det, t_mc, t_naive = (statistics.median(t[n]) for n in ("det", "mc", "naive"))
     r_mc, r_naive = median_ratio(t["mc"], t["det"]), median_ratio(t["naive"], t["det"])
+
     def ascent(final: bool):
         return lambda: uncertainty_ascent(vq.decode, model, z0, steps=args.steps, lr=args.lr, k=args.k,
                                           measure_final=final)
@@ -122,6 +111,39 @@ def main(argv=None) -> None:
     o = sorted(overhead)
     print(f"(c) the ascent's record (MI after the last step) adds {100 * statistics.median(o):.0f} % to an ascent "
           f"of {args.steps} steps (range {100 * o[0]:.0f}-{100 * o[-1]:.0f} %)")
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--backbone", default="smallcnn")
+    ap.add_argument("--size", type=int, default=28)
+    ap.add_argument("--batch", type=int, default=16)
+    quick = profiles.resolve("tsynd", "quick")
+    ap.add_argument("--k", type=int, default=quick["k"])
+    ap.add_argument("--steps", type=int, default=quick["ascent_steps"])
+    ap.add_argument("--lr", type=float, default=quick["ascent_lr"])
+    ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--inner", type=int, default=10)
+    ap.add_argument("--threads", default="1,0",
+                    help="comma-separated torch CPU thread counts to measure in turn (0: torch's default). "
+                         "Default 1,0: one thread is what the chapter's runs use (every executor worker sets "
+                         "one intra-op thread); torch's default is what a single interactive call uses")
+    args = ap.parse_args(argv)
+    try:
+        threads = [int(n) for n in args.threads.split(",")]
+    except ValueError:
+        ap.error(f"--threads takes comma-separated integers, got {args.threads!r}")
+    if any(n < 0 for n in threads):
+        ap.error(f"--threads must be >= 0, got {args.threads!r}")
+    device = get_device()
+    default = torch.get_num_threads()
+    for i, n in enumerate(threads):
+        torch.set_num_threads(n or default)
+        if i:
+            print()
+        label = "as the chapter's workers" if n == 1 else "torch's default" if n == 0 else "set by --threads"
+        print(f"== {torch.get_num_threads()} torch thread(s) ({label}) ==")
+        measure(args, device)
 
 
 if __name__ == "__main__":

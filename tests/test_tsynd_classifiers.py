@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from synthmed import fit
-from synthmed.tsynd.classifiers import build_classifier, classification_loss, n_outputs
+from synthmed.tsynd.classifiers import build_classifier, classification_loss, inverted_dropout, n_outputs
 
 
 @pytest.mark.parametrize("size,channels,classes", [(28, 1, 2), (28, 3, 5), (64, 1, 3)])
@@ -63,3 +63,18 @@ def test_paper_architectures(backbone):
     model = build_classifier(backbone, 3, 4, 28).eval()
     x = torch.rand(2, 3, 28, 28)
     assert model.mc_logits(x, 3).shape == (3, 2, 4)
+
+
+def test_inverted_dropout_keeps_1_minus_p_scaled_and_passes_gradient_through_the_mask():
+    x = torch.full((200, 100), 3.0, requires_grad=True)
+    torch.manual_seed(0)
+    y = inverted_dropout(x, 0.25, on=True)
+    kept = y != 0
+    assert torch.allclose(y[kept], torch.tensor(4.0))  # 3 / (1 - 0.25)
+    assert abs(float(kept.float().mean()) - 0.75) < 0.01  # 20,000 draws: std of the rate 0.003
+    y.sum().backward()
+    assert torch.equal(x.grad, kept.float() * 4 / 3)
+    torch.manual_seed(0)
+    assert torch.equal(inverted_dropout(x, 0.25, on=True), y)  # seeded
+    assert inverted_dropout(x, 0.5, on=False) is x and inverted_dropout(x, 0.0, on=True) is x
+    assert torch.equal(inverted_dropout(x, 1.0, on=True), torch.zeros_like(x))

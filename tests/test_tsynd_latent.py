@@ -11,7 +11,9 @@ def trained(fit_tiny_cnn):
     torch.manual_seed(0)
     x = torch.rand(32, 1, 28, 28)
     y = (x[:, :, :14].mean((1, 2, 3)) > x[:, :, 14:].mean((1, 2, 3))).long()
-    return fit_tiny_cnn(x, y, hidden=32, steps=25), x, y
+    # 100 steps: after 25 some seeds' models still predict one class at ~0.94 for every input, and then no latent
+    # move changes their (dropout-only) uncertainty
+    return fit_tiny_cnn(x, y, hidden=32, steps=100), x, y
 
 
 def test_latent_ascent_raises_mutual_information(trained):
