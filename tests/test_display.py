@@ -192,3 +192,13 @@ def test_rows_are_grouped_by_the_outer_key_in_order_of_first_appearance():
     assert list(grid.cells.index) == [("clean", "Baseline"), ("clean", "TSynD"), ("fgsm", "Baseline"),
                                       ("fgsm", "TSynD")]
     assert grid.to_html().count('rowspan="2">clean</th>') == 1
+
+
+def test_significant_decimals_show_two_digits_of_the_largest_value_within_bounds():
+    from synthmed.display import significant_decimals
+
+    assert significant_decimals(4.2e-4, 3) == 5 and f"{4.2e-4:.5f}" == "0.00042"
+    assert significant_decimals(-0.037, 1) == 3  # |value|: "0.037"
+    assert significant_decimals(12.3, 3) == 3 and significant_decimals(0.05, 1) == 3
+    assert significant_decimals(1e-12, 1) == 8 and significant_decimals(1e-12, 1, maximum=4) == 4
+    assert significant_decimals(0.0, 2) == 2 and significant_decimals(float("nan"), 2) == 2

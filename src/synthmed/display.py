@@ -19,6 +19,7 @@ The book's stylesheet (``book/_static/synthmed.css``) styles the classes these h
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,16 @@ def verdict_key(verdict: object) -> str | None:
     if key not in VERDICT_COLOURS:
         raise ValueError(f"unknown verdict {verdict!r}; expected one of {', '.join(VERDICT_COLOURS)}")
     return key
+
+
+def significant_decimals(largest: float, minimum: int, maximum: int = 8) -> int:
+    """Decimals that print ``largest`` (in absolute value) with two significant digits: never fewer than
+    ``minimum`` nor more than ``maximum``; ``minimum`` for 0 or NaN. E.g. (4.2e-4, 3) -> 5 ("0.00042"),
+    (12.3, 3) -> 3."""
+    largest = abs(float(largest))
+    if not largest > 0:
+        return minimum
+    return min(maximum, max(minimum, 1 - math.floor(math.log10(largest))))
 
 
 def format_cell(value: object, precision: int = 1, na: str = "—") -> str:

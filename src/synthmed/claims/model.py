@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from synthmed.display import significant_decimals
+
 KINDS = ("better", "not_worse", "close", "ranking")
 VERDICTS = ("supported", "contradicted", "inconclusive", "not testable")
 # "paper": a statement the paper makes (its place in `source`, its numbers in `paper_figure`); "ours": an
@@ -142,9 +144,7 @@ class Verdict:
         network's features is below 0.001, and "-0.000 [-0.000, -0.000]" hides the numbers a verdict rests on."""
         d = self.claim.decimals
         largest = max((abs(v) for v in (self.diff, self.low, self.high) if not math.isnan(v)), default=0.0)
-        if largest == 0.0 or largest >= 10 ** -d:
-            return d
-        return min(8, max(d, 1 - math.floor(math.log10(largest))))
+        return d if largest >= 10 ** -d else significant_decimals(largest, d)
 
     def interval(self) -> str:
         """"+3.2 [-1.0, +7.4]" (or "+3.2, one pair" when there is no interval)."""

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import torch
 from IPython.display import Markdown
 
 from synthmed import display, reference
+from synthmed.display import significant_decimals
 from synthmed.gan import runs
 from synthmed.gan.experiment import STRATEGY_NAMES, TEST_SELECTED
 
@@ -383,22 +383,20 @@ def table5_grid(frame: pd.DataFrame):
 def fd_decimals(values) -> int:
     """Decimals that print the largest of ``values`` (Fréchet distances) with two significant digits, at least 3
     and at most 8."""
-    largest = float(np.nanmax(np.abs(np.asarray(values, dtype=float)))) if len(values) else 0.0
-    if not largest > 0:
-        return 3
-    return min(8, max(3, 1 - math.floor(math.log10(largest))))
+    values = np.abs(np.asarray(values, dtype=float))
+    return significant_decimals(float(np.nanmax(values)) if values.size else 0.0, 3)
 
 
 def table6_grid(frame: pd.DataFrame):
     paper = reference.load("gan_ensembles_table6").set_index(["dataset", "strategy"])
     backbone = frame["backbone"].iloc[0]
+    # FD: Inception-v3's FID is in the tens; another backbone's features give distances below 1 (a small CNN's
+    # below 0.001), printed with two significant digits of the dataset's largest
+    fd_digits = {d: 1 if backbone == "inception" else fd_decimals(g["fid"]) for d, g in frame.groupby("dataset")}
     cells = []
     for (d, s), g in frame.groupby(["dataset", "strategy"], sort=False):
         p = paper.loc[(d, s)] if (d, s) in paper.index else None
-        # FD: Inception-v3's FID is in the tens; another backbone's features give distances below 1 (a small
-        # CNN's below 0.001), printed with two significant digits
-        fd_digits = 1 if backbone == "inception" else fd_decimals(frame.loc[frame["dataset"] == d, "fid"])
-        for metric, digits in (("fid", fd_digits), ("density", 3), ("coverage", 3)):
+        for metric, digits in (("fid", fd_digits[d]), ("density", 3), ("coverage", 3)):
             ref = f" ({p[metric]:.1f})" if p is not None and metric == "fid" else \
                 f" ({p[metric]:.{digits}f})" if p is not None else ""
             cells.append({"dataset": d, "metric": "FD" if metric == "fid" else metric,
