@@ -12,7 +12,8 @@ Defaults are the quick profile's ascent (its ascent_steps, ascent_lr in latent s
 half-batch 16). Each figure is measured twice: with one torch thread, as the chapter's runs execute (every executor
 worker limits itself to one intra-op thread, ``synthmed.executor``), and with torch's default thread count.
 
-Usage: python scripts/bench_tsynd.py [--backbone smallcnn] [--batch 16] [--k K] [--steps N] [--lr LR] [--repeats 30] [--threads 1,0]
+Usage: python scripts/bench_tsynd.py [--backbone smallcnn] [--batch 16] [--k K] [--steps N] [--lr LR] [--repeats 30]
+       [--threads 1,0]
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def measure(args, device) -> None:
     u["ascent"] = [a / args.steps for a in u["ascent"]]
     t_raw, t_ascent = statistics.median(u["raw"]), statistics.median(u["ascent"])
     r_ascent = median_ratio(u["raw"], u["ascent"])
-    print(f"device: {describe(device)}; backbone {args.backbone}, {args.size}x{args.size}, batch {args.batch}, K={args.k}")
+    print(f"device: {describe(device)}; backbone {args.backbone}, {args.size}x{args.size}, batch {args.batch}, "
+          f"K={args.k}")
     print(f"ascent: {args.steps} steps, lr {args.lr}")
     print(f"(a) MC estimate / deterministic forward: head-only {r_mc:.2f} ({spread(t['mc'], t['det'])}; target "
           f"<= 1.3), naive K full forwards {r_naive:.2f}  [forward {1e3 * t_det:.2f} ms, head-only "
