@@ -54,6 +54,43 @@ def test_keeps_best_or_last_by_the_named_metric():
     assert last.step == 6 and last.metrics == {"score": 0.1}
 
 
+def test_a_flat_curve_keeps_the_lowest_validation_loss_then_the_later_evaluation():
+    # accuracy ties at 0.5 on evaluations 1-4 (steps 2-8); losses pick step 6, and 4 vs 6 tie on loss: later wins
+    evals = iter([{"accuracy": 0.5, "loss": 0.9}, {"accuracy": 0.5, "loss": 0.7}, {"accuracy": 0.5, "loss": 0.7},
+                  {"accuracy": 0.5, "loss": 0.8}])
+    result = _train(fit.FitConfig(steps=8, eval_every=2, monitor="accuracy"), evaluate=lambda m: next(evals))
+    assert result.step == 6 and result.metrics == {"accuracy": 0.5, "loss": 0.7}
+    assert not result.best_is_first
+    # a strictly better monitor value beats any loss
+    evals = iter([{"accuracy": 0.5, "loss": 0.1}, {"accuracy": 0.6, "loss": 2.0}, {"accuracy": 0.5, "loss": 0.0}])
+    assert _train(fit.FitConfig(steps=6, eval_every=2, monitor="accuracy"), evaluate=lambda m: next(evals)).step == 4
+
+
+def test_a_flat_curve_without_a_loss_keeps_the_later_evaluation():
+    result = _train(fit.FitConfig(steps=8, eval_every=2, monitor="accuracy"), evaluate=lambda m: {"accuracy": 0.5})
+    assert result.step == 8 and not result.best_is_first
+    losses = iter([0.1, 0.5, 0.9, 1.0])  # tie_break=None ignores the loss
+    none = _train(fit.FitConfig(steps=8, eval_every=2, monitor="accuracy", tie_break=None),
+                  evaluate=lambda m: {"accuracy": 0.5, "loss": next(losses)})
+    assert none.step == 8
+
+
+def test_best_is_first_when_the_first_evaluation_stays_best():
+    evals = iter([{"accuracy": 0.5, "loss": 0.5}, {"accuracy": 0.5, "loss": 0.6}, {"accuracy": 0.4, "loss": 0.1}])
+    result = _train(fit.FitConfig(steps=6, eval_every=2, monitor="accuracy"), evaluate=lambda m: next(evals))
+    assert result.step == 2 and result.best_is_first
+    losses = iter([1.0, 1.0, 2.0])  # min mode ties too: the later of the equal minima
+    result = _train(fit.FitConfig(steps=6, eval_every=2, monitor="loss", mode="min"),
+                    evaluate=lambda m: {"loss": next(losses)})
+    assert result.step == 4 and not result.best_is_first
+
+
+def test_ties_do_not_reset_early_stopping():
+    result = _train(fit.FitConfig(steps=20, eval_every=2, monitor="accuracy", patience=2),
+                    evaluate=lambda m: {"accuracy": 0.5})
+    assert result.stopped_early and result.steps_run == 6 and result.step == 6
+
+
 def test_min_mode_and_early_stopping():
     losses = iter([1.0, 0.5, 0.6, 0.7, 0.8, 0.9])
     result = _train(fit.FitConfig(steps=12, eval_every=2, monitor="loss", mode="min", patience=2),

@@ -58,8 +58,10 @@ class FitConfig:
 
     steps: optimiser steps (see :func:`epochs_to_steps`); eval_every: evaluate every N steps and at the last step;
     monitor: the key of ``evaluate``'s dict that selects weights, schedules and stops; mode: "max" or "min";
-    keep: "best" (weights at the best monitored value) or "last"; patience: evaluations without improvement before
-    stopping (None: never); warmup: evaluations during which early stopping neither counts nor stops (the best
+    keep: "best" (weights at the best monitored value) or "last"; tie_break: the key of ``evaluate``'s dict (a
+    validation loss, lower is better) that decides between evaluations with the same best monitored value (see
+    :func:`fit`; None: the later evaluation wins every tie); patience: evaluations without a strict improvement of
+    the monitor before stopping (None: never); warmup: evaluations during which early stopping neither counts nor stops (the best
     weights are still tracked); schedule: None, "plateau" (ReduceLROnPlateau on the monitor, factor 0.1, patience
     ``plateau_patience`` evaluations) or "cosine" (cosine decay over ``steps``); amp: bf16 autocast (None: on for
     CUDA, off on CPU).
@@ -73,6 +75,7 @@ class FitConfig:
     monitor: str = "balanced_accuracy"
     mode: str = "max"
     keep: str = "best"
+    tie_break: str | None = "loss"
     patience: int | None = None
     warmup: int = 0
     schedule: str | None = None
@@ -99,7 +102,8 @@ class FitConfig:
 @dataclass
 class FitResult:
     """state_dict: the kept weights (CPU); step: the step they are from; metrics: ``evaluate``'s dict there;
-    history: one {"step", "train_loss", "lr", **metrics} per evaluation; stopped_early; steps_run."""
+    history: one {"step", "train_loss", "lr", **metrics} per evaluation; stopped_early; steps_run; best_is_first:
+    the kept weights are those of the first evaluation (on a flat validation curve, a model that barely trained)."""
 
     state_dict: dict[str, torch.Tensor]
     step: int
@@ -107,6 +111,7 @@ class FitResult:
     history: list[dict[str, float]] = field(default_factory=list)
     stopped_early: bool = False
     steps_run: int = 0
+    best_is_first: bool = False
 
 
 class Checkpoint:
@@ -184,9 +189,23 @@ class _Batches:
 
 
 def _improved(value: float, best: float | None, mode: str) -> bool:
+    """``value`` is strictly better than ``best`` (None or NaN: any number is)."""
     if best is None or math.isnan(best):
         return not math.isnan(value)
     return value > best if mode == "max" else value < best
+
+
+def _keeps(value: float, loss: float | None, best: float | None, best_loss: float | None, mode: str) -> bool:
+    """The selection rule: an evaluation replaces the kept one when its monitored ``value`` is strictly better, or
+    equal and its tie-break ``loss`` is lower or equal (the later of equal evaluations wins); when either loss is
+    missing (None or NaN), a tie goes to the later evaluation."""
+    if _improved(value, best, mode):
+        return True
+    if best is None or value != best:
+        return False
+    if loss is None or best_loss is None or math.isnan(loss) or math.isnan(best_loss):
+        return True
+    return loss <= best_loss
 
 
 def _scheduler(opt: torch.optim.Optimizer, config: FitConfig):
@@ -208,7 +227,13 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, torch.Tensor, torch.Gene
     over ``n_train`` rows); generator: the loop's seeded CPU generator for any other randomness (augmentation,
     synthetic samples). evaluate(model) -> {metric: float}, called with the model in eval mode every
     ``config.eval_every`` steps and at the last step; it must contain ``config.monitor``. The model is moved to
-    ``device`` and left in eval mode holding the kept weights. checkpoint: a file to save to at every evaluation and
+    ``device`` and left in eval mode holding the kept weights.
+
+    Selection (``keep="best"``): the kept weights are those of the evaluation with the best ``config.monitor``;
+    among evaluations tied on it (a flat validation curve: a small validation split, or a model predicting one
+    class), the one with the lowest ``config.tie_break`` value (a validation loss) is kept, and among those still
+    tied, the later one. Without a tie-break value in ``evaluate``'s dict, the later of tied evaluations is kept.
+    ``FitResult.best_is_first`` says whether the kept weights are the first evaluation's. checkpoint: a file to save to at every evaluation and
     resume from when it exists (resume gives the same result as an uninterrupted run).
     """
     if n_train < 1:
@@ -222,8 +247,8 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, torch.Tensor, torch.Gene
     ckpt = Checkpoint(checkpoint)
     with seeded(seed, device):
         batches = _Batches(n_train, config.batch_size, gen)
-        run = {"step": 0, "best": None, "best_step": 0, "best_metrics": {}, "best_state": None, "history": [],
-               "bad_evals": 0, "stopped": False}
+        run = {"step": 0, "best": None, "best_loss": None, "best_step": 0, "best_metrics": {}, "best_state": None,
+               "history": [], "bad_evals": 0, "stopped": False}
         restored = ckpt.restore(modules={"model": model}, optimizers={"opt": opt},
                                 schedulers={"sched": sched} if sched is not None else {}, generators={"gen": gen})
         if restored is not None:
@@ -255,10 +280,14 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, torch.Tensor, torch.Gene
                 run["history"].append({"step": run["step"], "train_loss": float(running) / max(seen, 1),
                                        "lr": opt.param_groups[0]["lr"], **metrics})
                 running, seen = torch.zeros((), device=device), 0
-                if _improved(value, run["best"], config.mode):
-                    run.update(best=value, best_step=run["step"], best_metrics=metrics, bad_evals=0)
+                loss = metrics.get(config.tie_break) if config.tie_break else None
+                improved = _improved(value, run["best"], config.mode)
+                if _keeps(value, loss, run["best"], run.get("best_loss"), config.mode):
+                    run.update(best=value, best_loss=loss, best_step=run["step"], best_metrics=metrics)
                     if config.keep == "best":
                         run["best_state"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+                if improved:
+                    run["bad_evals"] = 0
                 elif len(run["history"]) > config.warmup:
                     run["bad_evals"] += 1
                 if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
@@ -277,8 +306,9 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, torch.Tensor, torch.Gene
         kept_metrics = run["history"][-1] if run["history"] else {}
         kept_metrics = {k: v for k, v in kept_metrics.items() if k not in ("step", "train_loss", "lr")}
     model.eval()
+    first = bool(run["history"]) and kept_step == run["history"][0]["step"]
     return FitResult({k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, kept_step,
-                     dict(kept_metrics), run["history"], run["stopped"], run["step"])
+                     dict(kept_metrics), run["history"], run["stopped"], run["step"], first)
 
 
 def _batches_of(inputs: tuple[torch.Tensor, ...], batch_size: int) -> Iterator[tuple[torch.Tensor, ...]]:
