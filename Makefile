@@ -3,7 +3,10 @@
 #   make test   every notebook executed once (smoke profile, by the runner: any notebook that raises fails the
 #               target), a smoke build of the book (warnings as errors), nbval re-executing the executed notebooks
 #               against an empty cache and comparing every output (tests/nbval_sanitize.cfg says what volatile
-#               text is ignored), unit tests and a browser check
+#               text is ignored), unit tests and a browser check. nbval starts from an empty cache but with the
+#               runner's stored verdicts: a page adjusts its paper's primary claims over the family its sibling
+#               notebooks stored (synthmed.claims.in_family), and must show the same adjusted p as the runner's copy
+#   make book REFERENCE=1   also stores the build's verdicts as the book's reference (results/reference/)
 # Both create the virtual environment .venv first when needed.
 PYTHON ?= python3
 VENV := .venv
@@ -25,14 +28,17 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 book: env
-	$(PY) -m synthmed.runner --profile $(PROFILE) $(if $(FORCE),--force) $(if $(YES),--yes)
+	$(PY) -m synthmed.runner --profile $(PROFILE) $(if $(FORCE),--force) $(if $(YES),--yes) \
+		$(if $(REFERENCE),--reference)
 
 # The smoke execution and nbval's re-execution run with one thread each: their outputs must agree exactly, and
 # floating-point sums differ between one and two threads.
 test: env
 	bash scripts/setup_browser.sh
 	SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke OMP_NUM_THREADS=1 $(PY) -m synthmed.runner --profile smoke
-	rm -rf .synthmed-cache/nbval && SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/nbval OMP_NUM_THREADS=1 \
+	rm -rf .synthmed-cache/nbval && mkdir -p .synthmed-cache/nbval && \
+		cp -r .synthmed-cache/smoke/verdicts .synthmed-cache/nbval/verdicts && \
+		SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/nbval OMP_NUM_THREADS=1 \
 		$(PY) -m pytest -p no:xdist --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		$$($(PY) -m synthmed.runner --list)
 	SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke SYNTHMED_PROFILE=smoke OMP_NUM_THREADS=1 \

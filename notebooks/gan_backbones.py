@@ -54,7 +54,8 @@ settings
 # %% tags=["hide-input"]
 results = ex.chapter(settings, device)
 t5 = ex.backbone_runs(results)
-verdicts = report.judge({"table5": t5}, settings.profile, settings.datasets)
+verdicts = report.judge({"table5": t5}, settings.profile, settings.datasets,
+                        notebook="gan_backbones", run=settings)
 
 # %% [markdown]
 # ## Table 5

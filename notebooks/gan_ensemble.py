@@ -63,7 +63,8 @@ naive = ex.naive_im_runs(results)
 points = ex.fig3_frame(results, settings.k)
 frames = {"table3": t3, "table4": ex.table4_runs(results), "a2": ex.ablation_runs(results), **naive,
           "fig3": ex.fig3_relations(results, points)}
-verdicts = report.judge(frames, settings.profile, settings.datasets)
+verdicts = report.judge(frames, settings.profile, settings.datasets,
+                        notebook="gan_ensemble", run=settings)
 
 # %% [markdown]
 # ## Table 3: downstream g-mean of each strategy

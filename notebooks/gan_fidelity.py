@@ -52,7 +52,8 @@ settings
 # %% tags=["hide-input"]
 results = ex.chapter(settings, device)
 t6 = ex.fidelity_runs(results, settings, device)
-verdicts = report.judge({"table6": t6}, settings.profile, settings.datasets)
+verdicts = report.judge({"table6": t6}, settings.profile, settings.datasets,
+                        notebook="gan_fidelity", run=settings)
 
 # %% [markdown]
 # ## Table 6

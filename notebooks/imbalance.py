@@ -74,7 +74,8 @@ outputs = run_all(experiment.run_seed, specs, workers=settings.workers, desc="im
                   context=settings.context)
 results = experiment.results_frame(outputs, specs)
 chapter_claims = report.prepare_claims(report.load_claims(), results, settings)
-verdicts = claims.judge_all(chapter_claims, results, profile=settings.profile)
+verdicts = claims.in_family("imbalance", settings,
+                            claims.judge_all(chapter_claims, results, profile=settings.profile))
 display(Markdown(f"Profile `{settings.profile}`; device: {describe(device)}; {len(specs)} runs, "
                  f"{len(results) // 2} classifiers (training and scoring are separate cached "
                  "steps)."))

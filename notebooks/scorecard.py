@@ -33,6 +33,7 @@ from IPython.display import HTML, Markdown, display
 
 from synthmed import claims, profiles
 from synthmed.display import folded, plain
+from synthmed.runner import find_root
 
 # %% tags=["parameters", "remove-cell"]
 profile = None  # smoke | quick | paper: whose verdicts to show
@@ -47,6 +48,24 @@ missing = [c for c in settings.chapters if c not in found]
 scale = verdicts["chapter"] == "tsynd_paper"  # the committed paper-scale bundle, counted apart
 paper_rows = verdicts[~scale & (verdicts["origin"] == "paper")]
 ours_rows = verdicts[~scale & (verdicts["origin"] == "ours")]
+
+# %% [markdown]
+# ## Did this build reproduce the published book?
+#
+# The book's verdicts are committed as its reference (`results/reference/`, with the commit, machine and
+# libraries that computed them). A build on another machine meets other floating-point sums, and training
+# amplifies them; this section compares this build's verdicts with that reference, claim by claim.
+
+# %% tags=["remove-input"]
+reference = claims.read_reference(find_root(), settings.profile)
+if reference is None:
+    display(Markdown(f"No reference is committed for the `{settings.profile}` profile "
+                     f"(`make book PROFILE={settings.profile} REFERENCE=1` stores one)."))
+elif verdicts.empty:
+    display(Markdown("This build has no verdicts to compare with the reference yet."))
+else:
+    against = claims.compare(verdicts, reference)
+    display(Markdown(claims.comparison_text(against, reference)))
 
 # %% [markdown]
 # ## The papers' primary claims

@@ -226,6 +226,30 @@ def confirm_cost(names: list[str], yes: bool) -> bool:
     return True
 
 
+def rerun_stale_families(names: list[str], profile: str, root: Path, force: bool = False) -> list[str]:
+    """Re-execute the notebooks among ``names`` whose primary claims were adjusted before a sibling notebook of the
+    same paper stored its own (:func:`synthmed.claims.store.stale_families`), so every page shows the adjusted p of
+    the whole family, as the Scorecard does. Every step is a cache hit by then; a cold build re-runs a few pages
+    once, a warm one none. Returns the re-executed names."""
+    from synthmed.claims.store import stale_families
+
+    stale = [n for n in stale_families(profile, names) if n in names]
+    for name in stale:
+        print(f"[family] {name}: a sibling notebook of its paper ran after it; re-executing (cache hits) ...",
+              flush=True)
+        execute(name, profile, executed_folder(root), notebook_folder(root), force=False)
+    return stale
+
+
+def store_reference(root: Path, profile: str) -> Path:
+    """Write the verdicts of this build under ``profile`` as the book's reference
+    (:func:`synthmed.claims.reference.write_reference`)."""
+    from synthmed import claims
+
+    frame = claims.adjust_frame(claims.read_verdicts(profile))
+    return claims.write_reference(frame, root, profile)
+
+
 def build_book(root: Path) -> None:
     """``jupyter-book build`` with warnings as errors (the notebooks are executed already, never by the book)."""
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--warningiserror",
@@ -243,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true",
                         help="print the executed notebooks present (book/executed/*.ipynb) in book order, run nothing")
     parser.add_argument("--root", type=Path, help="the book's folder (default: found from the working directory)")
+    parser.add_argument("--reference", action="store_true",
+                        help="store this build's verdicts as the book's reference (results/reference/<profile>.json)")
     parser.add_argument("--yes", action="store_true",
                         help=f"start a paper build even when it is projected at more than {CONFIRM_HOURS:g} hours")
     args = parser.parse_args(argv)
@@ -264,11 +290,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    FAILED: {type(err).__name__}: {str(err)[-2000:]}", flush=True)
             continue
         print(f"    {rec['wall_s']:.1f} s, cache {rec['cache_hits']} hit / {rec['cache_misses']} miss", flush=True)
+    if not failed:
+        rerun_stale_families(names, args.profile, root, args.force)
     print(f"executed {len(names)} notebook(s) in {time.perf_counter() - total:.1f} s", flush=True)
     if failed:
         print(f"{len(failed)} notebook(s) raised: {', '.join(failed)} (executed copies with the error under "
               f"{executed_folder(root)}); the book was not built", file=sys.stderr, flush=True)
         return 1
+    if args.reference:
+        print(f"reference stored: {store_reference(root, args.profile)}", flush=True)
     if not args.no_build:
         build_book(root)
         print(f"book built: {root / '_build' / 'html' / 'index.html'}", flush=True)

@@ -80,3 +80,16 @@ def bh_adjust(pvalues: Sequence[float]) -> np.ndarray:
     if ok.any():
         out[ok] = stats.false_discovery_control(p[ok], method="bh")
     return out
+
+
+def lower_bound(values: Sequence[float], level: float = LEVEL) -> float:
+    """One-sided lower confidence bound of the mean of (n,) ``values`` (NaN ignored): mean - t_{level, n-1} * sd /
+    sqrt(n). One value, or no spread: the mean itself (there is nothing to widen it by). None left: NaN."""
+    v = clean(values)
+    if not len(v):
+        return math.nan
+    m = float(v.mean())
+    if len(v) < 2:
+        return m
+    sd = float(v.std(ddof=1))
+    return m - float(stats.t.ppf(level, df=len(v) - 1)) * sd / math.sqrt(len(v)) if sd > 0 else m

@@ -9,21 +9,27 @@
 - :mod:`~synthmed.claims.select`: the one rule for which runs frame and rows a claim reads, and whether its sides
   were run under a profile;
 - :mod:`~synthmed.claims.store`: the verdicts each chapter writes and the Scorecard reads back;
-- :mod:`~synthmed.claims.present`: the claims table, the generated text and the Scorecard's summaries.
+- :mod:`~synthmed.claims.present`: the one presenter (:func:`publish`: the paper's family adjusted across its
+  notebooks, stored, shown), the claims table, the generated text and the Scorecard's summaries;
+- :mod:`~synthmed.claims.reference`: the book's published verdicts and a rebuild's comparison with them.
 """
 
-from synthmed.claims.judge import (adjust, contrast, expected_false, judge, judge_all, label, select,
-                                   size_against_paper, test_p)
+from synthmed.claims.judge import (adjust, above_chance, bh_family, chance_column, contrast, expected_false,
+                                   fragility, judge, judge_all, label, select, size_against_paper, test_p)
 from synthmed.claims.load import as_dict, claim_from_mapping, load_claims, with_paper_figures
-from synthmed.claims.model import ALPHA, KINDS, ORIGINS, SIZES, THRESHOLD_FREE, VERDICTS, Claim, Verdict
+from synthmed.claims.model import ALPHA, KINDS, ORIGINS, SIZES, THRESHOLD_FREE, VERDICTS, Claim, Verdict, verdict_label
 from synthmed.claims.present import (NO_CLAIM, ClaimsTable, adjust_frame, claims_table, counts, custom_note,
-                                     forest_figure, missing_text, primary_text, publish, run_identity,
+                                     forest_figure, in_family, missing_text, primary_text, publish, run_identity,
                                      scorecard_counts, summary, with_links)
+from synthmed.claims.reference import compare, comparison_text, read_reference, reference_path, write_reference
 from synthmed.claims.select import NOT_RUN, columns, frame_for, not_run_reason, runnable, selectors, unmatched
-from synthmed.claims.store import read_verdicts, verdict_frame, verdicts_dir, verdicts_path, write_verdicts
+from synthmed.claims.store import (family_rows, read_verdicts, stale_families, verdict_frame, verdicts_dir,
+                                   verdicts_path, write_verdicts)
 from synthmed.stats import LEVEL, seeds_needed, t_interval
 
-__all__ = ["ALPHA", "KINDS", "LEVEL", "NOT_RUN", "NO_CLAIM", "ORIGINS", "SIZES", "THRESHOLD_FREE", "VERDICTS",
+__all__ = ["above_chance", "bh_family", "chance_column", "compare", "comparison_text", "family_rows", "fragility",
+           "in_family", "read_reference", "reference_path", "stale_families", "verdict_label", "write_reference",
+           "ALPHA", "KINDS", "LEVEL", "NOT_RUN", "NO_CLAIM", "ORIGINS", "SIZES", "THRESHOLD_FREE", "VERDICTS",
            "Claim", "ClaimsTable", "Verdict", "adjust", "adjust_frame", "as_dict", "claim_from_mapping",
            "claims_table", "columns", "contrast", "counts", "custom_note", "expected_false", "forest_figure",
            "frame_for", "judge", "judge_all", "label", "load_claims", "missing_text", "not_run_reason",

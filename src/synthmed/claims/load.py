@@ -37,6 +37,7 @@ def claim_from_mapping(spec: Mapping[str, Any], **defaults: Any) -> Claim:
     spec["order"] = tuple(dict(s) for s in spec.get("order", ()))
     spec["pair_on"] = tuple(spec.get("pair_on", ("seed",)))
     spec["pool"] = tuple(spec.get("pool", ()))
+    spec["paper_cells"] = tuple(dict(c) for c in spec.get("paper_cells", ()))
     return Claim(**spec)
 
 

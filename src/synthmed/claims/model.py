@@ -23,6 +23,16 @@ THRESHOLD_FREE = frozenset({"roc_auc", "auc", "fid", "density", "coverage", "pre
                             "distance", "pixel_distance", "latent_distance", "val_auc", "test_auc", "loss"})
 
 
+def verdict_label(verdict: str, size: str = "", fragile: bool = False) -> str:
+    """The verdict as tables show it: "inconclusive: smaller than the paper reports" where an inconclusive
+    interval excludes the paper's own difference, "supported (fragile)" for a fragile decision."""
+    if verdict == "inconclusive" and size and size != SIZES[0]:
+        return f"inconclusive: {size}"
+    if fragile and verdict in ("supported", "contradicted"):
+        return f"{verdict} (fragile)"
+    return verdict
+
+
 @dataclass(frozen=True)
 class Claim:
     """One claim, made testable.
@@ -42,7 +52,10 @@ class Claim:
     paper's Benjamini-Hochberg family; pool: columns whose cells a pooled claim averages per pairing key (the
     selectors leave them out); paper_diff: the paper's own difference A - B in scaled units (sign flipped where
     lower is better), computed from the reference tables; threshold: whether the metric depends on a decision
-    threshold (None: inferred from the metric's name, :data:`THRESHOLD_FREE`).
+    threshold (None: inferred from the metric's name, :data:`THRESHOLD_FREE`); chance_on: the column that says
+    whether a side's models are above chance ("" inferred by :func:`synthmed.claims.judge.chance_column`, "none"
+    for no such rule); paper_cells: for a pooled claim with ``paper_diff``, the cells the paper itself ran
+    (selectors of pool values): the size comparison uses only those.
     """
 
     id: str
@@ -70,6 +83,8 @@ class Claim:
     pool: tuple[str, ...] = ()
     paper_diff: float | None = None
     threshold: bool | None = None
+    chance_on: str = ""
+    paper_cells: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -88,6 +103,9 @@ class Claim:
             raise ValueError(f"claim {self.id!r}: a claim of ours needs `why` (an extension, a control or a check)")
         if self.primary and self.origin != "paper":
             raise ValueError(f"claim {self.id!r}: only the paper's own claims can be primary")
+        bad = [c for c in self.paper_cells if not set(c) <= set(self.pool)]
+        if bad:
+            raise ValueError(f"claim {self.id!r}: paper_cells must name pool columns only ({', '.join(self.pool)})")
         overlap = set(self.pool) & (set(self.a) | set(self.b or {}))
         if overlap:
             raise ValueError(f"claim {self.id!r}: pooled columns {sorted(overlap)} must not be in the selectors")
@@ -116,7 +134,12 @@ class Verdict:
     p, so that p < 0.05 agrees with the 95 % interval); p_adj: p after Benjamini-Hochberg over the paper's primary
     claims (primary claims only); size: where the paper's own difference lies against our interval
     (:data:`SIZES`); family: how many primary claims the adjustment covered; raw: the verdict before that adjustment
-    (primary claims; the interval's own decision); cells: cells a pooled claim averages per pair."""
+    (primary claims; the interval's own decision); cells: cells a pooled claim averages per pair; fragile: a
+    decided verdict that changes when any one replicate is left out (for a primary claim also when its
+    leave-one-out p, ``p_loo``, would lift p_adj to ALPHA); loo_flip: the interval's own leave-one-out flip;
+    dropped_cells: the degenerate cells a pooled claim left out, with why; nonconstant: the effect with the
+    constant members of averaged arms left out; paper_cells: the interval on the paper's own cells (the size
+    comparison's); family_key: digest of the Benjamini-Hochberg family's members it was adjusted over."""
 
     claim: Claim
     verdict: str
@@ -137,6 +160,13 @@ class Verdict:
     size: str = ""
     cells: int = 0
     raw: str = ""
+    fragile: bool = False
+    loo_flip: bool = False
+    p_loo: float = math.nan
+    dropped_cells: str = ""
+    nonconstant: str = ""
+    paper_cells: str = ""
+    family_key: str = ""
 
     def decimals(self) -> int:
         """The claim's decimals, or, when the largest of the difference and its interval bounds would print as
@@ -159,10 +189,8 @@ class Verdict:
 
     def label(self) -> str:
         """The verdict as the table shows it: an inconclusive claim whose interval excludes the paper's own
-        difference says so ("inconclusive: smaller than the paper reports")."""
-        if self.verdict == "inconclusive" and self.size and self.size != SIZES[0]:
-            return f"inconclusive: {self.size}"
-        return self.verdict
+        difference says so ("inconclusive: smaller than the paper reports"); a fragile decision says so too."""
+        return verdict_label(self.verdict, self.size, self.fragile)
 
     def sentence(self) -> str:
         """The text the book prints for this verdict: generated from the numbers, never fixed."""
@@ -194,8 +222,16 @@ class Verdict:
         if c.primary and not math.isnan(self.p_adj):
             text += (f" A primary claim: p = {self.p:.3g}, {self.p_adj:.3g} after the Benjamini-Hochberg adjustment "
                      f"over {self.family} primary claims of the paper.")
+        if self.dropped_cells:
+            text += f" Degenerate cells left out of the pool: {self.dropped_cells}."
         if self.size:
-            text += f" The paper's own difference ({c.paper_diff:+.{d}f}): {self.size}."
+            where = f", compared {self.paper_cells}" if self.paper_cells else ""
+            text += f" The paper's own difference ({c.paper_diff:+.{d}f}{where}): {self.size}."
+        if self.fragile:
+            text += (" The decision is **fragile**: leaving out one replicate changes it (or, for a primary claim, "
+                     "lifts its adjusted p to 0.05 or above).")
+        if self.nonconstant:
+            text += f" With constant members left out: {self.nonconstant}."
         if self.verdict == "inconclusive":
             if self.n < 2:
                 text += " One seed cannot decide a paired comparison."
@@ -224,4 +260,6 @@ class Verdict:
                 "high": self.high, "ours": self.interval(), "p": self.p, "p_adj": self.p_adj,
                 "family": self.family, "size": self.size, "cells": self.cells,
                 "seeds_needed": self.seeds_needed, "constant": self.constant, "reason": self.reason,
-                "profile": self.profile, "sentence": self.sentence()}
+                "profile": self.profile, "fragile": self.fragile, "loo_flip": self.loo_flip, "p_loo": self.p_loo,
+                "dropped_cells": self.dropped_cells, "nonconstant": self.nonconstant,
+                "paper_cells": self.paper_cells, "family_key": self.family_key, "sentence": self.sentence()}

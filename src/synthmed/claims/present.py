@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import html
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from synthmed import stats
-from synthmed.claims.judge import expected_false
-from synthmed.claims.model import ALPHA, VERDICTS, Verdict
-from synthmed.claims.store import verdict_frame, write_verdicts
+from synthmed.claims.judge import adjust, bh_family, expected_false, family_of
+from synthmed.claims.model import ALPHA, VERDICTS, Verdict, verdict_label
+from synthmed.claims.store import family_rows, verdict_frame, write_verdicts
 from synthmed.display import VERDICT_COLOURS, VERDICT_MARKS, legend_html
 
 NO_CLAIM = "No claim of the paper concerns these runs."
@@ -130,19 +130,30 @@ def custom_note(notebook: str, custom: Mapping[str, Any]) -> str:
             f"`python -m synthmed.runner --only {notebook}` re-runs the page as the book shows it.*")
 
 
-def publish(notebook: str, run: Any, verdicts: Sequence[Verdict], text: str | None = None,
-            unit: str = "") -> tuple:
+def in_family(notebook: str, run: Any, verdicts: Sequence[Verdict]) -> list[Verdict]:
+    """``verdicts`` with the paper's primary claims adjusted over the paper's whole family: this notebook's and the
+    primary claims its sibling notebooks stored under the same profile (:func:`synthmed.claims.store.family_rows`),
+    so a page shows the adjusted p the Scorecard shows. The runner re-executes a page whose siblings ran after it
+    (:func:`synthmed.claims.store.stale_families`)."""
+    profile, _ = run_identity(run)
+    return adjust(verdicts, family_rows(profile, exclude=notebook))
+
+
+def publish(notebook: str, run: Any, verdicts: Sequence[Verdict], text=None, unit: str = "") -> tuple:
     """How a chapter ends: its verdicts stored for the Scorecard (:func:`write_verdicts`), and what it displays:
     (claims table, generated Markdown text; ``text`` or :func:`summary` of the verdicts). An empty list of
     verdicts is stored too (the chapter ran) and shows :data:`NO_CLAIM`. ``run``: the notebook's resolved settings
     (or a profile name); a run that set parameters of its own is stored apart (:func:`run_identity`,
-    :mod:`synthmed.claims.store`) and says so.
+    :mod:`synthmed.claims.store`) and says so. The one presenter of every chapter: the primary claims are adjusted
+    over the paper's family across its notebooks first (:func:`in_family`); ``text`` may be a function of the
+    adjusted verdicts returning the Markdown.
     Use as ``display(*claims.publish("tsynd", settings, verdicts))``."""
     from IPython.display import Markdown
 
     profile, custom = run_identity(run)
+    verdicts = in_family(notebook, run, verdicts)
     write_verdicts(notebook, profile, verdicts, custom=custom)
-    body = summary(verdicts) if text is None else text
+    body = summary(verdicts) if text is None else text(verdicts) if callable(text) else text
     if custom:
         body = f"{body}\n\n{custom_note(notebook, custom)}"
     return claims_table(verdicts, unit=unit), Markdown(body)
@@ -169,17 +180,20 @@ def adjust_frame(frame: pd.DataFrame) -> pd.DataFrame:
     every chapter notebook of that paper: p_adj, family and verdict recomputed from p and the unadjusted
     verdict (``raw``) exactly as :func:`synthmed.claims.judge.adjust` does within one chapter."""
     frame = frame.copy()
-    primary = frame["role"] == "primary"
-    for paper in frame.loc[primary, "paper"].unique():
-        idx = frame.index[primary & (frame["paper"] == paper) & frame["p"].notna()]
-        if not len(idx):
-            continue
-        q = stats.bh_adjust(frame.loc[idx, "p"].to_numpy(dtype=float))
+    primary = (frame["role"] == "primary") & frame["p"].notna()
+    families = frame.loc[primary].groupby(
+        [frame.loc[primary, "paper"], frame.loc[primary, "profile"].fillna("")], sort=False).groups
+    for (paper, profile), idx in families.items():
+        q, q_loo = bh_family(frame.loc[idx, "p"].to_numpy(dtype=float),
+                             frame.loc[idx, "p_loo"].to_numpy(dtype=float))
         frame.loc[idx, "p_adj"] = q
         frame.loc[idx, "family"] = len(idx)
         decided = frame.loc[idx, "raw"].isin(["supported", "contradicted"]).to_numpy() & (q < ALPHA)
         frame.loc[idx, "verdict"] = np.where(decided, frame.loc[idx, "raw"], "inconclusive")
-        frame.loc[idx, "label"] = frame.loc[idx, "verdict"]
+        frame.loc[idx, "fragile"] = decided & (frame.loc[idx, "loo_flip"].fillna(False).astype(bool).to_numpy()
+                                               | (q_loo >= ALPHA))
+    frame["label"] = [verdict_label(v, s if isinstance(s, str) else "", bool(f))
+                      for v, s, f in zip(frame["verdict"], frame["size"], frame["fragile"])]
     return frame
 
 
@@ -192,14 +206,20 @@ def primary_text(frame: pd.DataFrame, profile: str) -> str:
     for paper, g in rows.groupby("paper", sort=False):
         c = g["verdict"].value_counts()
         parts = ", ".join(f"{int(c[v])} {v}" for v in VERDICTS if c.get(v, 0))
-        sup = int(c.get("supported", 0))
-        raw = int((g["raw"] == "supported").sum())
         line = f"- **{paper}**: {len(g)} primary claim{'s' if len(g) != 1 else ''}: {parts}."
-        if sup:
-            line += (f" Among the {sup} supported, at most about {expected_false(sup):.2g} would be expected to be "
-                     f"false discoveries.")
-        if raw != sup:
-            line += f" Without the adjustment, {raw} would read as supported."
+        # Benjamini-Hochberg bounds the false discoveries among every decision, supported and contradicted alike
+        decided = {v: int(c.get(v, 0)) for v in ("supported", "contradicted")}
+        raw = {v: int((g["raw"] == v).sum()) for v in decided}
+        n = sum(decided.values())
+        if n:
+            which = ", ".join(f"{k} {v}" for v, k in decided.items() if k)
+            line += (f" Of {n} decided claim{'s' if n != 1 else ''} ({which}), at most about "
+                     f"{expected_false(n):.2g} would be expected to be false discoveries.")
+        if raw != decided:
+            n_raw = sum(raw.values())
+            line += (f" Without the adjustment, {n_raw} would be decided ("
+                     + ", ".join(f"{k} {v}" for v, k in raw.items() if k) + ")." if n_raw
+                     else " Without the adjustment, none would be decided.")
         lines.append(line)
     return (f"Runs of the `{profile}` profile. Each paper's primary claims are tested together: a claim counts as "
             f"supported or contradicted only when its p-value, adjusted by Benjamini–Hochberg over that paper's "
@@ -209,45 +229,70 @@ def primary_text(frame: pd.DataFrame, profile: str) -> str:
 
 def forest_figure(frame: pd.DataFrame):
     """One row per primary claim: our mean paired advantage and its 95 % interval, the paper's own difference as a
-    mark, coloured by verdict; one panel per paper (their units differ). Returns the matplotlib figure."""
+    mark, coloured by verdict; one panel per paper (their units differ). A not-testable claim is a grey hatched row
+    saying so, without a dot or an interval: whatever difference was computed decides nothing. Claim labels are
+    wrapped over up to three lines, never cut (:func:`_wrap`). Returns the matplotlib figure."""
     import matplotlib.pyplot as plt
 
     rows = frame[frame["role"] == "primary"].copy()
     papers = list(dict.fromkeys(rows["paper"]))
-    heights = [max(1.0, 0.42 * (rows["paper"] == p).sum() + 0.6) for p in papers] or [1.0]
-    fig, axes = plt.subplots(len(papers) or 1, 1, figsize=(7.2, sum(heights) + 0.4),
+    labels = {p: [_wrap(t) for t in rows.loc[rows["paper"] == p, "claim"]] for p in papers}
+    # each row as tall as its label's lines need (about 0.15 in. a line at 8 pt), plus the title and axis
+    heights = [max(1.2, sum(0.22 + 0.15 * (t.count("\n") + 1) for t in labels[p]) + 0.7) for p in papers] or [1.0]
+    fig, axes = plt.subplots(len(papers) or 1, 1, figsize=(8.0, sum(heights) + 0.5),
                              gridspec_kw={"height_ratios": heights}, squeeze=False)
+    untestable = VERDICT_COLOURS["not testable"]
     for ax, paper in zip(axes[:, 0], papers):
         g = rows[rows["paper"] == paper].reset_index(drop=True)
         y = np.arange(len(g))[::-1]
         for yi, (_, r) in zip(y, g.iterrows()):
-            colour = VERDICT_COLOURS[r["verdict"]]
-            if not _nan(r["low"]):
-                ax.plot([r["low"], r["high"]], [yi, yi], color="#555555", lw=1.4, zorder=1)
-            if not _nan(r["diff"]):
-                ax.scatter([r["diff"]], [yi], s=70, color=colour, edgecolor="black", zorder=2)
+            if r["verdict"] == "not testable":
+                ax.axhspan(yi - 0.35, yi + 0.35, facecolor=untestable, edgecolor="#999999", hatch="///", lw=0,
+                           zorder=0)
+                ax.text(0.01, yi, f"{VERDICT_MARKS['not testable']} not testable", transform=ax.get_yaxis_transform(),
+                        ha="left", va="center", fontsize=7.5, color="#333333", zorder=4,
+                        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5})
+            else:
+                if not _nan(r["low"]):
+                    ax.plot([r["low"], r["high"]], [yi, yi], color="#555555", lw=1.4, zorder=1)
+                if not _nan(r["diff"]):
+                    ax.scatter([r["diff"]], [yi], s=70, color=VERDICT_COLOURS[r["verdict"]], edgecolor="black",
+                               zorder=2, gid="ours")
             if not _nan(r.get("paper_diff")):
                 ax.scatter([r["paper_diff"]], [yi], marker="D", s=34, color="white", edgecolor="#AA3377",
-                           lw=1.5, zorder=3)
+                           lw=1.5, zorder=3, gid="paper")
         ax.axvline(0, color="black", lw=0.8, ls=":")
-        ax.set_yticks(y, [_short(t) for t in g["claim"]], fontsize=8)
+        ax.set_yticks(y, labels[paper], fontsize=8)
+        ax.set_ylim(-0.6, len(g) - 0.4)
         ax.set_title(paper, fontsize=10, loc="left")
         ax.tick_params(axis="x", labelsize=8)
-    axes[-1, 0].set_xlabel("our mean paired advantage of A over B, 95 % interval (◇ the paper's own difference)",
-                           fontsize=8)
+    axes[-1, 0].set_xlabel("our mean paired advantage of A over B, 95 % interval\n(◇ the paper's own difference; "
+                           "a hatched row: not testable)", fontsize=8)
     fig.tight_layout()
     return fig
 
 
-def _short(text: str, width: int = 58) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _wrap(text: str, width: int = 46, lines: int = 3) -> str:
+    """``text`` over at most ``lines`` lines of about ``width`` characters (wider where it needs more): a label is
+    read whole, never cut."""
+    while True:
+        wrapped = textwrap.wrap(str(text), width) or [""]
+        if len(wrapped) <= lines:
+            return "\n".join(wrapped)
+        width += 6
 
 
 def scorecard_counts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Counts per paper and role (primary / per cell / ours) by verdict."""
+    """Counts per paper and role (primary / per cell / ours) by verdict, and the decided ones (supported or
+    contradicted) split into robust and fragile (a decision that one left-out replicate changes)."""
     table = pd.crosstab([frame["paper"], frame["role"]], frame["verdict"]).reindex(columns=list(VERDICTS),
                                                                                  fill_value=0)
     table["total"] = table.sum(axis=1)
+    decided = frame["verdict"].isin(["supported", "contradicted"])
+    fragile = decided & frame.get("fragile", pd.Series(False, index=frame.index)).fillna(False).astype(bool)
+    keys = [frame["paper"], frame["role"]]
+    table["decided: robust"] = (decided & ~fragile).groupby(keys).sum().reindex(table.index, fill_value=0)
+    table["decided: fragile"] = fragile.groupby(keys).sum().reindex(table.index, fill_value=0)
     return table.rename_axis(index=["paper", "claims"], columns=None).reset_index()
 
 

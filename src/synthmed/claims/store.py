@@ -82,9 +82,50 @@ def read_verdicts(profile: str, directory: str | Path | None = None) -> pd.DataF
     for path in sorted(folder.glob("*.json")) if folder.exists() else []:
         rows.extend(json.loads(path.read_text()))
     frame = pd.DataFrame(rows, columns=columns())
-    for col in ("p", "p_adj", "diff", "low", "high", "paper_diff", "mean_a", "mean_b"):
+    for col in ("p", "p_adj", "p_loo", "diff", "low", "high", "paper_diff", "mean_a", "mean_b"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    for col in ("fragile", "loo_flip"):
+        frame[col] = frame[col].fillna(False).astype(bool)
     return frame
+
+
+def family_rows(profile: str, exclude: str = "", directory: str | Path | None = None
+                ) -> list[tuple[str, str, str, str, float, float]]:
+    """The primary claims stored under ``profile`` by every notebook but ``exclude``, as Benjamini-Hochberg family
+    members (paper, the verdict's profile, chapter, claim id, p, p_loo) for :func:`synthmed.claims.judge.adjust`."""
+    folder = verdicts_dir(directory) / profile
+    out = []
+    for path in sorted(folder.glob("*.json")) if folder.exists() else []:
+        if path.stem == exclude:
+            continue
+        for r in json.loads(path.read_text()):
+            if r.get("role") == "primary" and r.get("p") is not None:
+                p_loo = r.get("p_loo")
+                out.append((r["paper"], r.get("profile") or profile, r["chapter"], r["id"], float(r["p"]),
+                            math.nan if p_loo is None else float(p_loo)))
+    return out
+
+
+def stale_families(profile: str, notebooks: Sequence[str], directory: str | Path | None = None) -> list[str]:
+    """Of ``notebooks``, those whose stored primary claims were adjusted over another family than the store now
+    holds (their ``family_key`` differs from the digest of the current members): a sibling notebook ran after
+    them. Re-executing them (every step a cache hit) makes each page show the Scorecard's adjusted p."""
+    from synthmed.claims.judge import family_digest, family_of
+
+    members: dict[tuple[str, str], list] = {}
+    for paper, prof, chapter, cid, p, _ in family_rows(profile, directory=directory):
+        members.setdefault(family_of(prof, paper), []).append((chapter, cid, p))
+    current = {k: family_digest(v) for k, v in members.items()}
+    folder = verdicts_dir(directory) / profile
+    stale = []
+    for name in notebooks:
+        path = folder / f"{name}.json"
+        if not path.exists():
+            continue
+        rows = [r for r in json.loads(path.read_text()) if r.get("role") == "primary" and r.get("p") is not None]
+        if any(r.get("family_key") != current.get(family_of(r.get("profile") or profile, r["paper"])) for r in rows):
+            stale.append(name)
+    return stale
 
 
 def verdict_frame(verdicts: Sequence[Verdict]) -> pd.DataFrame:

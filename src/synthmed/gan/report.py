@@ -473,11 +473,13 @@ def load_claims() -> list:
     return [replace(c, paper_diff=diffs[c.id]) if c.id in diffs else c for c in cs]
 
 
-def judge(frames: dict[str, pd.DataFrame], profile: str, datasets) -> list:
+def judge(frames: dict[str, pd.DataFrame], profile: str, datasets, notebook: str = "", run=None) -> list:
     """Judge every registered claim that reads one of ``frames`` and whose sides were run (the selection rule of
     :mod:`synthmed.claims.select`: the frame with every column the claim names; each selector matching a run). A
     claim that names no dataset (pooled, or paired on datasets) is judged on the paper's datasets among
-    ``datasets``."""
+    ``datasets``. With ``notebook``, the paper's primary claims are adjusted over the paper's whole family
+    (:func:`synthmed.claims.in_family`; ``run``: the notebook's settings, default ``profile``), as the page and the
+    Scorecard show them."""
     from synthmed import claims
 
     out = []
@@ -492,7 +494,7 @@ def judge(frames: dict[str, pd.DataFrame], profile: str, datasets) -> list:
         if frame.empty or claims.unmatched(c, frame):
             continue
         out.append(claims.judge(c, frame, profile=profile))
-    return out
+    return claims.in_family(notebook, run or profile, out) if notebook else out
 
 
 def no_claim_text(datasets) -> str:
