@@ -396,13 +396,10 @@ def _paper_cells(claim: Claim, runs: pd.DataFrame) -> tuple[str, str]:
     """Rule 8 on the paper's own cells: (size, "on the paper's cells (...): +x [lo, hi]"), or ("", "")."""
     if not claim.paper_cells or claim.paper_diff is None:
         return "", ""
-    mask = np.zeros(len(runs), dtype=bool)
-    for cell in claim.paper_cells:
-        m = np.ones(len(runs), dtype=bool)
-        for col, value in cell.items():
-            m &= (runs[col] == value).to_numpy() if col in runs.columns else False
-        mask |= m
-    pairs = _Pairs(claim, claim.a, claim.b, runs[mask])
+    if not set().union(*map(set, claim.paper_cells)) <= set(runs.columns):
+        return "", ""
+    index = set().union(*(select(runs, cell).index for cell in claim.paper_cells))
+    pairs = _Pairs(claim, claim.a, claim.b, runs.loc[sorted(index)])
     if pairs.n < 2:
         return "", ""
     low, high = stats.t_interval(pairs.d)

@@ -24,7 +24,12 @@ def objective_runs(specs: list, results: list[dict]) -> pd.DataFrame:
                      "validation_balanced_accuracy": res["best_val"]["balanced_accuracy"],
                      "test_accuracy": clean["accuracy"], "test_balanced_accuracy": clean["balanced_accuracy"],
                      "majority_rate": clean["majority_rate"], "constant": bool(clean["constant"])})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if len(frame):
+        from synthmed.tsynd.report import chance_rate
+
+        frame["chance"] = frame["dataset"].map(chance_rate)
+    return frame
 
 
 METRICS = {"validation_accuracy": "validation accuracy", "validation_balanced_accuracy": "validation balanced acc.",
@@ -56,13 +61,25 @@ DIFFERENCE = "MI − Entropy"
 
 def with_differences(runs: pd.DataFrame) -> pd.DataFrame:
     """``runs`` plus one row per (dataset, fraction, seed) with objective :data:`DIFFERENCE` whose metric columns
-    hold the paired difference MI - Entropy (the rows the equivalence claims read)."""
+    hold the paired difference MI - Entropy (the rows the equivalence claims read); their balanced-accuracy
+    columns hold the weaker arm's value instead, and ``constant`` whether either arm is a constant predictor."""
     keys = ["dataset", "labelled", "fraction", "seed"]
     cols = list(METRICS)
     wide = runs.pivot_table(index=keys, columns="objective", values=cols)
     if not {"MI", "Entropy"} <= set(runs["objective"]):
         return runs
-    diff = pd.DataFrame({c: wide[(c, "MI")] - wide[(c, "Entropy")] for c in cols}).dropna().reset_index()
+    diff = pd.DataFrame({c: wide[(c, "MI")] - wide[(c, "Entropy")] for c in cols})
+    # an equivalence needs both arms informative: a difference row carries the weaker arm's balanced accuracies
+    # (the claims engine's chance rule reads them) and is constant when either arm is
+    for c in ("validation_balanced_accuracy", "test_balanced_accuracy"):
+        diff[c] = wide[(c, "MI")].combine(wide[(c, "Entropy")], min)
+    if "constant" in runs.columns:
+        const = runs.assign(constant=runs["constant"].astype(float)).pivot_table(
+            index=keys, columns="objective", values="constant")
+        diff["constant"] = (const[["MI", "Entropy"]].max(axis=1) > 0).reindex(diff.index)
+    if "chance" in runs.columns:
+        diff["chance"] = runs.groupby(keys)["chance"].first().reindex(diff.index)
+    diff = diff.dropna(subset=cols).reset_index()
     return pd.concat([runs, diff.assign(objective=DIFFERENCE)], ignore_index=True)
 
 
