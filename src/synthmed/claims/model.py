@@ -220,8 +220,12 @@ class Verdict:
                     + (f"; margin {c.margin:g}, ours" if c.kind == "not_worse" else "") + ")")
         text = f"{what}: **{self.verdict}** here: {body}."
         if c.primary and not math.isnan(self.p_adj):
-            text += (f" A primary claim: p = {self.p:.3g}, {self.p_adj:.3g} after the Benjamini-Hochberg adjustment "
-                     f"over {self.family} primary claims of the paper.")
+            if self.family == 1:
+                text += (f" A primary claim: p = {self.p:.3g}; it is the only primary claim of its paper with a test "
+                         f"here, so the Benjamini-Hochberg adjustment changes nothing.")
+            else:
+                text += (f" A primary claim: p = {self.p:.3g}, {self.p_adj:.3g} after the Benjamini-Hochberg "
+                         f"adjustment over {self.family} primary claims of the paper.")
         if self.dropped_cells:
             text += f" Degenerate cells left out of the pool: {self.dropped_cells}."
         if self.size:

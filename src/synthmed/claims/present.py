@@ -215,6 +215,11 @@ def primary_text(frame: pd.DataFrame, profile: str) -> str:
             which = ", ".join(f"{k} {v}" for v, k in decided.items() if k)
             line += (f" Of {n} decided claim{'s' if n != 1 else ''} ({which}), at most about "
                      f"{expected_false(n):.2g} would be expected to be false discoveries.")
+            fragile = int((g["verdict"].isin(list(decided)) & g.get("fragile", False)).sum())
+            line += (f" {n - fragile} of the decisions are robust, {fragile} fragile (leaving out one replicate "
+                     f"changes them).")
+        if int(g["p"].notna().sum()) == 1:
+            line += " Only one of them has a test here, so the Benjamini–Hochberg adjustment changes nothing."
         if raw != decided:
             n_raw = sum(raw.values())
             line += (f" Without the adjustment, {n_raw} would be decided ("
