@@ -61,8 +61,8 @@ results = ex.chapter(settings, device)
 t3 = ex.strategy_runs(results)
 naive = ex.naive_im_runs(results)
 points = ex.fig3_frame(results, settings.k)
-frames = {"table3": t3, "table4": ex.table4_runs(results), "a2": ex.ablation_runs(results), **naive,
-          "fig3": ex.fig3_relations(results, points)}
+frames = {"table3": ex.strategy_runs(results, members=True), "table4": ex.table4_runs(results),
+          "a2": ex.ablation_runs(results), **naive, "fig3": ex.fig3_relations(results, points)}
 verdicts = report.judge(frames, settings.profile, settings.datasets,
                         notebook="gan_ensemble", run=settings)
 

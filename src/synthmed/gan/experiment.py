@@ -328,9 +328,11 @@ def strategies(rec: dict) -> dict[str, dict]:
         "real": {"runs": _with_arm(runs_of(rec, None), None), "members": None, "n_gans": 0},
         "single_top1": {"runs": single[test_rank[0]], "members": (int(test_rank[0]),), "n_gans": 1},
         "single_top5": {"runs": _mean_over([single[i] for i in top5], "mean of singles " + arm_of(top5)),
-                        "members": tuple(top5), "n_gans": 1},
+                        "members": tuple(top5), "n_gans": 1,
+                        "member_runs": pd.concat([single[i] for i in top5], ignore_index=True)},
         "single_val": {"runs": single[val_rank[0]], "members": (int(val_rank[0]),), "n_gans": 1},
-        "single_average": {"runs": _mean_over(single, "mean of every single"), "members": None, "n_gans": 1},
+        "single_average": {"runs": _mean_over(single, "mean of every single"), "members": None, "n_gans": 1,
+                           "member_runs": pd.concat(single, ignore_index=True)},
         "naive_random": {"runs": _naive_random(rec), "members": list(rec["naive_random"]),
                          "n_gans": len(rec["ours"])},
     }
@@ -351,16 +353,19 @@ def check_sizes(strats: dict[str, dict]) -> None:
         raise ValueError(f"training sets differ in size from the real one ({sorted(real)} images): {bad}")
 
 
-def strategy_runs(results: dict) -> pd.DataFrame:
+def strategy_runs(results: dict, members: bool = False) -> pd.DataFrame:
     """One row per (dataset, strategy, seed) with the metrics, "gap" (the paper's Delta in %, against the real
-    run of the same seed), "n_gans", "n_images", "arm", "test_selected" and "constant": the frame the claims are
-    judged on."""
+    run of the same seed), "n_gans", "n_images", "arm", "test_selected" and "constant". ``members=True``: an
+    averaged arm (Single (average), Single top-5) as its member runs instead, one row per single candidate and
+    seed (the claims engine averages them per seed as before, and counts their constant predictors one by one:
+    the frame the claims are judged on)."""
     rows = []
     for d, rec in results.items():
         strat = strategies(rec)
         real = strat["real"]["runs"].set_index("seed")["g_mean"]
         for k, s in strat.items():
-            for _, r in s["runs"].iterrows():
+            runs = s["member_runs"] if members and "member_runs" in s else s["runs"]
+            for _, r in runs.iterrows():
                 rows.append({"dataset": d, "strategy": k, "seed": int(r["seed"]), "n_gans": s["n_gans"],
                              "n_images": int(r["n_images"]), "arm": r["arm"], "test_selected": k in TEST_SELECTED,
                              "gap": 100 * (r["g_mean"] - real[r["seed"]]) / real[r["seed"]]
