@@ -22,12 +22,13 @@ from synthmed.claims.present import (NO_CLAIM, ClaimsTable, adjust_frame, claims
                                      forest_figure, in_family, missing_text, primary_text, publish, run_identity,
                                      scorecard_counts, summary, with_links)
 from synthmed.claims.reference import compare, comparison_text, read_reference, reference_path, write_reference
-from synthmed.claims.select import NOT_RUN, columns, frame_for, not_run_reason, runnable, selectors, unmatched
+from synthmed.claims.select import (NOT_RUN, columns, frame_for, judge_frames, not_run_reason, runnable, selectors,
+                                    unmatched)
 from synthmed.claims.store import (family_rows, read_verdicts, stale_families, verdict_frame, verdicts_dir,
                                    verdicts_path, write_verdicts)
 from synthmed.stats import LEVEL, seeds_needed, t_interval
 
-__all__ = ["above_chance", "bh_family", "chance_column", "compare", "comparison_text", "family_rows", "fragility",
+__all__ = ["judge_frames", "above_chance", "bh_family", "chance_column", "compare", "comparison_text", "family_rows", "fragility",
            "in_family", "read_reference", "reference_path", "stale_families", "verdict_label", "write_reference",
            "ALPHA", "KINDS", "LEVEL", "NOT_RUN", "NO_CLAIM", "ORIGINS", "SIZES", "THRESHOLD_FREE", "VERDICTS",
            "Claim", "ClaimsTable", "Verdict", "adjust", "adjust_frame", "as_dict", "claim_from_mapping",

@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from synthmed.claims.judge import label, select
-from synthmed.claims.model import Claim
+from synthmed.claims.judge import judge, label, select
+from synthmed.claims.model import Claim, Verdict
 
 
 def selectors(claim: Claim) -> list[Mapping[str, Any]]:
@@ -66,3 +66,24 @@ def runnable(claims: Iterable[Claim], frame: pd.DataFrame) -> list[Claim]:
     """The claims whose every selector has runs in ``frame``, and the claims already marked untestable (which
     carry their own reason); the rest are left out."""
     return [c for c in claims if c.untestable or not unmatched(c, frame)]
+
+
+def judge_frames(claims: Iterable[Claim], frames: Mapping[str, pd.DataFrame], profile: str,
+                 keep=None) -> list[Verdict]:
+    """The routing every chapter shares: each claim judged on the one frame of ``frames`` that has every column it
+    names (:func:`frame_for`); a claim that fits no frame, or whose sides were not run there (:func:`unmatched`), is
+    left out; an ``untestable`` claim is judged (it carries its reason). ``keep(claim, frame) -> frame`` narrows a
+    claim's frame first (e.g. to the datasets a pooled claim covers). Adjust the result with
+    :func:`synthmed.claims.present.in_family` (or let :func:`~synthmed.claims.present.publish` do it)."""
+    out = []
+    for c in claims:
+        name = frame_for(c, frames)
+        if name is None:
+            if c.untestable:
+                out.append(judge(c, pd.DataFrame(), profile=profile))
+            continue
+        frame = keep(c, frames[name]) if keep is not None else frames[name]
+        if not c.untestable and (frame.empty or unmatched(c, frame)):
+            continue
+        out.append(judge(c, frame, profile=profile))
+    return out

@@ -482,18 +482,13 @@ def judge(frames: dict[str, pd.DataFrame], profile: str, datasets, notebook: str
     Scorecard show them."""
     from synthmed import claims
 
-    out = []
-    for c in load_claims():
-        name = claims.frame_for(c, frames)
-        if name is None:
-            continue
-        frame = frames[name]
+    def keep(c, frame):
         frame = frame[frame["dataset"].isin(datasets)]
         if not any("dataset" in s for s in claims.selectors(c)):
             frame = frame[frame["dataset"].isin(PAPER_DATASETS)]
-        if frame.empty or claims.unmatched(c, frame):
-            continue
-        out.append(claims.judge(c, frame, profile=profile))
+        return frame
+
+    out = claims.judge_frames([c for c in load_claims() if not c.untestable], frames, profile, keep)
     return claims.in_family(notebook, run or profile, out) if notebook else out
 
 
