@@ -313,3 +313,16 @@ def test_grid_colours_compare_with_real_first():
     assert colours[("nih_patient", "real_synth_meta", "balanced_accuracy")] == by_id[
         "imbalance-synth-meta-vs-meta-balanced_accuracy-0.5"]
     assert colours[("pneumonia_minority", "real", "sensitivity")] == ""
+
+
+def test_a_claim_on_the_metric_its_threshold_rule_fixes_is_not_made():
+    from synthmed.claims import Claim
+    from synthmed.imbalance.report import fixed_by_threshold
+
+    def claim(metric, rule):
+        return Claim(id="x", paper="Class imbalance", source="T1", text="t", metric=metric, kind="not_worse",
+                     margin=5, a={"variant": "a", "threshold_rule": rule}, b={"variant": "b", "threshold_rule": rule})
+
+    assert "fixed by the threshold" in fixed_by_threshold(claim("specificity", "val_spec"))
+    assert fixed_by_threshold(claim("specificity", "0.5")) == ""
+    assert fixed_by_threshold(claim("sensitivity", "val_spec")) == ""

@@ -420,11 +420,29 @@ def cyclegan_caveat(settings) -> str:
             f"{ref.gan_width}), whose images are far cruder than a full CycleGAN's")
 
 
+# The metric each threshold rule fixes by construction (synthmed.imbalance.scoring): "val_spec" picks the threshold
+# at which validation specificity reaches its target, so a claim about specificity under that rule would test the
+# rule, not the classifiers.
+FIXED_BY_RULE = {"val_spec": ("specificity",)}
+
+
+def fixed_by_threshold(claim: claims_mod.Claim) -> str:
+    """The ``untestable`` reason of a claim whose metric its threshold rule fixes (:data:`FIXED_BY_RULE`), or ""."""
+    rules = {s.get("threshold_rule") for s in claims_mod.selectors(claim)} - {None}
+    for rule in sorted(rules):
+        if claim.metric in FIXED_BY_RULE.get(str(rule), ()):
+            return (f"fixed by the threshold: the `{rule}` rule chooses the threshold at which validation "
+                    f"{claim.metric} reaches its target, so both arms hold {claim.metric} near that target by "
+                    f"construction and a difference in it says nothing about the classifiers")
+    return ""
+
+
 def prepare_claims(claims: list[claims_mod.Claim], results: pd.DataFrame, settings) -> list[claims_mod.Claim]:
     """The claims as judged here: ``paper_diff`` (mean over the backbones covered of A - B, x scale) and
     ``paper_figure`` computed from Table 1 where it gives both sides; claims whose sides were not run
     (:func:`synthmed.claims.unmatched`: a backbone, experiment or variant this profile leaves out) ``untestable``
-    with the reason; the CycleGAN caveat (:func:`cyclegan_caveat`) added to the
+    with the reason; claims on a metric their threshold rule fixes (:func:`fixed_by_threshold`) ``untestable``
+    with that reason; the CycleGAN caveat (:func:`cyclegan_caveat`) added to the
     ``why`` of every claim with a CycleGAN side."""
     trained = sorted(set(results.backbone) - {"none"}) if "backbone" in results else []
     caveat = cyclegan_caveat(settings)
@@ -443,6 +461,9 @@ def prepare_claims(claims: list[claims_mod.Claim], results: pd.DataFrame, settin
                 f"a per-backbone claim on {models.title(backbone)}, which the `{settings.profile}` profile does not "
                 f"train (it trains {', '.join(trained) or 'no image backbone'}); the paper profile does"
                 if backbone and backbone not in trained else claims_mod.not_run_reason(c, results, settings.profile))
+        fixed = fixed_by_threshold(c)
+        if fixed and not c.untestable and "untestable" not in changes:
+            changes["untestable"] = fixed
         if caveat and any(VARIANTS[v].adds == "synthetic" for v in _variants(c)):
             changes["why"] = "; ".join(x for x in (c.why, f"this verdict {caveat}") if x)
         out.append(replace(c, **changes) if changes else c)
