@@ -130,3 +130,14 @@ def test_a_trained_embedding_trunk_loads_into_its_extractor(toy, model, embeddin
             "embedding_model": model}
     feats = runs.features_run(item)
     assert feats["real"].shape[0] == 6 and all(f.shape == feats["real"].shape for f in feats["fakes"])
+
+
+@pytest.mark.parametrize("gans, sizes, match", [(["dcgan"], [], "'gans' needs at least two"),
+                                                (["dcgan", "dcgan"], [], "'gans' needs at least two"),
+                                                (["dcgan", "sngan"], [3], "'table4_sizes'")])
+def test_an_ensemble_of_fewer_than_two_gans_is_refused_before_any_compute(gans, sizes, match):
+    from synthmed.gan import experiment
+
+    with pytest.raises(ValueError, match=match):
+        experiment.check_models({**ITEM, "gans": gans, "table4_sizes": sizes})
+    experiment.check_models({**ITEM, "gans": ["dcgan", "sngan"], "table4_sizes": [2]})  # a valid one passes

@@ -58,7 +58,16 @@ def settings(notebook: str, namespace: dict) -> profiles.Settings:
 def check_models(settings) -> None:
     """Every network name of the settings through the one registry (:func:`synthmed.models.check`, a ValueError
     naming the valid models) before anything trains: the downstream classifier's ``backbone`` and the trunks of
-    the embeddings (``simclr_model``, ``embedding_model``); and ``image_size`` (None or a size the GANs build)."""
+    the embeddings (``simclr_model``, ``embedding_model``); ``image_size`` (None or a size the GANs build); and
+    ``gans`` (an ensemble needs at least two GAN models) with the Table 4 sizes it allows (``table4_sizes``)."""
+    gans = list(dict.fromkeys(settings["gans"]))
+    if len(gans) < 2:
+        raise ValueError(f"parameter 'gans' needs at least two GAN models (an ensemble, a search space and Naive "
+                         f"(A) need two or more), got {settings['gans']!r}")
+    bad = [m for m in settings.get("table4_sizes") or () if not 2 <= int(m) <= len(gans)]
+    if bad:
+        raise ValueError(f"parameter 'table4_sizes': a Table 4 search space needs 2..{len(gans)} GAN models (the "
+                         f"number in 'gans'), got {bad}")
     for key in ("backbone", "simclr_model", "embedding_model"):
         models.check(settings[key])
     size = settings["image_size"]
