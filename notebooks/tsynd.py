@@ -25,8 +25,9 @@
 # balanced accuracy and the majority-class rate, which accuracy alone hides.
 #
 # We also test the targeting itself. Every TSynD run records how far the ascent moves the latents and the
-# classifier's mutual information (MI) before and after; a control of ours, **Noise-matched**, moves each latent
-# exactly as far as the ascent did but in a random direction, so TSynD vs Noise-matched isolates the direction.
+# classifier's mutual information (MI) before and after; a control of ours, **Noise-matched**, starts from the same
+# noisy latents as the paired TSynD run (same seed) and moves each one exactly as far as that run's ascent did, in a
+# random direction, so TSynD vs Noise-matched isolates the direction.
 # Robustness is judged in balanced accuracy as well, under PGD (many small steps) and a transfer attack (FGSM
 # crafted on the paired model), which a model that merely hides its gradient cannot pass.
 
@@ -122,9 +123,10 @@ display(Markdown(report.figure_caption(runs, ref)))
 #
 # Per run, from the ascent's own record over every training step: how far the synthetic latents move (RMS per
 # latent element, in units of the latent noise σ) and the classifier's MI on the synthetic images before and
-# after the move. Noise-matched runs the same ascent against its own classifier at every step, only to learn
-# how far it would move each latent, and moves it exactly that far in a random direction instead; its
-# displacements therefore match its own ascent's image by image, not the TSynD run's.
+# after the move. Noise-matched runs no ascent: it replays the displacement the paired TSynD run recorded, image by
+# image and step by step, in a random direction. At every TSynD step the same lengths are also applied in a random
+# direction from the same start and measured on the same (frozen) classifier, which compares the MI gain of the
+# ascent with that of a matched random move on one classifier.
 
 # %%
 if len(ascent):

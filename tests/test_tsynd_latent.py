@@ -80,20 +80,35 @@ def test_random_move_has_the_ascents_length_and_is_seeded():
     assert torch.allclose(displacement(z0 + 0.3, z0), torch.full((5,), 0.3))
 
 
-def test_synthesize_records_displacement_and_mi_for_ascent_and_random(trained):
+def test_synthesize_records_the_move_and_replays_it_in_a_random_direction(trained):
     model, x, _ = trained
     z = torch.logit(x[:8].clamp(0.01, 0.99))
-    rec_a, rec_r = [], []
+    rec_a, rec_r, rec_n = [], [], []
+    kw = dict(noise_sigma=0.1, steps=5, lr=0.2, scale=1.0, k=20)
     torch.manual_seed(3)
-    synthesize(torch.sigmoid, model, z, noise_sigma=0.0, steps=5, lr=0.2, scale=1.0, k=20,
-               generator=torch.Generator().manual_seed(0), record=rec_a)
+    synthesize(torch.sigmoid, model, z, **kw, generator=torch.Generator().manual_seed(0), record=rec_a)
+    (a,) = rec_a
+    norms = torch.tensor(a["norms"])
+    gen_r = torch.Generator().manual_seed(0)
     torch.manual_seed(3)
-    synthesize(torch.sigmoid, model, z, noise_sigma=0.0, steps=5, lr=0.2, scale=1.0, k=20,
-               generator=torch.Generator().manual_seed(0), direction="random", record=rec_r)
-    (a,), (r,) = rec_a, rec_r
-    assert a["displacement"] == pytest.approx(r["displacement"], rel=1e-4)  # the matched control's premise
+    synthesize(torch.sigmoid, model, z, **kw, generator=gen_r, direction="random", norms=norms, record=rec_r)
+    (r,) = rec_r
+    # the matched control's premise: the same per-image lengths, from the same noisy start, in another direction
+    assert r["norms"] == pytest.approx(a["norms"], rel=1e-5)
+    assert a["displacement"] == pytest.approx(r["displacement"], rel=1e-4)
+    assert a["noise_rms"] == pytest.approx(r["noise_rms"]) and a["noise_rms"] == pytest.approx(0.1, rel=0.1)
     assert 0 < a["displacement"] <= 5 * 0.2 + 1e-6  # Adam moves an element by at most ~lr per step
-    assert a["before"] == pytest.approx(r["before"])  # same start, same masks
-    assert a["after"] > a["before"]
+    assert a["before"] == pytest.approx(r["before"], abs=2e-3)  # same start (dropout masks differ)
+    assert a["after"] > a["before"] and a["after"] > a["after_random"]  # the ascent beats its random twin
+    assert "after_random" not in r and a["pixel_rms"] > 0 and r["pixel_rms"] > 0
+    # an ascent draws its twin's direction from the generator too, so both runs' generators stay in step
+    gen_a = torch.Generator().manual_seed(0)
+    synthesize(torch.sigmoid, model, z, **kw, generator=gen_a)
+    assert torch.equal(gen_a.get_state(), gen_r.get_state())
+    synthesize(torch.sigmoid, model, z, noise_sigma=0.1, steps=0, lr=0.0, scale=1.0, k=20,
+               generator=torch.Generator().manual_seed(0), record=rec_n)
+    assert rec_n[0]["move_rms"] == 0 and rec_n[0]["before"] == rec_n[0]["after"]
     with pytest.raises(ValueError, match="valid: none, ascent, random"):
         synthesize(torch.sigmoid, model, z, noise_sigma=0.0, steps=1, lr=0.1, scale=1.0, direction="up")
+    with pytest.raises(ValueError, match="needs norms"):
+        synthesize(torch.sigmoid, model, z, noise_sigma=0.0, steps=1, lr=0.1, scale=1.0, direction="random")

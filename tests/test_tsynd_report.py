@@ -92,11 +92,22 @@ def test_ascent_rows_frame_and_mechanism_claim():
     vs = claims.judge_all(cs, frame, "quick")
     assert {v.verdict for v in vs} == {"supported"} and vs[0].diff == pytest.approx(21.0)  # millinats
     assert "at least 3× in every run" in report.ascent_text(ascent)
-    matched = ascent.assign(method="Noise-matched", after=0.01)
-    both = pd.concat([ascent, matched], ignore_index=True)
+    assert "tsynd-ascent-mi-vs-random-move" not in {c.id for c in cs}  # no random twin recorded
+    # the matched random move on the same frozen classifier: after-ascent vs after-random MI of the TSynD runs
+    twin = ascent.assign(after_random=0.01 + 0.0005 * ascent["seed"])
+    twin["gain_random"] = twin["after_random"] - twin["before"]
+    matched = ascent.assign(method="Noise-matched", after=0.05)  # another classifier: not part of the comparison
+    both = pd.concat([twin, matched], ignore_index=True)
+    frame = report.mechanism_frame(both)
+    assert set(frame.loc[frame["stage"] == "random", "method"]) == {"TSynD"}
     cs = {c.id: c for c in report.mechanism_claims(both)}
-    v = claims.judge(cs["tsynd-ascent-mi-vs-random-move"], report.mechanism_frame(both), profile="quick")
-    assert v.verdict == "supported" and v.diff == pytest.approx(21.0)
+    v = claims.judge(cs["tsynd-ascent-mi-vs-random-move"], frame, profile="quick")
+    assert v.verdict == "supported" and v.diff == pytest.approx(20.5)  # mean of 20, 20.5, 21 millinats
+    assert "a random move of the same per-image lengths by 0.5" in report.ascent_text(report.ascent_frame(
+        experiment.ascent_rows(specs, [{"ascent": None} if s.train.method == "baseline" else
+                                       {"ascent": {"displacement": 0.4, "before": 0.01, "after": 0.03,
+                                                   "after_random": 0.0105, "noise_sigma": 0.1, "steps": 10}}
+                                       for s in specs])))
 
 
 def test_transfer_source_pairs_baseline_with_tsynd():

@@ -44,7 +44,9 @@ def test_training_is_deterministic_and_keeps_best_state():
     assert not all(torch.equal(a["state_dict"][k], c["state_dict"][k]) for k in a["state_dict"])
     assert [h["step"] for h in a["history"]] == [3, 6]
     assert a["best_val"]["accuracy"] == max(h["accuracy"] for h in a["history"])
-    assert a["best_iteration"] == next(h["step"] for h in a["history"] if h["accuracy"] == a["best_val"]["accuracy"])
+    # fit's rule on ties: the best accuracy, then the lowest validation loss, then the later evaluation
+    best = max(a["history"], key=lambda h: (h["accuracy"], -h["loss"], h["step"]))
+    assert a["best_iteration"] == best["step"] and a["best_is_first"] == (best["step"] == 3)
     model = load_classifier(a, 1, 2, 28)
     assert model(x[:2]).shape == (2, 1)
 
@@ -111,6 +113,8 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(tmp_path):
     full = train_classifier(x, y, x[:10], y[:10], 2, cfg, seed=5, vqvae=vq, progress=False)
     assert [h["step"] for h in resumed["history"]] == [2, 4, 6, 8]
     assert resumed["best_iteration"] == full["best_iteration"]
+    assert resumed["ascent"]["trace"] == full["ascent"]["trace"]  # the per-step record survives the kill
+    assert resumed["ascent"]["steps"] == 8
     for k in full["state_dict"]:
         assert torch.equal(full["state_dict"][k], resumed["state_dict"][k]), f"{k} differs (killed at {kill_at})"
 

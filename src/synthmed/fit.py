@@ -220,7 +220,7 @@ def _scheduler(opt: torch.optim.Optimizer, config: FitConfig):
 def fit(model: nn.Module, loss_fn: Callable[[nn.Module, torch.Tensor, torch.Generator], torch.Tensor],
         n_train: int, evaluate: Callable[[nn.Module], Mapping[str, float]], config: FitConfig, *, seed: int,
         device: torch.device | str, checkpoint: str | Path | None = None, progress: bool = True,
-        desc: str = "fit") -> FitResult:
+        desc: str = "fit", log: list | None = None) -> FitResult:
     """Train ``model`` with Adam for ``config.steps`` steps (or until early stopping) and return the kept weights.
 
     loss_fn(model, idx, generator) -> scalar loss: idx (B,) int64 CPU row indices of the training set (shuffled passes
@@ -234,7 +234,9 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, torch.Tensor, torch.Gene
     class), the one with the lowest ``config.tie_break`` value (a validation loss) is kept, and among those still
     tied, the later one. Without a tie-break value in ``evaluate``'s dict, the later of tied evaluations is kept.
     ``FitResult.best_is_first`` says whether the kept weights are the first evaluation's. checkpoint: a file to save to at every evaluation and
-    resume from when it exists (resume gives the same result as an uninterrupted run).
+    resume from when it exists (resume gives the same result as an uninterrupted run). log: a list that
+    ``loss_fn`` appends its per-step records to (plain data); it is saved in every checkpoint and restored on
+    resume, so a resumed run's log is an uninterrupted run's.
     """
     if n_train < 1:
         raise ValueError(f"need at least one training row, got n_train={n_train}")
@@ -254,6 +256,8 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, torch.Tensor, torch.Gene
         if restored is not None:
             run = restored[1]["run"]
             batches.load(restored[1]["batches"])
+            if log is not None:
+                log[:] = restored[1].get("log", [])
         running, seen = torch.zeros((), device=device), 0
         bar = tqdm(total=config.steps, initial=run["step"], desc=desc, disable=not progress, leave=False)
         while run["step"] < config.steps and not run["stopped"]:
@@ -296,7 +300,7 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, torch.Tensor, torch.Gene
                     run["stopped"] = True
                 ckpt.save(run["step"], modules={"model": model}, optimizers={"opt": opt},
                           schedulers={"sched": sched} if sched is not None else {}, generators={"gen": gen},
-                          extra={"run": run, "batches": batches.state()})
+                          extra={"run": run, "batches": batches.state(), "log": list(log or [])})
         bar.close()
     if config.keep == "best" and run["best_state"] is not None:
         model.load_state_dict(run["best_state"])

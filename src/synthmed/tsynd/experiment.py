@@ -3,20 +3,24 @@ method, seed), and its scores on the test split under the test conditions.
 
 Three separate cached steps (:func:`synthmed.cache.cached` keys each on its own code, settings, data MD5 and seed):
 
-- ``tsynd_vqvae`` (:func:`get_vqvae`): the autoencoder, trained on the full training split;
-- ``tsynd_train`` (:func:`train`): the classifier's kept weights (resumable);
+- ``tsynd_vqvae`` (:func:`get_vqvae`): the autoencoder, trained on the full training split under the run's seed
+  (a replicate re-draws every random stage, the autoencoder included);
+- ``tsynd_train`` (:func:`train`): the classifier's kept weights (resumable). A ``noise_matched`` run replays the
+  move lengths its paired TSynD run recorded (:func:`replay_source`), so its step loads (or first computes) that
+  run's ``tsynd_train`` step: a cold run computes TSynD first;
 - ``tsynd_score`` (:func:`score`): clean / Gaussian / FGSM rows and the test-noise sweep. An edit to the test
   conditions, the report or the tables retrains nothing.
 - ``tsynd_robust`` (:func:`robust`, ours): Gaussian noise in the [-1, 1] convention, PGD, the FGSM eps sweep, and
   the transfer attack (FGSM crafted on the paired run of :func:`transfer_source`).
 
-Runs are paired by seed: a seed fixes the labelled subset (:func:`labelled_subset`) and the classifier's
-initialisation, the same for Baseline, Noise and TSynD. :func:`run_many` sends independent runs through
+Runs are paired by seed: a seed fixes the labelled subset (:func:`labelled_subset`), the VQ-VAE and the classifier's
+initialisation, the same for Baseline, Noise, TSynD and Noise-matched. :func:`run_many` sends independent runs through
 :func:`synthmed.executor.run_all`.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field, replace
 
 import torch
@@ -37,23 +41,26 @@ def labelled_subset(dataset, fraction: float, seed: int):
 
 def get_vqvae(name: str, config: VQVAEConfig, seed: int = 0, device: torch.device | str = "cpu",
               progress: bool = True) -> tuple[VQVAE, dict]:
-    """The VQ-VAE of dataset ``name`` trained on its full training split (cached), and
-    {"test_mse", "latent_std"} (test reconstruction MSE in [0,1] pixel units, std of the training latents)."""
+    """The VQ-VAE of dataset ``name`` trained on its full training split under ``seed`` (cached per seed), and
+    {"test_mse", "latent_std", "seed", "seconds"} (test reconstruction MSE in [0,1] pixel units, std of the
+    training latents, the seed it was trained under, the wall time its training took when it was computed)."""
     ds = load_images(name)
 
     def compute():
+        start = time.perf_counter()
         model = autoencoder.train_vqvae(ds.train.float_images(), ds.n_channels, config, seed, device, progress)
         z = autoencoder.encode_all(model, ds.train.float_images())
         return {"state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
                 "test_mse": autoencoder.reconstruction_mse(model, ds.test.float_images()),
-                "latent_std": float(z.std())}
+                "latent_std": float(z.std()), "seconds": time.perf_counter() - start}
 
     res = cache.cached("tsynd_vqvae", compute, params={"dataset": name, **config.as_dict()},
                        data_md5=[ds.md5], seed=seed)
     model = VQVAE(ds.n_channels, **config.model_kwargs())
     model.load_state_dict(res["state_dict"])
     return model.to(device).eval().requires_grad_(False), {"test_mse": res["test_mse"],
-                                                           "latent_std": res["latent_std"]}
+                                                           "latent_std": res["latent_std"], "seed": seed,
+                                                           "seconds": res.get("seconds")}
 
 
 @dataclass(frozen=True)
@@ -68,8 +75,11 @@ class RunSpec:
 
     def params(self) -> dict:
         needs_ae = self.train.method != "baseline"
-        return {"dataset": self.dataset, "fraction": self.fraction, "train": self.train.as_dict(),
-                "vqvae": self.vqvae.as_dict() if needs_ae else None}
+        out = {"dataset": self.dataset, "fraction": self.fraction, "train": self.train.as_dict(),
+               "vqvae": self.vqvae.as_dict() if needs_ae else None}
+        if self.train.method == "noise_matched":
+            out["replay"] = replay_source(self).params()
+        return out
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,12 @@ class Attacks:
     eps_sweep: tuple[float, ...] = (0.005, 0.01, 0.02, 0.04)
 
 
+def replay_source(spec: RunSpec) -> RunSpec:
+    """The run whose recorded move lengths a ``noise_matched`` run replays: the paired TSynD run (same dataset,
+    fraction, seed and settings)."""
+    return replace(spec, train=replace(spec.train, method="tsynd"))
+
+
 def transfer_source(spec: RunSpec) -> RunSpec:
     """The run whose model crafts the transfer attack on ``spec``'s: the paired Baseline (same dataset, fraction,
     seed) for every method but Baseline, and the paired TSynD run for Baseline."""
@@ -106,21 +122,28 @@ def _train_compute(spec: RunSpec, ds, device, progress: bool):
     needs_ae = spec.train.method != "baseline"
 
     def compute(ckpt):
+        replay = None
+        if spec.train.method == "noise_matched":
+            replay = train(replay_source(spec), device, progress)["ascent"]["trace"]["norms"]
         subset = labelled_subset(ds, spec.fraction, spec.seed)
-        vq, vq_info = get_vqvae(spec.dataset, spec.vqvae, 0, device, progress) if needs_ae else (None, None)
+        vq, vq_info = get_vqvae(spec.dataset, spec.vqvae, spec.seed, device, progress) if needs_ae else (None, None)
+        resumed, start = ckpt.exists(), time.perf_counter()
         res = training.train_classifier(
             subset.images, subset.labels, ds.val.images, ds.val.labels, ds.n_classes, spec.train,
             seed=spec.seed, device=device, vqvae=vq, latent_std=vq_info["latent_std"] if vq_info else 1.0,
-            checkpoint=ckpt, progress=progress)
-        return {**res, "vqvae": vq_info, "n_train": len(subset)}
+            checkpoint=ckpt, progress=progress, replay=replay)
+        return {**res, "vqvae": vq_info, "n_train": len(subset), "seconds": time.perf_counter() - start,
+                "resumed": resumed}
 
     return compute
 
 
 def train(spec: RunSpec, device: torch.device | str = "cpu", progress: bool = True) -> dict:
     """Train (or load from the cache) one classifier: the result of
-    :func:`synthmed.tsynd.training.train_classifier` plus "n_train" and "vqvae" (its test MSE / latent std, None
-    for a baseline)."""
+    :func:`synthmed.tsynd.training.train_classifier` plus "n_train", "vqvae" (:func:`get_vqvae`'s info, None for a
+    baseline), "seconds" (wall time of the classifier's training when it was computed, without the VQ-VAE's and the
+    replayed TSynD run's) and "resumed" (that computation resumed from a checkpoint, so "seconds" is a
+    remainder)."""
     ds = load_images(spec.dataset)
     return cache.cached("tsynd_train", _train_compute(spec, ds, device, progress), params=spec.params(),
                         data_md5=[ds.md5], seed=spec.seed, resumable=True)
@@ -210,15 +233,22 @@ def auc_many(specs: list, *, workers: int = 1, device: torch.device | str = "cpu
                             desc="AUC", progress=progress, context=context, hits_here=True)
 
 
-def step_keys(spec: RunSpec, scoring: Scoring = Scoring(), device: torch.device | str = "cpu") -> dict[str, str]:
-    """{"tsynd_train": key, "tsynd_score": key}: the cache keys the current code gives ``spec``'s two steps
-    (they include each step's code version, so a changed key means the code that computes the run changed)."""
+def step_keys(spec: RunSpec, scoring: Scoring = Scoring(), device: torch.device | str = "cpu",
+              attacks: Attacks | None = None) -> dict[str, str]:
+    """{"tsynd_train": key, "tsynd_score": key} (and "tsynd_robust" with ``attacks``): the cache keys the current
+    code gives ``spec``'s steps (they include each step's code version, so a changed key means the code that
+    computes the run changed)."""
     ds = load_images(spec.dataset)
-    return {"tsynd_train": cache.step_key("tsynd_train", _train_compute(spec, ds, device, False),
-                                          params=spec.params(), data_md5=[ds.md5], seed=spec.seed),
-            "tsynd_score": cache.step_key("tsynd_score", _score_compute(spec, scoring, ds, device),
-                                          params={**spec.params(), "scoring": asdict(scoring)}, data_md5=[ds.md5],
-                                          seed=spec.seed)}
+    out = {"tsynd_train": cache.step_key("tsynd_train", _train_compute(spec, ds, device, False),
+                                         params=spec.params(), data_md5=[ds.md5], seed=spec.seed),
+           "tsynd_score": cache.step_key("tsynd_score", _score_compute(spec, scoring, ds, device),
+                                         params={**spec.params(), "scoring": asdict(scoring)}, data_md5=[ds.md5],
+                                         seed=spec.seed)}
+    if attacks is not None:
+        out["tsynd_robust"] = cache.step_key("tsynd_robust", _robust_compute(spec, attacks, ds, device),
+                                             params={"target": spec.params(), "source": transfer_source(spec).params(),
+                                                     "attacks": asdict(attacks)}, data_md5=[ds.md5], seed=spec.seed)
+    return out
 
 
 def run(spec: RunSpec, device: torch.device | str = "cpu", progress: bool = True,
@@ -241,16 +271,21 @@ def run_many(specs: list[RunSpec], workers: int = 1, progress: bool = True, scor
              device: torch.device | str = "cpu", attacks: Attacks | None = None, context=None) -> list[dict]:
     """:func:`run` for every spec, in order, through :func:`synthmed.executor.run_all` (``workers`` single-thread
     processes on a CPU; one process on an accelerator; ``context``: the notebook's ``settings.context``). VQ-VAEs
-    are trained first, here, so that no two workers train the same one. With ``attacks``, a second pass (after
-    every classifier is trained, since the transfer attack needs the paired run's) adds :func:`robust`'s keys to
-    every result."""
+    (one per dataset and seed) are trained first, here, so that no two workers train the same one; Noise-matched
+    runs go after every other run (each replays its paired TSynD run, which must exist first). With ``attacks``, a
+    second pass (after every classifier is trained, since the transfer attack needs the paired run's) adds
+    :func:`robust`'s keys to every result."""
     device = torch.device(device)
-    for name, vq in sorted({(s.dataset, s.vqvae) for s in specs if s.train.method != "baseline"},
-                           key=lambda t: t[0]):
-        get_vqvae(name, vq, 0, device, progress)
+    for name, vq, seed in sorted({(s.dataset, s.vqvae, s.seed) for s in specs if s.train.method != "baseline"},
+                                 key=lambda t: (t[0], t[2])):
+        get_vqvae(name, vq, seed, device, progress)
     workers = workers if device.type == "cpu" else 1
-    results = executor.run_all(_run_item, [(s, scoring, device) for s in specs], workers=workers,
-                               desc="TSynD runs", progress=progress, context=context, hits_here=True)
+    order = sorted(range(len(specs)), key=lambda i: specs[i].train.method == "noise_matched")
+    done = executor.run_all(_run_item, [(specs[i], scoring, device) for i in order], workers=workers,
+                            desc="TSynD runs", progress=progress, context=context, hits_here=True)
+    results = [None] * len(specs)
+    for i, r in zip(order, done):
+        results[i] = r
     if attacks is None:
         return results
     extra = executor.run_all(_robust_item, [(s, attacks, device) for s in specs], workers=workers,
@@ -263,22 +298,51 @@ def result_rows(specs: list[RunSpec], results: list[dict], key: str = "test") ->
     balanced_accuracy, constant, ...}; key="sweep" gives the test-noise sweep's rows, "robust" / "eps_sweep" those
     of :func:`robust` (results of :func:`run_many` with ``attacks``)."""
     return [{"dataset": spec.dataset, "fraction": spec.fraction, "method": training.METHOD_LABELS[spec.train.method],
-             "seed": spec.seed, **r} for spec, res in zip(specs, results) for r in res[key]]
+             "seed": spec.seed, **r, "best_is_first": res.get("best_is_first")}
+            for spec, res in zip(specs, results) for r in res[key]]
 
 
 def ascent_rows(specs: list[RunSpec], results: list[dict]) -> list[dict]:
-    """One row per run that records an ascent (TSynD, Noise-matched): {dataset, fraction, method, seed,
-    displacement (mean RMS latent move, noise_sigma's units), noise_sigma, before, after (mean uncertainty of the
-    synthetic images before / after the move, nats), gain (after - before), steps}."""
+    """One row per run that moves its noisy latents (TSynD by the ascent, Noise-matched by the replayed lengths):
+    {dataset, fraction, method, seed, displacement (mean RMS latent move, noise_sigma's units), noise_sigma, before,
+    after (mean uncertainty of the synthetic images before / after the move, nats), gain (after - before),
+    after_random and gain_random (TSynD: the matched random move on the same frozen classifier; NaN for
+    Noise-matched), steps, and :func:`latent_columns`}."""
     rows = []
     for spec, res in zip(specs, results):
         a = res.get("ascent")
-        if a:
+        if a and spec.train.method in ("tsynd", "noise_matched"):
+            random = a.get("after_random", float("nan"))
             rows.append({"dataset": spec.dataset, "fraction": spec.fraction,
                          "method": training.METHOD_LABELS[spec.train.method], "seed": spec.seed,
                          "displacement": a["displacement"], "noise_sigma": a["noise_sigma"], "before": a["before"],
-                         "after": a["after"], "gain": a["after"] - a["before"], "steps": a["steps"]})
+                         "after": a["after"], "gain": a["after"] - a["before"], "after_random": random,
+                         "gain_random": random - a["before"], "steps": a["steps"], **latent_columns(res)})
     return rows
+
+
+def run_columns(result: dict) -> dict:
+    """Columns of one run's result (:func:`train`'s) that every row of the run carries in a bundle: n_train,
+    best_iteration, best_is_first, best_val_* (accuracy, balanced accuracy, loss), vqvae_test_mse, mi_after_random
+    (TSynD: after the matched random move on the same frozen classifier) and :func:`latent_columns`."""
+    best, vq, a = result.get("best_val") or {}, result.get("vqvae") or {}, result.get("ascent") or {}
+    return {"n_train": result.get("n_train"), "best_iteration": result.get("best_iteration"),
+            "best_is_first": result.get("best_is_first"), "best_val_accuracy": best.get("accuracy"),
+            "best_val_balanced_accuracy": best.get("balanced_accuracy"), "best_val_loss": best.get("loss"),
+            "vqvae_test_mse": vq.get("test_mse"), "mi_after_random": a.get("after_random"),
+            **latent_columns(result)}
+
+
+def latent_columns(result: dict) -> dict:
+    """The latent-scale record of one run's result (:func:`train`'s), for its rows: {latent_std (the VQ-VAE's
+    training-latent std), noise_std and move_std (RMS per element of the latent noise and of the move after it,
+    in latent-std units), pixel_rms (RMS change of the decoded synthetic images from the reconstructions, [0, 1]
+    pixels), mi_before, mi_after (the classifier's mean uncertainty of the synthetic images before / after the
+    move, nats)}; None values for a Baseline run (no synthetic images)."""
+    a = result.get("ascent") or {}
+    keys = {"latent_std": "latent_std", "noise_std": "noise_std", "move_std": "move_std", "pixel_rms": "pixel_rms",
+            "mi_before": "before", "mi_after": "after"}
+    return {col: a.get(k) for col, k in keys.items()}
 
 
 def run_meta(specs: list[RunSpec], results: list[dict]) -> list[dict]:
@@ -335,7 +399,7 @@ def generator_examples(settings: dict, dataset: str, fraction: float, seed: int,
     the Baseline classifier of (dataset, fraction, seed) with the settings' generator knobs."""
     ds = load_images(dataset)
     spec = make_specs(settings, dataset, fraction, "baseline", seed)[0]
-    vq, info = get_vqvae(dataset, spec.vqvae, 0, device, progress=False)
+    vq, info = get_vqvae(dataset, spec.vqvae, seed, device, progress=False)
     clf = training.load_classifier(train(spec, device, progress=False), ds.n_channels, ds.n_classes, ds.size,
                                    device)
     pick = torch.randperm(len(ds.train), generator=torch.Generator().manual_seed(0))[:n]

@@ -47,7 +47,7 @@ def measure_run(spec: experiment.RunSpec, *, index: torch.Tensor, step: float, m
     def compute():
         trained = experiment.train(spec, device, progress=False)
         model = training.load_classifier(trained, ds.n_channels, ds.n_classes, ds.size, device)
-        vq, info = experiment.get_vqvae(spec.dataset, spec.vqvae, 0, device, progress=False)
+        vq, info = experiment.get_vqvae(spec.dataset, spec.vqvae, spec.seed, device, progress=False)
         x, y = to_unit(ds.test.images[index]).to(device), ds.test.labels[index].to(device)
         with torch.no_grad():
             correct = _correct(model(x), y)

@@ -9,13 +9,18 @@ labelled subset) is used as:
   decoded (:func:`synthmed.tsynd.latent.synthesize` with ``steps=0``), with those images' labels.
 - ``tsynd``: like ``noise``, then the noisy latents are moved by Adam to maximise the *current* classifier's
   MC-dropout uncertainty before decoding; regenerated every step, as the paper does.
-- ``noise_matched`` (ours, a control): like ``tsynd``, but each noisy latent is moved as far as the ascent moved
-  it, in a random direction (:func:`synthmed.tsynd.latent.random_like_move`): the same displacement, untargeted.
+- ``noise_matched`` (ours, a control): like ``noise`` (same noisy latents for the same seed), then each noisy latent
+  is moved by exactly the length the paired TSynD run's ascent moved it (its recorded per-step, per-image L2
+  norms, replayed in order) in a uniformly random direction (:func:`synthmed.tsynd.latent.random_move`), with no
+  ascent of its own: the same displacement, untargeted.
 
-For ``tsynd`` and ``noise_matched`` every step records the half-batch's mean latent displacement and the
-classifier's uncertainty before and after the move (:func:`ascent_summary` of the run's ``ascent`` log).
+Every method but ``baseline`` records, per step, the half-batch's latent noise and move, the decoded pixel change,
+and the classifier's uncertainty before and after the move (:func:`ascent_summary` of the run's ``ascent`` log; a
+TSynD step also measures the uncertainty after the matched random move on the same frozen classifier). The log is
+checkpointed with the run (:func:`synthmed.fit.fit`'s ``log``), so a resumed run records every step.
 
-The latent noise is drawn from ``fit``'s own generator (checkpointed), the dropout masks of the ascent from its
+The latent noise and the random directions are drawn from ``fit``'s own generator (checkpointed), in the same order
+for TSynD and noise_matched (:func:`synthmed.tsynd.latent.synthesize`), the dropout masks of the ascent from its
 forked global stream, so an interrupted run resumes to the same weights.
 
 Length: ``epochs`` (the paper: 100, keeping the best validation model) gives ``ceil(n / B)`` steps per epoch for
@@ -115,39 +120,57 @@ def latent_scale(config: TrainConfig, latent_std: float) -> float:
 
 
 def make_loss(config: TrainConfig, images: torch.Tensor, labels: torch.Tensor, *, latents: torch.Tensor | None,
-              scale: float = 1.0, decode=None, record: list | None = None):
+              scale: float = 1.0, decode=None, record: list | None = None,
+              replay: list[list[float]] | None = None):
     """The loss_fn of :func:`synthmed.fit.fit` for ``config.method``.
 
     images: (N, C, H, W) float in [0, 1] on the training device; labels: (N,); latents: (N, D, h, w) encoder
     latents of ``images`` (``noise``/``tsynd``/``noise_matched``); decode: the frozen decoder; scale: see
-    :func:`latent_scale`; record: a list that receives one dict per step of the ascent's displacement and
-    uncertainty before/after (``tsynd``, ``noise_matched``; see :func:`synthmed.tsynd.latent.synthesize`).
+    :func:`latent_scale`; record: a list that receives one dict per synthetic half-batch (see
+    :func:`synthmed.tsynd.latent.synthesize`); replay (``noise_matched`` only, with ``record``): the paired TSynD
+    run's per-step lists of per-image move lengths (its record's "norms", in order); the half-batch of the n-th
+    synthetic step is moved by ``replay[n]``, where n = len(record) (restored with the record on resume).
     Returns loss_fn(model, idx (B,), generator) -> scalar."""
-    steps = config.ascent_steps if config.method in ("tsynd", "noise_matched") else 0
+    steps = config.ascent_steps if config.method == "tsynd" else 0
     direction = _DIRECTION.get(config.method)
-    record = record if steps > 0 else None
+    if config.method == "noise_matched" and (replay is None or record is None):
+        raise ValueError("noise_matched replays the paired TSynD run's move lengths: give replay= and record=")
 
     def loss_fn(model: MCDropoutClassifier, idx: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         idx = idx.to(images.device)
         if config.method == "baseline" or len(idx) < 2:
             return classification_loss(model(images[idx]), labels[idx])
         real, seeds = idx[: len(idx) - len(idx) // 2], idx[len(idx) - len(idx) // 2:]
+        norms = _replayed(replay, len(record), len(seeds)) if config.method == "noise_matched" else None
         x_syn = synthesize(decode, model, latents[seeds], noise_sigma=config.noise_sigma, steps=steps,
                            lr=config.ascent_lr, scale=scale, k=config.k, objective=config.objective,
-                           generator=generator, direction=direction, record=record)
+                           generator=generator, direction=direction, norms=norms, record=record)
         x = torch.cat([images[real], x_syn])
         return classification_loss(model(x), torch.cat([labels[real], labels[seeds]]))
 
     return loss_fn
 
 
+def _replayed(replay: list[list[float]], step: int, n: int) -> torch.Tensor:
+    """(n,) move lengths of the paired TSynD run's ``step``-th synthetic half-batch; an error when that run
+    recorded fewer steps or another half-batch size (it is not this run's pair)."""
+    if step >= len(replay) or len(replay[step]) != n:
+        have = f"{len(replay[step])} images" if step < len(replay) else "nothing"
+        raise ValueError(f"the paired TSynD run recorded {len(replay)} synthetic half-batches; step {step} needs "
+                         f"{n} move lengths and it has {have}: it is not this run's pair")
+    return torch.tensor(replay[step], dtype=torch.float32)
+
+
 def validation_metrics(val_images: torch.Tensor, val_labels: torch.Tensor, n_classes: int,
                        device: torch.device | str):
-    """evaluate(model) -> summary dict (accuracy, balanced_accuracy, ...) on the validation split.
+    """evaluate(model) -> summary dict (accuracy, balanced_accuracy, ...) on the validation split, and "loss" (the
+    mean training loss on it: the tie-break of :func:`synthmed.fit.fit`'s selection on a flat curve).
     val_images: (N, C, H, W) uint8 or float in [0, 1]."""
     def evaluate(model: torch.nn.Module) -> dict:
-        pred = fitting.classes(fitting.predict(model, val_images, device=device, prepare=to_unit))
-        return {k: float(v) for k, v in summarize(pred, val_labels, n_classes).items()}
+        logits = fitting.predict(model, val_images, device=device, prepare=to_unit)
+        pred = fitting.classes(logits)
+        out = {k: float(v) for k, v in summarize(pred, val_labels, n_classes).items()}
+        return {**out, "loss": float(classification_loss(logits, val_labels.long()))}
 
     return evaluate
 
@@ -155,15 +178,16 @@ def validation_metrics(val_images: torch.Tensor, val_labels: torch.Tensor, n_cla
 def train_classifier(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tensor, val_y: torch.Tensor,
                      n_classes: int, config: TrainConfig, *, seed: int = 0, device: torch.device | str = "cpu",
                      vqvae: VQVAE | None = None, latent_std: float = 1.0, checkpoint: Path | None = None,
-                     progress: bool = True) -> dict:
+                     progress: bool = True, replay: list[list[float]] | None = None) -> dict:
     """Train one classifier; returns {"state_dict": kept weights (CPU), "best_iteration" (step of those weights),
-    "best_val" (validation summary there), "history" (one dict per evaluation), "steps", "config", "ascent"
-    (:func:`ascent_summary`)}.
+    "best_is_first" (they are the first evaluation's), "best_val" (validation summary there), "history" (one dict
+    per evaluation), "steps", "config", "ascent" (:func:`ascent_summary`)}.
 
     train_x: (N, C, H, W) uint8 or float in [0, 1] (the labelled subset); train_y: (N,); val_x/val_y likewise.
     vqvae: needed for every method but ``baseline`` (frozen; the encoder latents of train_x are the starting points).
     latent_std: the std of the training latents (the unit of noise_sigma and ascent_lr when latent_units="std").
     checkpoint: a file to save progress to at every evaluation and resume from (see :func:`synthmed.fit.fit`).
+    replay: ``noise_matched`` only, the paired TSynD run's ``ascent["trace"]["norms"]`` (see :func:`make_loss`).
     """
     if config.method != "baseline" and vqvae is None:
         raise ValueError(f"method {config.method!r} needs an autoencoder (vqvae=...)")
@@ -177,26 +201,35 @@ def train_classifier(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.
         latents, decode = encode_all(vqvae, images), vqvae.decode
     log: list[dict] = []
     loss_fn = make_loss(config, images, labels, latents=latents, scale=latent_scale(config, latent_std),
-                        decode=decode, record=log)
+                        decode=decode, record=log, replay=replay)
     res = fitting.fit(model, loss_fn, len(images), validation_metrics(val_x, val_y, n_classes, device),
                       config.fit_config(len(images)), seed=seed, device=device, checkpoint=checkpoint,
-                      progress=progress, desc=config.method)
-    return {"state_dict": res.state_dict, "best_iteration": res.step, "best_val": res.metrics,
-            "history": res.history, "steps": res.steps_run, "config": config.as_dict(),
-            "ascent": ascent_summary(log, config)}
+                      progress=progress, desc=config.method, log=log)
+    return {"state_dict": res.state_dict, "best_iteration": res.step, "best_is_first": res.best_is_first,
+            "best_val": res.metrics, "history": res.history, "steps": res.steps_run, "config": config.as_dict(),
+            "ascent": ascent_summary(log, config, latent_std)}
 
 
-def ascent_summary(log: list[dict], config: TrainConfig) -> dict | None:
-    """The ascent's record of a run (None for methods without one): {"steps" (recorded training steps; after a
-    resume only those run since), "displacement", "before", "after" (means over steps of the per-step means:
-    RMS latent displacement in noise_sigma's units, uncertainty in nats), "noise_sigma", "objective", and the
-    per-step series "trace": {"displacement": [...], "before": [...], "after": [...]}}."""
+_SUMMARY_KEYS = ("displacement", "noise_rms", "move_rms", "pixel_rms", "before", "after", "after_random")
+
+
+def ascent_summary(log: list[dict], config: TrainConfig, latent_std: float = 1.0) -> dict | None:
+    """The latent record of a run (None for a baseline, which has none): {"steps" (synthetic half-batches),
+    the means over steps of the per-step means: "displacement" (RMS move per latent element after the noise, in
+    noise_sigma's units), "noise_rms" / "move_rms" (RMS per element of the noise / the move, absolute latent
+    units), "pixel_rms" (decoded pixel change from the reconstruction, [0, 1] units), "before" / "after"
+    (uncertainty in nats before / after the move; equal for Noise), "after_random" (TSynD only: after the matched
+    random move on the same frozen classifier); "latent_std" (the VQ-VAE's training-latent std), "noise_std" and
+    "move_std" (noise_rms and move_rms in units of latent_std), "noise_sigma", "objective", and the per-step series
+    "trace": {key: [...] for each key above, "norms": [[per-image L2 move length, absolute units], ...]}}."""
     if not log:
         return None
-    keys = ("displacement", "before", "after")
-    return {"steps": len(log), **{k: float(sum(r[k] for r in log) / len(log)) for k in keys},
+    keys = [k for k in _SUMMARY_KEYS if all(k in r for r in log)]
+    means = {k: float(sum(r[k] for r in log) / len(log)) for k in keys}
+    return {"steps": len(log), **means, "latent_std": float(latent_std),
+            "noise_std": means["noise_rms"] / latent_std, "move_std": means["move_rms"] / latent_std,
             "noise_sigma": config.noise_sigma, "objective": config.objective,
-            "trace": {k: [r[k] for r in log] for k in keys}}
+            "trace": {k: [r[k] for r in log] for k in (*keys, "norms")}}
 
 
 def load_classifier(result: dict, in_channels: int, n_classes: int, image_size: int,
