@@ -23,17 +23,17 @@ def test_scoring_and_report_are_outside_the_training_step():
 def test_paper_profile_trains_by_epochs_and_cites_every_paper_value():
     paper, quick = profiles.resolve("tsynd", "paper"), profiles.resolve("tsynd", "quick")
     cfg = experiment.train_config(paper, "tsynd")
-    assert cfg.epochs == 100 and cfg.iterations is None and cfg.latent_units == "absolute"
+    assert cfg.epochs == 100 and cfg.iterations is None and cfg.latent_units == "std"
     assert cfg.fit_config(546).steps == 100 * 18  # BreastMNIST's 546 training images, batch 32
     assert (cfg.noise_sigma, cfg.ascent_lr, cfg.ascent_steps) == (1.0, 0.1, 50)
     assert experiment.train_config(quick, "tsynd").epochs is None
     src = profiles.sources("tsynd")
     assert set(paper) <= set(src), f"no source for {sorted(set(paper) - set(src))}"
-    for key in ("epochs", "fraction", "seeds", "test_sigma", "noise_sigma", "ascent_lr", "ascent_steps", "backbone",
-                "latent_units"):
+    for key in ("epochs", "fraction", "seeds", "test_sigma", "noise_sigma", "ascent_lr", "ascent_steps", "backbone"):
         assert src[key].startswith(("Sec.", "Table")), f"{key}: the paper states it, the source must cite it"
-    for key in ("batch_size", "lr", "k", "fgsm_eps", "vqvae_steps"):
+    for key in ("batch_size", "lr", "k", "fgsm_eps", "vqvae_steps", "latent_units"):
         assert "ours" in src[key], f"{key}: the paper does not state it"
+    assert "uniform noise" in src["noise_sigma"] and "does not state" in src["latent_units"]
 
 
 def _runs(diffs: dict, n_seeds=5, base=70.0):
