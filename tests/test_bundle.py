@@ -57,34 +57,69 @@ def test_code_changed_compares_the_recorded_step_keys():
     assert bundle.code_changed(recorded, {"tsynd_robust": "r1"})  # a step the run did not have
 
 
-def test_the_run_key_ignores_code_but_not_settings(tmp_path):
-    specs, _, _ = paper_scale.plan(seeds=[0])
-    keys = {paper_scale.run_key(s) for s in specs}
-    assert len(keys) == len(specs) == 6  # 2 fractions x 3 methods, all distinct
-    assert paper_scale.run_key(specs[0]) != paper_scale.run_key(specs[0], "another-digest")
-    # resume: a stored run with the current settings is not pending; one with other settings is
-    done = paper_scale.bundle.folder(tmp_path, "paper", "tsynd")
-    run = {"dataset": "breastmnist", "fraction": 0.01, "method": "Baseline", "seed": 0}
-    paper_scale.bundle.write(done, paper_scale.run_name(specs[0]), "k", run, [],
-                             {"settings_digest": paper_scale.settings_digest()})
-    assert specs[0] not in paper_scale.pending(tmp_path, specs) and len(paper_scale.pending(tmp_path, specs)) == 5
-    paper_scale.bundle.write(done, paper_scale.run_name(specs[0]), "k", run, [], {"settings_digest": "old"})
-    assert len(paper_scale.pending(tmp_path, specs)) == 6
-    assert [paper_scale.run_name(s) for s in specs[:2]] == ["breastmnist-f0.01-baseline-s0",
-                                                            "breastmnist-f0.01-noise-s0"]
+def test_the_v2_run_key_covers_settings_and_code_and_the_plan_is_seed_major(tmp_path):
+    specs, scoring, attacks, _ = paper_scale.plan(seeds=[0, 1])
+    assert [paper_scale.run_name(s) for s in specs[:5]] == [
+        "breastmnist-f0.1-noise-s0", "breastmnist-f0.1-tsynd-s0", "breastmnist-f0.1-noise_matched-s0",
+        "breastmnist-f0.1-baseline-s0", "breastmnist-f0.1-noise-s1"]  # 10 % first; TSynD before its replay
+    assert paper_scale.run_name(specs[8]) == "breastmnist-f0.01-noise-s0"
+    keys = {paper_scale.run_key_v2(s, scoring, attacks) for s in specs}
+    assert len(keys) == len(specs) == 16
+    key = paper_scale.run_key_v2(specs[0], scoring, attacks)
+    steps = paper_scale.experiment.step_keys(specs[0], scoring, attacks=attacks)
+    assert set(steps) == {"tsynd_train", "tsynd_score", "tsynd_robust"}
+    assert paper_scale.run_key_v2(specs[0], scoring, attacks, {**steps, "tsynd_train": "other code"}) != key
+    assert paper_scale.run_key_v2(specs[0], scoring, paper_scale.experiment.replace(attacks, pgd_steps=3)) != key
+    head = paper_scale.experiment.replace(specs[0], train=paper_scale.experiment.replace(specs[0].train, hidden=64))
+    assert paper_scale.run_key_v2(head, scoring, attacks) != key  # the head reaches training: it is in the key
+    with pytest.raises(ValueError, match="tsynd before noise_matched"):
+        paper_scale.plan(methods=["noise_matched", "tsynd"])
+    # resume: a stored run with the current key is not pending; one stored under another key is
+    done = paper_scale.folder(tmp_path, "v2")
+    run = {"dataset": "breastmnist", "fraction": 0.1, "method": "Noise", "seed": 0}
+    bundle.write(done, paper_scale.run_name(specs[0]), key, run, [], {})
+    assert paper_scale.pending(tmp_path, specs[:4], scoring, attacks) == specs[1:4]
+    bundle.write(done, paper_scale.run_name(specs[0]), "old", run, [], {})
+    assert paper_scale.pending(tmp_path, specs[:4], scoring, attacks) == specs[:4]
+    assert not paper_scale.folder(tmp_path, "v1").exists()  # v1 is never written
+
+
+def test_the_v2_settings_cover_the_head_weight_decay_vqvae_and_latent_units():
+    rs = paper_scale.run_settings()
+    assert {"hidden", "dropout", "weight_decay", "latent_units", "noise_sigma", "ascent_lr", "width"} <= set(rs["train"])
+    assert rs["train"]["latent_units"] == "std"
+    assert {"hidden", "steps", "latent_dim", "codebook_size", "lr", "batch_size"} <= set(rs["vqvae"])
+    assert {"pgd_steps", "eps_sweep"} <= set(rs["attacks"]) and "sweep" in rs["scoring"]
 
 
 @pytest.mark.skipif(not COMMITTED.exists(), reason="no paper-scale run committed yet")
-def test_every_committed_run_used_the_paper_profile_and_is_complete():
-    digest = paper_scale.settings_digest()
-    for rec in bundle.records(COMMITTED):
+def test_every_committed_v1_run_used_one_setting_and_is_complete():
+    """v1 (earlier code, absolute latent units) stays as it was committed: 30 runs, one settings digest."""
+    recs = bundle.records(COMMITTED)
+    assert len(recs) == 30 and len({rec["provenance"]["settings_digest"] for rec in recs}) == 1
+    assert recs[0]["provenance"]["settings_digest"] != paper_scale.settings_digest()  # today: latent-std units
+    for rec in recs:
         prov = rec["provenance"]
-        assert prov["settings_digest"] == digest, rec["run"]
         assert prov["profile"] == "paper" and len(prov["commit"]) == 40 and prov["wall_s"] > 0
         assert set(prov["steps"]) == {"tsynd_train", "tsynd_score"}
         assert {r["test_condition"] for r in rec["rows"]} == {"clean", "gaussian", "fgsm"}
         spec = paper_scale.spec_of(rec["run"])
         assert spec.train.backbone == "resnet18" and spec.train.epochs == 100 and spec.train.ascent_steps == 50
+
+
+V2 = paper_scale.folder(ROOT, "v2")
+
+
+@pytest.mark.skipif(not V2.exists(), reason="no v2 paper-scale run committed yet")
+def test_every_committed_v2_run_records_the_latent_scale_and_its_attacks():
+    for rec in bundle.records(V2):
+        prov = rec["provenance"]
+        assert prov["version"] == "v2" and set(prov["steps"]) == {"tsynd_train", "tsynd_score", "tsynd_robust"}
+        assert {r["test_condition"] for r in rec["rows"]} == {"clean", "gaussian", "fgsm", "gaussian_pm1", "pgd",
+                                                             "transfer"}
+        assert all("best_is_first" in r for r in rec["rows"])
+        if rec["run"]["method"] != "Baseline":
+            assert all(r["latent_std"] > 0 and r["noise_std"] > 0 and r["pixel_rms"] >= 0 for r in rec["rows"])
 
 
 @pytest.mark.skipif(not COMMITTED.exists(), reason="no paper-scale run committed yet")
@@ -136,10 +171,10 @@ def test_timed_runs_drop_cache_hits_and_mark_the_vqvae_run_and_the_projection_us
     assert sorted(timed.index) == [100.0, 300.0, 900.0, 5000.0]  # the cache hit is not a cost
     assert timed.loc[5000.0, "with_vqvae"] and not timed.loc[5000.0, "typical"]
     assert timed.loc[900.0, "typical"] and not timed.loc[900.0, "with_vqvae"]  # not the machine's first
-    specs, _, _ = paper_scale.plan(fractions=[0.01, 0.1], methods=["noise", "baseline"], seeds=[1])
-    assert paper_scale.projection(tmp_path, specs) is None  # Baseline 1 % and Noise 10 % never timed
+    specs, *_ = paper_scale.plan(fractions=[0.01, 0.1], methods=["noise", "baseline"], seeds=[1])
+    assert paper_scale.projection(tmp_path, specs, "v1") is None  # Baseline 1 % and Noise 10 % never timed
     noise1, base10 = [s for s in specs if (s.train.method, s.fraction) in {("noise", 0.01), ("baseline", 0.1)}]
-    assert paper_scale.projection(tmp_path, [noise1, base10, base10]) == pytest.approx(100.0 + 2 * 300.0)
+    assert paper_scale.projection(tmp_path, [noise1, base10, base10], "v1") == pytest.approx(100.0 + 2 * 300.0)
 
 
 def test_runs_are_counted_by_their_run_fields_not_by_a_stored_key(tmp_path):

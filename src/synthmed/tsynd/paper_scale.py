@@ -1,15 +1,27 @@
-"""TSynD at the paper's settings on this CPU: the committed bundle ``results/paper/tsynd/`` and the command that
-extends it.
+"""TSynD at the paper's settings on this CPU: the committed bundles under ``results/paper/`` and the command that
+extends the current one.
 
-    python -m synthmed.tsynd.paper_scale                          # BreastMNIST, 1 % and 10 %, 3 methods, seeds 0-4
-    python -m synthmed.tsynd.paper_scale --seeds 5 6 --dry-run    # list what would run, with the projection
+    python -m synthmed.tsynd.paper_scale --dry-run                # list what would run (v2), with the projection
+    python -m synthmed.tsynd.paper_scale                          # BreastMNIST 10 % then 1 %, 4 methods, seeds 0-6
     python -m synthmed.tsynd.paper_scale --datasets pneumoniamnist --fractions 0.01
 
-Every run is the ``paper`` profile's (ResNet-18, 100 epochs, best validation model, latent noise 1.0, 50 Adam
-ascent steps at lr 0.1, the VQ-VAE of 20,000 steps), trained and scored through the same cached steps as the
-chapter (:mod:`synthmed.tsynd.experiment`). Each finished run is written at once to the bundle
-(:mod:`synthmed.bundle`) with its provenance; a run already there with the same run key is skipped, so the command
-resumes where an earlier session stopped. Commit the new files under ``results/`` as they appear.
+Every run is the ``paper`` profile's (ResNet-18, 100 epochs, best validation model, latent noise σ = 1.0 latent std,
+50 Adam ascent steps at lr 0.1 latent std, a VQ-VAE of 20,000 steps per seed), trained, scored and attacked through
+the same cached steps as the chapter (:mod:`synthmed.tsynd.experiment`: ``tsynd_train``, ``tsynd_score``,
+``tsynd_robust``). Each finished run is written at once to the bundle (:mod:`synthmed.bundle`) with its provenance;
+a run already there with the same run key is skipped, so the command resumes where an earlier session stopped.
+Commit the new files under ``results/`` as they appear.
+
+Two bundles (:data:`BUNDLES`): ``v1`` (``results/paper/tsynd/``, 30 runs at commit 94d2581: Baseline, Noise and
+TSynD with σ in absolute latent units; kept as "earlier code", never rewritten) and ``v2``
+(``results/paper/tsynd-v2/``, what :func:`main` writes). A v2 run key (:func:`run_key_v2`) covers every setting
+that reaches the run's training, scoring or attacks (the cached steps' parameters: classifier, head, weight decay,
+generator, latent units, VQ-VAE, test conditions, attacks) and the code version (the steps' cache keys), so an edit
+to the code a run reaches makes the run pending again.
+
+Order (:func:`plan`): fraction-major (10 % first), then seed-major, and within a seed Noise (which also trains that
+seed's VQ-VAE), TSynD, Noise-matched (it replays TSynD's recorded displacement) and Baseline; the transfer attack
+of a Noise run trains the paired Baseline on the way (a few minutes), and Baseline's own run then loads it.
 """
 
 from __future__ import annotations
@@ -17,6 +29,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
@@ -26,11 +39,14 @@ from synthmed.tsynd import experiment, training
 
 CHAPTER = "tsynd"
 PROFILE = "paper"
+VERSION = "v2"
+BUNDLES = {"v1": CHAPTER, "v2": f"{CHAPTER}-v2"}  # folder under results/paper/ of each bundle version
 DATASETS = ["breastmnist"]
-FRACTIONS = [0.01, 0.1]
-METHODS = ["baseline", "noise", "tsynd"]
-SEEDS = [0, 1, 2, 3, 4]
-# The paper profile's settings that determine a run (the rest pick which runs: datasets, seeds, figures, workers).
+FRACTIONS = [0.1, 0.01]
+METHODS = ["noise", "tsynd", "noise_matched", "baseline"]
+SEEDS = [0, 1, 2, 3, 4, 5, 6]
+# v1: the paper profile's settings that determined a run when v1 was written (its digest, :func:`settings_digest`;
+# v2 keys on the cached steps' own parameters instead, :func:`run_key_v2`).
 RUN_KEYS = ("backbone", "epochs", "iterations", "batch_size", "eval_every", "lr", "k", "noise_sigma", "latent_units",
             "ascent_steps", "ascent_lr", "vqvae_steps", "vqvae_hidden", "test_sigma", "fgsm_eps", "sweep_sigmas")
 
@@ -38,6 +54,13 @@ RUN_KEYS = ("backbone", "epochs", "iterations", "batch_size", "eval_every", "lr"
 def repo_root() -> Path:
     """The checkout this module's code lives in (for the commit in the provenance)."""
     return Path(__file__).resolve().parents[3]
+
+
+def folder(root: Path, version: str = "v1") -> Path:
+    """``<root>/results/paper/<BUNDLES[version]>``: the bundle of ``version``."""
+    if version not in BUNDLES:
+        raise ValueError(f"unknown bundle version {version!r}; valid: {', '.join(BUNDLES)}")
+    return bundle.folder(root, PROFILE, BUNDLES[version])
 
 
 def settings(**overrides) -> profiles.Settings:
@@ -52,10 +75,26 @@ DIGEST_NAMES = {"backbone": "arch"}
 
 
 def settings_digest(resolved: dict | None = None) -> str:
-    """Digest of the settings that determine a paper-scale run (:data:`RUN_KEYS` of the ``paper`` profile, each
-    under its name in :data:`DIGEST_NAMES` where it was renamed)."""
+    """v1's digest of the settings that determine a paper-scale run (:data:`RUN_KEYS` of the ``paper`` profile,
+    each under its name in :data:`DIGEST_NAMES` where it was renamed)."""
     resolved = settings() if resolved is None else resolved
     return bundle.digest({DIGEST_NAMES.get(k, k): resolved.get(k) for k in RUN_KEYS})
+
+
+def run_settings(resolved: dict | None = None) -> dict:
+    """Every ``paper`` setting that reaches a run's training, scoring or attacks, as the cached steps receive them:
+    {"train": the TSynD :class:`~synthmed.tsynd.training.TrainConfig` without its method, "vqvae", "scoring",
+    "attacks"} (derived from the settings, not listed, so a new setting cannot be left out)."""
+    s = settings() if resolved is None else resolved
+    train = experiment.train_config(s, "tsynd").as_dict()
+    train.pop("method")
+    return {"train": train, "vqvae": experiment.vqvae_config(s).as_dict(),
+            "scoring": asdict(experiment.scoring(s)), "attacks": asdict(experiment.attacks(s))}
+
+
+def settings_digest_v2(resolved: dict | None = None) -> str:
+    """Digest of :func:`run_settings` (recorded in a v2 run's provenance)."""
+    return bundle.digest(run_settings(resolved))
 
 
 def run_name(spec: experiment.RunSpec) -> str:
@@ -63,69 +102,75 @@ def run_name(spec: experiment.RunSpec) -> str:
     return f"{spec.dataset}-f{spec.fraction:g}-{spec.train.method}-s{spec.seed}"
 
 
-def run_key(spec: experiment.RunSpec, digest: str | None = None) -> str:
-    """What decides a run's result besides code: which run it is (dataset, fraction, method, seed) and the
-    ``paper`` settings it ran with (:func:`settings_digest`: classifier, generator and scoring settings). The data
-    file is fixed by the dataset's name (the data layer refuses a file whose MD5 is not the official one)."""
-    return bundle.digest({"run": run_name(spec), "settings": digest or settings_digest()}, 24)
-
-
-def record_key(rec: dict) -> str:
-    """The run key of a stored record, from its run fields and the settings digest it recorded."""
-    return bundle.digest({"run": run_name(spec_of(rec["run"])), "settings": rec["provenance"]["settings_digest"]},
-                         24)
+def run_key_v2(spec: experiment.RunSpec, scoring: experiment.Scoring, attacks: experiment.Attacks,
+               keys: dict[str, str] | None = None) -> str:
+    """What decides a v2 run's result: which run it is, every parameter of its cached steps (``spec.params()``:
+    dataset, fraction, classifier with head and weight decay, generator with latent units, VQ-VAE; the scoring and
+    attack settings) and the code version with the data MD5 and seed (``keys``: the steps' cache keys,
+    :func:`synthmed.tsynd.experiment.step_keys` with attacks)."""
+    keys = keys if keys is not None else experiment.step_keys(spec, scoring, attacks=attacks)
+    return bundle.digest({"version": "v2", "run": run_name(spec), "params": spec.params(),
+                          "scoring": asdict(scoring), "attacks": asdict(attacks), "steps": keys}, 24)
 
 
 def plan(datasets=DATASETS, fractions=FRACTIONS, methods=METHODS, seeds=SEEDS):
-    """(specs, scoring, settings) of the bundle's runs, seed-major (a finished seed completes its six pairs)."""
+    """(specs, scoring, attacks, settings) of the bundle's runs: fraction-major, then seed-major (a finished seed
+    completes its pairs), methods in the given order (TSynD must come before Noise-matched, which replays it)."""
     s = settings()
-    scoring = experiment.scoring(s)
+    methods = list(methods)
+    if "noise_matched" in methods and "tsynd" in methods and methods.index("noise_matched") < methods.index("tsynd"):
+        raise ValueError("noise_matched replays its paired TSynD run: list tsynd before noise_matched")
     specs = [experiment.make_specs(s, d, f, m, seed)[0]
-             for seed in seeds for d in datasets for f in fractions for m in methods]
-    return specs, scoring, s
+             for f in fractions for seed in seeds for d in datasets for m in methods]
+    return specs, experiment.scoring(s), experiment.attacks(s), s
 
 
-def pending(root: Path, specs) -> list:
-    """The specs whose run is not in the bundle under ``root`` with a matching run key (:func:`record_key`)."""
-    have = {record_key(rec) for rec in bundle.records(bundle.folder(root, PROFILE, CHAPTER))}
-    digest = settings_digest()
-    return [s for s in specs if run_key(s, digest) not in have]
+def pending(root: Path, specs, scoring: experiment.Scoring, attacks: experiment.Attacks) -> list:
+    """The specs whose run is not in the v2 bundle under ``root`` with the run key the current code and settings
+    give it (:func:`run_key_v2`)."""
+    have = {rec["key"] for rec in bundle.records(folder(root, VERSION))}
+    return [s for s in specs if run_key_v2(s, scoring, attacks) not in have]
 
 
-def run_one(root: Path, spec: experiment.RunSpec, scoring: experiment.Scoring, digest: str,
+def run_one(root: Path, spec: experiment.RunSpec, scoring: experiment.Scoring, attacks: experiment.Attacks,
             device="cpu", progress: bool = True) -> Path:
-    """Train and score one run (cached steps), then write its rows and provenance to the bundle."""
+    """Train, score and attack one run (cached steps), then write its rows and provenance to the v2 bundle.
+
+    Rows: Table 1's conditions (clean, gaussian, fgsm) and ours (gaussian_pm1, pgd, transfer), each with
+    :func:`synthmed.tsynd.experiment.run_columns` (best_is_first, latent std, noise and move in latent-std units,
+    decoded pixel change, MI before / after). Provenance: :func:`synthmed.bundle.provenance` with the steps' keys,
+    ``steps_cached`` / ``steps_resumed`` (the wall time is then not the run's cost) and ``seconds``: the classifier's
+    and the VQ-VAE's training time as measured when they were computed (also when computed by another run),
+    and this run's train + score and attack wall times."""
     from synthmed import cache
 
-    keys = experiment.step_keys(spec, scoring, device)
-    # a step already in the cache (computed by another process or an earlier session) costs nothing now: its wall
-    # time here is not the run's cost, and the provenance says so
+    keys = experiment.step_keys(spec, scoring, device, attacks)
     cached = sorted(name for name, key in keys.items() if cache.entry_path(name, key).exists())
-    # a step resuming from the checkpoint of an interrupted run (a sitting that ended mid-run) computes only the
-    # remainder now: its wall time is not the run's cost either
     resumed = sorted(name for name, key in keys.items() if cache.checkpoint_path(name, key).exists())
     start = time.perf_counter()
     res = experiment.run(spec, device, progress=progress, scoring=scoring)
+    scored = time.perf_counter()
+    rob = experiment.robust(spec, attacks, device)
     wall = time.perf_counter() - start
-    rows = experiment.result_rows([spec], [res])
-    for r in rows:
-        r.update({"n_train": res["n_train"], "n_test": res["n_test"], "best_iteration": res["best_iteration"],
-                  "best_val_accuracy": res["best_val"].get("accuracy"),
-                  "best_val_balanced_accuracy": res["best_val"].get("balanced_accuracy")})
+    rows = experiment.result_rows([spec], [res]) + experiment.result_rows([spec], [rob], "robust")
+    extra = {**experiment.run_columns(res), "n_test": res["n_test"]}
+    rows = [{**r, **extra} for r in rows]
     run = {"dataset": spec.dataset, "fraction": spec.fraction, "method": training.METHOD_LABELS[spec.train.method],
            "seed": spec.seed}
-    prov = bundle.provenance(repo_root(), profile=PROFILE, settings_digest=digest, seed=spec.seed, wall_s=wall,
-                             steps=keys)
-    prov["steps_cached"] = cached
-    prov["steps_resumed"] = resumed
-    return bundle.write(bundle.folder(root, PROFILE, CHAPTER), run_name(spec), run_key(spec, digest), run, rows,
+    prov = bundle.provenance(repo_root(), profile=PROFILE, settings_digest=settings_digest_v2(), seed=spec.seed,
+                             wall_s=wall, steps=keys)
+    prov.update(version=VERSION, steps_cached=cached, steps_resumed=resumed,
+                seconds={"train": res.get("seconds"), "train_resumed": res.get("resumed"),
+                         "vqvae": (res.get("vqvae") or {}).get("seconds"), "train_and_score": scored - start,
+                         "attacks": wall - (scored - start)})
+    return bundle.write(folder(root, VERSION), run_name(spec), run_key_v2(spec, scoring, attacks, keys), run, rows,
                         prov)
 
 
-def frame(root: Path) -> pd.DataFrame:
-    """The bundle's rows (:func:`synthmed.bundle.read`), accuracy and balanced accuracy in percent as the chapter
-    shows them (empty frame when nothing is committed yet)."""
-    rows = bundle.read(bundle.folder(root, PROFILE, CHAPTER))
+def frame(root: Path, version: str = "v1") -> pd.DataFrame:
+    """The rows of bundle ``version`` (:func:`synthmed.bundle.read`), accuracy and balanced accuracy in percent as
+    the chapter shows them (empty frame when nothing is committed yet)."""
+    rows = bundle.read(folder(root, version))
     if rows.empty:
         return rows
     for col in ("accuracy", "balanced_accuracy", "majority_rate"):
@@ -134,11 +179,11 @@ def frame(root: Path) -> pd.DataFrame:
     return rows
 
 
-def projection(root: Path, todo) -> float | None:
+def projection(root: Path, todo, version: str = VERSION) -> float | None:
     """Seconds the pending runs ``todo`` should take: per kind of run (method, fraction), the mean wall time of the
-    timed bundle runs of that kind (:func:`timed_runs`: no cache hits, no VQ-VAE training where a plain run exists);
-    None when some kind has never been timed."""
-    timed = timed_runs(frame(root))
+    timed runs of that kind in bundle ``version`` (:func:`timed_runs`: no cache hits, no VQ-VAE training where a
+    plain run exists); None when some kind has never been timed."""
+    timed = timed_runs(frame(root, version))
     mean = timed[timed["typical"].astype(bool)].groupby(["method", "fraction"])["seconds"].mean().to_dict()
     est = [mean.get((training.METHOD_LABELS[s.train.method], s.fraction)) for s in todo]
     return None if any(e is None for e in est) else float(sum(est))
@@ -151,20 +196,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fractions", nargs="+", type=float, default=FRACTIONS)
     parser.add_argument("--methods", nargs="+", default=METHODS, choices=training.METHODS)
     parser.add_argument("--seeds", nargs="+", type=int, default=SEEDS)
+    parser.add_argument("--progress", action="store_true", help="show the VQ-VAE's and the classifier's progress")
     parser.add_argument("--dry-run", action="store_true", help="list the pending runs and the projection only")
     args = parser.parse_args(argv)
-    import torch
     from tqdm.auto import tqdm
 
     from synthmed.device import describe, get_device
 
     root = Path(args.root).resolve()
-    specs, scoring, s = plan(args.datasets, args.fractions, args.methods, args.seeds)
-    todo = pending(root, specs)
-    digest = settings_digest(s)
+    specs, scoring, attacks, _ = plan(args.datasets, args.fractions, args.methods, args.seeds)
+    todo = pending(root, specs, scoring, attacks)
     eta = projection(root, todo)
     device = get_device()
-    print(f"{len(specs) - len(todo)} of {len(specs)} runs already in {bundle.folder(root, PROFILE, CHAPTER)}; "
+    print(f"{len(specs) - len(todo)} of {len(specs)} runs already in {folder(root, VERSION)}; "
           f"{len(todo)} to run on {describe(device)}; projected "
           + (f"{eta / 3600:.1f} h" if eta is not None else "unknown until one run of each kind has finished"),
           flush=True)
@@ -172,17 +216,17 @@ def main(argv: list[str] | None = None) -> int:
         for spec in todo:
             print("  ", run_name(spec))
         return 0
-    bar = tqdm(todo, desc="paper-scale TSynD", unit="run", file=sys.stdout)
+    bar = tqdm(todo, desc="paper-scale TSynD v2", unit="run", file=sys.stdout)
     for i, spec in enumerate(bar):
-        if spec not in pending(root, [spec]):  # another process finished it meanwhile
+        if not pending(root, [spec], scoring, attacks):  # another process finished it meanwhile
             continue
         bar.set_postfix_str(run_name(spec))
-        path = run_one(root, spec, scoring, digest, device, progress=False)
+        bar.write(f"starting {run_name(spec)} at {time.strftime('%H:%M:%S')}")
+        path = run_one(root, spec, scoring, attacks, device, progress=args.progress)
         left = projection(root, todo[i + 1:])
         bar.write(f"wrote {path.relative_to(root)}; remaining "
-                  + (f"{left / 3600:.2f} h (projected)" if left is not None else "unknown"))
+                  + (f"{left / 3600:.2f} h (projected)" if left is not None else "unknown"), file=sys.stdout)
     return 0
-
 
 
 # ---- what the book shows ---------------------------------------------------------------------------------------
@@ -193,19 +237,22 @@ def spec_of(run: dict) -> experiment.RunSpec:
     return experiment.make_specs(settings(), run["dataset"], float(run["fraction"]), method, int(run["seed"]))[0]
 
 
-def provenance(root: Path) -> pd.DataFrame:
-    """One row per bundle run: run, commit, finished, wall time, machine, threads, whether the settings digest is
-    the current ``paper`` profile's, and whether the code that computed it has changed since (its steps' cache
-    keys differ from the ones the current code gives the same run)."""
-    recs = bundle.records(bundle.folder(root, PROFILE, CHAPTER))
+def provenance(root: Path, version: str = "v1") -> pd.DataFrame:
+    """One row per run of bundle ``version``: run, commit, finished, wall time, machine, threads, whether the
+    settings digest is the current ``paper`` profile's (v1: :func:`settings_digest`, v2: :func:`settings_digest_v2`),
+    and whether the code that computed it has changed since (its steps' cache keys differ from the ones the current
+    code gives the same run)."""
+    recs = bundle.records(folder(root, version))
     if not recs:
         return pd.DataFrame(columns=["run", "commit", "finished", "wall_s", "cpu", "threads", "torch",
                                      "settings_current", "code_changed"])
-    digest, scoring = settings_digest(), experiment.scoring(settings())
+    s = settings()
+    digest = settings_digest(s) if version == "v1" else settings_digest_v2(s)
+    scoring, attacks = experiment.scoring(s), experiment.attacks(s) if version != "v1" else None
     rows = []
     for rec in recs:
         prov, spec = rec["provenance"], spec_of(rec["run"])
-        now = experiment.step_keys(spec, scoring)
+        now = experiment.step_keys(spec, scoring, attacks=attacks)
         rows.append({"run": run_name(spec), "commit": prov["commit"][:10] + ("+edits" if prov["dirty"] else ""),
                      "finished": prov["finished"], "wall_s": prov["wall_s"], "cpu": prov["machine"]["cpu"],
                      "threads": prov["machine"]["threads"], "torch": prov["machine"]["torch"],
