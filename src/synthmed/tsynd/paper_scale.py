@@ -196,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fractions", nargs="+", type=float, default=FRACTIONS)
     parser.add_argument("--methods", nargs="+", default=METHODS, choices=training.METHODS)
     parser.add_argument("--seeds", nargs="+", type=int, default=SEEDS)
+    parser.add_argument("--only", nargs="+", default=None, metavar="RUN",
+                        help="of the planned runs, only these run names (scripts/bundle_worker.sh runs one per process)")
     parser.add_argument("--progress", action="store_true", help="show the VQ-VAE's and the classifier's progress")
     parser.add_argument("--dry-run", action="store_true", help="list the pending runs and the projection only")
     args = parser.parse_args(argv)
@@ -205,6 +207,11 @@ def main(argv: list[str] | None = None) -> int:
 
     root = Path(args.root).resolve()
     specs, scoring, attacks, _ = plan(args.datasets, args.fractions, args.methods, args.seeds)
+    if args.only is not None:
+        unknown = sorted(set(args.only) - {run_name(s) for s in specs})
+        if unknown:
+            parser.error(f"not in the plan: {', '.join(unknown)}")
+        specs = [s for s in specs if run_name(s) in args.only]
     todo = pending(root, specs, scoring, attacks)
     eta = projection(root, todo)
     device = get_device()
