@@ -84,6 +84,14 @@ def test_the_v2_run_key_covers_settings_and_code_and_the_plan_is_seed_major(tmp_
     assert not paper_scale.folder(tmp_path, "v1").exists()  # v1 is never written
 
 
+def test_a_run_key_changes_with_code_settings_and_version():
+    key = bundle.run_key("v2", "r", {"train": "a"}, params={"lr": 1})
+    assert key == bundle.run_key("v2", "r", {"train": "a"}, params={"lr": 1}) and len(key) == 24
+    assert key != bundle.run_key("v2", "r", {"train": "b"}, params={"lr": 1})  # the code changed
+    assert key != bundle.run_key("v2", "r", {"train": "a"}, params={"lr": 2})
+    assert key != bundle.run_key("v3", "r", {"train": "a"}, params={"lr": 1})
+
+
 def test_the_v2_settings_cover_the_head_weight_decay_vqvae_and_latent_units():
     rs = paper_scale.run_settings()
     assert {"hidden", "dropout", "weight_decay", "latent_units", "noise_sigma", "ascent_lr", "width"} <= set(rs["train"])

@@ -5,12 +5,13 @@ written to ``results/<profile>/<chapter>/<run name>.json`` as soon as the run fi
 by run, can be committed as it grows, and a later session (or another machine) extends it: a run whose file exists
 with the same *run key* is not recomputed.
 
-The run key hashes what determines the run's result: the run's own parameters (dataset, fraction, method, seed, the
-classifier / generator / scoring settings) and the data file's MD5. It deliberately leaves out the code version, so
-that an edit to the code does not silently throw away hours of committed results; instead every file records the
-code it was computed with (the git commit, whether the tree had uncommitted edits, the cache keys of the steps that
-produced it, which include the code version of each step), and the book says whether the code that computed a row
-has changed since (:func:`code_changed`).
+The run key (:func:`run_key`) hashes what determines the run's result: a bundle version, the run's name, its
+parameters (every setting its cached steps receive) and the cache keys of those steps, which carry the code version
+of each step, the data files' MD5 and the seed. An edit to the code a run reaches therefore makes the run pending
+again; a chapter that changes what its runs mean writes a new bundle version to a new folder and keeps the earlier
+one as it was committed (the first TSynD bundle, ``results/paper/tsynd/``, was keyed on settings only: its rows are
+"earlier code", :func:`code_changed`). Every file also records the code it was computed with (the git commit,
+whether the tree had uncommitted edits, the steps' cache keys).
 
 Each file: ``{"key", "run": {...}, "provenance": {...}, "rows": [...]}``; :func:`read` flattens a folder into one
 frame with the provenance columns beside each row.
@@ -38,6 +39,13 @@ def digest(value: Any, length: int = 16) -> str:
     """SHA-256 (``length`` hex digits) of plain data (dicts, lists, numbers, strings), key order ignored."""
     text = json.dumps(value, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def run_key(version: str, run: str, steps: Mapping[str, str], **settings: Any) -> str:
+    """The key (24 hex digits) of one run: bundle ``version``, run name ``run``, ``steps`` ({cached step name: its
+    cache key}, which carries the step's code version, data MD5 and seed) and the run's ``settings`` (plain data:
+    every parameter its steps receive)."""
+    return digest({"version": version, "run": run, "steps": dict(steps), **settings}, 24)
 
 
 def folder(root: str | Path, profile: str, chapter: str) -> Path:

@@ -109,8 +109,8 @@ def run_key_v2(spec: experiment.RunSpec, scoring: experiment.Scoring, attacks: e
     attack settings) and the code version with the data MD5 and seed (``keys``: the steps' cache keys,
     :func:`synthmed.tsynd.experiment.step_keys` with attacks)."""
     keys = keys if keys is not None else experiment.step_keys(spec, scoring, attacks=attacks)
-    return bundle.digest({"version": "v2", "run": run_name(spec), "params": spec.params(),
-                          "scoring": asdict(scoring), "attacks": asdict(attacks), "steps": keys}, 24)
+    return bundle.run_key("v2", run_name(spec), keys, params=spec.params(), scoring=asdict(scoring),
+                          attacks=asdict(attacks))
 
 
 def plan(datasets=DATASETS, fractions=FRACTIONS, methods=METHODS, seeds=SEEDS):
