@@ -4,7 +4,8 @@
 # mutmut (3.x, the `dev` extra; configured in pyproject.toml [tool.mutmut]) copies the project to ./mutants,
 # mutates only src/synthmed/claims/judge.py there, and runs only the claims engine's tests (tests/test_claims.py,
 # test_claims_engine.py, test_claims_mutants.py, test_claims_select.py) against each mutant. A mutant the tests do not kill
-# is a change to the engine that no test notices: the script ends by printing each survivor with its diff.
+# is a change to the engine that no test notices: the script ends by printing each survivor, one line each
+# (scripts/mutmut_survivors.py: file:line, function, what the mutation changed).
 #
 #   bash scripts/mutate_claims.sh            a fresh run (./mutants removed first), niced, on 2 workers
 #   JOBS=4 NICE=0 bash scripts/mutate_claims.sh
@@ -29,13 +30,7 @@ OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nice -n "${NICE:-19}" "$MUTMUT" run --max-ch
     > mutants/run.log 2>&1 || { tail -40 mutants/run.log >&2; echo "mutmut run failed (mutants/run.log)" >&2; exit 1; }
 wall=$(( $(date +%s) - start ))
 
-"$MUTMUT" results --all true > mutants/results.txt
-total=$(grep -c ': ' mutants/results.txt || true)
-grep -v ': killed$' mutants/results.txt | sed 's/^ *//' > mutants/survivors.txt || true
-echo "mutants of src/synthmed/claims/judge.py: $total; killed: $(grep -c ': killed$' mutants/results.txt || true);" \
-     "not killed: $(wc -l < mutants/survivors.txt); wall time ${wall} s"
-while IFS= read -r line; do
-    name=${line%%: *}
-    echo
-    "$MUTMUT" show "$name" | sed '/^$/d'
-done < mutants/survivors.txt
+# every mutant not killed, one line each: file:line function #n: original -> mutant (and mutants/survivors.txt)
+"$(dirname "$MUTMUT")/python" scripts/mutmut_survivors.py > mutants/survivors.txt 2> mutants/counts.txt
+echo "mutants of src/synthmed/claims/judge.py: $(cat mutants/counts.txt); wall time ${wall} s"
+cat mutants/survivors.txt

@@ -11,6 +11,7 @@ distribution has df = 2, whose tail has a closed form: P(T > t) = 1/2 - t / (2 s
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -271,3 +272,195 @@ def test_an_interval_wholly_outside_the_margin_is_contradicted():
     # A x 100 = [75, 76, 77]: d = [5, 6, 7], interval [3.516, 8.484], entirely above +2
     v = claims.judge(_close(), _scores([0.75, 0.76, 0.77]))
     assert v.low > 2 and v.verdict == "contradicted"
+
+
+# --- other changes the mutation run (scripts/mutate_claims.sh) found unnoticed ------------------------------------
+
+def _ab(a: list[float], b: list[float], **extra) -> pd.DataFrame:
+    return pd.DataFrame(_pairs("A", "B", a, b, **extra))
+
+
+GAIN = ([0.80, 0.84, 0.82, 0.85], [0.70, 0.71, 0.69, 0.72])  # A - B x 100 = [10, 13, 13, 13]: supported
+
+
+def _pooled_runs(degenerate_cells: int) -> pd.DataFrame:
+    """Three cells of GAIN; the first ``degenerate_cells`` have A constant in every run."""
+    frames = []
+    for c in range(3):
+        f = _ab(*GAIN).assign(cell=f"c{c}")
+        f.loc[f["method"] == "A", "constant"] = c < degenerate_cells
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _scenarios() -> list[tuple[str, claims.Claim, pd.DataFrame, str, str]]:
+    """(id, claim, runs, expected verdict, a phrase of the reason) covering each way to a verdict."""
+    better, gain = _better(scale=100), _ab(*GAIN)
+    close = claims.Claim("e", "TSynD", "Sec. 4.2", "A near 82", "acc", "close", a={"method": "A"}, value=82.0,
+                         margin=5.0, scale=100)
+    rank = claims.Claim("r", "TSynD", "Table 1", "A > B", "acc", "ranking", order=({"method": "A"}, {"method": "B"}))
+    pooled = claims.Claim("p", "TSynD", "Sec. 4.1", "A beats B", "acc", "better", a={"method": "A"},
+                          b={"method": "B"}, pool=("cell",), scale=100)
+    pooled_close = claims.Claim("pe", "TSynD", "Sec. 4.2", "A near 82", "acc", "close", a={"method": "A"},
+                                value=82.0, margin=5.0, scale=100, pool=("cell",))
+    other = gain.assign(seed=gain["seed"] + 10 * (gain["method"] == "B"))
+    return [
+        ("untestable", _better(untestable="no such data here"), gain, "not testable", "no such data here"),
+        ("no column", replace(better, metric="auc"), gain, "not testable", "the runs have no column auc"),
+        ("no runs of B", better, gain[gain["method"] == "A"], "not testable", "no runs of B were made"),
+        ("undefined", better, gain.assign(acc=float("nan")), "not testable", "undefined"),
+        ("no shared seed", better, other, "not testable", "no runs of A and B share a seed"),
+        ("zero spread", better, _ab([0.8, 0.9, 0.7], [0.7, 0.8, 0.6]), "not testable", "zero spread"),
+        ("constant", better, _half_constant({0, 1, 2}), "not testable", "A is a constant predictor in 3/4"),
+        ("pooled, cells degenerate", pooled, _pooled_runs(2), "not testable", "2 of 3 cells are degenerate"),
+        ("pooled", pooled, _pooled_runs(0), "supported", ""),
+        ("better", better, gain, "supported", ""),
+        ("close, no runs", close, gain[gain["method"] == "B"], "not testable", "no runs of A were made"),
+        ("close, undefined", close, gain.assign(acc=float("nan")), "not testable", "undefined"),
+        ("close, zero spread", close, _ab([0.82] * 3, [0.7] * 3), "not testable", "every run scores 82.0"),
+        ("close, cells degenerate", pooled_close, _pooled_runs(2), "not testable", "2 of 3 cells are degenerate"),
+        ("close", close, gain, "supported", ""),
+        ("ranking, no pairs", rank, other, "not testable", "no paired runs of A and B"),
+        ("ranking, constant", rank, _half_constant({0, 1}), "not testable", "A over B: degenerate"),
+        ("ranking", rank, gain, "supported", "A over B"),
+    ]
+
+
+@pytest.mark.parametrize("case", _scenarios(), ids=lambda c: c[0])
+def test_every_verdict_keeps_its_claim_profile_and_reason(case):
+    _, claim, runs, verdict, reason = case
+    v = claims.judge(claim, runs, profile="quick")
+    assert v.verdict == verdict and v.claim is claim and v.profile == "quick"
+    assert reason in v.reason and (v.reason or verdict != "not testable")
+    assert f"`quick` profile" not in v.sentence() or v.verdict == "inconclusive"
+    (w,) = claims.judge_all([claim], runs, profile="quick")
+    assert (w.verdict, w.profile, w.reason) == (v.verdict, "quick", v.reason)
+
+
+def test_a_selector_matches_every_one_of_its_columns():
+    # (claims.select is the module synthmed.claims.select, which shadows the function: the selection is checked
+    # through judge) A on dataset x: [0.80, 0.84, 0.82, 0.85]; the same method on dataset y, and at fraction 0.1,
+    # scores 0.10 lower: only the rows matching every column of the selector may count
+    def grid(dataset: str, fraction: float, shift: float) -> pd.DataFrame:
+        return _ab([v - shift for v in GAIN[0]], GAIN[1]).assign(dataset=dataset, fraction=fraction)
+
+    runs = pd.concat([grid("x", 0.3, 0.0), grid("y", 0.3, 0.1), grid("x", 0.1, 0.1)], ignore_index=True)
+    claim = claims.Claim("s", "TSynD", "Table 1", "A beats B on x", "acc", "better", scale=100,
+                         a={"dataset": "x", "fraction": 0.1 + 0.2, "method": "A"},
+                         b={"dataset": "x", "fraction": 0.3, "method": "B"})
+    v = claims.judge(claim, runs)
+    assert v.n == 4 and v.diff == pytest.approx(12.25) and v.mean_a == pytest.approx(82.75)  # (10+13+13+13)/4
+    assert claims.label({"method": "A", "fraction": 0.1 + 0.2}) == "A, 0.3" and claims.label({}) == "all runs"
+    assert claims.contrast({"method": "A"}, None) == ("A", "")
+    assert claims.contrast({"d": "x", "method": "A"}, {"d": "x", "method": "B"}) == ("A", "B")
+    assert claims.contrast({"method": "A"}, {"method": "A"}) == ("A", "A")
+
+
+def test_runs_without_a_constant_column_are_never_degenerate_and_missing_flags_are_not_constant():
+    # two seeds: A - B x 100 = [10, 10.5], interval 10.25 -+ 12.706 * 0.25 = [7.07, 13.43]: supported
+    runs = _ab([0.80, 0.815], [0.70, 0.71]).drop(columns="constant")
+    assert claims.judge(_better(scale=100), runs).verdict == "supported"
+    flagged = _half_constant({0})
+    flagged["constant"] = flagged["constant"].astype(object)
+    flagged.loc[(flagged["method"] == "A") & (flagged["seed"] > 0), "constant"] = None  # unknown: not constant
+    v = claims.judge(_better(), flagged)
+    assert v.verdict == "supported" and v.constant == "A 1/4 runs"
+
+
+def test_an_unpooled_claim_is_one_cell_and_a_pooled_claim_means_both_sides():
+    assert claims.judge(_better(), _ab(*GAIN)).cells == 1
+    close = claims.Claim("e", "TSynD", "Sec. 4.2", "A near 82", "acc", "close", a={"method": "A"}, value=82.0,
+                         margin=5.0, scale=100)
+    assert claims.judge(close, _ab(*GAIN)).cells == 1
+    pooled = claims.Claim("p", "TSynD", "Sec. 4.1", "A beats B", "acc", "better", a={"method": "A"},
+                          b={"method": "B"}, pool=("cell",), scale=100)
+    v = claims.judge(pooled, _pooled_runs(0))
+    # every cell holds GAIN: A means 82.75, B means 70.5 x 100
+    assert v.cells == 3 and (v.mean_a, v.mean_b) == pytest.approx((82.75, 70.5))
+
+
+def test_one_pair_with_identical_arms_is_not_testable():
+    runs = _ab([0.80], [0.70]).assign(arm="e1")
+    v = claims.judge(_better(), runs)
+    assert v.verdict == "not testable" and "identical arms" in v.reason
+
+
+def test_an_equivalence_claim_contradicted_on_either_side_has_the_outward_p():
+    # above: d = [5, 6, 7] against +-2: t = (6 - 2) / (1/sqrt(3)) = sqrt(48), p = 1 - sqrt(48/50) = 0.020204
+    above = claims.judge(_close(), _scores([0.75, 0.76, 0.77]))
+    # below: d = [-7, -6, -5]: the same distance to -2
+    below = claims.judge(_close(), _scores([0.63, 0.64, 0.65]))
+    assert (above.verdict, below.verdict) == ("contradicted", "contradicted")
+    assert (above.p, below.p) == pytest.approx((1 - math.sqrt(48 / 50), 1 - math.sqrt(48 / 50)), rel=1e-6)
+    assert claims.test_p([5.0, 6.0, 7.0], -2.0, 2.0)[1] == "against"
+    # a tie (t = 0 both ways: p_for = p_against = 1/2) counts for the claim
+    assert claims.test_p([-1.0, 0.0, 1.0], 0.0) == (1.0, "for")
+
+
+def test_the_papers_size_at_the_bounds_of_our_interval_fits():
+    fits, smaller, larger = claims.SIZES
+    assert claims.size_against_paper(2.0, 2.0, 5.0) == fits
+    assert claims.size_against_paper(5.0, 2.0, 5.0) == fits
+    assert claims.size_against_paper(5.5, 2.0, 5.0) == smaller
+    assert claims.size_against_paper(1.5, 2.0, 5.0) == larger
+    assert claims.size_against_paper(None, 2.0, 5.0) == claims.size_against_paper(1.0, float("nan"), 5.0) == ""
+    assert claims.size_against_paper(float("nan"), 2.0, 5.0) == ""
+    # an equivalence claim compares the paper's difference with its interval too: [-1.24, +1.24] (see above)
+    c = claims.Claim("e", "TSynD", "Sec. 4.2", "A near 70", "acc", "close", a={"method": "A"}, value=70.0,
+                     margin=2.0, scale=100, paper_diff=3.0)
+    assert claims.judge(c, _scores([0.695, 0.70, 0.705])).size == smaller
+
+
+def test_an_equivalence_claim_counts_dropped_runs_and_constant_predictors():
+    runs = _scores([0.695, 0.70, float("nan"), 0.705])
+    runs.loc[0, "constant"] = True  # 1 of 4 runs: below half, noted
+    v = claims.judge(_close(), runs)
+    assert (v.n, v.n_dropped) == (3, 1) and v.verdict == "supported"
+    assert v.constant == "A 1/4 runs"
+
+
+def test_seeds_needed_only_for_an_inconclusive_verdict_and_from_the_claims_boundary():
+    assert claims.judge(_better(), _ab(*GAIN)).seeds_needed is None
+    # not worse by more than 5 points: d x 100 = [-4, 1, -6, 2], mean -1.75, interval spans -5
+    nw = claims.Claim("n", "TSynD", "Table 1", "A not worse", "acc", "not_worse", a={"method": "A"},
+                      b={"method": "B"}, margin=5.0, scale=100)
+    v = claims.judge(nw, _ab([0.66, 0.72, 0.63, 0.74], [0.70, 0.71, 0.69, 0.72]))
+    assert v.verdict == "inconclusive"
+    assert v.seeds_needed == claims.seeds_needed([-4.0, 1.0, -6.0, 2.0], -5.0) != claims.seeds_needed(
+        [-4.0, 1.0, -6.0, 2.0], 0.0)
+    # a primary claim left inconclusive keeps its estimate through the adjustment
+    (w,) = claims.adjust([claims.judge(replace_primary(nw), _ab([0.66, 0.72, 0.63, 0.74],
+                                                                [0.70, 0.71, 0.69, 0.72]))])
+    assert w.verdict == "inconclusive" and w.seeds_needed == v.seeds_needed
+
+
+def replace_primary(claim: claims.Claim) -> claims.Claim:
+    return replace(claim, primary=True)
+
+
+def test_a_better_claim_is_decided_against_zero_whatever_its_margin():
+    # d x 100 = [-3, -2, -1]: interval [-4.48, +0.48] spans 0 (a margin of 5 would have made it "not worse")
+    v = claims.judge(_better(scale=100, margin=5.0), _ab([0.67, 0.68, 0.69], [0.70] * 3))
+    assert v.verdict == "inconclusive"
+    # d x 100 = [-12, -11, -10]: wholly below 0
+    assert claims.judge(_better(scale=100, margin=20.0), _ab([0.58, 0.59, 0.60], [0.70] * 3)).verdict == \
+        "contradicted"
+
+
+def test_a_ranking_is_supported_when_every_step_is_and_reports_its_weakest_step():
+    # x over y: d x 100 = [10, 11, 12] (wide margin); y over z: d x 100 = [2, 3, 4] (the weakest step)
+    runs = pd.DataFrame([{"bb": b, "seed": s, "acc": v, "constant": False} for b, vals in
+                         {"x": [0.80, 0.81, 0.82], "y": [0.70, 0.70, 0.70], "z": [0.68, 0.67, 0.66]}.items()
+                         for s, v in enumerate(vals)])
+    rank = claims.Claim("r", "GAN ensembles", "Table 5", "x > y > z", "acc", "ranking", scale=100,
+                        order=({"bb": "x"}, {"bb": "y"}, {"bb": "z"}))
+    v = claims.judge(rank, runs, profile="quick")
+    assert v.verdict == "supported" and v.reason == "y over z" and v.n == 3 and v.seeds_needed is None
+    assert v.diff == pytest.approx(3.0) and v.p == pytest.approx(P0, rel=1e-6)  # p of [2, 3, 4], see _family
+    assert (v.low, v.high) == pytest.approx((3 - T975_DF2 / math.sqrt(3), 3 + T975_DF2 / math.sqrt(3)), rel=1e-6)
+    runs.loc[runs["bb"] == "z", "constant"] = [True, False, False]
+    assert claims.judge(rank, runs).constant == "z 1/3 runs"
+    # the weakest step undecided: inconclusive, with the seeds it would need
+    runs.loc[runs["bb"] == "z", "acc"] = [0.71, 0.70, 0.68]  # y over z: [-1, 0, 2]
+    w = claims.judge(rank, runs)
+    assert w.verdict == "inconclusive" and w.seeds_needed == claims.seeds_needed([-1.0, 0.0, 2.0])
