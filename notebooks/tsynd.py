@@ -111,6 +111,7 @@ if len(ascent):
                                  settings.profile)
 verdicts = claims.in_family("tsynd", settings, verdicts)  # the paper's primary claims across its notebooks
 display(report.table1_grid(runs, ref, report.cell_verdicts(verdicts)))
+display(Markdown(report.first_evaluation_text(runs)))
 display(folded(runs.drop(columns=["fraction_label"]), "Every run and test condition"))
 
 # %%

@@ -142,3 +142,15 @@ def test_table2_readings_and_equivalence_margin_come_from_the_papers_rows():
     judged = report_uncertainty.with_differences(runs)
     diff = judged[judged.objective == report_uncertainty.DIFFERENCE]
     assert len(diff) == 3 and diff["validation_accuracy"].tolist() == pytest.approx([0.01] * 3)
+
+
+def test_first_evaluation_runs_are_counted_per_cell():
+    rows = [{"dataset": "breastmnist", "fraction": f, "method": m, "seed": seed, "test_condition": c,
+             "best_is_first": f == 0.01 and m == "TSynD" and seed < 2}
+            for f in (0.01, 0.1) for m in ("Baseline", "TSynD") for seed in range(5) for c in ("clean", "fgsm")]
+    text = report.first_evaluation_text(pd.DataFrame(rows))
+    assert text.startswith("In 2 of 20 runs") and "TSynD on " in text and ": 2 of 5" in text
+    assert "Baseline" not in text
+    none = report.first_evaluation_text(pd.DataFrame(rows).assign(best_is_first=False))
+    assert none == "In none of the 20 runs is the kept model the one of the first evaluation."
+    assert report.first_evaluation_text(pd.DataFrame(rows).drop(columns="best_is_first")) == ""

@@ -393,6 +393,23 @@ def table1_claims(reference: pd.DataFrame, runs: pd.DataFrame, missing: list[str
 
 # ---- the ascent: displacement and MI before / after (issue 24) ----------------------------------------------------
 
+def first_evaluation_text(runs: pd.DataFrame) -> str:
+    """Markdown: in how many runs the kept model is the first evaluation's (``best_is_first`` of
+    :func:`synthmed.fit.fit`: no later evaluation beat its validation metric, nor tied it at a lower or equal
+    validation loss), per method and (dataset, fraction) cell where any is; "" without that column."""
+    if "best_is_first" not in runs:
+        return ""
+    r = runs.drop_duplicates(["dataset", "fraction", "method", "seed"])
+    first = r["best_is_first"].astype("boolean").fillna(False).astype(bool)
+    if not first.any():
+        return f"In none of the {len(r)} runs is the kept model the one of the first evaluation."
+    parts = [f"{m} on {d} {fraction_label(f)}: {int(g.sum())} of {len(g)}"
+             for (d, f, m), g in first.groupby([r["dataset"], r["fraction"], r["method"]], sort=False, observed=True)
+             if g.any()]
+    return (f"In {int(first.sum())} of {len(r)} runs the kept model is the one of the first evaluation (a flat or "
+            f"falling validation curve: the model barely trained): {'; '.join(parts)}.")
+
+
 def ascent_frame(rows: list[dict]) -> pd.DataFrame:
     """Rows of :func:`synthmed.tsynd.experiment.ascent_rows` as a frame with ``cell`` (dataset and fraction) and
     ``ratio`` (displacement / noise sigma)."""
