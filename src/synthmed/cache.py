@@ -16,6 +16,12 @@ Environment:
 - ``SYNTHMED_CACHE_LOG``: a file to which every hit and miss is appended as a JSON line (the runner sets it in the
   kernel's environment and reads it back).
 
+Each entry keeps the seconds its computation took beside it (``<key>.json``, :func:`recorded_seconds`), so a hit
+reports what the step cost when it was computed (``compute_s``) as well as what loading it took (``seconds``): the
+Compute page adds these up into what the book costs from scratch. An event logged while another step computes
+(a step its computation calls, in this process or in the executor's workers) is marked ``nested``, since the
+outer step's seconds include it.
+
 The executor passes a run's cache folder explicitly and collects its events with :func:`recording` (a scope, not an
 environment variable): inside it, :func:`cache_dir` is the scope's folder and events go to the scope's list.
 """
@@ -338,8 +344,20 @@ def _forced(name: str) -> bool:
     return name in {n.strip() for n in flag.split(",") if n.strip()}
 
 
-def _log(event: str, name: str, key: str, seconds: float) -> None:
-    record = {"event": event, "name": name, "key": key, "seconds": round(seconds, 3)}
+# How many cached steps are computing around this point of the thread of control (0: none).
+_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("synthmed_cache_depth", default=0)
+
+
+def inside_step() -> bool:
+    """Whether a cached step is being computed around the caller (its events are then ``nested``)."""
+    return _DEPTH.get() > 0
+
+
+def _log(event: str, name: str, key: str, seconds: float, compute_s: float | None = None) -> None:
+    record = {"event": event, "name": name, "key": key, "seconds": round(seconds, 3),
+              "compute_s": None if compute_s is None else round(compute_s, 3)}
+    if inside_step():
+        record["nested"] = True
     scope = _SCOPE.get()
     if scope is not None:
         scope.events.append(record)
@@ -353,6 +371,28 @@ def _log(event: str, name: str, key: str, seconds: float) -> None:
 def entry_path(name: str, key: str) -> Path:
     """Where the entry ``name``/``key`` lives."""
     return cache_dir() / name / f"{key}.pt"
+
+
+def seconds_path(name: str, key: str) -> Path:
+    """Where the seconds the computation of ``name``/``key`` took are kept (beside its entry)."""
+    return cache_dir() / name / f"{key}.json"
+
+
+def recorded_seconds(name: str, key: str) -> float | None:
+    """The seconds the stored entry ``name``/``key`` took to compute (None for an entry stored without them)."""
+    path = seconds_path(name, key)
+    try:
+        return float(json.loads(path.read_text())["seconds"])
+    except (FileNotFoundError, ValueError, KeyError):
+        return None
+
+
+def _record_seconds(name: str, key: str, seconds: float) -> None:
+    path = seconds_path(name, key)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump({"name": name, "seconds": round(seconds, 3)}, f)
+    os.replace(tmp, path)
 
 
 def checkpoint_path(name: str, key: str) -> Path:
@@ -401,13 +441,19 @@ def cached(name: str, compute: Callable[..., T], *, params: Mapping[str, Any], c
     start = time.perf_counter()
     if path.exists() and not _forced(name):
         value = load(path)
-        _log("hit", name, key, time.perf_counter() - start)
+        _log("hit", name, key, time.perf_counter() - start, recorded_seconds(name, key))
         return value
     if _HITS_ONLY.get():
         raise CacheMiss(name)
     ckpt = checkpoint_path(name, key)
-    value = compute(ckpt) if resumable else compute()
+    token = _DEPTH.set(_DEPTH.get() + 1)
+    try:
+        value = compute(ckpt) if resumable else compute()
+    finally:
+        _DEPTH.reset(token)
     atomic_save(value, path)
+    seconds = time.perf_counter() - start
+    _record_seconds(name, key, seconds)
     ckpt.unlink(missing_ok=True)
-    _log("miss", name, key, time.perf_counter() - start)
+    _log("miss", name, key, seconds, seconds)
     return value

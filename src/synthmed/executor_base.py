@@ -68,8 +68,12 @@ def call(fn: Callable[[Any], Any], item: Any, context: RunContext) -> tuple[bool
 def log_run(fn: Callable, desc: str, outcome: tuple, backend_name: str, context: RunContext) -> None:
     """Record one finished item: its cache events and a run event in ``context.cost_log`` (when set) and, when it
     computed something, its wall time in ``<context.cache_dir>/costs.jsonl``. outcome: what :func:`call` returned."""
+    from synthmed import cache
+
     ok, _, seconds, events = outcome
     misses = sum(e.get("event") == "miss" for e in events)
+    if cache.inside_step():  # run for a step that is computing here: its seconds include this item's
+        events = [{**e, "nested": True} for e in events]
     if context.cost_log:
         _append(context.cost_log, [*events, {"event": "run", "desc": desc, "seconds": round(seconds, 3), "ok": ok,
                                              "backend": backend_name, "misses": misses}])
