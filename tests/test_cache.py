@@ -109,3 +109,38 @@ def test_cache_log_records_hits_and_misses(cache_dir, tmp_path, monkeypatch):
     cache.cached("y", lambda: 1, params={})
     cache.cached("y", lambda: 1, params={})
     assert [json.loads(line)["event"] for line in log.read_text().splitlines()] == ["miss", "hit"]
+
+
+def _slow(seconds, value):
+    def compute():
+        import time
+
+        time.sleep(seconds)
+        return value
+
+    return compute
+
+
+def test_an_entry_keeps_its_computing_seconds_and_a_hit_reports_them(cache_dir):
+    with cache.recording() as events:
+        cache.cached("timed", _slow(0.2, 1), params={"a": 1})
+        cache.cached("timed", _slow(0.2, 1), params={"a": 1})
+    miss, hit = events
+    assert miss["event"] == "miss" and miss["compute_s"] == miss["seconds"] >= 0.2
+    assert hit["event"] == "hit" and hit["compute_s"] == miss["compute_s"] and hit["seconds"] < 0.2
+    assert cache.recorded_seconds("timed", miss["key"]) == miss["compute_s"]
+    cache.seconds_path("timed", miss["key"]).unlink()  # an entry stored before the seconds were kept
+    with cache.recording() as events:
+        cache.cached("timed", _slow(0.2, 1), params={"a": 1})
+    assert events[0]["event"] == "hit" and events[0]["compute_s"] is None
+
+
+def test_a_step_computed_inside_another_is_marked_nested(cache_dir):
+    def outer():
+        return cache.cached("inner", _slow(0.0, 2), params={}) + 1
+
+    with cache.recording() as events:
+        assert cache.cached("outer", outer, params={}) == 3
+        assert not cache.inside_step()
+    assert [(e["name"], e["event"], e.get("nested", False)) for e in events] == [
+        ("inner", "miss", True), ("outer", "miss", False)]

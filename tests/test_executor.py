@@ -192,3 +192,20 @@ def test_hits_only_refuses_to_compute(cache_dir):
     with pytest.raises(cache.CacheMiss), cache.hits_only():
         seeded_sum(11)
     assert seeded_sum(11) == seeded_sum(11)  # outside the block it computes, then loads
+
+
+def test_runs_started_for_a_step_that_is_computing_log_nested_events(cache_dir, tmp_path, monkeypatch):
+    """A cached step whose computation starts runs (gan_downstream_all): the runs' own steps, computed in worker
+    processes, come back marked nested, so the cold cost counts the outer step's seconds once."""
+    from synthmed import cache
+
+    log = tmp_path / "log.jsonl"
+    monkeypatch.setenv("SYNTHMED_CACHE_LOG", str(log))
+
+    def outer():
+        return executor.run_all(seeded_sum, [1, 2], workers=2, progress=False)
+
+    cache.cached("executor_outer", outer, params={})
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    steps = [(e["name"], e["event"], e.get("nested", False)) for e in events if e["event"] != "run"]
+    assert steps == [("executor_demo", "miss", True)] * 2 + [("executor_outer", "miss", False)]
