@@ -111,3 +111,12 @@ def test_readme_papermill_examples_run(command, tmp_path, monkeypatch):
     result = subprocess.run([str(exe), *args[1:], "--no-progress-bar"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "out.ipynb").exists()
+
+
+def test_progress_bars_are_text_bars_so_kernels_print_no_ipywidgets_warning():
+    """tqdm.auto (and tqdm.autonotebook) warn "IProgress not found" on import in every notebook kernel without
+    ipywidgets, and then draw text bars anyway: the library imports tqdm.std, whose bars are the same."""
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "src").rglob("*.py")
+                 if re.search(r"^\s*(from tqdm\.(auto|autonotebook|notebook) import|import tqdm\.(auto|autonotebook))",
+                              p.read_text(), re.M)]
+    assert offenders == []

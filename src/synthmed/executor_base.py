@@ -89,7 +89,7 @@ def log_run(fn: Callable, desc: str, outcome: tuple, backend_name: str, context:
 
 def progress_bar(total: int, desc: str, progress: bool):
     """A tqdm bar (disabled when ``progress`` is False)."""
-    from tqdm.auto import tqdm
+    from tqdm.std import tqdm  # text bars; tqdm.auto warns "IProgress not found" without ipywidgets
 
     return tqdm(total=total, desc=desc, disable=not progress)
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # text bars; tqdm.auto warns "IProgress not found" without ipywidgets
 
 from synthmed import cache
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # text bars; tqdm.auto warns "IProgress not found" without ipywidgets
 
 from synthmed import models
 from synthmed.fit import FitConfig, classes, epochs_to_steps, fit, predict, seeded

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # text bars; tqdm.auto warns "IProgress not found" without ipywidgets
 
 from synthmed.fit import Checkpoint, seeded
 from synthmed.gan.zoo import SPECS, build, diff_augment

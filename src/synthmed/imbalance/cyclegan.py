@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # text bars; tqdm.auto warns "IProgress not found" without ipywidgets
 
 from synthmed import fit
 from synthmed.pixels import signed_to_unit, to_signed, to_uint8

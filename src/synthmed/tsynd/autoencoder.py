@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # text bars; tqdm.auto warns "IProgress not found" without ipywidgets
 from vector_quantize_pytorch import VectorQuantize
 
 from synthmed.fit import seeded

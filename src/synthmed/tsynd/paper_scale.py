@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--progress", action="store_true", help="show the VQ-VAE's and the classifier's progress")
     parser.add_argument("--dry-run", action="store_true", help="list the pending runs and the projection only")
     args = parser.parse_args(argv)
-    from tqdm.auto import tqdm
+    from tqdm.std import tqdm  # text bars; tqdm.auto warns "IProgress not found" without ipywidgets
 
     from synthmed.device import describe, get_device
 
