@@ -109,7 +109,7 @@ verdicts = claims.judge_all(report.table1_claims(ref, runs, missing), runs, sett
 if len(ascent):
     verdicts += claims.judge_all(report.mechanism_claims(ascent), report.mechanism_frame(ascent),
                                  settings.profile)
-verdicts = claims.in_family("tsynd", settings, verdicts)  # the paper's primary claims across its notebooks
+verdicts = claims.in_family("tsynd", settings, verdicts)  # primary claims: across the notebooks
 display(report.table1_grid(runs, ref, report.cell_verdicts(verdicts)))
 display(Markdown(report.first_evaluation_text(runs)))
 display(folded(runs.drop(columns=["fraction_label"]), "Every run and test condition"))
