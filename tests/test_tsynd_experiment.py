@@ -58,8 +58,7 @@ def test_claims_keep_the_run_cells_and_fill_the_papers_figures():
     assert "tsynd-t1-clean-vs-baseline-breastmnist-0.1" in ids
     assert not any("breastmnist-0.01" in i or "pneumoniamnist" in i for i in ids)  # not run
     assert {i for i in ids if ids[i].untestable} == {"tsynd-t1-vs-baseline-dermamnist", "tsynd-t1-vs-noise-dermamnist",
-                                                      "tsynd-t1-vs-baseline-pathmnist", "tsynd-t1-vs-noise-pathmnist",
-                                                      "tsynd-s43-chest-auc"}
+                                                      "tsynd-t1-vs-baseline-pathmnist", "tsynd-t1-vs-noise-pathmnist"}
     # the paper's BreastMNIST 10 % clean cell: TSynD 77.8, Baseline 75.2 (from the reference table, not typed)
     assert ids["tsynd-t1-clean-vs-baseline-breastmnist-0.1"].paper_figure == "TSynD 77.8 vs Baseline 75.2"
     assert ids["tsynd-t1-gaussian-vs-baseline-balanced-breastmnist-0.1"].paper_figure.startswith("not reported")
