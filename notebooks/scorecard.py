@@ -82,7 +82,9 @@ else:
         plt.show()
         display(Markdown("Each dot is our mean paired advantage of the claim's method over its "
                          "comparison, with its 95 % interval; the colour is the verdict, the "
-                         "diamond the paper's own difference where its tables give both sides."))
+                         "diamond the paper's own difference where its tables give both sides. "
+                         "A grey hatched row is a claim that is not testable here (its reason is "
+                         "in the table below)."))
         primary = paper_rows[paper_rows["role"] == "primary"]
         display(claims.claims_table(primary, caption="Primary claims", link=True))
     display(Markdown(claims.missing_text(missing)))

@@ -216,3 +216,42 @@ def test_the_scorecard_compares_with_a_reference_that_differs_in_two_verdicts(tm
     assert "`x` (primary): inconclusive → supported (the reference's decision was fragile)" in text
     assert "`z` (ours): supported → contradicted" in text
     assert claims.read_reference(tmp_path, "smoke") is None
+
+
+def test_the_side_ahead_is_b_when_b_wins():
+    # B ahead and at chance, A behind but above chance: a "contradiction" between a learner and a model at chance
+    # whose lead comes from guessing is not decided; with B learning it is
+    a = arm("A", [0.60, 0.61, 0.62, 0.60], ba=[0.7, 0.72, 0.71, 0.7])
+    b_chance = arm("B", [0.70, 0.72, 0.71, 0.69], ba=[0.50, 0.51, 0.49, 0.50])
+    v = claims.judge(better(), runs(a + b_chance))
+    assert v.verdict == "not testable" and "B is not above chance" in v.reason and "(the side ahead)" in v.reason
+    b_learns = arm("B", [0.70, 0.72, 0.71, 0.69], ba=[0.70, 0.72, 0.71, 0.69])
+    assert claims.judge(better(), runs(a + b_learns)).verdict == "contradicted"
+
+
+def test_balanced_accuracy_in_percent_reads_chance_in_percent():
+    ba = [52.0, 53.0, 51.0, 52.0]  # balanced accuracy stored in percent: chance is read in percent too
+    rows = runs(arm("A", [70, 72, 71, 69], ba=ba) + arm("B", [60, 61, 62, 60], ba=ba))
+    col = claims.chance_column(better(), rows)
+    assert col == "balanced_accuracy"
+    from synthmed.claims.judge import chance_level
+    assert chance_level(rows, col) == 50.0
+    assert chance_level(rows.assign(chance=0.2), col) == pytest.approx(20.0)
+
+
+def test_a_cell_where_only_b_is_degenerate_is_dropped():
+    rows = pooled_rows()
+    z_b = (rows["cell"] == "z") & (rows["method"] == "B")
+    rows.loc[z_b, "constant"] = True
+    v = claims.judge(better(pool=("cell",)), rows)
+    assert v.dropped_cells.startswith("z:") and "B is a constant predictor" in v.dropped_cells and v.cells == 2
+
+
+def test_a_primary_claim_whose_leave_one_out_p_crosses_alpha_after_bh_is_fragile():
+    # a family of two, p = (0.001, 0.03): BH q = (0.002, 0.03). With the first claim's leave-one-out p 0.04 in its
+    # place q = (0.04, 0.04), still decided; with 0.2 it would be 0.2: fragile
+    q, q_loo = claims.bh_family([0.001, 0.03], [0.04, math.nan])
+    assert q == pytest.approx([0.002, 0.03])
+    assert q_loo[0] == pytest.approx(0.04) and q_loo[1] == pytest.approx(0.03)
+    q, q_loo = claims.bh_family([0.001, 0.03], [0.2, math.nan])
+    assert q_loo[0] == pytest.approx(0.2) and q_loo[0] >= claims.ALPHA

@@ -28,6 +28,10 @@ from synthmed.claims.store import (family_rows, read_verdicts, stale_families, v
                                    verdicts_path, write_verdicts)
 from synthmed.stats import LEVEL, seeds_needed, t_interval
 
+# importing the submodule synthmed.claims.select above rebinds the package's name `select` to that module: the
+# package exports the selection function under that name, as judge does
+from synthmed.claims.judge import select  # noqa: E402  (after the submodule imports, on purpose)
+
 __all__ = ["judge_frames", "above_chance", "bh_family", "chance_column", "compare", "comparison_text", "family_rows", "fragility",
            "in_family", "read_reference", "reference_path", "stale_families", "verdict_label", "write_reference",
            "ALPHA", "KINDS", "LEVEL", "NOT_RUN", "NO_CLAIM", "ORIGINS", "SIZES", "THRESHOLD_FREE", "VERDICTS",
