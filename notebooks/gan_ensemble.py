@@ -21,9 +21,11 @@
 # samples to the real training set) and minimising Inter-d (overlap between members), d being the harmonic mean
 # of density and coverage (Naeem et al., 2020); the final ensemble is the Pareto solution with the highest
 # Intra-d (eq. 6). A classifier trained only on its samples is compared with single GANs, naive ensembles and
-# the oracle. Every training set (real, single GAN, every ensemble) has as many images as the real one, and every
-# strategy is trained with the same downstream seeds, so the comparisons are paired by seed; Naive (R) draws a
-# new random ensemble for every seed.
+# the oracle. Every training set (real, single GAN, every ensemble) has as many images as the real one. A
+# replicate is the whole chapter: its seed draws the real training subset, trains the GAN zoo and the embeddings,
+# runs the searches, draws Naive (R)'s ensemble (per dataset) and Table 4's search spaces, samples every synthetic
+# training set and trains the classifiers, so the comparisons are paired by replicate and their intervals cover
+# every random stage (the zoo included).
 # Rows marked *test-selected* are picked on the test split, as in the paper: upper references, not choices a
 # practitioner could make; the *val-selected* rows make the same choices on the validation split.
 
@@ -43,7 +45,7 @@ k = None  # nearest neighbours for density/coverage
 pop_size = None  # NSGA-II population (used when the space is too large to enumerate)
 n_gen = None  # NSGA-II generations
 epochs = None  # downstream classifier: maximum epochs (early stopping on the validation loss)
-repeats = None  # downstream seeds per training set (the same for every strategy)
+repeats = None  # replicates of the whole chapter (replicate r: seed + r, its own zoo, searches and classifiers)
 max_oracle = None  # cap on the Pareto solutions trained for the oracle / validation-selected rows
 table4_sizes = None  # numbers of GAN models drawn for the Table 4 search spaces
 table4_draws = None  # random draws per size
@@ -62,7 +64,7 @@ t3 = ex.strategy_runs(results)
 naive = ex.naive_im_runs(results)
 points = ex.fig3_frame(results, settings.k)
 frames = {"table3": ex.strategy_runs(results, members=True), "table4": ex.table4_runs(results),
-          "a2": ex.ablation_runs(results), **naive, "fig3": ex.fig3_relations(results, points)}
+          "a2": ex.ablation_runs(results), **naive, "fig3": ex.fig3_relations(results, settings.k)}
 verdicts = report.judge(frames, settings.profile, settings.datasets,
                         notebook="gan_ensemble", run=settings)
 
@@ -80,8 +82,9 @@ show.folded(t3, "Every downstream run of Table 3")
 
 # %% [markdown]
 # ## Fig. A1: Pareto fronts over every evaluated ensemble
-# The oracle is the best (on the test split) of the trained Pareto solutions: the whole front, up to the
-# profile's cap `max_oracle`, evenly spaced along a longer front.
+# The figure shows replicate 0. The oracle is the best (on the test split) of the trained Pareto solutions: the
+# whole front, up to the profile's cap `max_oracle`, evenly spaced along a longer front (then it is the best of
+# the k trained, as the text below says per replicate).
 
 # %% tags=["hide-input"]
 report.pareto_figure(results)
@@ -101,6 +104,9 @@ report.table4_grid(frames["table4"])
 
 # %% tags=["hide-input"]
 report.ablation_grid(frames["a2"])
+
+# %% tags=["hide-input"]
+report.a2_text(ex.a2_choices(results))
 
 # %% [markdown]
 # ### Pooling: equal shares (ours) or every member's samples stacked (the authors' code)
@@ -124,7 +130,7 @@ report.pooling_text(pooling)
 # %% tags=["hide-input"]
 for d in results:
     display(show.plain(report.single_table(results, d, naive).rename_axis("GAN"), precision=1,
-                       caption=f"Tables A3-A5 (ours), {d}: test g-mean ×100, mean over seeds"))
+                       caption=f"Tables A3-A5 (ours), {d}: test g-mean ×100, mean over replicates"))
 report.naive_im_text(naive)
 
 # %% [markdown]

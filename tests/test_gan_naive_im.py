@@ -56,7 +56,8 @@ def test_fig3_relations_are_spearman_per_seed_and_nan_when_constant(monkeypatch)
     rec = _rec({(0,): [0.1, 0.5], (1,): [0.2, 0.5], (2,): [0.3, 0.5], (3,): [0.4, 0.5]})
     points = pd.DataFrame({"dataset": "d", "candidate": [0, 1, 2, 3], "coverage": [0.1, 0.2, 0.3, 0.4],
                            "density": [0.4, 0.1, 0.3, 0.2], "g_mean": [0.3, 0.35, 0.4, 0.45]})
-    rel = ex.fig3_relations({"d": rec}, points).set_index(["seed", "relation"])["rho"]
+    monkeypatch.setattr(ex, "fig3_frame", lambda results, k: points)  # the replicate's own points
+    rel = ex.fig3_relations({"d": rec}, 3).set_index(["seed", "relation"])["rho"]
     assert rel[(0, "coverage")] == pytest.approx(1.0) and rel[(0, "density")] == pytest.approx(-0.4)
     assert np.isnan(rel[(1, "coverage")])  # seed 1: every candidate's g-mean is 0.5
 

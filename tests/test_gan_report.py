@@ -66,16 +66,24 @@ def test_table3_text_never_ranks_undefined_scores():
     assert "undefined" in report.table3_text(frame).data
 
 
-def test_oracle_text_reports_the_front_and_whether_eq6_is_the_oracle():
+def test_oracle_text_names_best_of_k_trained_and_reports_a_tie_as_a_tie():
     from test_gan_experiment import _rec
 
-    rec = {**_rec(), "front_size": 5}
+    rec = {**_rec(), "front_size": 5}  # 2 of 5 trained; row 1 scores higher than eq. 6's row 0
     text = report.oracle_text({"toy": rec}).data
-    assert "5 solutions; 2 were trained" in text and "solution 1 with 3 candidates" in text
-    assert "a different ensemble" in text
+    assert "front sizes 5 over 1 replicate" in text and "best of the k trained front solutions (k = 2" in text
+    assert "eq. 6 choice alone in 0 of 1" in text and "better-scoring solution than eq. 6's in 1" in text
     one = {**_rec(), "front_size": 1, "pareto": [(0, (0, 1))]}
-    assert "1 solution; 1 was trained" in report.oracle_text({"toy": one}).data
-    assert "the same ensemble" in report.oracle_text({"toy": one}).data
+    text = report.oracle_text({"toy": one}).data
+    assert "best of every front solution" in text and "eq. 6 choice alone in 1 of 1" in text
+    tied = _rec()
+    runs = tied["runs"].copy()
+    runs["g_mean"] = 0.0  # every run scores zero: the oracle is a tie-break, not a match
+    text = report.oracle_text({"toy": {**tied, "runs": runs, "front_size": 2}}).data
+    assert "a tie (eq. 6's test g-mean shared" in text and "in 1, and a better-scoring" in text
+    assert "alone in 0 of 1" in text and "holds by identity" not in text
+    two = {"toy": {**rec, "replicates": [rec, one]}}  # replicates are counted one by one
+    assert "front sizes 5, 1 over 2 replicates" in report.oracle_text(two).data
 
 
 def test_fd_decimals_show_two_significant_digits_of_the_largest_distance():
@@ -83,3 +91,18 @@ def test_fd_decimals_show_two_significant_digits_of_the_largest_distance():
 
     assert fd_decimals([4.2e-4, 1.0e-4]) == 5 and f"{4.2e-4:.{fd_decimals([4.2e-4])}f}" == "0.00042"
     assert fd_decimals([12.3, 0.5]) == 3 and fd_decimals([0.05]) == 3 and fd_decimals([]) == 3
+
+
+def test_the_a2_text_says_how_often_the_searches_chose_differently_and_what_it_cost():
+    def choices(same, cost, method="nsga2"):
+        return pd.DataFrame({"dataset": "d", "seed": range(len(same)), "same": same, "intra_d_multi": 0.5,
+                             "intra_d_only": 0.5, "intra_d_max": [0.5, 0.6, 0.5][:len(same)], "method": method,
+                             "cost": cost})
+
+    text = report.a2_text(choices([True, False, False], [0.0, -0.02, 0.04])).data
+    assert "only come from search stochasticity" in text
+    assert "chose different ensembles in 2 of 3" in text and "highest Intra-d either search evaluated in 2 of 3" in text
+    assert "was 1.0 ± 4.2 (×100)" in text  # the mean and std of -2 and +4 g-mean points
+    text = report.a2_text(choices([True, True], [0.0, 0.0], "exhaustive")).data
+    assert "every subset enumerated" in text and "in 0 of 2" in text and "one arm in every replicate" in text
+    assert "not run" in report.a2_text(pd.DataFrame()).data

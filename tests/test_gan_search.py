@@ -80,6 +80,33 @@ def test_intra_only_front_is_the_max_intra_ensemble(problem):
     assert len(res.pareto_x) == int((intra == intra.max()).sum())
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_eq6_multiobjective_choice_equals_the_intra_only_optimum_by_enumeration(seed):
+    """Table A2 (issue 33, item 2): under eq. 6 the multi-objective choice is the Intra-d maximum over every subset,
+    which is exactly the Intra-d-only search's optimum; enumerated over the whole space, so with an exhaustive
+    search (or any search that finds that maximum) the two choices can only differ by search stochasticity."""
+    stats = _stats(seed)
+    multi, only = exhaustive(intra_inter(stats), 10), exhaustive(intra_only(stats), 10)
+    every = evaluate(stats, multi.seen_x)["intra_d"]
+    best = evaluate(stats, multi.chosen)["intra_d"][0]
+    assert best == every.max() == evaluate(stats, only.chosen)["intra_d"][0]
+    # a unique maximum: one ensemble, the same one
+    assert (every == every.max()).sum() == 1
+    np.testing.assert_array_equal(multi.chosen, only.chosen)
+
+
+def test_a_search_that_misses_the_intra_maximum_chooses_differently():
+    """The other side of the statement: NSGA-II with a tiny budget does not always find the Intra-d maximum; its
+    eq. 6 choice then differs from the enumerated optimum (so a difference measures search stochasticity)."""
+    stats = _stats(1, g=14)
+    optimum = exhaustive(intra_only(stats), 14, min_members=2).chosen
+    misses = [not np.array_equal(nsga2(intra_inter(stats), 14, pop_size=8, n_gen=2, seed=s).chosen, optimum)
+              for s in range(6)]
+    found = [np.array_equal(nsga2(intra_only(stats), 14, pop_size=80, n_gen=60, seed=s).chosen, optimum)
+             for s in range(2)]
+    assert any(misses) and all(found)
+
+
 def test_nsga2_is_deterministic_under_seed():
     stats = _stats(1, g=14)
     a = search(intra_inter(stats), 14, pop_size=20, n_gen=10, seed=3, exhaustive_up_to=0)

@@ -25,6 +25,7 @@ mean it is), so that two strategies that picked the same ensemble are recognised
 from __future__ import annotations
 
 import hashlib
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -86,35 +87,65 @@ def load(dataset: str):
 
 # ---- runs ---------------------------------------------------------------------------------------------------------
 
-def train_zoo(settings: dict, device, progress: bool = True) -> dict[str, list[dict]]:
-    """{dataset: [trained GAN dicts in settings["gans"] order]}; independent trainings in parallel."""
-    items = [_item(settings, d, device, gan=g) for d in settings["datasets"] for g in settings["gans"]]
+def replicate_settings(settings: dict, r: int) -> dict:
+    """Replicate ``r`` of the chapter: the settings with seed = seed + r and one downstream run per training set
+    ("repeats" 1). Its seed reaches every random stage: the real training subset, the GAN zoo, the embeddings'
+    training and the search features, the searches, Naive (R)'s and Table 4's draws, the synthetic training sets
+    and the classifiers; replicate 0 is the chapter of the base seed (the zoo page's)."""
+    return {**dict(settings), "seed": int(settings["seed"]) + int(r), "repeats": 1, "replicate": int(r)}
+
+
+def replicate_list(settings: dict) -> list[dict]:
+    """Every replicate's settings (:func:`replicate_settings`), ``repeats`` of them."""
+    return [replicate_settings(settings, r) for r in range(int(settings["repeats"]))]
+
+
+def _zoos(settings, reps: list[dict], device, progress: bool) -> dict[tuple[int, str], list[dict]]:
+    """{(replicate, dataset): trained GAN dicts in ``gans`` order}: every replicate's zoo, all trainings
+    independent runs in one parallel batch."""
+    keys = [(r, d) for r in range(len(reps)) for d in settings["datasets"]]
+    items = [_item(reps[r], d, device, gan=g) for r, d in keys for g in settings["gans"]]
     out = run_all(runs.gan_run, items, workers=settings["workers"], desc="GAN zoo", progress=progress,
                   context=getattr(settings, "context", None), hits_here=True)
     n = len(settings["gans"])
-    return {d: out[i * n:(i + 1) * n] for i, d in enumerate(settings["datasets"])}
+    return {k: out[i * n:(i + 1) * n] for i, k in enumerate(keys)}
 
 
-def features(settings: dict, backbones, device, progress: bool = True, n: int | None = None
-             ) -> dict[tuple[str, str], dict]:
-    """{(dataset, backbone): runs.features_run's dict}: ``n`` real images and as many per candidate (default
-    ``n_inception``, the FID count; the searches of every backbone use ``n_feat``)."""
-    keys = [(d, b) for d in settings["datasets"] for b in backbones]
-    n = settings["n_inception"] if n is None else n
-    items = [_item(settings, d, device, embedding=b, n=n) for d, b in keys]
+def train_zoo(settings: dict, device, progress: bool = True) -> dict[str, list[dict]]:
+    """{dataset: [trained GAN dicts in settings["gans"] order]} of replicate 0 (the base seed); independent
+    trainings in parallel."""
+    zoos = _zoos(settings, [replicate_settings(settings, 0)], device, progress)
+    return {d: zoos[(0, d)] for d in settings["datasets"]}
+
+
+def _features(settings, reps: list[dict], backbones, device, progress: bool, n: int
+              ) -> dict[tuple[int, str, str], dict]:
+    """{(replicate, dataset, backbone): runs.features_run's dict} for every replicate, in one parallel batch."""
+    keys = [(r, d, b) for r in range(len(reps)) for d in settings["datasets"] for b in backbones]
+    items = [_item(reps[r], d, device, embedding=b, n=n) for r, d, b in keys]
     out = run_all(runs.features_run, items, workers=settings["workers"], desc="features", progress=progress,
                   context=getattr(settings, "context", None), hits_here=True)
     return dict(zip(keys, out))
 
 
-def downstream(settings: dict, sets: list[tuple], device, progress: bool = True) -> pd.DataFrame:
-    """One row per (training set, repeat): "dataset", "members" (tuple or None), "seed" and the
-    :func:`synthmed.gan.downstream.train_and_test` keys. sets: (dataset, members) for every repeat, or
-    (dataset, members, repeat) for one repeat (duplicates run once)."""
-    runs_ = [(s[0], s[1], r) for s in sets
-             for r in (range(settings["repeats"]) if len(s) == 2 else (s[2],))]
-    unique = list(dict.fromkeys(runs_))
-    items = [_item(settings, d, device, members=None if m is None else list(m), repeat=r) for d, m, r in unique]
+def features(settings: dict, backbones, device, progress: bool = True, n: int | None = None
+             ) -> dict[tuple[str, str], dict]:
+    """{(dataset, backbone): runs.features_run's dict} of replicate 0: ``n`` real images and as many per candidate
+    (default ``n_inception``, the FID count; the searches of every backbone use ``n_feat``)."""
+    n = settings["n_inception"] if n is None else n
+    out = _features(settings, [replicate_settings(settings, 0)], backbones, device, progress, n)
+    return {(d, b): v for (_, d, b), v in out.items()}
+
+
+def downstream(settings: dict, sets: list[tuple], device, progress: bool = True,
+               reps: list[dict] | None = None) -> pd.DataFrame:
+    """One row per training set: "dataset", "members" (tuple or None), "replicate", "seed" and the
+    :func:`synthmed.gan.downstream.train_and_test` keys. sets: (replicate, dataset, members), one classifier each
+    with the replicate's seed (``reps``: :func:`replicate_list`'s settings, default the settings' replicates);
+    duplicates run once."""
+    reps = replicate_list(settings) if reps is None else reps
+    unique = list(dict.fromkeys((int(r), d, None if m is None else tuple(m)) for r, d, m in sets))
+    items = [_item(reps[r], d, device, members=None if m is None else list(m), repeat=0) for r, d, m in unique]
 
     def compute():
         return run_all(runs.downstream_run, items, workers=settings["workers"], desc="downstream",
@@ -124,8 +155,7 @@ def downstream(settings: dict, sets: list[tuple], device, progress: bool = True)
     # check derives its step's code version, ~60 ms); the runs stay cached one by one for partial reuse
     keys = ("dataset", "members", "repeat", "n_train") + runs.ZOO_KEYS + runs.DOWNSTREAM_KEYS
     out = cache.cached("gan_downstream_all", compute, params={"runs": [{k: it[k] for k in keys} for it in items]})
-    rows = [{"dataset": it["dataset"], "members": None if it["members"] is None else tuple(it["members"]), **o}
-            for it, o in zip(items, out)]
+    rows = [{"dataset": d, "members": m, "replicate": r, **o} for (r, d, m), o in zip(unique, out)]
     return pd.DataFrame(rows)
 
 
@@ -201,13 +231,16 @@ def table4_draws(gans: list[str], sizes, draws: int, seed: int) -> list[dict]:
     return out
 
 
-def naive_random_draws(n_candidates: int, size: int, repeats: int, seed: int) -> list[tuple[int, ...]]:
+def naive_random_draws(n_candidates: int, size: int, repeats: int, seed: int, stream: str = ""
+                       ) -> list[tuple[int, ...]]:
     """Naive (R): one random ensemble of ``size`` candidates per repeat (repeat r: draw r, from its own
-    generator), sorted indices."""
+    generator, seeded by (seed, r, ``stream``): the chapter passes the dataset's name, so two datasets of one
+    replicate draw independently), sorted indices."""
     if not 1 <= size <= n_candidates:
         raise ValueError(f"Naive (R) draws 1..{n_candidates} candidates, got {size}")
-    return [tuple(sorted(np.random.default_rng([seed, r]).choice(n_candidates, size, replace=False).tolist()))
-            for r in range(repeats)]
+    extra = [zlib.crc32(stream.encode())] if stream else []
+    return [tuple(sorted(np.random.default_rng([seed, r, *extra]).choice(n_candidates, size, replace=False)
+                         .tolist())) for r in range(repeats)]
 
 
 def subset_of(labels: list[str], gans: list[str]) -> list[int]:
@@ -219,57 +252,83 @@ def subset_of(labels: list[str], gans: list[str]) -> list[int]:
 
 def chapter(settings: dict, device, *, table4: bool = True, ablation: bool = True, progress: bool = True
             ) -> dict:
-    """Everything the chapter's tables need, per dataset: {"zoo", "feats" (search backbone: the first of
-    ``backbones``), "result" (its search), "front_size", "ours", "naive_random" (one draw per repeat),
-    "naive_all", "pareto" (trained Pareto rows), "searches" (Table A2: {kind: (SearchResult, members)}),
-    "backbones" (Table 5: {backbone: {"result", "rows", "front_size"}}), "table4" (random search spaces with their
-    chosen members), "naive_im" (when the profile's ``naive_im``: :func:`naive_im_sets`), "runs" (the downstream
-    frame)}. Every backbone searches on ``n_feat`` real and generated
-    images per candidate. The notebooks all call it with the same settings, so the first one computes and the
-    others load from the cache."""
+    """Everything the chapter's tables need, per dataset: replicate 0's record (:func:`replicate_record`) with
+    "replicates": every replicate's record (:func:`replicate_list`; each with its own zoo, features, searches,
+    draws, samples and one classifier per training set, "runs" its downstream frame). Independent runs of every
+    replicate go through one parallel batch per stage (zoo, features, downstream); the searches are cached.
+    Every backbone searches on ``n_feat`` real and generated images per candidate. The notebooks all call it with
+    the same settings, so the first one computes and the others load from the cache."""
     check_models(settings)
-    zoo = train_zoo(settings, device, progress)
-    search_bb = settings["backbones"][0]
+    reps = replicate_list(settings)
     bbs = list(dict.fromkeys(settings["backbones"]))
-    feats = features(settings, bbs, device, progress, n=settings["n_feat"])
-    out, sets = {}, []
-    for d in settings["datasets"]:
-        f = feats[(d, search_bb)]
-        n_c = len(f["fakes"])
-        res = run_search(f, settings, device=device)
-        ours = members_of(res)
-        naive_r = naive_random_draws(n_c, len(ours), settings["repeats"], settings["seed"])
-        pareto = [(r, members_of(res, r)) for r in pareto_rows(res, settings["max_oracle"])]
-        rec = {"zoo": zoo[d], "feats": f, "search_backbone": search_bb, "result": res, "ours": ours,
-               "front_size": len(res.pareto_x), "naive_random": naive_r,
-               "naive_all": tuple(range(n_c)), "pareto": pareto, "searches": {}, "backbones": {}, "table4": []}
-        sets += [(d, None), (d, ours), (d, tuple(range(n_c)))] + [(d, m, r) for r, m in enumerate(naive_r)]
-        sets += [(d, (i,)) for i in range(n_c)] + [(d, m) for _, m in pareto]
-        if settings["naive_im"]:  # Tables A3-A5: Naive (I) per GAN, Naive (M) per snapshot
-            rec["naive_im"] = naive_im_sets(f["labels"])
-            sets += [(d, m) for m in rec["naive_im"].values()]
-        if ablation:
-            for kind in ("dc_intra", "fid", "fid_intra", "dc_stacked"):
-                r = run_search(f, settings, kind=kind, device=device)
-                rec["searches"][kind] = (r, members_of(r))
-                sets.append((d, members_of(r)))
-        for b in bbs:  # Table 5: every backbone searches on the same n_feat images as the search backbone
-            r = res if b == search_bb else run_search(feats[(d, b)], settings, device=device)
-            rows = [(j, members_of(r, j)) for j in pareto_rows(r, settings["max_oracle"])]
-            rec["backbones"][b] = {"result": r, "rows": rows, "front_size": len(r.pareto_x)}
-            sets += [(d, m) for _, m in rows]
-        if table4:
-            for draw in table4_draws(settings["gans"], settings["table4_sizes"], settings["table4_draws"],
-                                     settings["seed"]):
-                sub = subset_of(f["labels"], draw["gans"])
-                r = run_search(f, settings, subset=sub, device=device)
-                rec["table4"].append({**draw, "candidates": len(sub), "members": members_of(r, 0, sub)})
-                sets.append((d, rec["table4"][-1]["members"]))
-        out[d] = rec
-    frame = downstream(settings, sets, device, progress)
-    for d in out:
-        out[d]["runs"] = frame[frame.dataset == d]
-    return out
+    zoos = _zoos(settings, reps, device, progress)
+    feats = _features(settings, reps, bbs, device, progress, settings["n_feat"])
+    recs, sets = {}, []
+    for r, rs in enumerate(reps):
+        for d in settings["datasets"]:
+            rec, rec_sets = replicate_record(rs, d, zoos[(r, d)], {b: feats[(r, d, b)] for b in bbs}, device,
+                                             table4=table4, ablation=ablation)
+            recs[(r, d)] = rec
+            sets += [(r, d, m) for m in rec_sets]
+    frame = downstream(settings, sets, device, progress, reps)
+    for (r, d), rec in recs.items():
+        rec["runs"] = frame[(frame["dataset"] == d) & (frame["replicate"] == r)]
+    return {d: {**recs[(0, d)], "replicates": [recs[(r, d)] for r in range(len(reps))]}
+            for d in settings["datasets"]}
+
+
+def replicate_record(rs: dict, d: str, zoo: list[dict], feats: dict, device, *, table4: bool = True,
+                     ablation: bool = True) -> tuple[dict, list]:
+    """One replicate's record on dataset ``d`` (rs: :func:`replicate_settings`; feats: {backbone: features}) and
+    the training sets its tables need (members tuples, None for real). The record: {"replicate", "seed", "zoo",
+    "feats" (search backbone: the first of ``backbones``), "result" (its search), "front_size", "ours",
+    "naive_random" (this replicate's draw, in a list), "naive_all", "pareto" (trained Pareto rows), "searches"
+    (Table A2: {kind: (SearchResult, members)}), "backbones" (Table 5: {backbone: {"result", "rows",
+    "front_size"}}), "table4" (random search spaces with their chosen members), "naive_im" (when the profile's
+    ``naive_im``: :func:`naive_im_sets`)}."""
+    search_bb = rs["backbones"][0]
+    f = feats[search_bb]
+    n_c = len(f["fakes"])
+    res = run_search(f, rs, device=device)
+    ours = members_of(res)
+    naive_r = naive_random_draws(n_c, len(ours), 1, rs["seed"], stream=d)
+    pareto = [(j, members_of(res, j)) for j in pareto_rows(res, rs["max_oracle"])]
+    rec = {"replicate": rs["replicate"], "seed": rs["seed"], "zoo": zoo, "feats": f, "search_backbone": search_bb,
+           "result": res, "ours": ours, "front_size": len(res.pareto_x), "naive_random": naive_r,
+           "naive_all": tuple(range(n_c)), "pareto": pareto, "searches": {}, "backbones": {}, "table4": []}
+    sets = [None, ours, tuple(range(n_c)), *naive_r, *[(i,) for i in range(n_c)], *[m for _, m in pareto]]
+    if rs["naive_im"]:  # Tables A3-A5: Naive (I) per GAN, Naive (M) per snapshot
+        rec["naive_im"] = naive_im_sets(f["labels"])
+        sets += list(rec["naive_im"].values())
+    if ablation:
+        for kind in ("dc_intra", "fid", "fid_intra", "dc_stacked"):
+            r = run_search(f, rs, kind=kind, device=device)
+            rec["searches"][kind] = (r, members_of(r))
+            sets.append(members_of(r))
+    for b in feats:  # Table 5: every backbone searches on the same n_feat images as the search backbone
+        r = res if b == search_bb else run_search(feats[b], rs, device=device)
+        rows = [(j, members_of(r, j)) for j in pareto_rows(r, rs["max_oracle"])]
+        rec["backbones"][b] = {"result": r, "rows": rows, "front_size": len(r.pareto_x)}
+        sets += [m for _, m in rows]
+    if table4:
+        for draw in table4_draws(rs["gans"], rs["table4_sizes"], rs["table4_draws"], rs["seed"]):
+            sub = subset_of(f["labels"], draw["gans"])
+            r = run_search(f, rs, subset=sub, device=device)
+            rec["table4"].append({**draw, "candidates": len(sub), "members": members_of(r, 0, sub)})
+            sets.append(rec["table4"][-1]["members"])
+    rec["requested"] = len(sets)  # training sets asked for, duplicates included (what the cost model counts)
+    return rec, sets
+
+
+def replicate_seed(rec: dict) -> int:
+    """A replicate record's seed (its runs' seed for a record built without one)."""
+    return int(rec["seed"]) if "seed" in rec else int(rec["runs"]["seed"].min())
+
+
+def replicates(results: dict) -> list[tuple[str, dict]]:
+    """(dataset, record) for every dataset and replicate of :func:`chapter`'s results (a record without
+    "replicates" is one replicate itself)."""
+    return [(d, r) for d, rec in results.items() for r in rec.get("replicates", [rec])]
 
 
 # ---- strategies from the runs -------------------------------------------------------------------------------------
@@ -369,7 +428,7 @@ def strategy_runs(results: dict, members: bool = False) -> pd.DataFrame:
     seed (the claims engine averages them per seed as before, and counts their constant predictors one by one:
     the frame the claims are judged on)."""
     rows = []
-    for d, rec in results.items():
+    for d, rec in replicates(results):
         strat = strategies(rec)
         real = strat["real"]["runs"].set_index("seed")["g_mean"]
         for k, s in strat.items():
@@ -416,7 +475,7 @@ def naive_im_runs(results: dict) -> dict[str, pd.DataFrame]:
     "a4_m" — per snapshot iteration, Naive (M) (all GANs at that snapshot) and Mean (M). Empty frames when the
     profile does not train them (``naive_im``)."""
     rows_i, rows_m = [], []
-    for d, rec in results.items():
+    for d, rec in replicates(results):
         if "naive_im" not in rec:
             continue
         single = single_frame(rec)
@@ -448,16 +507,17 @@ def fig3_frame(results: dict, k: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def fig3_relations(results: dict, points: pd.DataFrame) -> pd.DataFrame:
-    """The claim frame of Fig. 3 (d-f): per dataset and downstream seed, the Spearman correlation across single
-    candidates of their test g-mean with their coverage (relation "coverage") and with their density ("density").
-    NaN where g-mean or the measure is constant across candidates."""
+def fig3_relations(results: dict, k: int) -> pd.DataFrame:
+    """The claim frame of Fig. 3 (d-f): per dataset and replicate ("seed"), the Spearman correlation across that
+    replicate's single candidates of their test g-mean with their coverage (relation "coverage") and with their
+    density ("density"), both on the replicate's own search features (:func:`fig3_frame`). NaN where g-mean or the
+    measure is constant across candidates."""
     from scipy.stats import spearmanr
 
     rows = []
-    for d, rec in results.items():
+    for d, rec in replicates(results):
+        pts = fig3_frame({d: rec}, k).set_index("candidate")
         single = single_frame(rec)
-        pts = points[points["dataset"] == d].set_index("candidate")
         for seed, g in single.groupby("seed"):
             g = g.set_index("candidate").loc[pts.index]
             for rel in ("coverage", "density"):
@@ -528,26 +588,28 @@ def fidelity_sets(rec: dict, strat: dict, replicate: int) -> dict[str, tuple]:
 
 def fidelity_runs(results: dict, settings: dict, device, progress: bool = True) -> pd.DataFrame:
     """Table 6, held out: per (dataset, strategy, replicate) the density, coverage and Fréchet distance ("fid") of
-    fresh samples of the strategy's generators (new latents per replicate; Single (average): the mean over every
-    single candidate) against the real validation split, in ``fidelity_backbone``'s features
-    (:func:`synthmed.gan.runs.fidelity_run`). Replicate r is column "seed" = seed + r, shared by the strategies
-    (same reference, same latent seed), so comparisons pair by replicate; replicates are independent draws."""
+    fresh samples of the replicate's strategies' generators (new latents per replicate; Single (average): the mean
+    over every single candidate) against the real validation split, in ``fidelity_backbone``'s features
+    (:func:`synthmed.gan.runs.fidelity_run`, with the replicate's seed: its zoo and embedding). Column "seed" is the
+    replicate's seed, shared by the strategies (same reference, same latent seed), so comparisons pair by
+    replicate; replicates are independent (each its own zoo, search and draws)."""
     items, keys = [], []
-    for d, rec in results.items():
+    for d, rec in replicates(results):
         strat = strategies(rec)
-        for r in range(settings["repeats"]):
-            sets = fidelity_sets(rec, strat, r)
-            items.append(_item(settings, d, device, sets={k: list(v) for k, v in sets.items()}, replicate=r))
-            keys.append((d, r, sets))
+        r = int(rec.get("replicate", 0))
+        rs = replicate_settings(settings, r)
+        sets = fidelity_sets(rec, strat, 0)
+        items.append(_item(rs, d, device, sets={k: list(v) for k, v in sets.items()}, replicate=r))
+        keys.append((d, rs["seed"], sets))
     out = run_all(runs.fidelity_run, items, workers=settings["workers"], desc="fidelity", progress=progress,
                   context=getattr(settings, "context", None), hits_here=True)
     rows = []
-    for (d, r, sets), res in zip(keys, out):
+    for (d, seed, sets), res in zip(keys, out):
         singles = [v for k, v in res.items() if k.startswith("single:")]
         for s in FIDELITY_STRATEGIES:
             v = ({m: float(np.mean([x[m] for x in singles])) for m in ("density", "coverage", "fd")}
                  if s == "single_average" else res[s])
-            rows.append({"dataset": d, "strategy": s, "seed": settings["seed"] + r, "density": v["density"],
+            rows.append({"dataset": d, "strategy": s, "seed": seed, "density": v["density"],
                          "coverage": v["coverage"], "fid": v["fd"], "n_samples": singles[0]["n_samples"],
                          "arm": "mean of every single" if s == "single_average" else arm_of(sets[s]),
                          "backbone": settings["fidelity_backbone"]})
@@ -576,7 +638,7 @@ def backbone_runs(results: dict) -> pd.DataFrame:
     (test-selected among the trained Pareto rows, as the paper's Table 5), its number of candidates, the front's
     size and "arm". Every backbone's search used the same ``n_feat`` real and generated images per candidate."""
     rows = []
-    for d, rec in results.items():
+    for d, rec in replicates(results):
         for b, v in rec["backbones"].items():
             cand = [(m, runs_of(rec, m)) for _, m in v["rows"]]
             m, r = cand[rank([c[1]["g_mean"].mean() for c in cand], f"the {b} Pareto solutions")[0]]
@@ -588,14 +650,16 @@ def backbone_runs(results: dict) -> pd.DataFrame:
 
 
 def table4_runs(results: dict) -> pd.DataFrame:
-    """Table 4 as a runs frame: per (dataset, m, draw) the mean downstream metrics over seeds of the eq. 6 choice
-    in that random search space, and its number of candidates and of GAN models."""
+    """Table 4 as a runs frame: per (dataset, replicate "seed", m, draw) the downstream metrics of the eq. 6
+    choice in that random search space (each replicate draws its own spaces), and its number of candidates and
+    of GAN models."""
     rows = []
-    for d, rec in results.items():
+    for d, rec in replicates(results):
         for t in rec["table4"]:
             r = runs_of(rec, t["members"])
             gans = {rec["feats"]["labels"][i].split("@")[0] for i in t["members"]}
-            rows.append({"dataset": d, "m": t["m"], "draw": t["draw"], "gans": ", ".join(t["gans"]),
+            rows.append({"dataset": d, "seed": replicate_seed(rec), "m": t["m"],
+                         "draw": t["draw"], "gans": ", ".join(t["gans"]),
                          "candidates": t["candidates"], "n_gans": len(t["members"]), "n_models": len(gans),
                          **{k: r[k].mean() for k in ("g_mean", "balanced_accuracy", "accuracy")}})
     return pd.DataFrame(rows)
@@ -608,10 +672,31 @@ def ablation_runs(results: dict) -> pd.DataFrame:
     names = {"dc": "Intra-d, Inter-d", "dc_stacked": "Intra-d, Inter-d (stacked pooling)",
              "fid": "Intra-FID, Inter-FID", "dc_intra": "Intra-d only",
              "fid_intra": "Intra-FID only"}
-    for d, rec in results.items():
+    for d, rec in replicates(results):
         sets = {"dc": rec["ours"], **{k: v[1] for k, v in rec["searches"].items()}}
         for k, m in sets.items():
             for _, row in runs_of(rec, m).iterrows():
                 rows.append({"dataset": d, "criterion": names[k], "seed": int(row["seed"]), "n_gans": len(m),
-                             "constant": bool(row["constant"]), **{q: row[q] for q in METRICS}})
+                             "arm": arm_of(m), "constant": bool(row["constant"]), **{q: row[q] for q in METRICS}})
     return pd.DataFrame(rows)
+
+
+def a2_choices(results: dict) -> pd.DataFrame:
+    """Table A2's two d-searches side by side, per (dataset, replicate "seed"): "same" (the multi-objective eq. 6
+    choice and the Intra-d-only choice are one ensemble), their Intra-d ("intra_d_multi", "intra_d_only"), the
+    highest Intra-d of every ensemble either search evaluated ("intra_d_max"; with an exhaustive search, the
+    maximum over the whole space), "method" (how the search ran: "exhaustive" or "nsga2"), and "cost": the
+    multi-objective choice's test g-mean minus the Intra-d-only choice's (0 where they are one ensemble)."""
+    rows = []
+    for d, rec in replicates(results):
+        if "dc_intra" not in rec["searches"]:
+            continue
+        res, (res_i, only) = rec["result"], rec["searches"]["dc_intra"]
+        g = {m: runs_of(rec, m)["g_mean"].mean() for m in (rec["ours"], only)}
+        rows.append({"dataset": d, "seed": replicate_seed(rec),
+                     "same": tuple(sorted(rec["ours"])) == tuple(sorted(only)),
+                     "intra_d_multi": float(res.pareto_f[0, 0]), "intra_d_only": float(res_i.pareto_f[0, 0]),
+                     "intra_d_max": float(max(res.seen_f[:, 0].max(), res_i.seen_f[:, 0].max())),
+                     "method": res.method, "cost": float(g[rec["ours"]] - g[only])})
+    return pd.DataFrame(rows, columns=["dataset", "seed", "same", "intra_d_multi", "intra_d_only", "intra_d_max",
+                                       "method", "cost"])

@@ -58,11 +58,13 @@ def dataset(name: str, image_size: int | None = None):
 
 
 def _training_view(item: dict):
-    """(the dataset with its train split replaced by :func:`real_training`, the key part naming that subset: empty
-    for the whole split, so that whole-split entries keep their keys)."""
+    """(the dataset with its train split replaced by :func:`real_training` (drawn with the item's seed, the
+    replicate's), the key part naming that subset (its size and seed): empty for the whole split, so that
+    whole-split entries keep their keys)."""
     ds = dataset(item["dataset"], item["image_size"])
     train = real_training(ds, item.get("n_train"), item["seed"])
-    part = {} if len(train) == len(ds.train) else {"train_subset": len(train)}
+    # a subset is drawn with the replicate's seed: its key names that seed (the real baseline's key has no other)
+    part = {} if len(train) == len(ds.train) else {"train_subset": len(train), "subset_seed": item["seed"]}
     if item["image_size"] is not None:
         part["image_size"] = ds.size  # only when set, so that entries at the file's size keep their keys
     return dataclasses.replace(ds, train=train), part
