@@ -31,7 +31,7 @@ def test_naive_random_draws_differ_per_dataset_and_replicate_and_repeat_under_a_
 
 def _settings(seed=0):
     s = dict(profiles.resolve("gan_ensemble", "smoke"))
-    s.update(datasets=["toy"], gans=["dcgan", "sngan"], gan_iters=4, gan_snapshots=2, gan_width=4, n_train=None,
+    s.update(datasets=["toy"], gans=["dcgan", "sngan"], gan_iters=4, gan_snapshots=2, gan_width=4, n_train=30,
              n_feat=12, k=2, backbones=["random"], max_oracle=2, epochs=1, table4_sizes=[2], table4_draws=1,
              repeats=2, workers=1, seed=seed)
     return s

@@ -309,7 +309,8 @@ def replicate_record(rs: dict, d: str, zoo: list[dict], feats: dict, device, *, 
         r = res if b == search_bb else run_search(feats[b], rs, device=device)
         rows = [(j, members_of(r, j)) for j in pareto_rows(r, rs["max_oracle"])]
         rec["backbones"][b] = {"result": r, "rows": rows, "front_size": len(r.pareto_x)}
-        sets += [m for _, m in rows]
+        if b != search_bb:  # the search backbone's trained front is "pareto", asked for above
+            sets += [m for _, m in rows]
     if table4:
         for draw in table4_draws(rs["gans"], rs["table4_sizes"], rs["table4_draws"], rs["seed"]):
             sub = subset_of(f["labels"], draw["gans"])
