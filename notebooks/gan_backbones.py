@@ -63,7 +63,7 @@ verdicts = report.judge({"table5": t5}, settings.profile, settings.datasets,
 # %% tags=["hide-input"]
 display(report.table5_grid(t5))
 show.interval_figure(t5.assign(g_mean=100 * t5.g_mean), x="backbone", y="g_mean", hue="dataset",
-                     ylabel="oracle test g-mean ×100 (95 % t interval over seeds)")
+                     ylabel="oracle test g-mean ×100 (95 % t interval over replicates)")
 plt.show()
 
 # %% [markdown]

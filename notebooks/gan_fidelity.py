@@ -22,8 +22,9 @@
 # scoring those same samples would decide the comparison by construction. Here Table 6 is **held out**: every
 # replicate draws fresh samples from each strategy's generators (new latents; as many as the real reference, an
 # ensemble in equal shares), the real reference is the validation split (never seen by the search), and the
-# features come from `fidelity_backbone`, a network the search did not use. Replicates are independent draws;
-# the search's own values follow, labelled as such.
+# features come from `fidelity_backbone`, a network the search did not use. Replicates are independent chapters
+# (each its own zoo, search, samples and embedding); the search's own values (replicate 0) follow, labelled as
+# such.
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt

@@ -18,9 +18,11 @@
 # # GAN ensembles (1/4): the search space of class-conditional GANs
 #
 # Tronchin et al. (arXiv:2503.24258) search for an ensemble among 22 class-conditional GANs × 5 training
-# snapshots. This notebook trains this book's smaller search space (see {doc}`/book/gan_ensembles`): seven small
-# GANs that differ in architecture, loss, conditioning and regularisation, each saved at regular intervals. Every
-# snapshot is one candidate for the search in the next notebooks. Did training converge to plausible images?
+# snapshots. This notebook trains this book's smaller search space (see {doc}`/book/gan_ensembles`): small GANs
+# (the `gans` setting) that differ in architecture, loss, conditioning and regularisation, each saved at regular
+# intervals. Every snapshot is one candidate for the search in the next notebooks. This page shows replicate 0's
+# zoo; every replicate of the chapter (`repeats`) trains its own with its own seed. Did training converge to
+# plausible images?
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
