@@ -45,7 +45,7 @@ k = None  # nearest neighbours for density/coverage
 pop_size = None  # NSGA-II population (used when the space is too large to enumerate)
 n_gen = None  # NSGA-II generations
 epochs = None  # downstream classifier: maximum epochs (early stopping on the validation loss)
-repeats = None  # replicates of the whole chapter (replicate r: seed + r, its own zoo, searches and classifiers)
+repeats = None  # replicates of the whole chapter (replicate r: seed + r, its own zoo, searches, ...)
 max_oracle = None  # cap on the Pareto solutions trained for the oracle / validation-selected rows
 table4_sizes = None  # numbers of GAN models drawn for the Table 4 search spaces
 table4_draws = None  # random draws per size
@@ -130,7 +130,8 @@ report.pooling_text(pooling)
 # %% tags=["hide-input"]
 for d in results:
     display(show.plain(report.single_table(results, d, naive).rename_axis("GAN"), precision=1,
-                       caption=f"Tables A3-A5 (ours), {d}: test g-mean ×100, mean over replicates"))
+                       caption=f"Tables A3-A5 (ours), {d}: test g-mean ×100, "
+                               "mean over replicates"))
 report.naive_im_text(naive)
 
 # %% [markdown]
