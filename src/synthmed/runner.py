@@ -163,10 +163,10 @@ def watched_roots(root: Path) -> list[Path]:
     """Where a kernel's reads are recorded (:func:`synthmed.reads.watch`): the book, the data root, the synthmed
     package (its claim and reference files) and the cache (only its verdict store counts, :mod:`synthmed.inputs`)."""
     from synthmed.cache import cache_dir
-    from synthmed.data.paths import data_root
+    from synthmed.data.paths import data_root, medmnist_root
 
     package = Path(__file__).resolve().parent
-    return [p for p in (root, data_root(), package, cache_dir()) if p is not None]
+    return [p for p in (root, data_root(), medmnist_root(), package, cache_dir()) if p is not None]
 
 
 def kernel_args(record: Path, roots: list[Path]) -> list[str]:
@@ -393,11 +393,23 @@ def store_reference(root: Path, profile: str) -> Path:
     return claims.write_reference(frame, root, profile)
 
 
-def build_book(root: Path) -> None:
-    """``jupyter-book build`` with warnings as errors (the notebooks are executed already, never by the book)."""
+BUILT_MARKER = ".synthmed-built"  # in _build/: the last jupyter-book build succeeded
+
+
+def build_book(root: Path, full: bool = False) -> None:
+    """``jupyter-book build`` with warnings as errors (the notebooks are executed already, never by the book).
+
+    Sphinx re-reads only the pages whose sources changed (an executed copy the runner kept is unchanged), so
+    editing one page rebuilds in seconds. Every page is rebuilt (``--all``) when ``full``, when no build has
+    succeeded since the last one that failed (a page's warning is then reported again until it is fixed), and on
+    the first build."""
+    marker = root / "_build" / BUILT_MARKER
+    full = full or not marker.exists()
+    marker.unlink(missing_ok=True)
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--warningiserror",
-           "--keep-going", "--all"]
+           "--keep-going", *(["--all"] if full else [])]
     subprocess.run(cmd, check=True)
+    marker.write_text(datetime.now(timezone.utc).isoformat(timespec="seconds") + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -459,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.reference:
         print(f"reference stored: {store_reference(root, args.profile)}", flush=True)
     if not args.no_build:
-        build_book(root)
+        build_book(root, full=args.force)
         print(f"book built: {root / '_build' / 'html' / 'index.html'}", flush=True)
     return 0
 
