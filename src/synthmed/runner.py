@@ -417,7 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default=os.environ.get("SYNTHMED_PROFILE") or DEFAULT_PROFILE,
                         choices=PROFILES)
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="run only these notebooks")
-    parser.add_argument("--force", action="store_true", help="recompute every cached result")
+    parser.add_argument("--force", action="store_true",
+                        help="re-execute every notebook (unchanged ones too) and recompute every cached result")
     parser.add_argument("--no-build", action="store_true", help="execute the notebooks but do not build the book")
     parser.add_argument("--list", action="store_true",
                         help="print the executed notebooks present (book/executed/*.ipynb) in book order, run nothing")
