@@ -45,7 +45,7 @@ settings
 runs = load_runs(Path(settings.runs_file) if settings.runs_file else executed_folder())
 others = {name: r for name, r in runs.items() if name != "compute"}
 if not others:
-    display(Markdown("No runs recorded yet: build the book with `python -m synthmed.runner` first."))
+    display(Markdown("No runs recorded yet: build the book with `python -m synthmed.runner`."))
 
 # %% [markdown]
 # ## What the book costs from scratch
@@ -59,7 +59,8 @@ if not others:
 # %% tags=["hide-input"]
 if others:
     cold = build_cost.cold_table(others, notebooks())
-    display(plain(cold.drop(columns="last build s"), precision=1), Markdown(build_cost.cold_text(cold)))
+    display(plain(cold.drop(columns="last build s"), precision=1),
+            Markdown(build_cost.cold_text(cold)))
 
 # %% [markdown]
 # ## What the last execution of each notebook took
