@@ -139,16 +139,17 @@ def load_inputs(executed_dir: Path) -> dict[str, dict]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _kernel_manager(env: dict[str, str], arguments: list[str] = ()) -> type:
+def _kernel_manager(env: dict[str, str], arguments: list[str] = (), sockets: Path | None = None) -> type:
     """A jupyter kernel manager class whose kernels start with ``env`` added to this process's environment and
-    ``arguments`` added to the kernel's command line. Its kernels talk over local sockets (IPC), not TCP: nothing
-    leaves the machine, and the kernel has no unencrypted port to warn about in every notebook's log."""
+    ``arguments`` added to the kernel's command line. Its kernels talk over local sockets (IPC) in the folder
+    ``sockets`` (default: the temporary folder), not TCP: nothing leaves the machine, and the kernel has no
+    unencrypted port to warn about in every notebook's log."""
     from jupyter_client import AsyncKernelManager
 
     class KernelManager(AsyncKernelManager):
         def __init__(self, **kw):
             kw.setdefault("transport", "ipc")
-            kw.setdefault("ip", str(Path(tempfile.mkdtemp(prefix="synthmed-kernel-")) / "kernel"))
+            kw.setdefault("ip", str(Path(sockets or tempfile.gettempdir()) / "kernel"))
             super().__init__(**kw)
 
         async def start_kernel(self, **kw):
@@ -240,12 +241,14 @@ def execute(name: str, profile: str, executed_dir: Path | None = None, notebook_
     status = "ok"
     partial = executed_dir / f"{name}.partial.ipynb"
     try:
-        papermill.execute_notebook(
-            str(notebook_dir / f"{name}.ipynb"), str(partial),
-            parameters={"profile": profile, **(parameters or {})}, cwd=str(notebook_dir), progress_bar=False,
-            kernel_name="python3", kernel_manager_class=_kernel_manager(
-                kernel_env(name, profile, log, force), kernel_args(read_record, watched_roots(root))),
-        )
+        with tempfile.TemporaryDirectory(prefix="synthmed-kernel-") as sockets:
+            papermill.execute_notebook(
+                str(notebook_dir / f"{name}.ipynb"), str(partial),
+                parameters={"profile": profile, **(parameters or {})}, cwd=str(notebook_dir), progress_bar=False,
+                kernel_name="python3", kernel_manager_class=_kernel_manager(
+                    kernel_env(name, profile, log, force), kernel_args(read_record, watched_roots(root)),
+                    Path(sockets)),
+            )
         hide_injected_parameters(partial)
         os.replace(partial, executed_dir / f"{name}.ipynb")
         _store_inputs(name, profile, parameters or {}, read_record, executed_dir, notebook_dir)
