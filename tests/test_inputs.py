@@ -42,6 +42,11 @@ def test_a_writer_depends_on_its_papers_siblings_primary_claims_a_reader_on_ever
                                            ("Q", "q", "primary", 0.5)))
     assert inputs.verdicts_digest("own", "smoke", True, w) == writer  # not its family's members
     assert inputs.verdicts_digest("scorecard", "smoke", False, w) != reader
+    reader = inputs.verdicts_digest("scorecard", "smoke", False, w)
+    (tmp_path / "results" / "reference").mkdir(parents=True)
+    (tmp_path / "results" / "reference" / "smoke.json").write_text("{}")  # a reference stored after it ran
+    assert inputs.verdicts_digest("scorecard", "smoke", False, w) != reader
+    assert inputs.verdicts_digest("own", "smoke", True, w) == writer
     (folder / "sib.json").write_text(_rows(("P", "s", "primary", 0.25)))
     assert inputs.verdicts_digest("own", "smoke", True, w) != writer
     own = inputs.outputs_digest("own", "smoke", True, w)

@@ -17,7 +17,8 @@ The kinds (:data:`KINDS`), each a SHA-256 prefix:
 - ``verdicts``: for a notebook that writes verdicts, the primary claims (p, leave-one-out p) its sibling notebooks
   stored for the papers it stores claims of, the family its adjusted p rests on
   (:func:`synthmed.claims.in_family`); for one that only reads the verdict store (the Scorecard), every verdict file
-  of the profile;
+  of the profile and the book's published reference verdicts (``results/reference/<profile>.json``, also when
+  it did not exist yet);
 - ``runs``: for a notebook that read the runner's ``runs.json`` (the Compute page), every other notebook's record;
 - ``outputs``: the notebook's own verdict file as it wrote it, so a cleared verdict store re-executes the pages
   that fill it.
@@ -152,10 +153,15 @@ def _stored(path: Path) -> list[dict]:
 
 def verdicts_digest(name: str, profile: str, writes: bool, where: Where) -> str:
     """Digest of the verdicts ``name`` collects (see the module's docstring): a writer's family, from its siblings'
-    stored primary claims of the papers it stores claims of; else every verdict file of ``profile``."""
+    stored primary claims of the papers it stores claims of; else every verdict file of ``profile`` and the
+    published reference of ``profile`` (the book's root: the folder above ``where.notebooks``)."""
     folder = where.verdicts / profile
     if not writes:
-        return _digest({p.name: p.read_text() for p in sorted(folder.glob("*.json"))} if folder.exists() else {})
+        from synthmed.claims.reference import reference_path
+
+        published = reference_path(where.notebooks.parent, profile)  # read only when it exists: no open to see
+        return _digest({"store": {p.name: p.read_text() for p in sorted(folder.glob("*.json"))} if folder.exists()
+                        else {}, "reference": published.read_text() if published.exists() else None})
     papers = {r.get("paper") for r in _stored(folder / f"{name}.json") if r.get("role") == "primary"}
     members = []
     for path in sorted(folder.glob("*.json")) if folder.exists() else []:
