@@ -138,10 +138,11 @@ def test_a_notebook_with_no_stored_inputs_or_a_failed_run_is_executed(tmp_path, 
     folders = runner.where(tmp_path)
     folders.executed.mkdir(parents=True)
     (folders.executed / "demo.ipynb").write_text("{}")
-    (folders.executed / runner.RUNS_FILE).write_text(json.dumps({"demo": {"status": "failed", "profile": "smoke"}}))
     assert runner.stale("demo", "smoke", folders) == ["not executed yet"]
-    (folders.executed / runner.INPUTS_FILE).write_text(json.dumps({"demo": {"profile": "smoke"}}))
+    (folders.executed / runner.RUNS_FILE).write_text(json.dumps({"demo": {"status": "failed", "profile": "smoke"}}))
     assert runner.stale("demo", "smoke", folders) == ["failed last time"]
+    (folders.executed / runner.RUNS_FILE).write_text(json.dumps({"demo": {"status": "ok", "profile": "smoke"}}))
+    assert runner.stale("demo", "smoke", folders) == ["inputs not recorded"]  # executed before inputs were kept
 
 
 def test_the_kernel_arguments_record_reads_without_leaving_a_name_in_the_namespace(tmp_path):

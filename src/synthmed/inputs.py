@@ -134,6 +134,11 @@ class Reads:
         dirs = [p for p in record.get("dirs", ()) if not _under(p, where.cache) and Path(p) not in own]
         return cls(tuple(record.get("modules", ())), tuple(sorted(keep)), tuple(sorted(dirs)), verdicts, runs)
 
+    @classmethod
+    def load(cls, stored: Mapping[str, Any]) -> "Reads":
+        """The reads as :meth:`as_dict` stored them."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()})
+
     def as_dict(self) -> dict[str, Any]:
         return {"modules": list(self.modules), "files": list(self.files), "dirs": list(self.dirs),
                 "verdicts": self.verdicts, "runs": self.runs}

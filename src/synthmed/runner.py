@@ -186,7 +186,8 @@ def where(root: Path) -> "inputs.Where":
 
 
 def stale(name: str, profile: str, folders: "inputs.Where") -> list[str]:
-    """Why ``name`` has to be executed under ``profile``: "not executed yet", "failed last time", "profile", or
+    """Why ``name`` has to be executed under ``profile``: "not executed yet", "failed last time", "inputs not
+    recorded" (executed before the runner kept them, or with parameters of its own), "profile", or
     the kinds of :data:`synthmed.inputs.KINDS` whose digest changed since its executed copy was made (with
     "verdicts" also when :func:`synthmed.claims.store.stale_families` names it). [] when nothing did."""
     from synthmed import inputs
@@ -194,13 +195,15 @@ def stale(name: str, profile: str, folders: "inputs.Where") -> list[str]:
 
     stored = load_inputs(folders.executed).get(name)
     record = load_runs(folders.executed).get(name)
-    if stored is None or record is None or not (folders.executed / f"{name}.ipynb").exists():
+    if record is None or not (folders.executed / f"{name}.ipynb").exists():
         return ["not executed yet"]
     if record.get("status") != "ok":
         return ["failed last time"]
+    if stored is None:
+        return ["inputs not recorded"]
     if stored.get("profile") != profile or record.get("profile") != profile:
         return ["profile"]
-    reads = inputs.Reads(**{k: tuple(v) if isinstance(v, list) else v for k, v in stored["reads"].items()})
+    reads = inputs.Reads.load(stored["reads"])
     reasons = inputs.changed(stored["digests"], inputs.digests(name, profile, {}, reads, folders))
     if "verdicts" not in reasons and stale_families(profile, [name], folders.verdicts):
         reasons.append("verdicts")
@@ -383,8 +386,7 @@ def describe_inputs(name: str, root: Path) -> str:
     """What the stored inputs of ``name`` cover (:func:`synthmed.inputs.describe`), for the log line."""
     from synthmed import inputs
 
-    reads = load_inputs(executed_folder(root))[name]["reads"]
-    return inputs.describe(inputs.Reads(**{k: tuple(v) if isinstance(v, list) else v for k, v in reads.items()}))
+    return inputs.describe(inputs.Reads.load(load_inputs(executed_folder(root))[name]["reads"]))
 
 
 def store_reference(root: Path, profile: str) -> Path:
