@@ -52,9 +52,10 @@ test-notebooks: env
 		$(PY) -m pytest -p no:xdist --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		$$($(PY) -m synthmed.runner --list)
 
-# The unit tests, one process beside the notebooks (their own cache: nothing they store is the book's).
+# The unit tests, one process beside the notebooks. They share the smoke cache (writes are atomic): the README's
+# papermill examples then load what the smoke runner has computed by the time they run instead of computing it again.
 test-units: env
-	SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/units SYNTHMED_PROFILE=smoke OMP_NUM_THREADS=1 \
+	SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke SYNTHMED_PROFILE=smoke OMP_NUM_THREADS=1 \
 		$(PY) -m pytest -p no:xdist -q --ignore tests/test_book_browser.py tests
 
 clean-cache:
