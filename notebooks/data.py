@@ -44,7 +44,7 @@ def counts(splits, label_names):
     """Class counts per split as integers, the majority share with its decimal."""
     return class_balance(splits, label_names).map("{:g}".format)
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 profile = None  # smoke | quick | paper (default: $SYNTHMED_PROFILE, else quick)
 datasets = None  # MedMNIST names to show, e.g. ["breastmnist", "breastmnist_64"]
 include_nih = None  # also show the NIH1000 chest X-rays with their metadata

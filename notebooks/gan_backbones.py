@@ -36,7 +36,7 @@ from synthmed.device import get_device
 from synthmed.gan import experiment as ex
 from synthmed.gan import report
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 profile = None  # smoke | quick | paper
 datasets = None  # MedMNIST flags
 backbones = None  # backbones compared (the first one is the search backbone of the other notebooks)

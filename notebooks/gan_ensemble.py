@@ -38,7 +38,7 @@ from synthmed.device import get_device
 from synthmed.gan import experiment as ex
 from synthmed.gan import report
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 profile = None  # smoke | quick | paper
 datasets = None  # MedMNIST flags
 k = None  # nearest neighbours for density/coverage

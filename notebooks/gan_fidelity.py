@@ -35,7 +35,7 @@ from synthmed.device import get_device
 from synthmed.gan import experiment as ex
 from synthmed.gan import report
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 profile = None  # smoke | quick | paper
 datasets = None  # MedMNIST flags
 n_feat = None  # real and generated images per candidate for density/coverage

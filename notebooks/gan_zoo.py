@@ -35,7 +35,7 @@ from synthmed.gan import experiment as ex
 from synthmed.gan import report
 from synthmed.gan.zoo import SPECS
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 profile = None  # smoke | quick | paper
 datasets = None  # MedMNIST flags
 gans = None  # zoo members (see synthmed.gan.zoo.GAN_NAMES)

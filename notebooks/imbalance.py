@@ -38,7 +38,7 @@ from synthmed.display import folded, plain
 from synthmed.executor import run_all
 from synthmed.imbalance import experiment, report
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 profile = None             # "smoke" | "quick" | "paper" (default: $SYNTHMED_PROFILE, else quick)
 experiments = None         # any of "nih_patient", "pneumonia_minority", "metadata_only"
 variants = None            # real, real_meta, real_synth_meta, real_synth, real_weighted,

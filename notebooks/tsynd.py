@@ -42,7 +42,7 @@ from synthmed.device import describe, get_device
 from synthmed.display import folded, plain
 from synthmed.tsynd import experiment, report, robustness
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 profile = None       # "smoke" | "quick" | "paper" (default: $SYNTHMED_PROFILE, else quick)
 datasets = None      # MedMNIST names (the paper's without a local file are reported untestable)
 fraction = None      # labelled share(s) of the training split (paper: 0.01 and 0.1)

@@ -50,7 +50,7 @@ from synthmed.device import get_device
 from synthmed.pixels import to_unit
 from synthmed.tsynd import experiment, explain, explain_runs, report_explain, training
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 profile = None    # "smoke" | "quick" | "paper"
 dataset = None    # dataset name: nih1000 (the paper's NIH Chest X-ray, a subset) or MedMNIST
 fraction = None   # labelled share of the training split

@@ -35,7 +35,7 @@ from synthmed.display import folded, plain
 from synthmed.runner import find_root
 from synthmed.tsynd import experiment, paper_scale, report
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 profile = None  # smoke | quick | paper: the profile whose BreastMNIST runs are shown beside
 results_root = None  # the checkout holding results/ (default: the folder above notebooks/)
 

@@ -34,7 +34,7 @@ from synthmed import claims, display as show, profiles, reference
 from synthmed.device import get_device
 from synthmed.tsynd import experiment, report_explain, report_uncertainty
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 profile = None     # "smoke" | "quick" | "paper"
 datasets = None    # dataset names: MedMNIST flags, or nih1000 (the chest X-ray subset)
 fraction = None    # labelled share(s) of the training split

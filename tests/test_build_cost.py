@@ -31,3 +31,14 @@ def test_a_step_shared_by_notebooks_is_charged_to_the_first_in_book_order():
     assert table.loc["gan_fidelity", "steps"] == 2 and table.loc["gan_fidelity", "steps s"] == 30.0
     assert table.loc["gan_fidelity", "not recorded"] == 1 and table.loc["gan_fidelity", "cold s"] == 40.0
     assert table.loc["compute", "cold s"] == 20.0 and table.loc["compute", "last build s"] == 20.0
+
+
+def test_the_texts_say_minutes_from_scratch_and_the_last_executions_totals():
+    runs = {"a": {"wall_s": 30.0, "step_s": 0.0, "cache_hits": 2, "cache_misses": 0, "profile": "smoke",
+                  "steps": {"k": {"name": "s", "compute_s": 90.0}, "old": {"name": "s", "compute_s": None}}}}
+    cold = build_cost.cold_table(runs, ["a"])
+    assert build_cost.cold_text(cold) == ("From scratch: **2.0 min** of notebooks over 1 pages (2 cached steps); "
+                                          "1 steps have no recorded time and are not counted.")
+    last = build_cost.last_table(runs)
+    assert list(last.columns) == list(build_cost.LAST_COLUMNS.values()) and last.loc["a", "profile"] == "smoke"
+    assert build_cost.last_text(last) == "Total: **30 s** over 1 notebooks; 2 cache hits and 0 misses."

@@ -72,7 +72,8 @@ def test_no_cell_hides_its_result_with_a_trailing_semicolon(path):
 
 def test_make_test_runs_nbval_strictly_on_the_executed_book_with_an_empty_cache():
     makefile = (ROOT / "Makefile").read_text()
-    test_target = re.sub(r"\\\n\s*", " ", makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0])
+    test_target = re.sub(r"\\\n\s*", " ", makefile.split("\ntest-notebooks:", 1)[1].split("\n\n", 1)[0])
+    assert "test-notebooks" in makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]  # make test runs them
     line = next(line for line in test_target.splitlines() if "--nbval" in line)
     assert "--nbval " in line and "--nbval-lax" not in line and "--nbval-sanitize-with tests/nbval_sanitize.cfg" in line
     assert "rm -rf .synthmed-cache/nbval &&" in line and "SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/nbval" in line

@@ -26,21 +26,26 @@ def test_notebook_order_puts_the_scorecard_after_the_chapters_then_compute_and_r
         runner.notebooks(["nope"], notebook_dir=tmp_path)
 
 
-def _fake_execute(calls, failing=()):
+def _fake_execute(calls, failing=(), monkeypatch=None):
+    """An execute that records the names it was called with (and raises for ``failing``); with ``monkeypatch``,
+    the runner's staleness check then says a name is up to date once it was executed (these tests are about what
+    the runner does around execution, not about what it skips: tests/test_runner_skip.py)."""
     def execute(name, profile, *_folders, **_kw):
         calls.append(name)
         if name in failing:
             raise RuntimeError(f"{name} raised")
         return {"wall_s": 0.0, "cache_hits": 0, "cache_misses": 0}
 
+    if monkeypatch is not None:
+        monkeypatch.setattr(runner, "stale", lambda name, *_a: [] if name in calls else ["not executed yet"])
     return execute
 
 
 def test_a_failing_notebook_lets_the_others_run_then_fails_without_building(monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(runner, "notebooks", lambda only=None, _folder=None: ["data", "tsynd", "compute"])
-    monkeypatch.setattr(runner, "execute", _fake_execute(calls, failing={"data"}))
-    monkeypatch.setattr(runner, "build_book", lambda _root: pytest.fail("built a book after a failure"))
+    monkeypatch.setattr(runner, "execute", _fake_execute(calls, failing={"data"}, monkeypatch=monkeypatch))
+    monkeypatch.setattr(runner, "build_book", lambda *_a, **_kw: pytest.fail("built a book after a failure"))
     assert runner.main(["--profile", "smoke"]) == 1
     assert calls == ["data", "tsynd", "compute"]
     assert "1 notebook(s) raised: data" in capsys.readouterr().err
@@ -50,8 +55,8 @@ def test_a_paper_build_prints_its_projection_and_stops_without_yes(monkeypatch, 
     calls = []
     monkeypatch.setenv("SYNTHMED_DEVICE", "cpu")
     monkeypatch.setattr(runner, "notebooks", lambda only=None, _folder=None: ["tsynd", "imbalance"])
-    monkeypatch.setattr(runner, "execute", _fake_execute(calls))
-    monkeypatch.setattr(runner, "build_book", lambda _root: None)
+    monkeypatch.setattr(runner, "execute", _fake_execute(calls, monkeypatch=monkeypatch))
+    monkeypatch.setattr(runner, "build_book", lambda *_a, **_kw: None)
     assert runner.main(["--profile", "paper", "--no-build"]) == 2
     out, err = capsys.readouterr()
     assert calls == [] and "paper h, this CPU (est.)" in out and "TSynD" in out and "Class imbalance" in out
@@ -65,7 +70,7 @@ def test_a_paper_build_projected_under_two_hours_starts_without_yes(monkeypatch,
     calls = []
     monkeypatch.setenv("SYNTHMED_DEVICE", "cpu")
     monkeypatch.setattr(runner, "notebooks", lambda only=None, _folder=None: ["data", "compute"])  # no training runs
-    monkeypatch.setattr(runner, "execute", _fake_execute(calls))
+    monkeypatch.setattr(runner, "execute", _fake_execute(calls, monkeypatch=monkeypatch))
     assert runner.main(["--profile", "paper", "--no-build"]) == 0 and calls == ["data", "compute"]
 
 
@@ -79,9 +84,12 @@ def test_execute_records_time_profile_and_cache_events(tmp_path, cache_dir):
                                   "assert profile == 'smoke'\n"
                                   "import os\n"
                                   "assert os.environ['SYNTHMED_NOTEBOOK'] == 'demo'")
-    before = dict(os.environ)
+    def ours():  # the runner's variables (importing scikit-learn sets KMP_* in any process that imports it)
+        return {k: v for k, v in os.environ.items() if k.startswith("SYNTHMED_")}
+
+    before = ours()
     record = runner.execute("demo", "smoke", executed_dir=out, notebook_dir=src)
-    assert dict(os.environ) == before  # the variables went to the kernel only
+    assert ours() == before  # the variables went to the kernel only
     assert record["status"] == "ok" and record["profile"] == "smoke"
     assert (record["cache_hits"], record["cache_misses"]) == (1, 1)
     assert record["wall_s"] > 0 and record["device"].startswith(("cpu", "cuda"))
@@ -153,3 +161,29 @@ def test_list_prints_the_executed_notebooks_in_book_order(tmp_path, capsys):
     assert runner.main(["--list", "--root", str(tmp_path)]) == 0
     listed = capsys.readouterr().out.split()
     assert listed == [str(executed / f"{n}.ipynb") for n in ("tsynd", "scorecard", "compute")]
+
+
+def test_the_book_is_rebuilt_whole_only_first_after_a_failure_or_when_forced(tmp_path, monkeypatch):
+    """After a build that succeeded, Sphinx re-reads only changed pages (an edited page rebuilds in seconds); after
+    one that failed, every page, so its warnings are reported again; ``--force`` rebuilds every page too."""
+    import subprocess
+
+    commands, fail = [], []
+
+    def run(cmd, check):
+        commands.append("--all" in cmd)
+        if fail:
+            raise subprocess.CalledProcessError(1, cmd)
+
+    monkeypatch.setattr(subprocess, "run", run)
+    (tmp_path / "_build").mkdir()
+    runner.build_book(tmp_path)
+    runner.build_book(tmp_path)
+    runner.build_book(tmp_path, full=True)
+    fail.append(True)
+    with pytest.raises(subprocess.CalledProcessError):
+        runner.build_book(tmp_path)
+    fail.clear()
+    runner.build_book(tmp_path)
+    runner.build_book(tmp_path)
+    assert commands == [True, False, True, False, True, False]

@@ -62,3 +62,28 @@ def cold_table(runs: Mapping[str, Mapping], order: Sequence[str]) -> pd.DataFram
                      "last build s": float(run.get("wall_s", 0.0))})
     columns = ["notebook", "page s", "steps", "steps s", "not recorded", "cold s", "last build s"]
     return pd.DataFrame(rows, columns=columns).set_index("notebook")
+
+
+def cold_text(cold: pd.DataFrame) -> str:
+    """Markdown: the book's cost from scratch in minutes, from a :func:`cold_table`."""
+    unknown = int(cold["not recorded"].sum())
+    return (f"From scratch: **{cold['cold s'].sum() / 60:.1f} min** of notebooks over {len(cold)} pages "
+            f"({int(cold['steps'].sum())} cached steps)"
+            + (f"; {unknown} steps have no recorded time and are not counted." if unknown else "."))
+
+
+LAST_COLUMNS = {"profile": "profile", "device": "device", "wall_s": "wall time (s)", "cache_hits": "cache hits",
+                "cache_misses": "cache misses", "runs": "runs", "runs_computed": "runs computed",
+                "run_seconds": "run time (s, summed)", "status": "status", "finished": "finished"}
+
+
+def last_table(runs: Mapping[str, Mapping]) -> pd.DataFrame:
+    """One row per run record of ``runs`` (its last execution), the columns of :data:`LAST_COLUMNS`, renamed."""
+    frame = pd.DataFrame([{"notebook": name, **r} for name, r in runs.items()])
+    return frame.set_index("notebook").reindex(columns=list(LAST_COLUMNS)).rename(columns=LAST_COLUMNS)
+
+
+def last_text(last: pd.DataFrame) -> str:
+    """Markdown: the summed wall time, cache hits and misses of a :func:`last_table`."""
+    return (f"Total: **{last['wall time (s)'].sum():.0f} s** over {len(last)} notebooks; "
+            f"{int(last['cache hits'].sum())} cache hits and {int(last['cache misses'].sum())} misses.")

@@ -12,6 +12,7 @@ becomes the two logits [0, z], whose cross-entropy equals the head's BCE, so the
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import numpy as np
 import torch
@@ -47,9 +48,19 @@ class _TwoLogits(nn.Module):
         return torch.cat([torch.zeros_like(z), z], 1) if z.shape[1] == 1 else z
 
 
+def _quiet_tqdm_auto() -> None:
+    """Import tqdm.auto with its "IProgress not found" warning silenced: ART imports it, and in a notebook kernel
+    without ipywidgets it warns once on import (then draws text bars, as tqdm.std does). Silenced here, the page
+    shows no such warning whether its attacks were computed or loaded from the cache."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import tqdm.auto  # noqa: F401
+
+
 def art_classifier(model: MCDropoutClassifier, image_shape: tuple[int, ...]):
     """ART's PyTorchClassifier around ``model`` (cross-entropy on :class:`_TwoLogits`, clip values (0, 1), the
     model's device). image_shape: (C, H, W). ART runs the model in eval mode (no dropout) for gradients."""
+    _quiet_tqdm_auto()
     from art.estimators.classification import PyTorchClassifier
 
     device = next(model.parameters()).device
@@ -81,6 +92,7 @@ def fgsm(model: MCDropoutClassifier, images: torch.Tensor, labels: torch.Tensor,
          batch_size: int = 512) -> torch.Tensor:
     """Fast gradient sign attack (ART ``FastGradientMethod``, L-inf, untargeted, true labels):
     images + eps * sign(d loss / d images), clamped to [0, 1]. images (N, C, H, W) in [0, 1]; labels (N,)."""
+    _quiet_tqdm_auto()
     from art.attacks.evasion import FastGradientMethod
 
     if eps == 0:
@@ -96,6 +108,7 @@ def pgd(model: MCDropoutClassifier, images: torch.Tensor, labels: torch.Tensor, 
     """Projected gradient descent (ART ``ProjectedGradientDescent``, L-inf, untargeted, true labels): ``steps``
     signed-gradient steps of ``step_size`` (default eps / 4), each projected onto the eps-ball and [0, 1], from a
     uniform random start in the ball (drawn under ``seed``) or from the image. images (N, C, H, W) in [0, 1]."""
+    _quiet_tqdm_auto()
     from art.attacks.evasion import ProjectedGradientDescent
 
     if eps == 0:
