@@ -5,23 +5,16 @@ the executed copy."""
 import json
 import os
 
-import nbformat
 import pytest
 
 import synthmed
 from synthmed import chapters, runner
 from synthmed.chapters import Chapter, Notebook
+from test_runner import _notebook  # the same one-cell parameterised notebook the runner tests write
 
 TOY_MODULE = "toy_skip_module"  # a synthmed module of the test's own, so the test can edit its code
 
 
-def _notebook(path, source):
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell("profile = None")
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(source)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
 
 
 def _verdict(paper, claim, p):

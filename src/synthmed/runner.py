@@ -341,21 +341,6 @@ def confirm_cost(names: list[str], yes: bool) -> bool:
     return True
 
 
-def rerun_stale_families(names: list[str], profile: str, root: Path, force: bool = False) -> list[str]:
-    """Re-execute the notebooks among ``names`` whose primary claims were adjusted before a sibling notebook of the
-    same paper stored its own (:func:`synthmed.claims.store.stale_families`), so every page shows the adjusted p of
-    the whole family, as the Scorecard does. Every step is a cache hit by then; a cold build re-runs a few pages
-    once, a warm one none. Returns the re-executed names. (:func:`settle` does this and more; kept for callers.)"""
-    from synthmed.claims.store import stale_families
-
-    stale_ = [n for n in stale_families(profile, names) if n in names]
-    for name in stale_:
-        print(f"[family] {name}: a sibling notebook of its paper ran after it; re-executing (cache hits) ...",
-              flush=True)
-        execute(name, profile, executed_folder(root), notebook_folder(root), force=False)
-    return stale_
-
-
 SETTLE_ROUNDS = 3  # inputs flow forward in book order, so one round settles a build; the others are a guard
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import platform
-import subprocess
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,26 +30,16 @@ def reference_path(root: str | Path, profile: str) -> Path:
 
 
 def environment(root: str | Path) -> dict[str, Any]:
-    """Where a build ran: git commit (and whether src/ had uncommitted edits), date, CPU, torch and its BLAS."""
+    """Where a build ran: the git commit and whether src/ had uncommitted edits (:func:`synthmed.bundle.git_state`),
+    the date, the machine (:func:`synthmed.bundle.machine`: CPU, torch, Python ...) and torch's BLAS."""
     import torch
 
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return ""
+    from synthmed import bundle
 
-    cpu = platform.processor() or ""
-    try:
-        cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                    if ln.lower().startswith("model name")), cpu)
-    except OSError:
-        pass
     blas = next((ln.strip() for ln in torch.__config__.show().splitlines()
                  if "BLAS_INFO" in ln or "LAPACK_INFO" in ln), "")
-    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--", "src")),
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpu": cpu, "cpus": os.cpu_count(),
-            "torch": torch.__version__, "blas": blas, "python": platform.python_version()}
+    return {**bundle.git_state(root), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            **bundle.machine(), "blas": blas}
 
 
 def _plain(value: Any) -> Any:
