@@ -255,3 +255,39 @@ def test_a_primary_claim_whose_leave_one_out_p_crosses_alpha_after_bh_is_fragile
     assert q_loo[0] == pytest.approx(0.04) and q_loo[1] == pytest.approx(0.03)
     q, q_loo = claims.bh_family([0.001, 0.03], [0.2, math.nan])
     assert q_loo[0] == pytest.approx(0.2) and q_loo[0] >= claims.ALPHA
+
+
+def test_a_pooled_claim_over_cells_with_different_chance_is_not_judged_as_one_mixture():
+    # two informative cells: a binary one (chance 0.5, BA ~0.75) and a five-class one (chance 0.2, BA ~0.32). Each
+    # is above its own chance; the mixture of both, read against one chance of 0.5, would not be.
+    pooled = Claim(id="p", paper="P", source="T", text="A beats B", metric="accuracy", kind="better",
+                   a={"method": "A"}, b={"method": "B"}, pool=("cell",))
+    rows = []
+    for cell, chance, ba in (("bin", 0.5, 0.75), ("five", 0.2, 0.32)):
+        for seed, jitter in enumerate([0.0, 0.01, -0.01, 0.02, -0.02]):
+            for method, acc, j in (("A", 0.70, jitter), ("B", 0.60, jitter * (seed % 2))):
+                rows.append({"seed": seed, "cell": cell, "method": method, "accuracy": acc + j,
+                             "balanced_accuracy": ba + jitter, "chance": chance, "constant": False})
+    frame = pd.DataFrame(rows)
+    v = claims.judge(pooled, frame)
+    assert v.verdict == "supported", v.reason
+    assert not v.dropped_cells
+    # the same five-class cell at its chance is dropped by itself, and then too few cells remain
+    at_chance = frame.assign(balanced_accuracy=np.where(frame["cell"] == "five", 0.2 + frame["seed"] % 2 * 0.01,
+                                                        frame["balanced_accuracy"]))
+    v = claims.judge(pooled, at_chance)
+    assert "five" in v.dropped_cells and "not above chance" in v.dropped_cells
+
+
+def test_a_side_mixing_chance_levels_reads_each_run_against_its_own_chance():
+    from synthmed.claims.judge import above_chance
+    claim = Claim(id="m", paper="P", source="T", text="t", metric="balanced_accuracy", kind="ranking",
+                  order=({"method": "A"}, {"method": "B"}), pool=("cell",))
+    rows = pd.DataFrame({"seed": [0, 1, 2, 0, 1, 2], "cell": ["bin"] * 3 + ["five"] * 3,
+                         "balanced_accuracy": [0.70, 0.72, 0.71, 0.30, 0.31, 0.29],
+                         "chance": [0.5] * 3 + [0.2] * 3})
+    ok, why = above_chance(rows, claim, "balanced_accuracy")
+    assert ok, why
+    ok, why = above_chance(rows.assign(balanced_accuracy=[0.70, 0.72, 0.71, 0.10, 0.12, 0.11]), claim,
+                           "balanced_accuracy")
+    assert not ok and "excess over each run's chance (0.2 to 0.5)" in why

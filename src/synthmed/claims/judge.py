@@ -16,14 +16,16 @@ Rules, in the order they are applied:
    - *at chance*: a side whose models are not above chance on the split the claim reads. The chance column is the
      claim's ``chance_on``, else inferred (:func:`chance_column`: the metric itself when it is a balanced accuracy
      or a ROC-AUC, else the balanced accuracy of the same split, else ``balanced_accuracy`` / ``roc_auc``); its
-     chance level is the rows' ``chance`` column (1 / classes) for a balanced accuracy, else 0.5. A side is above
-     chance when the one-sided 95 % lower t bound of its per-key means exceeds that level
+     chance level is each row's ``chance`` (1 / classes) for a balanced accuracy, else 0.5. A side is above
+     chance when the one-sided 95 % lower t bound of its per-key mean excess over that level exceeds 0
      (:func:`synthmed.stats.lower_bound`). Which sides must be above chance: both for ``not_worse`` and for a
      ``close`` claim's side (an equivalence needs informative arms: two arms at chance are trivially close); for
      ``better`` and each step of ``ranking`` the side that comes out ahead (a gain over a model at chance is real
      when the winner learns; a "gain" between two models at chance is not).
    Pooled claims apply these rules **per cell first**: a degenerate cell is dropped (named and counted in the
-   verdict's ``dropped_cells``), and when fewer than half of the cells remain the claim is not testable.
+   verdict's ``dropped_cells``), and when fewer than half of the cells remain the claim is not testable. The cells
+   that remain passed these rules one by one, so the pooled sides are not judged again as one mixture (a mixture
+   of datasets spreads by dataset, and its chance levels differ).
    Also degenerate: A and B that selected the same model in every pair (an ``arm`` column equal on both sides);
    every paired difference equal (zero spread: the interval would have zero width).
 4. The mean paired difference and its 95 % Student-t interval (:func:`synthmed.stats.t_interval`): **supported**
@@ -147,30 +149,44 @@ def chance_column(claim: Claim, runs: pd.DataFrame) -> str | None:
     return next((c for c in ("balanced_accuracy", "roc_auc") if c in runs.columns), None)
 
 
-def chance_level(rows: pd.DataFrame, column: str) -> float:
-    """Chance of ``column`` for ``rows``: 0.5 for a ROC-AUC; for a balanced accuracy the rows' ``chance`` column
+def chance_levels(rows: pd.DataFrame, column: str) -> pd.Series:
+    """Chance of ``column`` per row of ``rows``: 0.5 for a ROC-AUC; for a balanced accuracy the row's ``chance``
     (1 / number of classes) where given, else 0.5 (two classes). Values stored in percent (any above 1) scale it."""
-    level = 0.5
-    if column not in AUC_METRICS and "auc" not in column and "chance" in rows.columns and rows["chance"].notna().any():
-        level = float(rows["chance"].max())
+    level = pd.Series(0.5, index=rows.index)
+    if column not in AUC_METRICS and "auc" not in column and "chance" in rows.columns:
+        level = pd.to_numeric(rows["chance"], errors="coerce").fillna(0.5)
     values = pd.to_numeric(rows[column], errors="coerce")
     return 100 * level if values.max() > 1.0 else level
 
 
+def chance_level(rows: pd.DataFrame, column: str) -> float:
+    """The highest of :func:`chance_levels` over ``rows`` (one number for a side whose rows share a chance)."""
+    return float(chance_levels(rows, column).max()) if len(rows) else 0.5
+
+
 def above_chance(rows: pd.DataFrame, claim: Claim, column: str) -> tuple[bool, str]:
     """(whether the side ``rows`` is above chance on ``column``, the reason when it is not): the one-sided 95 %
-    lower t bound of the per-key means (repeats within a key averaged) must exceed :func:`chance_level`. No value
-    at all: (True, "") — nothing to judge by."""
+    lower t bound of the per-key means (repeats within a key averaged) of each row's excess over its own chance
+    (:func:`chance_levels`, so rows of datasets with different class counts can share a side) must exceed 0. No
+    value at all: (True, "") — nothing to judge by."""
     values = pd.to_numeric(rows[column], errors="coerce")
-    per_key = values.groupby([rows[k] for k in _keys(claim)]).mean().dropna()
-    if per_key.empty:
+    levels = chance_levels(rows, column)
+    keys = [rows[k] for k in _keys(claim)]
+    excess = (values - levels).groupby(keys).mean().dropna()
+    if excess.empty:
         return True, ""
-    level = chance_level(rows, column)
-    low = stats.lower_bound(per_key.to_numpy(dtype=float))
-    if low > level:
+    low = stats.lower_bound(excess.to_numpy(dtype=float))
+    if low > 0:
         return True, ""
-    return False, (f"not above chance on {column.replace('_', ' ')} (mean {per_key.mean():.3f}, one-sided 95 % "
-                   f"lower bound {low:.3f} <= chance {level:.3g} over {len(per_key)} run{'s' if len(per_key) != 1 else ''})")
+    mean = values.groupby(keys).mean().dropna().mean()
+    runs = f"over {len(excess)} run{'s' if len(excess) != 1 else ''}"
+    if levels.nunique() == 1:
+        level = float(levels.iloc[0])
+        return False, (f"not above chance on {column.replace('_', ' ')} (mean {mean:.3f}, one-sided 95 % lower "
+                       f"bound {low + level:.3f} <= chance {level:.3g} {runs})")
+    return False, (f"not above chance on {column.replace('_', ' ')} (mean {mean:.3f}; its excess over each run's "
+                   f"chance ({levels.min():.3g} to {levels.max():.3g}) has a one-sided 95 % lower bound "
+                   f"{low:+.3f} <= 0 {runs})")
 
 
 def _side_problem(claim: Claim, rows: pd.DataFrame, name: str, chance: str | None) -> str:
@@ -289,9 +305,11 @@ class _Pairs:
         return len(both) > 0 and all(a[k] == b[k] for k in both)
 
 
-def _degenerate(claim: Claim, pairs: _Pairs, a_name: str, b_name: str, chance: str | None = None) -> str:
-    """The reason a comparison cannot decide anything, or ""."""
-    why = _uninformative(claim, pairs.a_rows, pairs.b_rows, a_name, b_name, chance)
+def _degenerate(claim: Claim, pairs: _Pairs, a_name: str, b_name: str, chance: str | None = None,
+                sides_checked: bool = False) -> str:
+    """The reason a comparison cannot decide anything, or "". ``sides_checked``: rule 3 already ran on every cell
+    (a pooled claim: :func:`_drop_degenerate_cells`), so the pooled sides are not judged again as one mixture."""
+    why = "" if sides_checked else _uninformative(claim, pairs.a_rows, pairs.b_rows, a_name, b_name, chance)
     if why:
         return why
     if pairs.identical:
@@ -440,7 +458,7 @@ def judge(claim: Claim, runs: pd.DataFrame, *, profile: str = "") -> Verdict:
     if pairs.n == 0:
         return _untestable(claim, f"no runs of {label(claim.a)} and {label(claim.b)} share a "
                            f"{'/'.join(claim.pair_on)}" + (" in every cell" if claim.pool else ""), profile)
-    reason = _degenerate(claim, pairs, a_name, b_name, chance)
+    reason = _degenerate(claim, pairs, a_name, b_name, chance, sides_checked=bool(claim.pool))
     note = _constant_note([(a_name, pairs.a_rows), (b_name, pairs.b_rows)])
     base = dict(claim=claim, n=pairs.n, n_dropped=pairs.n_dropped, mean_a=pairs.mean_a, mean_b=pairs.mean_b,
                 diff=float(pairs.d.mean()), constant=note, profile=profile, cells=pairs.cells,
@@ -484,7 +502,7 @@ def _judge_close(claim: Claim, runs: pd.DataFrame, profile: str, chance: str | N
     base = dict(claim=claim, n=len(d), n_dropped=n_total - len(d), mean_a=float(values.mean()),
                 diff=float(d.mean()), constant=_constant_note([(label(claim.a), rows)]), profile=profile,
                 cells=cells, dropped_cells="; ".join(dropped))
-    why = _uninformative(claim, rows, None, label(claim.a), "", chance)
+    why = "" if claim.pool else _uninformative(claim, rows, None, label(claim.a), "", chance)  # cells checked
     if why:
         return Verdict(verdict="not testable", reason=why, **base)
     if stats.zero_spread(d):
