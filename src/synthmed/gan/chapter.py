@@ -172,5 +172,5 @@ CHAPTER = Chapter(
     # No separate specs stage: experiment.chapter builds the zoo, the searches and the downstream runs from the
     # settings in one cached call.
     stages={"runs": "synthmed.gan.experiment:chapter", "rows": "synthmed.gan.experiment:strategy_runs",
-            "report": "synthmed.gan.report:judge"},
+            "report": "synthmed.gan.report:judge", "bundle": "synthmed.gan.cpu_scale:bundle_spec"},
 )
