@@ -90,3 +90,12 @@ def test_the_bundle_claims_are_their_own_family_linked_to_the_page():
 def test_bad_overrides_are_refused_before_any_compute(tmp_path, argv):
     with pytest.raises((SystemExit, ValueError)):
         cpu_scale.BUNDLE.plan(_args(tmp_path, *argv))
+
+
+def test_the_run_key_covers_the_code_a_replicate_runs():
+    from synthmed import cache
+    from synthmed.gan import experiment
+
+    reached = set(cache.step_modules(cpu_scale.compute_replicate, experiment))
+    assert {"synthmed.gan.experiment", "synthmed.gan.runs", "synthmed.gan.train", "synthmed.gan.search",
+            "synthmed.gan.downstream", "synthmed.metrics.prdc"} <= reached

@@ -120,10 +120,11 @@ def key_settings(rs: dict) -> dict:
 
 def code_version() -> str:
     """The version of the code a replicate runs: :func:`synthmed.cache.step_version` of :func:`compute_replicate`
-    (its source, every synthmed function it calls, and the modules they use)."""
+    and of :mod:`synthmed.gan.experiment` (their source, and every synthmed module they import, transitively)."""
     from synthmed import cache
+    from synthmed.gan import experiment
 
-    return cache.step_version(compute_replicate)
+    return cache.step_version(compute_replicate, experiment)  # experiment: imported inside, so named here
 
 
 def run_name(r: int, seed: int) -> str:
