@@ -70,6 +70,13 @@ def test_a_tiny_replicate_is_written_with_provenance_and_skipped_the_next_time(t
     assert "1 replicate committed" in shown[0].data and len(shown) >= 3
     assert all(v.claim.paper == report.CPU_PAPER and v.claim.chapter == "gan_cpu" for v in verdicts)
     assert all(v.verdict == "not testable" or v.n <= 1 for v in verdicts)  # one replicate decides nothing
+    for r in (2, 3):  # two more replicates (copies with other seeds): the replicate is the pair
+        other = {**rec, "run": {"replicate": r, "seed": r},
+                 "rows": [{**row, "seed": r, "replicate": r} for row in rec["rows"]]}
+        (path.parent / f"{cpu_scale.run_name(r, r)}.json").write_text(json.dumps(other))
+    verdicts, shown = report.cpu_section(tmp_path, t3)
+    assert "3 replicates committed" in shown[0].data and "seeds 1, 2, 3" in shown[0].data
+    assert {v.n for v in verdicts if v.n} == {3} and {v.claim.paper for v in verdicts} == {report.CPU_PAPER}
 
 
 def test_with_no_replicate_committed_the_page_says_so_and_judges_nothing(tmp_path):
