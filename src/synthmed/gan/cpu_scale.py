@@ -250,8 +250,8 @@ def frames(root: str | Path) -> dict[str, pd.DataFrame]:
     rows = bundle.read(folder(root))
     if rows.empty:
         return {}
-    return {name: g.dropna(axis=1, how="all").drop(columns="frame").reset_index(drop=True)
-            for name, g in rows.groupby("frame", sort=False)}
+    return {name: g.dropna(axis=1, how="all").drop(columns="frame").reset_index(drop=True).infer_objects()
+            for name, g in rows.groupby("frame", sort=False)}  # infer: a column other frames lack is no object
 
 
 def current(root: str | Path) -> pd.DataFrame:
