@@ -44,7 +44,8 @@ VERDICT_CHAPTER = "gan_cpu"  # the chapter the bundle's verdicts carry (the Scor
 # Measured with probes on this CPU (Intel Xeon, 2 cores, one thread per process, while a book build shared it):
 # - the 7 zoo GANs at width 16 and batch 32 take 38-51 ms of CPU per iteration (0.30 s per iteration of all seven;
 #   width 16 at batch 64: 0.55 s; width 32 at batch 64: ~1.4 s, too slow), so n iterations on both datasets cost
-#   0.61 n s of one core;
+#   0.61 n s of one core; at 32 px (the authors' size) they took 0.32 s against 0.34 s at 28 px in one probe, and a
+#   classifier epoch no longer either;
 # - one replicate at these settings with 40 GAN iterations (python -m synthmed.bundle gan --set gan_iters=40) took
 #   982 s of CPU (1,591 s of wall time at a load of 4 on the 2 cores): SimCLR and the search features of 35
 #   candidates x 2,000 images 434 s wall, the searches 149 s, the 100 classifiers (50 per dataset: real, ours,
@@ -57,7 +58,8 @@ GAN_ITERS = 3000
 #: The CPU-scale settings: overrides of the `paper` profile of the GAN notebooks (see :data:`CPU_SOURCES`).
 CPU = {"datasets": ["pneumoniamnist", "breastmnist"],
        "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"],
-       "gan_iters": GAN_ITERS, "gan_snapshots": 5, "gan_batch": 32, "gan_width": 16, "n_feat": 2000,
+       "gan_iters": GAN_ITERS, "gan_snapshots": 5, "gan_batch": 32, "gan_width": 16, "image_size": 32,
+       "n_feat": 2000, "weight_decay": 1e-5,
        "simclr_steps": 300, "supervised_epochs": 5, "simclr_model": "smallcnn", "embedding_model": "smallcnn",
        "backbones": ["simclr"], "backbone": "smallcnn", "backbone_width": 8, "epochs": 12, "patience": 4,
        "warmup": 0, "plateau_patience": 2, "batch_size": 64, "n_train": None, "max_oracle": 12,
@@ -73,6 +75,9 @@ CPU_SOURCES = {
     "gan_snapshots": "Sec. 3.2.5 (5 snapshots per GAN: the 7 x 5 = 35 candidates)",
     "gan_batch": "ours: 32 (batch 64 nearly doubled the GAN time)",
     "gan_width": "ours: 16, as quick (width 32 was 4.6 times slower per iteration)",
+    "image_size": "the authors' configs (issue 33 item 5): 32 px, resized with Lanczos; measured on this CPU, the "
+                  "GANs (0.32 vs 0.34 s per iteration of the seven) and the classifier cost no more than at 28 px",
+    "weight_decay": "the authors' configs (issue 33 item 5): Adam weight decay 1e-5 for the classifiers",
     "n_feat": "issue 33: 2,000 real and generated images per candidate for the search (the paper: as many as "
               "the real training images)",
     "simclr_steps": "ours: the SimCLR stand-in for SwAV, longer than quick's 100",
