@@ -8,6 +8,10 @@
 #
 #   setsid nohup bash scripts/bundle_worker.sh gan > /tmp/bundle_worker_gan.log 2>&1 &
 #   python -m synthmed.bundle --help            # the chapters with a bundle
+#
+# Two workers on a 2-core machine go twice as fast as one, given disjoint runs (both would otherwise start the same
+# first pending run): e.g. `gan --replicates 0 2 4 6 8` and `gan --replicates 1 3 5 7 9`. Keep SYNTHMED_CACHE_DIR
+# the same across sittings: an interrupted run resumes from its cached steps (and a GAN from its checkpoint).
 set -u
 if [ $# -lt 1 ] || [ "${1#-}" != "$1" ]; then
   echo "usage: scripts/bundle_worker.sh CHAPTER [ARGS...]  (python -m synthmed.bundle --help lists the chapters)" >&2
