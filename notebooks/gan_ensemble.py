@@ -21,22 +21,19 @@
 # samples to the real training set) and minimising Inter-d (overlap between members), d being the harmonic mean
 # of density and coverage (Naeem et al., 2020); the final ensemble is the Pareto solution with the highest
 # Intra-d (eq. 6). A classifier trained only on its samples is compared with single GANs, naive ensembles and
-# the oracle. Every training set (real, single GAN, every ensemble) has as many images as the real one. A
-# replicate is the whole chapter: its seed draws the real training subset, trains the GAN zoo and the embeddings,
-# runs the searches, draws Naive (R)'s ensemble (per dataset) and Table 4's search spaces, samples every synthetic
-# training set and trains the classifiers, so the comparisons are paired by replicate and their intervals cover
-# every random stage (the zoo included).
-# Rows marked *test-selected* are picked on the test split, as in the paper: upper references, not choices a
-# practitioner could make; the *val-selected* rows make the same choices on the validation split.
+# the oracle. Every training set has as many images as the real one. A replicate is the whole chapter (its
+# seed reaches the real subset, zoo, embeddings, searches, random draws, samples and classifiers), so
+# comparisons pair by replicate and cover every random stage. *Test-selected* rows are picked on the test split,
+# as in the paper (upper references); *val-selected* rows make the same choices on the validation split.
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-from synthmed import display as show
 from synthmed.device import get_device
 from synthmed.gan import experiment as ex
 from synthmed.gan import report
+from synthmed.runner import find_root
 
 # %% tags=["parameters", "hide-cell"]
 profile = None  # smoke | quick | paper
@@ -60,31 +57,28 @@ settings
 
 # %% tags=["hide-input"]
 results = ex.chapter(settings, device)
-t3 = ex.strategy_runs(results)
-naive = ex.naive_im_runs(results)
-points = ex.fig3_frame(results, settings.k)
-frames = {"table3": ex.strategy_runs(results, members=True), "table4": ex.table4_runs(results),
-          "a2": ex.ablation_runs(results), **naive, "fig3": ex.fig3_relations(results, settings.k)}
-verdicts = report.judge(frames, settings.profile, settings.datasets,
-                        notebook="gan_ensemble", run=settings)
+f = report.ensemble_frames(results, settings.k)
+verdicts = report.judge(f.claims, settings.profile, settings.datasets, "gan_ensemble", settings)
 
 # %% [markdown]
 # ## Table 3: downstream g-mean of each strategy
 
 # %% tags=["hide-input"]
-display(report.table3_grid(t3, verdicts))
-report.table3_figure(t3)
+display(report.table3_grid(f.t3, verdicts))
+report.table3_figure(f.t3)
 plt.show()
-report.table3_text(t3)
+display(report.table3_text(f.t3), report.folded_runs(f.t3))
+
+# %% [markdown]
+# ## Table 3 at CPU scale: the committed bundle
 
 # %% tags=["hide-input"]
-show.folded(t3, "Every downstream run of Table 3")
+cpu_verdicts, shown = report.cpu_section(find_root(), f.t3, settings.profile)
+display(*shown)
 
 # %% [markdown]
 # ## Fig. A1: Pareto fronts over every evaluated ensemble
-# The figure shows replicate 0. The oracle is the best (on the test split) of the trained Pareto solutions: the
-# whole front, up to the profile's cap `max_oracle`, evenly spaced along a longer front (then it is the best of
-# the k trained, as the text below says per replicate).
+# Replicate 0. The oracle is the test-best of the trained Pareto solutions (the whole front up to `max_oracle`).
 
 # %% tags=["hide-input"]
 report.pareto_figure(results)
@@ -92,60 +86,31 @@ plt.show()
 report.oracle_text(results)
 
 # %% [markdown]
-# ## Table 4: size of the search space
-# m GAN models drawn at random (all their snapshots), several draws per m; the search reruns on each.
+# ## Tables 4 and A2: the size of the search space; an ablation of the search criterion
+# Table 4: m GAN models drawn at random (all their snapshots), several draws per m, the search rerun on each.
+# Table A2: Intra-d alone, and the Fréchet distance (search backbone's features) in place of d.
 
 # %% tags=["hide-input"]
-report.table4_grid(frames["table4"])
-
-# %% [markdown]
-# ## Table A2: ablation of the search criterion
-# Intra-d alone, and the Fréchet distance (on the search backbone's features) in place of d.
-
-# %% tags=["hide-input"]
-report.ablation_grid(frames["a2"])
-
-# %% tags=["hide-input"]
-report.a2_text(ex.a2_choices(results))
-
-# %% [markdown]
-# ### Pooling: equal shares (ours) or every member's samples stacked (the authors' code)
-# Sec. A2.1 compares the same number of synthetic and real images, so here an ensemble's M samples are shared
-# equally among its members; the authors' code stacks every member's M samples instead. The same search run
-# both ways, and each choice scored both ways:
-
-# %% tags=["hide-input"]
-pooling = ex.pooling_table(results, settings.k)
-display(show.plain(report.pooling_view(pooling), precision=3,
-                   caption="Search choice under each pooling rule (search features)"))
-report.pooling_text(pooling)
+display(report.table4_grid(f.claims["table4"]), report.ablation_grid(f.claims["a2"]),
+        report.a2_text(ex.a2_choices(results)), *report.pooling_section(results, settings.k))
 
 # %% [markdown]
 # ## Tables A3-A5: every single candidate, and ensembles without selection
-# Test g-mean ×100 of the classifier trained on each single candidate (GAN × snapshot iteration), with each
-# GAN's mean over its snapshots (Mean (I)), each snapshot's mean over GANs (Mean (M)), and the two ensembles the
-# paper builds without any selection (Sec. A4): every snapshot of one GAN (Naive (I)) and every GAN at one
-# snapshot (Naive (M)), each trained like any other training set.
 
 # %% tags=["hide-input"]
-for d in results:
-    display(show.plain(report.single_table(results, d, naive).rename_axis("GAN"), precision=1,
-                       caption=f"Tables A3-A5 (ours), {d}: test g-mean ×100, "
-                               "mean over replicates"))
-report.naive_im_text(naive)
+display(*report.single_tables(results, f.naive))
 
 # %% [markdown]
 # ## Fig. 3: fidelity, diversity and downstream utility
-# Density (fidelity) and coverage (diversity) of every single candidate and of three strategies, on the search
-# backbone's features; below, how the candidates' test g-mean follows each.
+# Density (fidelity) and coverage (diversity) on the search backbone's features; below, test g-mean against each.
 
 # %% tags=["hide-input"]
-report.fig3_figure(points, results, settings.k)
+report.fig3_figure(f.points, results, settings.k)
 plt.show()
-report.fig3_text(frames["fig3"])
+report.fig3_text(f.claims["fig3"])
 
 # %% [markdown]
 # ## Verdicts
 
 # %% tags=["hide-input"]
-display(*report.publish("gan_ensemble", settings, verdicts, settings.datasets))
+display(*report.publish("gan_ensemble", settings, verdicts, settings.datasets, extra=cpu_verdicts))

@@ -31,7 +31,7 @@
 import matplotlib.pyplot as plt
 from IPython.display import HTML, Markdown, display
 
-from synthmed import claims, profiles
+from synthmed import bundle, claims, profiles
 from synthmed.display import folded, plain
 from synthmed.runner import find_root
 
@@ -45,7 +45,7 @@ stored = claims.read_verdicts(settings.profile)
 verdicts = claims.adjust_frame(claims.with_links(stored)) if len(stored) else stored
 found = sorted(set(verdicts["chapter"]))
 missing = [c for c in settings.chapters if c not in found]
-scale = verdicts["chapter"] == "tsynd_paper"  # the committed paper-scale bundle, counted apart
+scale = verdicts["chapter"].isin(bundle.verdict_chapters())  # committed bundles, counted apart
 paper_rows = verdicts[~scale & (verdicts["origin"] == "paper")]
 ours_rows = verdicts[~scale & (verdicts["origin"] == "ours")]
 
@@ -100,18 +100,20 @@ if not verdicts.empty:
     display(plain(claims.scorecard_counts(verdicts[~scale])))
 
 # %% [markdown]
-# ## Paper scale, on this CPU
+# ## Committed bundles: paper and CPU scale
 #
-# The TSynD chapter also judges the paper's BreastMNIST cells on runs at the paper's own settings, computed on
-# this machine over several working sessions and committed to the repository (`results/paper/`). They are
-# counted here apart from the profile's runs.
+# Two chapters also judge the paper's claims on runs computed over several working sessions and committed to
+# the repository with their provenance (`results/`): TSynD's BreastMNIST cells at the paper's own settings
+# (`results/paper/`), and the GAN-ensembles chapter as a trimmed whole-chapter replicate per run
+# (`results/cpu/`). Each is its own family of claims, counted here apart from the profile's runs.
 
 # %% tags=["remove-input"]
 if scale.any():
     display(plain(claims.scorecard_counts(verdicts[scale])))
-    display(claims.claims_table(verdicts[scale], caption="Paper-scale verdicts", link=True))
+    for paper, rows in verdicts[scale].groupby("paper", sort=False):
+        display(claims.claims_table(rows, caption=f"{paper}: verdicts", link=True))
 else:
-    display(Markdown("The paper-scale notebook wrote no verdicts under this profile."))
+    display(Markdown("No committed bundle has verdicts under this profile yet."))
 
 # %% [markdown]
 # ## The papers' claims about single cells (exploratory)

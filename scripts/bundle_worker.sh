@@ -1,23 +1,41 @@
 #!/usr/bin/env bash
-# The paper-scale TSynD bundle v2 worker (issue 32): computes the pending runs of
-# `python -m synthmed.tsynd.paper_scale` in its plan's order, one run per fresh Python process (so the code that
+# The worker of every chapter's committed result bundle (synthmed.bundle): computes the pending runs of
+# `python -m synthmed.bundle CHAPTER` in its plan's order, one run per fresh Python process (so the code that
 # computes a run is the code its run key names), on one core at the lowest priority, and commits each finished
-# run's JSON file alone. Extra arguments go to paper_scale (e.g. --fractions 0.1 --seeds 0 1).
+# run's JSON file alone, on whatever branch this checkout is on. Extra arguments go to the chapter's command
+# (e.g. `tsynd --fractions 0.1 --seeds 0 1`, `gan --replicates 0 1 2`). The code is this checkout's (src/ first on
+# PYTHONPATH), the Python is $PYTHON, else .venv/bin/python, else the main checkout's.
 #
-#   setsid nohup bash scripts/bundle_worker.sh > /tmp/bundle_worker.log 2>&1 &
+#   setsid nohup bash scripts/bundle_worker.sh gan > /tmp/bundle_worker_gan.log 2>&1 &
+#   python -m synthmed.bundle --help            # the chapters with a bundle
+#
+# Two workers on a 2-core machine go twice as fast as one, given disjoint runs (both would otherwise start the same
+# first pending run): e.g. `gan --replicates 0 2 4 6 8` and `gan --replicates 1 3 5 7 9`. Keep SYNTHMED_CACHE_DIR
+# the same across sittings: an interrupted run resumes from its cached steps (and a GAN from its checkpoint).
 set -u
+if [ $# -lt 1 ] || [ "${1#-}" != "$1" ]; then
+  echo "usage: scripts/bundle_worker.sh CHAPTER [ARGS...]  (python -m synthmed.bundle --help lists the chapters)" >&2
+  exit 2
+fi
+CHAPTER=$1
+shift
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TQDM_MININTERVAL=60
 export SYNTHMED_DATA_ROOT="${SYNTHMED_DATA_ROOT:-/work/shared/data}"
-PY=.venv/bin/python
-FOLDER=results/paper/tsynd-v2
+export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
+PY=${PYTHON:-.venv/bin/python}
+[ -x "$PY" ] || PY=$(git worktree list --porcelain | sed -n '1s/^worktree //p')/.venv/bin/python
+LOCK="$(git rev-parse --git-dir)/index.lock"
+
+where=$(nice -n 19 "$PY" -m synthmed.bundle "$CHAPTER" --where "$@") || exit 1
+FOLDER=${where%%$'\t'*}
+TITLE=${where#*$'\t'}
 
 commit() {  # commit one file alone, waiting while another git command holds the index
   local file=$1 name=$2
   for _ in $(seq 1 60); do
-    if [ ! -e .git/index.lock ] && git add -- "$file" \
-        && git commit -q -m "Paper-scale TSynD bundle v2: $name" -- "$file"; then
-      echo "committed $file"
+    if [ ! -e "$LOCK" ] && git add -- "$file" && git commit -q -m "$TITLE: $name" -- "$file"; then
+      echo "committed $file on $(git rev-parse --abbrev-ref HEAD)"
       return 0
     fi
     sleep 10
@@ -25,12 +43,12 @@ commit() {  # commit one file alone, waiting while another git command holds the
   echo "could not commit $file"
 }
 
-echo "== $(date -u +%FT%TZ) worker $$ on $(hostname), OMP_NUM_THREADS=$OMP_NUM_THREADS"
-names=$(nice -n 19 "$PY" -m synthmed.tsynd.paper_scale --dry-run "$@" | tee /dev/stderr | sed -n 's/^   //p')
+echo "== $(date -u +%FT%TZ) worker $$ on $(hostname): $TITLE -> $FOLDER, OMP_NUM_THREADS=$OMP_NUM_THREADS"
+names=$(nice -n 19 "$PY" -m synthmed.bundle "$CHAPTER" --dry-run "$@" | tee /dev/stderr | sed -n 's/^   //p')
 for name in $names; do
   echo "== $(date -u +%FT%TZ) start $name"
   start=$(date +%s)
-  if ! nice -n 19 "$PY" -m synthmed.tsynd.paper_scale --only "$name" --progress "$@"; then
+  if ! nice -n 19 "$PY" -m synthmed.bundle "$CHAPTER" --only "$name" --progress "$@"; then
     echo "== $(date -u +%FT%TZ) FAILED $name"
     continue
   fi

@@ -197,3 +197,78 @@ def test_runs_are_counted_by_their_run_fields_not_by_a_stored_key(tmp_path):
     assert frame["run_id"].nunique() == 2 and frame["run_key"].nunique() == 1
     timed = paper_scale.timed_runs(frame)
     assert sorted(timed["seconds"]) == [100.0, 300.0]
+
+
+# ---- one command for every chapter (issue 33) ----------------------------------------------------------------------
+
+def test_every_chapter_with_a_bundle_returns_its_spec_and_the_command_has_one_sub_command_each():
+    assert {"tsynd", "gan"} <= set(bundle.chapters_with_bundles())
+    assert bundle.spec("tsynd") is paper_scale.BUNDLE
+    assert bundle.spec("tsynd").where(ROOT) == paper_scale.folder(ROOT, "v2")
+    assert {"tsynd_paper", "gan_cpu"} <= bundle.verdict_chapters()
+    with pytest.raises(ValueError, match="has no bundle; chapters with one: .*tsynd"):
+        bundle.spec("imbalance")
+    assert bundle.parser().parse_args(["gan", "--dry-run"]).dry_run
+
+
+@pytest.mark.skipif(not V2.exists(), reason="no v2 paper-scale run committed yet")
+def test_the_generic_command_keeps_tsynd_v2s_committed_run_done_under_its_key(capsys):
+    """The chapter-agnostic command plans TSynD v2 with the run keys paper_scale always gave (the committed
+    breastmnist-f0.1-noise-s0 stays done), and lists the rest as pending in the plan's order."""
+    recs = {json.loads(p.read_text())["key"]: p.stem for p in V2.glob("*.json")}
+    assert "breastmnist-f0.1-noise-s0" in recs.values()
+    args = bundle.parser().parse_args(["tsynd", "--root", str(ROOT), "--seeds", "0", "--fractions", "0.1"])
+    runs = paper_scale.BUNDLE.plan(args)
+    assert [r.name for r in runs] == ["breastmnist-f0.1-noise-s0", "breastmnist-f0.1-tsynd-s0",
+                                      "breastmnist-f0.1-noise_matched-s0", "breastmnist-f0.1-baseline-s0"]
+    specs, scoring, attacks, _ = paper_scale.plan(seeds=[0], fractions=[0.1])
+    assert [r.key for r in runs] == [paper_scale.run_key_v2(s, scoring, attacks) for s in specs]
+    noise = runs[0]
+    assert recs.get(noise.key) == "breastmnist-f0.1-noise-s0"  # the committed file's key: still done
+    assert noise.fields == json.loads((V2 / "breastmnist-f0.1-noise-s0.json").read_text())["run"]
+    pending = bundle.pending(ROOT, paper_scale.BUNDLE, runs)
+    assert noise not in pending and pending == runs[1:]
+    assert bundle.main(["tsynd", "--root", str(ROOT), "--seeds", "0", "--fractions", "0.1", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "1 of 4 runs already in" in out
+    assert [line.strip() for line in out.splitlines() if line.startswith("   ")] == [r.name for r in runs[1:]]
+
+
+def test_the_generic_command_writes_resumes_and_refuses_unknown_runs(tmp_path, monkeypatch, capsys):
+    """A toy chapter's bundle: the command computes each pending run once, stores it with its key, skips it the
+    next time, recomputes a run whose key changed, and stops on a run name not in the plan."""
+    calls = []
+
+    def plan(args):
+        return [bundle.Run(f"r{i}", bundle.run_key("v1", f"r{i}", {}, x=i, salt=args.salt), {"i": i}, i)
+                for i in range(3)]
+
+    def compute(root, run, args, device):
+        calls.append(run.name)
+        return [{"value": run.payload * 10}], {"wall_s": 1.0}
+
+    def arguments(parser):
+        parser.add_argument("--salt", default="a")
+
+    toy = bundle.Spec(chapter="toy", profile="cpu", folder="toy", title="Toy bundle", plan=plan, compute=compute,
+                      arguments=arguments)
+
+    def run(*argv):
+        p = bundle.argparse.ArgumentParser()
+        bundle._common_arguments(p)
+        toy.arguments(p)
+        return bundle.execute(toy, p.parse_args(["--root", str(tmp_path), *argv]))
+
+    assert run("--dry-run") == 0 and not calls
+    assert "0 of 3 runs" in capsys.readouterr().out
+    assert run("--only", "r1") == 0 and calls == ["r1"]
+    rec = json.loads((tmp_path / "results/cpu/toy/r1.json").read_text())
+    assert rec["rows"] == [{"value": 10}] and rec["run"] == {"i": 1}
+    assert run() == 0 and calls == ["r1", "r0", "r2"]  # r1 is done: skipped
+    assert "1 of 3 runs already in" in capsys.readouterr().out
+    assert run() == 0 and calls == ["r1", "r0", "r2"]  # all done
+    assert run("--salt", "b", "--only", "r0") == 0 and calls[-1] == "r0"  # another key: computed again
+    with pytest.raises(SystemExit, match="not in the plan: r9"):
+        run("--only", "r9")
+    capsys.readouterr()
+    assert run("--where") == 0 and capsys.readouterr().out.strip() == "results/cpu/toy\tToy bundle"

@@ -64,3 +64,29 @@ def test_g_mean_is_the_geometric_mean_of_per_class_recalls_for_any_number_of_cla
     s = scores(pb, yb, 2)
     assert s["g_mean"] == pytest.approx(math.sqrt(s["sensitivity"] * s["specificity"]))
     assert s["g_mean"] == pytest.approx(math.sqrt(2 / 3 * 1 / 2))
+
+
+def test_weight_decay_reaches_adam_and_is_in_the_paper_profile_and_the_cpu_bundle(monkeypatch):
+    """Issue 33 item 5: the authors' configs' Adam weight decay (1e-5) and 32 px under `paper` and the CPU-scale
+    bundle; quick keeps 0 and the file's size (its cache keys and verdicts unchanged)."""
+    from synthmed import profiles
+    from synthmed.gan import cpu_scale, downstream
+
+    seen = []
+    real_fit = downstream.fit
+
+    def spy(model, loss_fn, n, evaluate, config, **kw):
+        seen.append(config.weight_decay)
+        return real_fit(model, loss_fn, n, evaluate, config, **kw)
+
+    monkeypatch.setattr(downstream, "fit", spy)
+    x, y = _toy(64, 0)
+    val = _split(20, 1)
+    train_and_test(x, y, val, val, 2, seed=0, **{**KW, "epochs": 1}, weight_decay=1e-5)
+    train_and_test(x, y, val, val, 2, seed=0, **{**KW, "epochs": 1})
+    assert seen == [1e-5, 0.0]
+    paper, quick = profiles.resolve("gan_ensemble", "paper"), profiles.resolve("gan_ensemble", "quick")
+    assert (paper["weight_decay"], paper["image_size"]) == (1e-5, 32)
+    assert (quick["weight_decay"], quick["image_size"]) == (0.0, None)
+    s = cpu_scale.settings()
+    assert (s["weight_decay"], s["image_size"]) == (1e-5, 32)

@@ -15,17 +15,32 @@ whether the tree had uncommitted edits, the steps' cache keys).
 
 Each file: ``{"key", "run": {...}, "provenance": {...}, "rows": [...]}``; :func:`read` flattens a folder into one
 frame with the provenance columns beside each row.
+
+One command for every chapter (:func:`main`)::
+
+    python -m synthmed.bundle CHAPTER [--dry-run] [--only NAME ...] [--progress] [chapter's own options]
+    scripts/bundle_worker.sh CHAPTER [same options]     # one fresh process per run, commits each file alone
+
+A chapter takes part by naming a function returning its :class:`Spec` as its ``bundle`` stage
+(``Chapter.stages["bundle"] = "module:function"``, :mod:`synthmed.chapters`): its runs in plan order (:class:`Run`: file name, run key, the run's
+fields), a function computing one run's rows and provenance, and its folder ``results/<profile>/<folder>``. This
+module does the rest the same way for every chapter: what is pending (a run whose file holds another key, or none,
+is), the projection, the atomic write, the listing the worker reads.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
 import platform
 import subprocess
+import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -162,3 +177,189 @@ def code_changed(recorded: Mapping[str, str], current: Mapping[str, str]) -> boo
     """Whether the code that computed a run has changed since: some step's cache key recorded in its provenance
     (``recorded``: {step name: key}) differs from the key the current code gives the same run (``current``)."""
     return any(recorded.get(name) != key for name, key in current.items())
+
+
+# ---- one command for every chapter ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a chapter's plan: ``name`` (its file's name), ``key`` (:func:`run_key` of what decides its
+    result), ``fields`` (what the file stores as its "run": plain data naming the run) and ``payload`` (whatever
+    the chapter's compute function needs; never stored)."""
+
+    name: str
+    key: str
+    fields: Mapping[str, Any]
+    payload: Any = None
+
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A chapter's bundle: what :func:`main` needs to plan, resume, compute and store its runs.
+
+    chapter: the command's name for it (the chapter's registry name); profile, folder: where its files live
+    (``results/<profile>/<folder>``); title: its name in messages and commit messages; plan(args) -> [:class:`Run`]
+    in the order to compute them; compute(root, run, args, device) -> (rows, provenance) of one run (the provenance
+    from :func:`provenance`, plus whatever the chapter records); arguments(parser): the chapter's own options;
+    projection(root, pending runs) -> seconds or None (default: the mean wall time of the stored runs); verdicts:
+    the ``chapter`` its bundle's verdicts carry (the Scorecard counts them apart); command: what its pages tell a
+    reader to run."""
+
+    chapter: str
+    profile: str
+    folder: str
+    title: str
+    plan: Callable[[argparse.Namespace], list[Run]]
+    compute: Callable[[Path, Run, argparse.Namespace, Any], tuple[list[Mapping[str, Any]], Mapping[str, Any]]]
+    arguments: Callable[[argparse.ArgumentParser], None] = _no_arguments
+    projection: Callable[[Path, list[Run]], float | None] | None = None
+    verdicts: str = ""
+    description: str = ""
+
+    def where(self, root: str | Path) -> Path:
+        """The bundle's folder under the checkout ``root``."""
+        return folder(root, self.profile, self.folder)
+
+    @property
+    def command(self) -> str:
+        return f"scripts/bundle_worker.sh {self.chapter}"
+
+
+BUNDLE_STAGE = "bundle"  # the chapter stage (synthmed.chapters.STAGES): a function returning the chapter's Spec
+
+
+def chapters_with_bundles() -> list[str]:
+    """The registered chapters that name a bundle (:data:`BUNDLE_STAGE`), in book order."""
+    from synthmed import chapters
+
+    return [c.name for c in chapters.chapters() if BUNDLE_STAGE in c.stages]
+
+
+def spec(chapter: str) -> Spec:
+    """The :class:`Spec` chapter ``chapter`` names (ValueError naming the chapters that have one)."""
+    from synthmed import chapters
+
+    have = chapters_with_bundles()
+    if chapter not in have:
+        raise ValueError(f"chapter {chapter!r} has no bundle; chapters with one: {', '.join(have) or 'none'}")
+    found = chapters.chapter(chapter).stage(BUNDLE_STAGE)()
+    if not isinstance(found, Spec):
+        raise TypeError(f"chapter {chapter!r}: its bundle stage must return a synthmed.bundle.Spec")
+    return found
+
+
+def verdict_chapters() -> set[str]:
+    """The ``chapter`` values of every bundle's verdicts (the Scorecard counts those rows apart)."""
+    return {spec(c).verdicts for c in chapters_with_bundles() if spec(c).verdicts}
+
+
+def keys(bundle: Path) -> set[str]:
+    """The run keys stored in ``bundle``."""
+    return {rec["key"] for rec in records(bundle)}
+
+
+def pending(root: str | Path, bundle_spec: Spec, runs: Sequence[Run]) -> list[Run]:
+    """The runs of ``runs`` whose key is not stored in the bundle under ``root`` (a file of the same name written
+    under another key, by other code or settings, is pending again and will be overwritten)."""
+    have = keys(bundle_spec.where(root))
+    return [r for r in runs if r.key not in have]
+
+
+def mean_projection(bundle: Path, todo: Sequence[Run]) -> float | None:
+    """The default projection: the mean stored wall time times the number of pending runs (None before any run)."""
+    walls = [float(rec["provenance"]["wall_s"]) for rec in records(bundle) if rec["provenance"].get("wall_s")]
+    return float(len(todo) * sum(walls) / len(walls)) if walls else (0.0 if not todo else None)
+
+
+def _common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", default=".", help="the book's checkout (results/ is written there)")
+    parser.add_argument("--only", nargs="+", default=None, metavar="RUN",
+                        help="of the planned runs, only these run names (scripts/bundle_worker.sh runs one per process)")
+    parser.add_argument("--progress", action="store_true", help="show each run's progress bars")
+    parser.add_argument("--dry-run", action="store_true", help="list the pending runs and the projection only")
+    parser.add_argument("--where", action="store_true",
+                        help="print the bundle's folder (relative to --root) and its title, tab-separated, and stop")
+
+
+def parser() -> argparse.ArgumentParser:
+    """``python -m synthmed.bundle``'s parser: one sub-command per chapter with a bundle, with the common options
+    and the chapter's own."""
+    top = argparse.ArgumentParser(prog="python -m synthmed.bundle",
+                                  description="Compute, resume and store a chapter's committed result bundle.")
+    sub = top.add_subparsers(dest="chapter", required=True, metavar="CHAPTER")
+    for name in chapters_with_bundles():
+        s = spec(name)
+        p = sub.add_parser(name, help=s.title, description=s.description or s.title)
+        _common_arguments(p)
+        s.arguments(p)
+    return top
+
+
+def execute(bundle_spec: Spec, args: argparse.Namespace, error: Callable[[str], Any] | None = None) -> int:
+    """What :func:`main` does for one chapter: plan, keep ``--only``'s runs, list the pending ones (``--dry-run``:
+    one line per run, indented by three spaces, which scripts/bundle_worker.sh reads), else compute each pending
+    run and write it (a run another process finished meanwhile is skipped)."""
+    root = Path(args.root).resolve()
+    where = bundle_spec.where(root)
+    if args.where:
+        print(f"{where.relative_to(root)}\t{bundle_spec.title}")
+        return 0
+    runs = bundle_spec.plan(args)
+    if args.only is not None:
+        unknown = sorted(set(args.only) - {r.name for r in runs})
+        if unknown:
+            message = f"not in the plan: {', '.join(unknown)}"
+            if error is None:
+                raise SystemExit(message)
+            error(message)
+        runs = [r for r in runs if r.name in args.only]
+    todo = pending(root, bundle_spec, runs)
+
+    def project(left: list[Run]) -> float | None:
+        if bundle_spec.projection is not None:
+            return bundle_spec.projection(root, left)
+        return mean_projection(where, left)
+
+    from synthmed.device import describe, get_device
+
+    device = get_device()
+    eta = project(todo)
+    print(f"{len(runs) - len(todo)} of {len(runs)} runs already in {where}; {len(todo)} to run on "
+          f"{describe(device)}; projected "
+          + (f"{eta / 3600:.1f} h" if eta is not None else "unknown until one run of each kind has finished"),
+          flush=True)
+    if args.dry_run:
+        for run in todo:
+            print("  ", run.name)
+        return 0
+    from tqdm.std import tqdm  # text bars; tqdm.auto warns "IProgress not found" without ipywidgets
+
+    bar = tqdm(todo, desc=bundle_spec.title, unit="run", file=sys.stdout)
+    for i, run in enumerate(bar):
+        if not pending(root, bundle_spec, [run]):  # another process finished it meanwhile
+            continue
+        bar.set_postfix_str(run.name)
+        bar.write(f"starting {run.name} at {time.strftime('%H:%M:%S')}")
+        rows, prov = bundle_spec.compute(root, run, args, device)
+        path = write(where, run.name, run.key, run.fields, rows, prov)
+        left = project(todo[i + 1:])
+        bar.write(f"wrote {path.relative_to(root)}; remaining "
+                  + (f"{left / 3600:.2f} h (projected)" if left is not None else "unknown"), file=sys.stdout)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    top = parser()
+    args = top.parse_args(argv)
+    sub = top._subparsers._group_actions[0].choices[args.chapter]  # the chapter's parser, for its error messages
+    return execute(spec(args.chapter), args, sub.error)
+
+
+if __name__ == "__main__":  # run through the imported module, whose Spec class the chapters' specs are made of
+    from synthmed import bundle as _bundle
+
+    raise SystemExit(_bundle.main())

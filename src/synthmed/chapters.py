@@ -27,8 +27,9 @@ from typing import Any
 ENTRY_POINT_GROUP = "synthmed.chapters"
 PROFILE_NAMES = ("smoke", "quick", "paper")  # synthmed.profiles.PROFILES; here so chapter modules need not import it
 # A chapter's entry points, in the order data flows through them: resolved settings -> run specs -> executed runs
-# -> one frame of score rows -> the chapter's report (tables, claims, text). Each is "module:function".
-STAGES = ("specs", "runs", "rows", "report")
+# -> one frame of score rows -> the chapter's report (tables, claims, text); "bundle" returns the chapter's committed
+# result bundle (a synthmed.bundle.Spec: python -m synthmed.bundle CHAPTER). Each is "module:function".
+STAGES = ("specs", "runs", "rows", "report", "bundle")
 REPORT_POSITION = 1000  # the report pages (Scorecard, Compute) come after every chapter
 
 

@@ -53,7 +53,7 @@ def val_scores(net: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
 def train_and_test(images: torch.Tensor, labels: torch.Tensor, val, test, n_classes: int, *, backbone: str,
                    width: int, epochs: int, patience: int | None, batch_size: int, lr: float, seed: int,
                    device: torch.device | str, warmup: int = 0, plateau_patience: int = 2,
-                   progress: bool = False) -> dict:
+                   progress: bool = False, weight_decay: float = 0.0) -> dict:
     """Train one classifier on uint8 images (N, C, S, S) with labels (N,); val, test: splits with ``images`` and
     ``labels``; backbone: its network, a :mod:`synthmed.models` name (width: the small CNN's first-block width). Returns {"seed", "n_images" (N), "epochs_run", "stopped_early", the validation scores at the kept
     weights, and the
@@ -71,7 +71,7 @@ def train_and_test(images: torch.Tensor, labels: torch.Tensor, val, test, n_clas
     steps_per_epoch = epochs_to_steps(1, len(images), batch_size)
     config = FitConfig(steps=epochs * steps_per_epoch, eval_every=steps_per_epoch, batch_size=batch_size, lr=lr,
                        monitor="val_loss", mode="min", keep="best", patience=patience, warmup=warmup,
-                       schedule="plateau", plateau_patience=plateau_patience)
+                       schedule="plateau", plateau_patience=plateau_patience, weight_decay=weight_decay)
     result = fit(net, loss_fn, len(images), lambda m: val_scores(m, val.images, val.labels, n_classes, device),
                  config, seed=seed, device=device, progress=progress, desc="downstream")
     test_scores = scores(classes(predict(net, test.images, device=device, prepare=to_unit)).cpu(),

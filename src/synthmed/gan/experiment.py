@@ -154,7 +154,9 @@ def downstream(settings: dict, sets: list[tuple], device, progress: bool = True,
     # one entry for the whole list as well as one per run: a rebuild then checks one key, not hundreds (each
     # check derives its step's code version, ~60 ms); the runs stay cached one by one for partial reuse
     keys = ("dataset", "members", "repeat", "n_train") + runs.ZOO_KEYS + runs.DOWNSTREAM_KEYS
-    out = cache.cached("gan_downstream_all", compute, params={"runs": [{k: it[k] for k in keys} for it in items]})
+    wd = {"weight_decay": float(settings["weight_decay"])} if settings.get("weight_decay") else {}  # keys kept at 0
+    out = cache.cached("gan_downstream_all", compute, params={"runs": [{**{k: it[k] for k in keys}, **wd}
+                                                                       for it in items]})
     rows = [{"dataset": d, "members": m, "replicate": r, **o} for (r, d, m), o in zip(unique, out)]
     return pd.DataFrame(rows)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -102,6 +103,60 @@ def training_images_text(dataset: str, settings) -> str:
     n = len(runs.real_training(ds, settings["n_train"], settings["seed"]))
     whole = "the whole training split" if n == len(ds.train) else f"drawn once from its {len(ds.train):,}"
     return f"{dataset} {n} ({whole})"
+
+
+# ---- the ensemble page's frames --------------------------------------------------------------------------------
+
+class EnsembleFrames(NamedTuple):
+    """What the ensemble page reads from the chapter's results: ``t3`` (Table 3's strategy runs, averaged arms as
+    one row), ``naive`` (Sec. A4's frames), ``points`` (Fig. 3's candidates) and ``claims`` (the frames its claims
+    are judged on: Table 3 with averaged arms as their member runs, Table 4, A2, A4 and Fig. 3's correlations)."""
+
+    t3: pd.DataFrame
+    naive: dict
+    points: pd.DataFrame
+    claims: dict
+
+
+def ensemble_frames(results: dict, k: int) -> EnsembleFrames:
+    """:class:`EnsembleFrames` of :func:`synthmed.gan.experiment.chapter`'s results (``k``: density/coverage)."""
+    from synthmed.gan import experiment as ex
+
+    naive = ex.naive_im_runs(results)
+    frames = {"table3": ex.strategy_runs(results, members=True), "table4": ex.table4_runs(results),
+              "a2": ex.ablation_runs(results), **naive, "fig3": ex.fig3_relations(results, k)}
+    return EnsembleFrames(ex.strategy_runs(results), naive, ex.fig3_frame(results, k), frames)
+
+
+def folded_runs(t3: pd.DataFrame):
+    """Every downstream run of Table 3, folded."""
+    return display.folded(t3, "Every downstream run of Table 3")
+
+
+def pooling_section(results: dict, k: int) -> tuple:
+    """Issue 20's pooling comparison as the page shows it: what it is, the table, the text."""
+    from synthmed.gan import experiment as ex
+
+    table = ex.pooling_table(results, k)
+    intro = Markdown("**Pooling: equal shares (ours) or every member's samples stacked (the authors' code).** "
+                     "Sec. A2.1 compares the same number of synthetic and real images, so here an ensemble's M "
+                     "samples are shared equally among its members; the authors' code stacks every member's M "
+                     "samples instead. The same search run both ways, and each choice scored both ways:")
+    return intro, display.plain(pooling_view(table), precision=3,
+                                caption="Search choice under each pooling rule (search features)"), pooling_text(table)
+
+
+def single_tables(results: dict, naive: dict[str, pd.DataFrame]) -> tuple:
+    """Tables A3-A5 per dataset and Sec. A4's text, after a line saying what the cells are."""
+    intro = Markdown("Test g-mean ×100 of the classifier trained on each single candidate (GAN × snapshot "
+                     "iteration), with each GAN's mean over its snapshots (Mean (I)), each snapshot's mean over GANs "
+                     "(Mean (M)), and the two ensembles the paper builds without any selection (Sec. A4): every "
+                     "snapshot of one GAN (Naive (I)) and every GAN at one snapshot (Naive (M)), each trained like "
+                     "any other training set.")
+    tables = [display.plain(single_table(results, d, naive).rename_axis("GAN"), precision=1,
+                            caption=f"Tables A3-A5 (ours), {d}: test g-mean ×100, mean over replicates")
+              for d in results]
+    return (intro, *tables, naive_im_text(naive))
 
 
 # ---- Table 3 ------------------------------------------------------------------------------------------------------
@@ -563,14 +618,143 @@ def no_claim_text(datasets) -> str:
             "it runs.")
 
 
-def publish(notebook: str, run, verdicts: list, datasets) -> tuple:
+def publish(notebook: str, run, verdicts: list, datasets, extra: list = ()) -> tuple:
     """What a GAN notebook ends with: :func:`synthmed.claims.publish`'s table and text, or, when no claim concerns
     the datasets run, the verdicts stored as empty and :func:`no_claim_text`. ``run``: the notebook's settings
-    (or a profile name), as for :func:`synthmed.claims.publish`."""
+    (or a profile name), as for :func:`synthmed.claims.publish`. ``extra``: verdicts shown elsewhere on the page
+    and stored with these (the CPU-scale bundle's, :func:`cpu_section`: their own family, so adjusting them with
+    the page's changes nothing)."""
     from synthmed import claims
 
+    if extra:
+        profile, custom = claims.run_identity(run)
+        stored = claims.in_family(notebook, run, [*verdicts, *extra])
+        claims.write_verdicts(notebook, profile, stored, custom=custom)
+        shown = stored[:len(verdicts)]
+        body = claims.summary(shown) if shown else no_claim_text(datasets)
+        if custom:
+            body += "\n\n" + claims.custom_note(notebook, custom)
+        return ((claims.claims_table(shown),) if shown else ()) + (Markdown(body),)
     if verdicts:
         return claims.publish(notebook, run, verdicts)
     profile, custom = claims.run_identity(run)
     claims.write_verdicts(notebook, profile, [], custom=custom)
     return (Markdown(no_claim_text(datasets)),)
+
+
+# ---- the CPU-scale bundle ----------------------------------------------------------------------------------------
+
+CPU_PAPER = "GAN ensembles (CPU scale)"  # the bundle's claims: their own family and their own Scorecard count
+CPU_PROFILE = "cpu"
+
+
+def cpu_claims() -> list:
+    """The chapter's claims that the bundle's frames can judge (Table 3, held-out Table 6, Fig. 3), renamed for
+    the bundle: id + "-cpu", paper :data:`CPU_PAPER` (their own Benjamini-Hochberg family), chapter the bundle's
+    (:data:`synthmed.gan.cpu_scale.VERDICT_CHAPTER`, which the Scorecard counts apart), linked to this page."""
+    from synthmed.gan import cpu_scale
+
+    return [replace(c, id=f"{c.id}-cpu", paper=CPU_PAPER, chapter=cpu_scale.VERDICT_CHAPTER,
+                    section=f"gan_ensemble.html#claim-{c.id}-cpu") for c in load_claims() if not c.untestable]
+
+
+def cpu_judge(frames: dict[str, pd.DataFrame]) -> list:
+    """The bundle's verdicts, judged like the chapter's (:func:`synthmed.claims.judge_frames` on the frames the
+    claims read, the replicate's seed as the pairing unit) and adjusted within their own family; [] when no
+    replicate is committed. frames: :func:`synthmed.gan.cpu_scale.frames`."""
+    from synthmed import claims
+
+    if not frames:
+        return []
+    use = {"table3": frames["table3_members"], "table6": frames.get("table6"), "fig3": frames.get("fig3")}
+    use = {k: v for k, v in use.items() if v is not None and len(v)}
+    keep = lambda c, frame: frame[frame["dataset"].isin(PAPER_DATASETS)]  # noqa: E731
+    return claims.adjust(claims.judge_frames(cpu_claims(), use, CPU_PROFILE, keep))
+
+
+def _cell(values: pd.Series) -> str:
+    v = 100 * values.dropna()
+    if v.empty:
+        return "—"
+    return f"{v.mean():.1f} ± {v.std(ddof=1):.1f} ({len(v)})" if len(v) > 1 else f"{v.mean():.1f} (1)"
+
+
+def cpu_table3(cpu: pd.DataFrame, quick: pd.DataFrame, profile: str = "quick") -> pd.DataFrame:
+    """Table 3 side by side: rows strategies, columns (dataset, scale): test g-mean ×100, mean ± std over
+    replicates (n) of the CPU-scale bundle and of this build's ``profile``. cpu, quick:
+    :func:`synthmed.gan.experiment.strategy_runs` frames."""
+    out = {}
+    for label, frame in (("CPU scale", cpu), (profile, quick)):
+        if frame is None or frame.empty:
+            continue
+        for (d, s), g in frame.groupby(["dataset", "strategy"], sort=False):
+            out.setdefault((d, label), {})[STRATEGY_NAMES[s]] = _cell(g["g_mean"])
+    order = sorted(out, key=lambda c: (c[0], c[1] != "CPU scale"))
+    table = pd.DataFrame({f"{d}: {label}": out[(d, label)] for d, label in order})
+    return table.reindex([STRATEGY_NAMES[s] for s in STRATEGY_NAMES]).fillna("—").rename_axis("strategy")
+
+
+def cpu_table6(t6: pd.DataFrame) -> pd.DataFrame:
+    """Held-out Table 6 of the bundle beside the paper's (reference table): rows (dataset, strategy), columns
+    density, coverage, FID: ours mean ± std over replicates (on our held-out features, so only the direction is
+    comparable) and the paper's."""
+    paper = reference.load("gan_ensembles_table6").set_index(["dataset", "strategy"])
+    rows = []
+    for (d, s), g in t6.groupby(["dataset", "strategy"], sort=False):
+        row = {"dataset": d, "strategy": STRATEGY_NAMES[s]}
+        for m in ("density", "coverage", "fid"):
+            row[f"{m}: CPU scale"] = _ms(g[m], 1.0, 3)  # our features' Fréchet distance is far below Inception's
+            row[f"{m}: paper"] = f"{paper.loc[(d, s), m]:.3f}" if (d, s) in paper.index else "—"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def cpu_status_text(frames: dict[str, pd.DataFrame], status: pd.DataFrame) -> Markdown:
+    """How many replicates the bundle holds, from which commits and machine, and whether each is current."""
+    from synthmed.gan import cpu_scale
+
+    if status.empty:
+        return Markdown(f"No CPU-scale replicate is committed yet (`results/{cpu_scale.PROFILE}/{cpu_scale.CHAPTER}/` "
+                        f"is empty): `{cpu_scale.BUNDLE.command}` computes them, one replicate (about an hour "
+                        "of one core) per process, and commits each. Until then this section shows nothing.")
+    n, stale = len(status), int((~status["current"].astype(bool)).sum())
+    commits = ", ".join(f"`{c}`" for c in dict.fromkeys(status["commit"]))
+    hours = pd.to_numeric(status["wall_s"], errors="coerce").dropna() / 3600
+    text = (f"{n} replicate{'s' if n != 1 else ''} committed (`results/{cpu_scale.PROFILE}/{cpu_scale.CHAPTER}/`, "
+            f"seeds {', '.join(map(str, status['seed']))}), computed at commit(s) {commits} on "
+            f"{', '.join(dict.fromkeys(status['cpu']))}"
+            + (f", {hours.mean():.2f} h of one core per replicate on average" if len(hours) else "") + ". ")
+    text += (f"{stale} of them were computed by code or settings other than today's (their run key differs): "
+             "they show what that code gave until the worker recomputes them." if stale else
+             "Every one was computed by today's code and settings.")
+    if "front" in frames:
+        f = frames["front"]
+        text += " Fronts: " + "; ".join(
+            f"{d} {int(g['front_size'].min())}-{int(g['front_size'].max())} solutions (trained up to "
+            f"{int(g['trained'].max())}), eq. 6 chose {int(g['ours_size'].min())}-{int(g['ours_size'].max())} of "
+            f"{int(g['candidates'].iloc[0])} candidates" for d, g in f.groupby("dataset", sort=False)) + "."
+    return Markdown(text)
+
+
+def cpu_section(root, quick: pd.DataFrame, profile: str = "quick") -> tuple[list, tuple]:
+    """What the page shows of the bundle: (its verdicts, the objects to display: status text, Table 3 beside
+    ``profile``'s, Table 6 beside the paper's, the primary verdicts). The verdicts are stored with the page's own
+    (:func:`publish`'s ``extra``)."""
+    from synthmed import claims
+    from synthmed.gan import cpu_scale
+
+    frames = cpu_scale.frames(root)
+    shown = [cpu_status_text(frames, cpu_scale.current(root))]
+    verdicts = cpu_judge(frames)
+    if frames:
+        shown.append(display.plain(cpu_table3(frames["table3"], quick, profile), caption=(
+            "Table 3 at CPU scale and under this build's profile: test g-mean ×100, mean ± std over replicates "
+            "(n). The paper's Table 3 numbers are lost in our transcription; its claims are in the verdicts.")))
+        if "table6" in frames:
+            shown.append(display.plain(cpu_table6(frames["table6"]), caption=(
+                "Held-out Table 6 at CPU scale (validation reference, fresh samples, features the search did not "
+                "use) beside the paper's own Table 6.")))
+        primary = [v for v in verdicts if v.claim.primary]
+        shown.append(claims.claims_table(primary or verdicts, caption="CPU scale: the paper's primary claims, "
+                                         "one replicate (its own zoo, search, samples and classifiers) per pair"))
+    return verdicts, tuple(shown)

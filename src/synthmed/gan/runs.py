@@ -180,13 +180,14 @@ def features_run(item: dict) -> dict:
 
 def downstream_run(item: dict) -> dict:
     """item: {"dataset", "members" (candidate indices, or None for the real training images), "repeat", "device",
-    ZOO_KEYS..., DOWNSTREAM_KEYS...}. One classifier with seed = item["seed"] + repeat, trained on all of
+    ZOO_KEYS..., DOWNSTREAM_KEYS..., "weight_decay" (Adam's; absent: 0)}. One classifier with seed = item["seed"] + repeat, trained on all of
     :func:`real_training`'s images or on as many synthetic ones (:func:`synthetic_training_set`); returns
     :func:`synthmed.gan.downstream.train_and_test`'s dict (its "n_images" is that count)."""
     ds, part = _training_view(item)
     members = None if item["members"] is None else sorted(int(m) for m in item["members"])
     n = len(ds.train)
     seed = item["seed"] + item["repeat"]
+    wd = float(item.get("weight_decay") or 0.0)
 
     def compute():
         if members is None:
@@ -197,10 +198,12 @@ def downstream_run(item: dict) -> dict:
         return downstream.train_and_test(
             x, y, ds.val, ds.test, ds.n_classes, backbone=item["backbone"], width=item["backbone_width"],
             epochs=item["epochs"], patience=item["patience"], batch_size=item["batch_size"], lr=item["lr"],
-            seed=seed, device=item["device"], warmup=item["warmup"], plateau_patience=item["plateau_patience"])
+            seed=seed, device=item["device"], warmup=item["warmup"], plateau_patience=item["plateau_patience"],
+            weight_decay=wd)
 
     params = {"dataset": item["dataset"], "members": members, "n": n, "repeat_seed": seed, **part,
               **_sub(item, DOWNSTREAM_KEYS),
+              **({"weight_decay": wd} if wd else {}),  # only when set, so that entries without it keep their keys
               **(_sub(item, ZOO_KEYS) if members is not None else {})}
     return cache.cached("gan_downstream", compute, params=params, data_md5=[ds.md5], seed=seed)
 

@@ -200,5 +200,6 @@ CHAPTER = Chapter(
     ),
     claims=("claims.yaml", "claims_explain.yaml"),
     stages={"specs": "synthmed.tsynd.experiment:make_specs", "runs": "synthmed.tsynd.experiment:run_many",
-            "rows": "synthmed.tsynd.experiment:result_rows", "report": "synthmed.tsynd.report:table1_claims"},
+            "rows": "synthmed.tsynd.experiment:result_rows", "report": "synthmed.tsynd.report:table1_claims",
+            "bundle": "synthmed.tsynd.paper_scale:bundle_spec"},
 )

@@ -1,9 +1,12 @@
 """TSynD at the paper's settings on this CPU: the committed bundles under ``results/paper/`` and the command that
 extends the current one.
 
-    python -m synthmed.tsynd.paper_scale --dry-run                # list what would run (v2), with the projection
-    python -m synthmed.tsynd.paper_scale                          # BreastMNIST 10 % then 1 %, 4 methods, seeds 0-6
-    python -m synthmed.tsynd.paper_scale --datasets pneumoniamnist --fractions 0.01
+    python -m synthmed.bundle tsynd --dry-run                # list what would run (v2), with the projection
+    python -m synthmed.bundle tsynd                          # BreastMNIST 10 % then 1 %, 4 methods, seeds 0-6
+    python -m synthmed.bundle tsynd --datasets pneumoniamnist --fractions 0.01
+    scripts/bundle_worker.sh tsynd                           # the same, one process per run, each file committed
+
+(``python -m synthmed.tsynd.paper_scale ...`` is the same command.)
 
 Every run is the ``paper`` profile's (ResNet-18, 100 epochs, best validation model, latent noise σ = 1.0 latent std,
 50 Adam ascent steps at lr 0.1 latent std, a VQ-VAE of 20,000 steps per seed), trained, scored and attacked through
@@ -132,9 +135,10 @@ def pending(root: Path, specs, scoring: experiment.Scoring, attacks: experiment.
     return [s for s in specs if run_key_v2(s, scoring, attacks) not in have]
 
 
-def run_one(root: Path, spec: experiment.RunSpec, scoring: experiment.Scoring, attacks: experiment.Attacks,
-            device="cpu", progress: bool = True) -> Path:
-    """Train, score and attack one run (cached steps), then write its rows and provenance to the v2 bundle.
+def compute(spec: experiment.RunSpec, scoring: experiment.Scoring, attacks: experiment.Attacks, device="cpu",
+            progress: bool = True) -> tuple[dict, list[dict], dict]:
+    """Train, score and attack one run (cached steps): its (run fields, rows, provenance), as :func:`run_one`
+    stores them.
 
     Rows: Table 1's conditions (clean, gaussian, fgsm) and ours (gaussian_pm1, pgd, transfer), each with
     :func:`synthmed.tsynd.experiment.run_columns` (best_is_first, latent std, noise and move in latent-std units,
@@ -155,14 +159,26 @@ def run_one(root: Path, spec: experiment.RunSpec, scoring: experiment.Scoring, a
     rows = experiment.result_rows([spec], [res]) + experiment.result_rows([spec], [rob], "robust")
     extra = {**experiment.run_columns(res), "n_test": res["n_test"]}
     rows = [{**r, **extra} for r in rows]
-    run = {"dataset": spec.dataset, "fraction": spec.fraction, "method": training.METHOD_LABELS[spec.train.method],
-           "seed": spec.seed}
     prov = bundle.provenance(repo_root(), profile=PROFILE, settings_digest=settings_digest_v2(), seed=spec.seed,
                              wall_s=wall, steps=keys)
     prov.update(version=VERSION, steps_cached=cached, steps_resumed=resumed,
                 seconds={"train": res.get("seconds"), "train_resumed": res.get("resumed"),
                          "vqvae": (res.get("vqvae") or {}).get("seconds"), "train_and_score": scored - start,
                          "attacks": wall - (scored - start)})
+    return run_fields(spec), rows, prov
+
+
+def run_fields(spec: experiment.RunSpec) -> dict:
+    """What a v2 file stores as its run: dataset, fraction, method label, seed."""
+    return {"dataset": spec.dataset, "fraction": spec.fraction, "method": training.METHOD_LABELS[spec.train.method],
+            "seed": spec.seed}
+
+
+def run_one(root: Path, spec: experiment.RunSpec, scoring: experiment.Scoring, attacks: experiment.Attacks,
+            device="cpu", progress: bool = True) -> Path:
+    """:func:`compute` one run, then write its rows and provenance to the v2 bundle under its v2 run key."""
+    keys = experiment.step_keys(spec, scoring, device, attacks)
+    run, rows, prov = compute(spec, scoring, attacks, device, progress)
     return bundle.write(folder(root, VERSION), run_name(spec), run_key_v2(spec, scoring, attacks, keys), run, rows,
                         prov)
 
@@ -189,51 +205,43 @@ def projection(root: Path, todo, version: str = VERSION) -> float | None:
     return None if any(e is None for e in est) else float(sum(est))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m synthmed.tsynd.paper_scale", description=__doc__.split("\n")[0])
-    parser.add_argument("--root", default=".", help="the book's checkout (results/ is written there)")
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--datasets", nargs="+", default=DATASETS)
     parser.add_argument("--fractions", nargs="+", type=float, default=FRACTIONS)
     parser.add_argument("--methods", nargs="+", default=METHODS, choices=training.METHODS)
     parser.add_argument("--seeds", nargs="+", type=int, default=SEEDS)
-    parser.add_argument("--only", nargs="+", default=None, metavar="RUN",
-                        help="of the planned runs, only these run names (scripts/bundle_worker.sh runs one per process)")
-    parser.add_argument("--progress", action="store_true", help="show the VQ-VAE's and the classifier's progress")
-    parser.add_argument("--dry-run", action="store_true", help="list the pending runs and the projection only")
-    args = parser.parse_args(argv)
-    from tqdm.std import tqdm  # text bars; tqdm.auto warns "IProgress not found" without ipywidgets
 
-    from synthmed.device import describe, get_device
 
-    root = Path(args.root).resolve()
+def _plan(args: argparse.Namespace) -> list[bundle.Run]:
+    """The v2 plan (:func:`plan`) as bundle runs: name, v2 run key (:func:`run_key_v2`), fields."""
     specs, scoring, attacks, _ = plan(args.datasets, args.fractions, args.methods, args.seeds)
-    if args.only is not None:
-        unknown = sorted(set(args.only) - {run_name(s) for s in specs})
-        if unknown:
-            parser.error(f"not in the plan: {', '.join(unknown)}")
-        specs = [s for s in specs if run_name(s) in args.only]
-    todo = pending(root, specs, scoring, attacks)
-    eta = projection(root, todo)
-    device = get_device()
-    print(f"{len(specs) - len(todo)} of {len(specs)} runs already in {folder(root, VERSION)}; "
-          f"{len(todo)} to run on {describe(device)}; projected "
-          + (f"{eta / 3600:.1f} h" if eta is not None else "unknown until one run of each kind has finished"),
-          flush=True)
-    if args.dry_run:
-        for spec in todo:
-            print("  ", run_name(spec))
-        return 0
-    bar = tqdm(todo, desc="paper-scale TSynD v2", unit="run", file=sys.stdout)
-    for i, spec in enumerate(bar):
-        if not pending(root, [spec], scoring, attacks):  # another process finished it meanwhile
-            continue
-        bar.set_postfix_str(run_name(spec))
-        bar.write(f"starting {run_name(spec)} at {time.strftime('%H:%M:%S')}")
-        path = run_one(root, spec, scoring, attacks, device, progress=args.progress)
-        left = projection(root, todo[i + 1:])
-        bar.write(f"wrote {path.relative_to(root)}; remaining "
-                  + (f"{left / 3600:.2f} h (projected)" if left is not None else "unknown"), file=sys.stdout)
-    return 0
+    return [bundle.Run(run_name(s), run_key_v2(s, scoring, attacks), run_fields(s), (s, scoring, attacks))
+            for s in specs]
+
+
+def _compute(root: Path, run: bundle.Run, args: argparse.Namespace, device) -> tuple[list[dict], dict]:
+    _, rows, prov = compute(*run.payload, device=device, progress=args.progress)
+    return rows, prov
+
+
+def _projection(root: Path, todo: list[bundle.Run]) -> float | None:
+    return projection(root, [r.payload[0] for r in todo])
+
+
+#: the v2 bundle in ``python -m synthmed.bundle tsynd`` (the chapter's ``bundle`` stage)
+BUNDLE = bundle.Spec(chapter=CHAPTER, profile=PROFILE, folder=BUNDLES[VERSION], title="Paper-scale TSynD bundle v2",
+                     plan=_plan, compute=_compute, arguments=_arguments, projection=_projection,
+                     verdicts="tsynd_paper", description=__doc__.split("\n")[0])
+
+
+def bundle_spec() -> bundle.Spec:
+    """The chapter's ``bundle`` stage (:mod:`synthmed.chapters`): :data:`BUNDLE`."""
+    return BUNDLE
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m synthmed.tsynd.paper_scale ...``: the same as ``python -m synthmed.bundle tsynd ...``."""
+    return bundle.main(["tsynd", *(sys.argv[1:] if argv is None else argv)])
 
 
 # ---- what the book shows ---------------------------------------------------------------------------------------

@@ -1,0 +1,108 @@
+"""The GAN chapter's CPU-scale bundle (issue 33, item 6): its plan, one tiny replicate written with provenance and
+resumed, and what the page makes of zero and of a few committed replicates."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from synthmed import bundle
+from synthmed.gan import cpu_scale, report
+
+from conftest import requires_data
+
+# a smoke-sized replicate: BreastMNIST, two GANs, a few iterations (seconds on one core)
+TINY = ["datasets=breastmnist", "gans=dcgan,sngan", "gan_iters=4", "gan_snapshots=2", "gan_width=8", "n_feat=30",
+        "k=3", "simclr_steps=2", "supervised_epochs=1", "pop_size=8", "n_gen=2", "epochs=1", "max_oracle=2",
+        "table4_sizes=2"]  # Table 4 is not in the bundle; its sizes must still fit the GANs
+
+
+def _args(root, *argv):
+    return bundle.parser().parse_args(["gan", "--root", str(root), *argv])
+
+
+def test_the_dry_run_lists_the_replicates_in_order_with_distinct_keys(tmp_path, capsys):
+    assert bundle.spec("gan") is cpu_scale.BUNDLE
+    assert bundle.main(["gan", "--root", str(tmp_path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    listed = [line.strip() for line in out.splitlines() if line.startswith("   ")]
+    assert listed == [cpu_scale.run_name(r, r) for r in cpu_scale.REPLICATES] and len(listed) >= 8
+    assert f"0 of {len(listed)} runs already in {tmp_path}/results/cpu/gan" in out
+    runs = cpu_scale.BUNDLE.plan(_args(tmp_path))
+    assert len({r.key for r in runs}) == len(runs)
+    assert [r.payload["seed"] for r in runs] == [r.fields["seed"] for r in runs] == cpu_scale.REPLICATES
+    s = cpu_scale.settings()  # the CPU block: the paper's 7 x 5 space, the whole split, 2,000 search images
+    assert len(s["gans"]) == 7 and s["gan_snapshots"] == 5 and s["n_train"] is None and s["n_feat"] == 2000
+    assert s["gan_iters"] == cpu_scale.GAN_ITERS and set(cpu_scale.CPU) <= set(cpu_scale.CPU_SOURCES)
+    other = cpu_scale.BUNDLE.plan(_args(tmp_path, "--set", "gan_iters=10", "--replicates", "0"))
+    assert other[0].key != runs[0].key and other[0].name == runs[0].name  # a setting is in the key
+    workers = cpu_scale.BUNDLE.plan(_args(tmp_path, "--set", "workers=2", "--replicates", "0"))
+    assert workers[0].key == runs[0].key  # where it runs is not
+
+
+@requires_data("medmnist/breastmnist.npz")
+def test_a_tiny_replicate_is_written_with_provenance_and_skipped_the_next_time(tmp_path, cache_dir, capsys):
+    argv = ["gan", "--root", str(tmp_path), "--replicates", "1", "--set", *TINY]
+    assert bundle.main(argv) == 0
+    path = tmp_path / "results/cpu/gan" / f"{cpu_scale.run_name(1, 1)}.json"
+    rec = json.loads(path.read_text())
+    prov = rec["provenance"]
+    assert rec["run"] == {"replicate": 1, "seed": 1}
+    assert rec["key"] == cpu_scale.BUNDLE.plan(_args(tmp_path, "--replicates", "1", "--set", *TINY))[0].key
+    assert prov["profile"] == "cpu" and prov["seed"] == 1 and prov["wall_s"] > 0 and prov["version"] == "v1"
+    assert set(prov["steps"]) == {"gan_replicate"} and prov["settings"]["gan_iters"] == 4
+    assert {"gan_zoo", "gan_downstream"} <= set(prov["seconds"]) and prov["machine"]["threads"] >= 1
+    frames = cpu_scale.frames(tmp_path)
+    assert set(frames) == {"table3", "table3_members", "table6", "fig3", "front"}
+    t3 = frames["table3"]
+    assert set(t3["seed"]) == {1} and set(t3["dataset"]) == {"breastmnist"}
+    assert (frames["table3_members"]["strategy"] == "single_average").sum() == 4  # 2 GANs x 2 snapshots
+    assert set(frames["table6"]["strategy"]) >= {"ours", "naive_all", "single_average"}
+    capsys.readouterr()
+    assert bundle.main(argv) == 0  # resumed: nothing to compute
+    assert "1 of 1 runs already in" in capsys.readouterr().out
+    assert json.loads(path.read_text()) == rec
+    status = cpu_scale.current(tmp_path)
+    assert list(status["current"]) == [False]  # today's default settings give another key than the tiny ones
+    verdicts, shown = report.cpu_section(tmp_path, t3)
+    assert "1 replicate committed" in shown[0].data and len(shown) >= 3
+    assert all(v.claim.paper == report.CPU_PAPER and v.claim.chapter == "gan_cpu" for v in verdicts)
+    assert all(v.verdict == "not testable" or v.n <= 1 for v in verdicts)  # one replicate decides nothing
+    for r in (2, 3):  # two more replicates (copies with other seeds): the replicate is the pair
+        other = {**rec, "run": {"replicate": r, "seed": r},
+                 "rows": [{**row, "seed": r, "replicate": r} for row in rec["rows"]]}
+        (path.parent / f"{cpu_scale.run_name(r, r)}.json").write_text(json.dumps(other))
+    verdicts, shown = report.cpu_section(tmp_path, t3)
+    assert "3 replicates committed" in shown[0].data and "seeds 1, 2, 3" in shown[0].data
+    assert {v.n for v in verdicts if v.n} == {3} and {v.claim.paper for v in verdicts} == {report.CPU_PAPER}
+
+
+def test_with_no_replicate_committed_the_page_says_so_and_judges_nothing(tmp_path):
+    verdicts, shown = report.cpu_section(tmp_path, pd.DataFrame())
+    assert verdicts == [] and len(shown) == 1
+    assert "No CPU-scale replicate is committed yet" in shown[0].data
+    assert "scripts/bundle_worker.sh gan" in shown[0].data
+
+
+def test_the_bundle_claims_are_their_own_family_linked_to_the_page():
+    cs = report.cpu_claims()
+    assert cs and all(c.id.endswith("-cpu") and c.paper == report.CPU_PAPER for c in cs)
+    assert any(c.primary for c in cs) and all(c.section == f"gan_ensemble.html#claim-{c.id}" for c in cs)
+    assert len({c.id for c in cs}) == len(cs)
+
+
+@pytest.mark.parametrize("argv", [["--set", "gan_iters"], ["--set", "nonsense=3"]])
+def test_bad_overrides_are_refused_before_any_compute(tmp_path, argv):
+    with pytest.raises((SystemExit, ValueError)):
+        cpu_scale.BUNDLE.plan(_args(tmp_path, *argv))
+
+
+def test_the_run_key_covers_the_code_a_replicate_runs():
+    from synthmed import cache
+    from synthmed.gan import experiment
+
+    reached = set(cache.step_modules(cpu_scale.compute_replicate, experiment))
+    assert {"synthmed.gan.experiment", "synthmed.gan.runs", "synthmed.gan.train", "synthmed.gan.search",
+            "synthmed.gan.downstream", "synthmed.metrics.prdc"} <= reached
