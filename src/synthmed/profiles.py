@@ -58,6 +58,16 @@ def sources(notebook: str) -> dict[str, str]:
     return dict(chapters.notebook(notebook).sources)
 
 
+class _Plain:
+    """A glued text whose text/plain is the text itself (a glued str would carry its quotes)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 class Settings(dict):
     """The resolved settings of one notebook run: a dict with attribute access that remembers its profile, which
     values were set explicitly, and (after :func:`from_notebook`) which datasets the data layer found
@@ -90,6 +100,29 @@ class Settings(dict):
         rows += [{"setting": k, "value": repr(v), "from": "explicit" if k in self.explicit else "profile",
                   "source": src.get(k, "")} for k, v in self.items()]
         return pd.DataFrame(rows)
+
+    def glue_values(self) -> dict[str, str]:
+        """{key: text} of every setting a page's prose may quote: ``profile``, each scalar setting, each list as
+        its items joined by ", " and its length as ``<name>_count``. :meth:`_ipython_display_` glues them (myst-nb),
+        so that a book page writes ``{glue:text}`executed/tsynd.ipynb::ascent_steps``` instead of typing a number
+        that goes stale when the profile changes."""
+        values = {"profile": self.profile}
+        for key, value in self.items():
+            if isinstance(value, (list, tuple)):
+                values[key] = ", ".join(map(str, value))
+                values[f"{key}_count"] = str(len(value))
+            elif value is None or isinstance(value, (bool, int, float, str)):
+                values[key] = str(value)
+        return values
+
+    def _ipython_display_(self) -> None:
+        """The settings table, and every :meth:`glue_values` entry glued (not displayed) for the book's prose."""
+        from IPython.display import HTML, display
+        from myst_nb import glue
+
+        display(HTML(self._repr_html_()))
+        for key, text in self.glue_values().items():
+            glue(key, _Plain(text), display=False)
 
     def _repr_html_(self) -> str:
         import html
