@@ -60,27 +60,9 @@ import numpy as np
 import pandas as pd
 
 from synthmed import stats
-from synthmed.claims.model import ALPHA, SIZES, Claim, Verdict
+from synthmed.claims.model import ALPHA, SIZES, Claim, Verdict, contrast, label  # noqa: F401  (re-exported)
 
 CONSTANT_SHARE = 0.5  # a side that is a constant predictor in at least this share of its runs is degenerate
-
-
-def contrast(a: Mapping[str, Any], b: Mapping[str, Any] | None) -> tuple[str, str]:
-    """Labels of two selectors by the values in which they differ ({dataset: x, strategy: ours} vs {dataset: x,
-    strategy: naive_all} -> "ours", "naive_all"); the claim's text already names what they share."""
-    if not b:
-        return label(a), ""
-    keys = [k for k in a if a.get(k) != b.get(k)] + [k for k in b if k not in a]
-    if not keys:
-        return label(a), label(b)
-    return label({k: a[k] for k in keys if k in a}), label({k: b[k] for k in keys if k in b})
-
-
-def label(selector: Mapping[str, Any] | None) -> str:
-    """"TSynD, fgsm" for {method: TSynD, test_condition: fgsm}; "all runs" for an empty selector."""
-    if not selector:
-        return "all runs"
-    return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in selector.values())
 
 
 def select(runs: pd.DataFrame, selector: Mapping[str, Any]) -> pd.DataFrame:
