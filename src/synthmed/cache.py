@@ -47,6 +47,8 @@ from typing import Any, TypeVar
 
 import torch
 
+from synthmed.context import environment
+
 T = TypeVar("T")
 
 
@@ -66,13 +68,13 @@ def cache_dir() -> Path:
     scope = _SCOPE.get()
     if scope is not None and scope.root is not None:
         return scope.root
-    return Path(os.environ.get("SYNTHMED_CACHE_DIR") or Path.home() / ".cache" / "synthmed")
+    return Path(environment("SYNTHMED_CACHE_DIR") or Path.home() / ".cache" / "synthmed")
 
 
 def event_log() -> Path | None:
     """The file every cache event is appended to outside a :func:`recording` block: ``$SYNTHMED_CACHE_LOG``, or
     None when it is unset (set by the runner in the environment of the kernel it starts)."""
-    text = os.environ.get("SYNTHMED_CACHE_LOG")
+    text = environment("SYNTHMED_CACHE_LOG")
     return Path(text) if text else None
 
 
@@ -338,7 +340,7 @@ def load(path: Path) -> Any:
 
 
 def _forced(name: str) -> bool:
-    flag = os.environ.get("SYNTHMED_RECOMPUTE", "").strip()
+    flag = (environment("SYNTHMED_RECOMPUTE") or "").strip()
     if flag.lower() in {"1", "all", "true", "yes"}:
         return True
     return name in {n.strip() for n in flag.split(",") if n.strip()}

@@ -17,12 +17,11 @@ reads the environment but never writes it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from synthmed import chapters
-from synthmed.context import RunContext
+from synthmed.context import RunContext, environment
 
 PROFILES = chapters.PROFILE_NAMES
 DEFAULT_PROFILE = "quick"
@@ -248,7 +247,7 @@ def resolve(notebook: str, profile: str | None = None, **params: Any) -> Setting
     """
     if notebook not in NOTEBOOKS:
         raise ValueError(f"unknown notebook {notebook!r}; valid notebooks: {', '.join(sorted(NOTEBOOKS))}")
-    profile = profile or os.environ.get("SYNTHMED_PROFILE") or DEFAULT_PROFILE
+    profile = profile or environment("SYNTHMED_PROFILE") or DEFAULT_PROFILE
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; valid profiles: {', '.join(PROFILES)}")
     defaults = NOTEBOOKS[notebook][profile]
@@ -287,8 +286,8 @@ def environment_context(notebook: str | None = None, profile: str | None = None)
     in the environment of each notebook kernel it starts; nothing else writes them."""
     from synthmed import cache
 
-    return RunContext(profile=profile or os.environ.get("SYNTHMED_PROFILE") or None,
-                      notebook=notebook or os.environ.get("SYNTHMED_NOTEBOOK") or None,
+    return RunContext(profile=profile or environment("SYNTHMED_PROFILE") or None,
+                      notebook=notebook or environment("SYNTHMED_NOTEBOOK") or None,
                       cache_dir=cache.cache_dir(), cost_log=cache.event_log())
 
 

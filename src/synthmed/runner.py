@@ -38,6 +38,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from synthmed.context import environment
 from synthmed import chapters
 from synthmed.profiles import DEFAULT_PROFILE, PROFILES
 
@@ -404,7 +405,7 @@ def build_book(root: Path, full: bool = False) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m synthmed.runner", description=__doc__.split("\n")[0])
-    parser.add_argument("--profile", default=os.environ.get("SYNTHMED_PROFILE") or DEFAULT_PROFILE,
+    parser.add_argument("--profile", default=environment("SYNTHMED_PROFILE") or DEFAULT_PROFILE,
                         choices=PROFILES)
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="run only these notebooks")
     parser.add_argument("--force", action="store_true",
