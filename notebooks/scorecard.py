@@ -29,7 +29,7 @@
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
-from IPython.display import HTML, Markdown, display
+from IPython.display import Markdown, display
 
 from synthmed import claims, profiles
 from synthmed.display import folded, plain

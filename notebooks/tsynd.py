@@ -33,7 +33,6 @@
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown, display
 
 from synthmed import claims, profiles, reference

@@ -43,7 +43,6 @@
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-import synthmed
 from synthmed import claims, display as show, profiles, reference
 from synthmed.data import load_images
 from synthmed.device import get_device

@@ -94,7 +94,8 @@ def test_a_run_key_changes_with_code_settings_and_version():
 
 def test_the_v2_settings_cover_the_head_weight_decay_vqvae_and_latent_units():
     rs = paper_scale.run_settings()
-    assert {"hidden", "dropout", "weight_decay", "latent_units", "noise_sigma", "ascent_lr", "width"} <= set(rs["train"])
+    assert ({"hidden", "dropout", "weight_decay", "latent_units", "noise_sigma", "ascent_lr", "width"}
+            <= set(rs["train"]))
     assert rs["train"]["latent_units"] == "std"
     assert {"hidden", "steps", "latent_dim", "codebook_size", "lr", "batch_size"} <= set(rs["vqvae"])
     assert {"pgd_steps", "eps_sweep"} <= set(rs["attacks"]) and "sweep" in rs["scoring"]

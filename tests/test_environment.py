@@ -44,7 +44,8 @@ def test_every_variable_asked_for_is_listed():
     asked = set()
     for path in SRC.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "environment"
+            name = getattr(node, "func", None) and getattr(node.func, "id", getattr(node.func, "attr", None))
+            if (isinstance(node, ast.Call) and name == "environment"
                     and node.args and isinstance(node.args[0], ast.Constant)):
                 asked.add(node.args[0].value)
     assert asked and asked <= set(context.VARIABLES), asked - set(context.VARIABLES)

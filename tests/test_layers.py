@@ -48,7 +48,8 @@ def graph() -> dict[str, set[str]]:
 
 def test_every_layer_has_modules(graph):
     assert {layers.layer_of(m) for m in graph} == set(layers.LAYERS)
-    assert layers.layer_of("synthmed.tsynd.report") == "report" and layers.layer_of("synthmed.tsynd.latent") == "chapter"
+    assert layers.layer_of("synthmed.tsynd.report") == "report"
+    assert layers.layer_of("synthmed.tsynd.latent") == "chapter"
 
 
 def test_no_module_imports_a_higher_layer(graph):

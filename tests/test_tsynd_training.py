@@ -21,8 +21,8 @@ def _data(n=40, seed=0):
 
 
 def _cfg(method="baseline", **kw):
-    return TrainConfig(**{"method": method, "backbone": "smallcnn", "width": 4, "hidden": 8, "iterations": 6, "batch_size": 8,
-                          "eval_every": 3, "k": 3, "ascent_steps": 1, **kw})
+    return TrainConfig(**{"method": method, "backbone": "smallcnn", "width": 4, "hidden": 8, "iterations": 6,
+                          "batch_size": 8, "eval_every": 3, "k": 3, "ascent_steps": 1, **kw})
 
 
 def _vqvae():

@@ -68,7 +68,8 @@ def machine() -> dict[str, Any]:
         pass
     device = "cuda: " + torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
     load = round(os.getloadavg()[2], 2) if hasattr(os, "getloadavg") else None  # other work slows a run down
-    return {"cpu": cpu, "cpus": os.cpu_count(), "threads": torch.get_num_threads(), "device": device, "load_15min": load,
+    return {"cpu": cpu, "cpus": os.cpu_count(), "threads": torch.get_num_threads(), "device": device,
+            "load_15min": load,
             "torch": torch.__version__, "python": platform.python_version(), "platform": platform.platform()}
 
 

@@ -4,7 +4,8 @@ A result is stored under a key derived from everything that determines it: a nam
 computes it, the MD5 of the data files and the seed. The code part is derived automatically (:func:`step_version`):
 the source of the step's ``compute`` function and of every ``synthmed`` module it references, directly or through
 their imports, transitively; nobody writes module lists by hand, so an edit to any code a step runs changes its key,
-and an edit to code it does not reach (a table, a plot, an evaluation done in a separate step) does not. A rebuild with nothing changed loads every
+and an edit to code it does not reach (a table, a plot, an evaluation done in a separate step) does not. A rebuild
+with nothing changed loads every
 result instead of recomputing it; changing any of those parts changes the key. Writes are atomic (temp file, then
 ``os.replace``), so an interrupted run never leaves a half-written entry. Long computations may checkpoint to
 :func:`checkpoint_path` and resume from it.

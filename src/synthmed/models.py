@@ -10,7 +10,8 @@ MC-dropout head, the imbalance paper's metadata fusion) puts its own head on a t
 Names: ``smallcnn`` (4 conv blocks, for CPU profiles), ``resnet18``, ``resnet50``, ``densenet121``, ``vgg16``
 (torchvision architectures, randomly initialised); ``cnn`` is an alias of ``smallcnn`` (:data:`ALIASES`).
 :data:`MODELS` is the one allow-list of backbone names: every chapter's ``backbone`` / ``backbones`` setting is
-checked by :func:`check` (with the valid names in its error), and display names live in :data:`TITLES`. The grey-image first layer and the small-image stem are written
+checked by :func:`check` (with the valid names in its error), and display names live in :data:`TITLES`. The
+grey-image first layer and the small-image stem are written
 once, here: images of at most 32 pixels get a 3x3 stride-1 stem without the max-pool (ResNet, DenseNet), and VGG-16
 drops the max-pools that would shrink the map below 2x2.
 
@@ -168,7 +169,8 @@ def create(name: str, in_channels: int, n_classes: int | None, image_size: int, 
            weights: str | Path | None = None, width: int = 16, seed: int | None = None) -> nn.Module:
     """A network by name, randomly initialised (or from a local weights file).
 
-    name: one of :data:`MODELS` (or an alias, :func:`check`); in_channels: C; n_classes: None for a trunk ((N, C, H, W) -> (N, F)), else the
+    name: one of :data:`MODELS` (or an alias, :func:`check`); in_channels: C; n_classes: None for a trunk ((N, C, H,
+    W) -> (N, F)), else the
     number of logits of a linear head; image_size: H (= W), which picks the small-image stem; weights: a local
     state_dict file for the trunk, loaded strictly (:func:`load_weights`); width: channels of ``smallcnn``'s first
     block; seed: initialise under this seed without touching the caller's global RNG (None: from the global RNG).

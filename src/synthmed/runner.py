@@ -37,10 +37,14 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from synthmed.context import environment
 from synthmed import chapters
+from synthmed.context import environment
 from synthmed.profiles import DEFAULT_PROFILE, PROFILES
+
+if TYPE_CHECKING:
+    from synthmed import inputs
 
 RUNS_FILE = "runs.json"
 INPUTS_FILE = "inputs.json"  # per notebook: what its kernel read and the digests of its inputs (synthmed.inputs)

@@ -15,7 +15,7 @@
 """
 
 from synthmed.claims.judge import (adjust, above_chance, bh_family, chance_column, contrast, expected_false,
-                                   fragility, judge, judge_all, label, select, size_against_paper, test_p)
+                                   fragility, judge, judge_all, label, size_against_paper, test_p)
 from synthmed.claims.load import as_dict, claim_from_mapping, load_claims, with_paper_figures
 from synthmed.claims.model import ALPHA, KINDS, ORIGINS, SIZES, THRESHOLD_FREE, VERDICTS, Claim, Verdict, verdict_label
 from synthmed.claims.present import (NO_CLAIM, ClaimsTable, adjust_frame, claims_table, counts, custom_note,
@@ -32,7 +32,8 @@ from synthmed.stats import LEVEL, seeds_needed, t_interval
 # package exports the selection function under that name, as judge does
 from synthmed.claims.judge import select  # noqa: E402  (after the submodule imports, on purpose)
 
-__all__ = ["judge_frames", "above_chance", "bh_family", "chance_column", "compare", "comparison_text", "family_rows", "fragility",
+__all__ = ["judge_frames", "above_chance", "bh_family", "chance_column", "compare", "comparison_text", "family_rows",
+           "fragility",
            "in_family", "read_reference", "reference_path", "stale_families", "verdict_label", "write_reference",
            "ALPHA", "KINDS", "LEVEL", "NOT_RUN", "NO_CLAIM", "ORIGINS", "SIZES", "THRESHOLD_FREE", "VERDICTS",
            "Claim", "ClaimsTable", "Verdict", "adjust", "adjust_frame", "as_dict", "claim_from_mapping",

@@ -152,7 +152,8 @@ def above_chance(rows: pd.DataFrame, claim: Claim, column: str) -> tuple[bool, s
     if low > level:
         return True, ""
     return False, (f"not above chance on {column.replace('_', ' ')} (mean {per_key.mean():.3f}, one-sided 95 % "
-                   f"lower bound {low:.3f} <= chance {level:.3g} over {len(per_key)} run{'s' if len(per_key) != 1 else ''})")
+                   f"lower bound {low:.3f} <= chance {level:.3g} over {len(per_key)} "
+                   f"run{'s' if len(per_key) != 1 else ''})")
 
 
 def _side_problem(claim: Claim, rows: pd.DataFrame, name: str, chance: str | None) -> str:
@@ -470,7 +471,8 @@ def _judge_close(claim: Claim, runs: pd.DataFrame, profile: str, chance: str | N
     if why:
         return Verdict(verdict="not testable", reason=why, **base)
     if stats.zero_spread(d):
-        return Verdict(verdict="not testable", reason=f"degenerate: every run scores {values.iloc[0]:.{claim.decimals}f}"
+        return Verdict(verdict="not testable",
+                       reason=f"degenerate: every run scores {values.iloc[0]:.{claim.decimals}f}"
                        f" (zero spread), so no interval can be formed", **base)
     low, high = stats.t_interval(d)
     p, _ = test_p(d, -claim.margin, claim.margin)
@@ -502,8 +504,8 @@ def _judge_ranking(claim: Claim, runs: pd.DataFrame, profile: str, chance: str |
     return Verdict(claim=claim, verdict=verdict, n=pairs.n, n_dropped=pairs.n_dropped, diff=float(pairs.d.mean()),
                    low=low, high=high, p=p, seeds_needed=stats.seeds_needed(pairs.d) if verdict == "inconclusive"
                    else None, constant=_constant_note(sides), reason=f"{label(upper)} over {label(lower)}",
-                   profile=profile, fragile=fragile, loo_flip=fragile, p_loo=fragility(pairs.d, _decide(pairs.d, low, high, 0.0),
-                                                                     0.0)[1])
+                   profile=profile, fragile=fragile, loo_flip=fragile,
+                   p_loo=fragility(pairs.d, _decide(pairs.d, low, high, 0.0), 0.0)[1])
 
 
 def family_of(verdict_profile: str, paper: str) -> tuple[str, str]:

@@ -219,7 +219,8 @@ class Verdict:
             return f"{what}: not testable here, because {self.reason}."
         a, b = contrast(c.a, c.b)
         unit = f"{c.metric.replace('_', ' ')}"
-        pairs = f"{self.n} paired seeds" if not c.pool else f"{self.n} paired seeds, each the mean of {self.cells} cells"
+        pairs = (f"{self.n} paired seeds" if not c.pool
+                 else f"{self.n} paired seeds, each the mean of {self.cells} cells")
         span = (f"{pairs}, 95 % interval {self.low:+.{d}f} to {self.high:+.{d}f}" if self.n >= 2
                 else "a single seed, so no interval")
         if self.n_dropped:
@@ -275,7 +276,8 @@ class Verdict:
                 "kind": c.kind, "chapter": c.chapter, "section": c.section, "paper_figure": c.paper_figure,
                 "origin": c.origin, "why": c.why, "primary": c.primary, "role": c.role,
                 "pool": ", ".join(c.pool), "pair_on": ", ".join(c.pair_on), "paper_diff": c.paper_diff,
-                "verdict": self.verdict, "raw": self.raw or self.verdict, "label": self.label(), "n": self.n, "n_dropped": self.n_dropped,
+                "verdict": self.verdict, "raw": self.raw or self.verdict, "label": self.label(), "n": self.n,
+                "n_dropped": self.n_dropped,
                 "mean_a": self.mean_a, "mean_b": self.mean_b, "diff": self.diff, "low": self.low,
                 "high": self.high, "ours": self.interval(), "p": self.p, "p_adj": self.p_adj,
                 "family": self.family, "size": self.size, "cells": self.cells,

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthmed.claims.judge import adjust, bh_family, expected_false, family_of
+from synthmed.claims.judge import adjust, bh_family, expected_false
 from synthmed.claims.model import ALPHA, VERDICTS, Verdict, verdict_label
 from synthmed.claims.store import family_rows, verdict_frame, write_verdicts
 from synthmed.display import VERDICT_COLOURS, VERDICT_MARKS, legend_html
@@ -183,7 +183,7 @@ def adjust_frame(frame: pd.DataFrame) -> pd.DataFrame:
     primary = (frame["role"] == "primary") & frame["p"].notna()
     families = frame.loc[primary].groupby(
         [frame.loc[primary, "paper"], frame.loc[primary, "profile"].fillna("")], sort=False).groups
-    for (paper, profile), idx in families.items():
+    for idx in families.values():
         q, q_loo = bh_family(frame.loc[idx, "p"].to_numpy(dtype=float),
                              frame.loc[idx, "p_loo"].to_numpy(dtype=float))
         frame.loc[idx, "p_adj"] = q

@@ -183,7 +183,7 @@ def table1_text() -> str:
     return text
 
 
-# ---- results ----------------------------------------------------------------------------------------------------------
+# ---- results -----------------------------------------------------------------------------------------------------
 
 def summary(results: pd.DataFrame) -> pd.DataFrame:
     """Mean and 95 % t interval (over seeds, x 100, clipped to [0, 100]) per experiment, variant, backbone,
@@ -310,7 +310,7 @@ def examples_plot(examples, label_names: tuple[str, str]) -> plt.Figure:
     return fig
 
 
-# ---- generated text ---------------------------------------------------------------------------------------------------
+# ---- generated text ----------------------------------------------------------------------------------------------
 
 def _cell(s: pd.DataFrame, experiment: str, variant: str, metric: str, rule: str = "0.5") -> pd.Series | None:
     rows = s[(s.experiment == experiment) & (s.variant == variant) & (s.metric == metric)
@@ -327,7 +327,7 @@ def findings(results: pd.DataFrame, verdicts, n_seeds: int) -> str:
     s = summary(results)
     lines = []
     above = []
-    for (e, v, b), g in s[(s.metric == "balanced_accuracy")].groupby(["experiment", "variant", "backbone"],
+    for (e, v, _b), g in s[(s.metric == "balanced_accuracy")].groupby(["experiment", "variant", "backbone"],
                                                                       sort=False):
         for r in g.itertuples():
             if r.low > 50:
@@ -497,7 +497,7 @@ def verdict_text(verdicts, settings) -> str:
     return "\n\n".join(lines) or "No claim was registered for these runs."
 
 
-# ---- thresholds a reader can audit ----------------------------------------------------------------------------------
+# ---- thresholds a reader can audit -------------------------------------------------------------------------------
 
 def threshold_audit(results: pd.DataFrame) -> pd.DataFrame:
     """Per experiment, variant and threshold rule (and backbone when several): the validation specificity the rule
@@ -561,7 +561,7 @@ def patient_concentration(patient_frame: pd.DataFrame, outputs: list[dict], cap:
     return text + ". The positives a classifier learns from are, for the most part, the images of a few patients."
 
 
-# ---- the paper profile against the paper ------------------------------------------------------------------------
+# ---- the paper profile against the paper -------------------------------------------------------------------------
 
 def _splits_text() -> str:
     """The chapter's split fractions, read from the loaders' defaults."""
@@ -610,7 +610,7 @@ def paper_vs_ours(settings=None) -> pd.DataFrame:
                         ).set_index("setting")
 
 
-# ---- what we found ------------------------------------------------------------------------------------------------
+# ---- what we found -----------------------------------------------------------------------------------------------
 
 def _said(v) -> str:
     if v is None:

@@ -75,7 +75,8 @@ _TSYND_SOURCES = {
     "ascent_steps": "Sec. 4 (50 or 100 ascent iterations); quick/smoke: ours, 2 for a CPU (steps x ascent_lr "
                     "is at least 3x noise_sigma, as in the paper)",
     "ascent_lr": "Sec. 4 (ascent learning rate 0.1, in the units of latent_units; the optimiser is not stated: Adam "
-                 "is ours, since plain gradient ascent at 0.1 barely moves the latent); quick/smoke: ours, 0.25 / 0.15 latent std, so that "
+                 "is ours, since plain gradient ascent at 0.1 barely moves the latent); quick/smoke: ours, "
+                 "0.25 / 0.15 latent std, so that "
                  "steps x lr is at least 3x the noise σ as in the paper's settings",
     "vqvae_steps": "ours: not stated (VQ-VAE trained on the full training split under each run's seed, Sec. 4)",
     "vqvae_hidden": "ours: not stated (VQ-VAE architecture not given)",

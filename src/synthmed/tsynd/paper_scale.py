@@ -197,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", nargs="+", default=METHODS, choices=training.METHODS)
     parser.add_argument("--seeds", nargs="+", type=int, default=SEEDS)
     parser.add_argument("--only", nargs="+", default=None, metavar="RUN",
-                        help="of the planned runs, only these run names (scripts/bundle_worker.sh runs one per process)")
+                        help="of the planned runs, only these run names "
+                        "(scripts/bundle_worker.sh runs one per process)")
     parser.add_argument("--progress", action="store_true", help="show the VQ-VAE's and the classifier's progress")
     parser.add_argument("--dry-run", action="store_true", help="list the pending runs and the projection only")
     args = parser.parse_args(argv)

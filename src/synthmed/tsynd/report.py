@@ -180,7 +180,7 @@ def figure_caption(runs: pd.DataFrame, reference: pd.DataFrame) -> str:
     how much at most, and how many of the paper's values lie inside our 95 % interval for that method."""
     runs = runs[runs["test_condition"].isin(list(CONDITIONS))]
     diffs = _paired(runs, "accuracy")
-    parts = [f"Points: mean over seeds with 95 % t intervals; diamonds: the paper's accuracy."]
+    parts = ["Points: mean over seeds with 95 % t intervals; diamonds: the paper's accuracy."]
     if len(diffs):
         up = int((diffs["diff"] > 0).sum())
         best = diffs.loc[diffs["diff"].abs().idxmax()]
@@ -300,7 +300,8 @@ def _paper_acc(ref: pd.DataFrame, dataset: str, fraction: float, condition: str)
     """The paper's accuracy per method in one Table 1 cell (empty when it did not run it). ``gaussian_pm1`` is the
     paper's Gaussian column read in the other pixel convention."""
     condition = "gaussian" if condition == "gaussian_pm1" else condition
-    rows = ref[(ref["dataset"] == dataset) & np.isclose(ref["fraction"], fraction) & (ref["test_condition"] == condition)]
+    rows = ref[(ref["dataset"] == dataset) & np.isclose(ref["fraction"], fraction)
+               & (ref["test_condition"] == condition)]
     return rows.set_index("method")["paper"]
 
 

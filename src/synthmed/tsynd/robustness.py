@@ -22,7 +22,7 @@ from synthmed import fit
 from synthmed.fit import classes
 from synthmed.metrics.classification import summarize
 from synthmed.pixels import to_unit
-from synthmed.tsynd.classifiers import MCDropoutClassifier, classification_loss
+from synthmed.tsynd.classifiers import MCDropoutClassifier
 
 CONDITIONS = ("clean", "gaussian", "fgsm")
 # ours, beside Table 1's: Gaussian noise in the [-1, 1] convention, and PGD
