@@ -24,7 +24,6 @@ import pandas as pd
 from synthmed import claims, display
 
 METHODS = ["Baseline", "Noise", "TSynD", "Noise-matched"]
-PAPER_METHODS = METHODS[:3]
 CONDITIONS = {"clean": "clean", "gaussian": "Gaussian noise", "fgsm": "FGSM"}  # Table 1's
 # ours, beside Table 1's: the paper's sigma read on [-1, 1] pixels, PGD, FGSM crafted on the paired model
 EXTRA_CONDITIONS = {"gaussian_pm1": "Gaussian noise, [−1, 1] convention", "pgd": "PGD",
