@@ -5,8 +5,8 @@
 - ``chapter``: one paper's method and experiment (settings -> specs -> runs -> rows) and its chapter record:
   ``synthmed.tsynd``, ``synthmed.gan``, ``synthmed.imbalance`` and the Data chapter's record. A chapter does not
   import another chapter.
-- ``report``: tables, figures and text computed from a chapter's results (``<paper>.report*``, the Compute page's
-  ``build_cost``).
+- ``report``: tables, figures and text computed from a chapter's results (``<paper>.report*``, the Data page's
+  ``data.report``, the Compute page's ``build_cost``).
 - ``notebook``: what executes and builds the book (``runner``, the Sphinx extension ``book_glue``) and the notebooks
   themselves.
 
@@ -30,6 +30,7 @@ RULES: tuple[tuple[str, str], ...] = (
     ("synthmed.gan.report", "report"),
     ("synthmed.imbalance.report", "report"),
     ("synthmed.imbalance.paper_check", "report"),
+    ("synthmed.data.report", "report"),
     ("synthmed.tsynd", "chapter"),
     ("synthmed.gan", "chapter"),
     ("synthmed.imbalance", "chapter"),
