@@ -18,6 +18,9 @@ import pandas as pd
 import torch
 
 from synthmed import cache, models
+from synthmed.data.check import check_datasets
+from synthmed.data.paths import data_root
+from synthmed.executor import run_all
 from synthmed.imbalance import balance, cyclegan, data as imb_data, fusion, scoring
 from synthmed.imbalance.train import TrainConfig, predict_proba, train_classifier
 from synthmed.pixels import to_signed
@@ -110,6 +113,19 @@ def specs_from_settings(settings, root: str | Path, device: torch.device | str) 
                  gan=gan, synthetic_ratio=s.synthetic_ratio, synthetic_metadata=s.synthetic_metadata,
                  specificity=s.specificity, image_size=s.image_size, cap=s.cap, root=str(root),
                  device=str(device), n_examples=s.n_show)
+
+
+DATASETS = ("nih1000", "nih_metadata", "pneumoniamnist")  # what every experiment and the data overview read
+
+
+def run(settings, device: torch.device | str) -> tuple[list[RunSpec], list[dict], pd.DataFrame]:
+    """The notebook's runs: checks :data:`DATASETS` first (a missing or corrupt file stops here, with the data
+    layer's message), then runs every spec of :func:`specs_from_settings` through the executor (training and scoring
+    are separate cached steps). Returns the specs, their outputs and :func:`results_frame`."""
+    check_datasets(list(DATASETS), required=True)
+    specs_ = specs_from_settings(settings, data_root(), device)
+    outputs = run_all(run_seed, specs_, workers=settings.workers, desc="imbalance runs", context=settings.context)
+    return specs_, outputs, results_frame(outputs, specs_)
 
 
 def prepare_data(experiment: str, seed: int, root: str | None = None, size: int = 64, cap: int = 10

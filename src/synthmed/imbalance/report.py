@@ -12,13 +12,15 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown
 
 from synthmed import claims as claims_mod
 from synthmed import display, models, profiles
 from synthmed.data import grouped
 from synthmed.data.nih import select_nih1000
+from synthmed.device import describe
 from synthmed.imbalance import paper_check
-from synthmed.imbalance.experiment import VARIANTS
+from synthmed.imbalance.experiment import VARIANTS, history_frame
 
 CLAIMS = Path(__file__).with_name("claims.yaml")
 PAPER_POSITIVES = paper_check.PAPER_POSITIVES  # Aloo et al., Sec. 4.1
@@ -34,6 +36,58 @@ EXPERIMENT_NAMES = {"nih_patient": "1: NIH1000 by patient", "pneumonia_minority"
 def load_claims() -> list[claims_mod.Claim]:
     """The chapter's claims (``claims.yaml`` beside this module)."""
     return claims_mod.load_claims(CLAIMS)
+
+
+def judge(results: pd.DataFrame, settings) -> list:
+    """The chapter's verdicts: its claims (:func:`prepare_claims`) judged on ``results`` and entered in the
+    ``imbalance`` family (Benjamini-Hochberg over the paper's primary claims)."""
+    chapter_claims = prepare_claims(load_claims(), results, settings)
+    return claims_mod.in_family("imbalance", settings,
+                                claims_mod.judge_all(chapter_claims, results, profile=settings.profile))
+
+
+def run_summary(settings, device, specs_: list, results: pd.DataFrame) -> str:
+    """The line under the setup: profile, device, runs and classifiers."""
+    return (f"Profile `{settings.profile}`; device: {describe(device)}; {len(specs_)} runs, "
+            f"{len(results) // 2} classifiers (training and scoring are separate cached steps).")
+
+
+ANSWERS_LEAD = "**Our three experiments** (paired differences over seeds with 95 % t intervals; details below):"
+INTERVAL_CAPTION = ("*Figure: means and 95 % t intervals over seeds; the dotted line is 50 % (chance for balanced "
+                    "accuracy and ROC-AUC). Compare the two colours: a gain at threshold 0.5 that vanishes at the "
+                    "validation-specificity threshold is a shifted threshold, not a better classifier.*")
+
+
+def answers_parts(results: pd.DataFrame, verdicts, settings) -> list:
+    """Under "What we found": the paper's Table 1 read from its own numbers (:func:`table1_text`), then each of our
+    experiments' answer (:func:`experiment_answers`) and :func:`caveat_note`."""
+    return [Markdown(table1_text()), Markdown(ANSWERS_LEAD), Markdown(experiment_answers(results, verdicts)),
+            Markdown(caveat_note(verdicts, settings))]
+
+
+def headline_parts(results: pd.DataFrame, verdicts) -> list:
+    """Every classifier on its test split: the grid at threshold 0.5 and at the validation-specificity threshold."""
+    return [headline_grid(results, verdicts, "0.5"), headline_grid(results, verdicts, "val_spec")]
+
+
+def findings_parts(results: pd.DataFrame, verdicts, settings) -> list:
+    """Under the interval figure: its caption, :func:`findings` and every run (folded; one row per classifier and
+    threshold rule)."""
+    return [Markdown(INTERVAL_CAPTION), Markdown(findings(results, verdicts, len(settings.seeds))),
+            display.folded(results.drop(columns="target_specificity"),
+                           "All runs (one row per classifier and threshold rule)")]
+
+
+def threshold_parts(outputs: list[dict], results: pd.DataFrame) -> list:
+    """Where each threshold lands (:func:`threshold_audit`) and the prior shift behind it (:func:`shift_text`)."""
+    return [display.plain(threshold_audit(results)), Markdown(shift_text(outputs, results))]
+
+
+def verdict_parts(verdicts, settings) -> list:
+    """How the chapter ends: the claims table and text (:func:`synthmed.claims.publish`, which stores the verdicts
+    for the Scorecard) and :func:`caveat_note`."""
+    return [*claims_mod.publish("imbalance", settings, verdicts, text=verdict_text(verdicts, settings)),
+            Markdown(caveat_note(verdicts, settings))]
 
 
 # ---- the data: splits and selection ---------------------------------------------------------------------------------
@@ -134,6 +188,21 @@ def selection_text(data_entry_csv: Path, rules: pd.DataFrame) -> str:
 
 
 # ---- the paper's Table 1 against its Figs. 3-5 ----------------------------------------------------------------------
+
+def nih1000_parts(nih_dir: Path, cap: int, outputs: list[dict]) -> list:
+    """The NIH1000 overview, in order: where its images concentrate, the patients shared between its own splits, the
+    split sizes, the patient re-split (folded) and what that re-split concentrates in the runs' splits."""
+    frames = nih1000_frames(nih_dir, cap)
+    return [Markdown(concentration_text(frames["original"])), overlap_table(frames), split_table(frames),
+            display.folded(patient_assignment(frames["patient"]), "The patient re-split, per patient"),
+            Markdown(patient_concentration(frames["patient"], outputs, cap))]
+
+
+def selection_parts(data_entry_csv: Path) -> list:
+    """The readings of the paper's selection rule counted on ``Data_Entry_2017.csv``: the table and its text."""
+    rules = selection_rules(data_entry_csv)
+    return [display.plain(rules), Markdown(selection_text(data_entry_csv, rules))]
+
 
 def table1_check() -> tuple[pd.DataFrame, str]:
     """The computed check of Table 1 against Figs. 3-5 (one row per backbone) and the text it supports
@@ -311,6 +380,17 @@ def examples_plot(examples, label_names: tuple[str, str]) -> plt.Figure:
 
 
 # ---- generated text ----------------------------------------------------------------------------------------------
+
+def history_figure(outputs: list[dict]) -> plt.Figure | None:
+    """:func:`history_plot` of every classifier's per-epoch validation record."""
+    return history_plot(history_frame(outputs))
+
+
+def translation_figure(outputs: list[dict], specs_: list) -> plt.Figure | None:
+    """:func:`examples_plot` of the first PneumoniaMNIST run that kept translated examples (None when none did)."""
+    shown = [o for o, s in zip(outputs, specs_) if s.experiment == "pneumonia_minority" and o["examples"]]
+    return examples_plot(shown[0]["examples"], ("normal", "pneumonia")) if shown else None
+
 
 def _cell(s: pd.DataFrame, experiment: str, variant: str, metric: str, rule: str = "0.5") -> pd.Series | None:
     rows = s[(s.experiment == experiment) & (s.variant == variant) & (s.metric == metric)
