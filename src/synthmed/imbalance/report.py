@@ -53,9 +53,6 @@ def run_summary(settings, device, specs_: list, results: pd.DataFrame) -> str:
 
 
 ANSWERS_LEAD = "**Our three experiments** (paired differences over seeds with 95 % t intervals; details below):"
-INTERVAL_CAPTION = ("*Figure: means and 95 % t intervals over seeds; the dotted line is 50 % (chance for balanced "
-                    "accuracy and ROC-AUC). Compare the two colours: a gain at threshold 0.5 that vanishes at the "
-                    "validation-specificity threshold is a shifted threshold, not a better classifier.*")
 
 
 def answers_parts(results: pd.DataFrame, verdicts, settings) -> list:
@@ -71,9 +68,9 @@ def headline_parts(results: pd.DataFrame, verdicts) -> list:
 
 
 def findings_parts(results: pd.DataFrame, verdicts, settings) -> list:
-    """Under the interval figure: its caption, :func:`findings` and every run (folded; one row per classifier and
+    """Under the interval figure's caption: :func:`findings` and every run (folded; one row per classifier and
     threshold rule)."""
-    return [Markdown(INTERVAL_CAPTION), Markdown(findings(results, verdicts, len(settings.seeds))),
+    return [Markdown(findings(results, verdicts, len(settings.seeds))),
             display.folded(results.drop(columns="target_specificity"),
                            "All runs (one row per classifier and threshold rule)")]
 
