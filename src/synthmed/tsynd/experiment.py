@@ -368,10 +368,10 @@ def vqvae_config(settings: dict) -> VQVAEConfig:
 def train_config(settings: dict, method: str, objective: str = "mi") -> TrainConfig:
     """The :class:`TrainConfig` of a notebook's resolved settings for ``method``."""
     keys = ("backbone", "iterations", "epochs", "batch_size", "eval_every", "lr", "weight_decay", "k", "noise_sigma",
-            "ascent_steps", "ascent_lr", "latent_units")
-    named = {"hidden": "mc_hidden", "dropout": "mc_dropout"}
-    return TrainConfig(method=method, objective=objective, **{k: settings[k] for k in keys if k in settings},
-                       **{k: settings[s] for k, s in named.items() if s in settings})
+            "ascent_steps", "ascent_lr", "latent_units", "select_on")
+    named = {"width": "cnn_width", "hidden": "mc_hidden", "dropout": "mc_dropout"}
+    return TrainConfig(method=method, objective=objective, **{k: settings[k] for k in keys},
+                       **{k: settings[s] for k, s in named.items()})
 
 
 def attacks(settings: dict) -> Attacks:
