@@ -64,8 +64,8 @@ class RunSpec:
     seed: int
     variants: tuple[str, ...]
     backbone: str = field(kw_only=True)  # a synthmed.models name, one of the profile's `backbones` (no default)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    meta_train: TrainConfig = field(default_factory=TrainConfig)  # the metadata-only MLP ("meta")
+    train: TrainConfig = field(kw_only=True)  # the image classifiers (no default: the profile's settings)
+    meta_train: TrainConfig = field(kw_only=True)  # the metadata-only MLP ("meta")
     image_size: int = 64  # NIH1000 images (stored at 64)
     cap: int = 10  # NIH1000 re-split: at most this many images of one patient in validation or test
     gan: cyclegan.CycleGANConfig | None = None
@@ -105,8 +105,9 @@ def specs_from_settings(settings, root: str | Path, device: torch.device | str) 
     """:func:`specs` for a notebook's resolved settings (:func:`synthmed.profiles.from_notebook`): the classifier,
     metadata-MLP and CycleGAN configurations built from its keys. root: the data root; device: where runs train."""
     s = settings
-    train = TrainConfig(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, keep=s.keep)
-    meta_train = TrainConfig(epochs=s.meta_epochs, batch_size=s.batch_size, lr=s.lr, keep=s.keep)
+    train = TrainConfig(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, weight_decay=s.weight_decay, keep=s.keep)
+    meta_train = TrainConfig(epochs=s.meta_epochs, batch_size=s.batch_size, lr=s.lr, weight_decay=s.weight_decay,
+                             keep=s.keep)
     gan = cyclegan.CycleGANConfig(ngf=s.gan_width, ndf=s.gan_width, n_blocks=s.gan_blocks, steps=s.gan_steps,
                                   batch_size=s.gan_batch)
     return specs(s.experiments, s.seeds, s.variants, s.backbones, s.weights, train=train, meta_train=meta_train,
