@@ -54,6 +54,9 @@ EXPERIMENTS = {
     "pneumonia_minority": ("pneumoniamnist", ("real", "real_weighted", "real_oversample", "real_synth"), True),
     "metadata_only": ("nih_metadata", ("logreg", "meta"), False),
 }
+# experiment -> how the page names it (numbered as the notebook introduces them)
+EXPERIMENT_LABELS = {"nih_patient": "1: NIH1000 by patient", "pneumonia_minority": "2: PneumoniaMNIST",
+                     "metadata_only": "3: metadata only"}
 
 
 @dataclass(frozen=True)

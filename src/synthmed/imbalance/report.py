@@ -19,8 +19,8 @@ from synthmed import display, models, profiles
 from synthmed.data import grouped
 from synthmed.data.nih import select_nih1000
 from synthmed.device import describe
-from synthmed.imbalance import paper_check
-from synthmed.imbalance.experiment import VARIANTS, history_frame
+from synthmed.imbalance import paper_check, scoring
+from synthmed.imbalance.experiment import EXPERIMENT_LABELS, VARIANTS, history_frame
 
 CLAIMS = Path(__file__).with_name("claims.yaml")
 PAPER_POSITIVES = paper_check.PAPER_POSITIVES  # Aloo et al., Sec. 4.1
@@ -28,9 +28,8 @@ PAPER_IMAGES, PAPER_PATIENTS = 112_120, 30_805  # Aloo et al., Sec. 4.1: the NIH
 TABLE1_COLUMN = {"real": "real", "real_meta": "real_meta", "real_synth_meta": "ensemble"}  # variant -> Table 1
 METRICS = {"sensitivity": "sensitivity", "specificity": "specificity", "balanced_accuracy": "balanced accuracy",
            "roc_auc": "ROC-AUC"}
-RULES = {"0.5": "threshold 0.5", "val_spec": "validation-specificity threshold"}
-EXPERIMENT_NAMES = {"nih_patient": "1: NIH1000 by patient", "pneumonia_minority": "2: PneumoniaMNIST",
-                    "metadata_only": "3: metadata only"}
+RULES = scoring.RULE_LABELS  # threshold rule -> label, defined once in scoring
+EXPERIMENT_NAMES = EXPERIMENT_LABELS  # experiment -> label, defined once in experiment
 
 
 def load_claims() -> list[claims_mod.Claim]:

@@ -26,13 +26,14 @@ from synthmed import claims, display, reference
 from synthmed.data import available, load_medmnist
 from synthmed.device import describe
 from synthmed.tsynd.experiment import as_list, ascent_rows, result_rows
-from synthmed.tsynd.robustness import clamp_shift, pm1_sigma
+from synthmed.tsynd.robustness import CONDITION_LABELS, EXTRA_CONDITION_LABELS, clamp_shift, pm1_sigma
+from synthmed.tsynd.training import METHOD_LABELS
 
-METHODS = ["Baseline", "Noise", "TSynD", "Noise-matched"]
-CONDITIONS = {"clean": "clean", "gaussian": "Gaussian noise", "fgsm": "FGSM"}  # Table 1's
-# ours, beside Table 1's: the paper's sigma read on [-1, 1] pixels, PGD, FGSM crafted on the paired model
-EXTRA_CONDITIONS = {"gaussian_pm1": "Gaussian noise, [−1, 1] convention", "pgd": "PGD",
-                    "transfer": "transfer FGSM"}
+# The chapter's vocabulary, defined once beside the code that produces it: method labels (training), test
+# conditions (robustness); {code: label}
+METHODS = list(METHOD_LABELS.values())
+CONDITIONS = CONDITION_LABELS  # Table 1's
+EXTRA_CONDITIONS = EXTRA_CONDITION_LABELS  # ours, beside Table 1's
 ALL_CONDITIONS = {**CONDITIONS, **EXTRA_CONDITIONS}
 METRICS = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy"}
 
