@@ -1,6 +1,6 @@
 # synthmed: two commands.
 #   make book   executes every notebook (profile $(PROFILE)) and builds the book into _build/html
-#   make test   every notebook executed once (smoke profile, by the runner: any notebook that raises fails the
+#   make test   ruff check (pyproject's [tool.ruff]), every notebook executed once (smoke profile, by the runner: any notebook that raises fails the
 #               target; a notebook whose inputs did not change since is kept, not executed again), a smoke build
 #               of the book (warnings as errors), nbval re-executing the executed notebooks
 #               against an empty cache and comparing every output (tests/nbval_sanitize.cfg says what volatile
@@ -37,6 +37,7 @@ book: env
 # run one kernel of one thread at a time, so the unit tests take the other core; the browser check reads the book
 # the smoke runner built, so it runs last.
 test: env
+	$(VENV)/bin/ruff check .
 	bash scripts/setup_browser.sh
 	$(MAKE) --no-print-directory -j2 test-notebooks test-units
 	SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke SYNTHMED_PROFILE=smoke OMP_NUM_THREADS=1 \

@@ -26,23 +26,13 @@
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown, display
-from medmnist.info import INFO
 
 from synthmed import profiles
-from synthmed.data import available, load_medmnist, nih_root
-from synthmed.data.checksums import md5sum
-from synthmed.data.medmnist import CITATION as MEDMNIST_CITATION
-from synthmed.data.nih import CITATION as NIH_CITATION
+from synthmed.data import available, load_medmnist, nih_root, report
 from synthmed.data.nih import default_nih1000
-from synthmed.data.summary import class_balance, metadata_by_split, sample_grid
+from synthmed.data.summary import metadata_by_split, sample_grid
 from synthmed.display import plain
-
-
-def counts(splits, label_names):
-    """Class counts per split as integers, the majority share with its decimal."""
-    return class_balance(splits, label_names).map("{:g}".format)
 
 # %% tags=["parameters", "hide-cell"]
 profile = None  # smoke | quick | paper (default: $SYNTHMED_PROFILE, else quick)
@@ -62,18 +52,8 @@ settings
 # machine has.
 
 # %% tags=["hide-input"]
-PAPER_DATASETS = {
-    "breastmnist": "TSynD, GAN ensembles",
-    "pneumoniamnist": "GAN ensembles (and the imbalance chapter)",
-    "dermamnist": "TSynD", "organsmnist": "TSynD (Table 2)", "octmnist": "TSynD (Table 2)",
-    "chestmnist": "TSynD (Table 2)", "retinamnist": "extension of the TSynD chapter",
-}
-status = available(sorted(set(PAPER_DATASETS) | set(settings.datasets)))
-plain(pd.DataFrame([
-    {"dataset": name, "used by": PAPER_DATASETS.get(name, "extension"),
-     "present here": "yes" if state == "ok" else "no",
-     "note": "" if state == "ok" else state.split(" and ")[0]} for name, state in status.items()
-]))
+status = available(report.wanted(settings.datasets))
+plain(report.presence_table(status))
 
 # %% [markdown]
 # ## MedMNIST
@@ -86,14 +66,9 @@ for name in settings.datasets:
         display(Markdown(f"### {name}\n\nNot shown: {status.get(name)}"))
         continue
     ds = load_medmnist(name, download=False)
-    display(Markdown(
-        f"### {name}\n\n{INFO[ds.flag]['description']}\n\n"
-        f"*Task:* {ds.task}; *channels:* {ds.n_channels}; *size:* {ds.size}×{ds.size}; "
-        f"*file:* `{ds.path.name}`, MD5 `{md5sum(ds.path)}` (official `{ds.md5}`, verified); "
-        f"*licence:* {ds.license}. Cite {MEDMNIST_CITATION}"
-    ))
+    display(Markdown(report.medmnist_text(name, ds)))
     splits = {"train": ds.train.labels, "val": ds.val.labels, "test": ds.test.labels}
-    display(plain(counts(splits, ds.label_names), caption="Images per class and split"))
+    display(plain(report.counts(splits, ds.label_names), caption="Images per class and split"))
     fig = sample_grid(ds.train.images, ds.train.labels, ds.label_names, settings.per_class,
                       settings.seed, title=f"{name}: training images by class")
     display(fig)
@@ -117,16 +92,11 @@ elif nih_dir is None or not (nih_dir / "NIH1000").is_dir():
 else:
     nih = default_nih1000(nih_dir, seed=settings.seed)
     splits = {s: nih.split(s).labels for s in ("train", "val", "test")}
-    display(plain(counts(splits, nih.label_names), caption="Images per class and split"))
+    display(plain(report.counts(splits, nih.label_names), caption="Images per class and split"))
     frames = {s: nih.split(s).frame for s in splits}
     display(plain(metadata_by_split(frames),
                   caption="Patient metadata per split (age: mean ± std (min–max))"))
-    display(Markdown(
-        f"Metadata features (fitted on the training split): `{', '.join(nih.feature_names)}`. "
-        f"MD5 of the metadata file: `{md5sum(nih_dir / 'NIH1000_metadata.csv')}`; per-image MD5s "
-        f"are in `NIH1000_MD5SUMS`. Cite {NIH_CITATION} Licence: released by the NIH Clinical "
-        "Center for unrestricted use with attribution."
-    ))
+    display(Markdown(report.nih_text(nih, nih_dir)))
     fig = sample_grid(nih.train.images, nih.train.labels, nih.label_names, settings.per_class,
                       settings.seed, title="NIH1000: training images by class")
     display(fig)

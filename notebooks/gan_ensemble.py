@@ -78,7 +78,7 @@ display(*shown)
 
 # %% [markdown]
 # ## Fig. A1: Pareto fronts over every evaluated ensemble
-# Replicate 0. The oracle is the test-best of the trained Pareto solutions (the whole front up to `max_oracle`).
+# The first replicate. The oracle is the test-best of the trained Pareto solutions (the whole front up to `max_oracle`).
 
 # %% tags=["hide-input"]
 report.pareto_figure(results)

@@ -29,7 +29,7 @@
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
-from IPython.display import HTML, Markdown, display
+from IPython.display import Markdown, display
 
 from synthmed import bundle, claims, profiles
 from synthmed.display import folded, plain
@@ -58,42 +58,28 @@ ours_rows = verdicts[~scale & (verdicts["origin"] == "ours")]
 
 # %% tags=["remove-input"]
 reference = claims.read_reference(find_root(), settings.profile)
-if reference is None:
-    display(Markdown(f"No reference is committed for the `{settings.profile}` profile "
-                     f"(`make book PROFILE={settings.profile} REFERENCE=1` stores one)."))
-elif verdicts.empty:
-    display(Markdown("This build has no verdicts to compare with the reference yet."))
-else:
-    against = claims.compare(verdicts, reference)
-    display(Markdown(claims.comparison_text(against, reference)))
+display(Markdown(claims.reference_section(verdicts, reference, settings.profile)))
 
 # %% [markdown]
 # ## The papers' primary claims
 
 # %% tags=["remove-input"]
 if verdicts.empty:
-    display(Markdown(f"No chapter has written verdicts under the `{settings.profile}` profile "
-                     f"yet: build the book (`python -m synthmed.runner --profile "
-                     f"{settings.profile}`) first."))
+    display(Markdown(claims.no_verdicts_text(settings.profile)))
 else:
     display(Markdown(claims.primary_text(paper_rows, settings.profile)))
-    if (paper_rows["role"] == "primary").any():
+    primary = paper_rows[paper_rows["role"] == "primary"]
+    if len(primary):
         fig = claims.forest_figure(paper_rows)
         plt.show()
-        display(Markdown("Each dot is our mean paired advantage of the claim's method over its "
-                         "comparison, with its 95 % interval; the colour is the verdict, the "
-                         "diamond the paper's own difference where its tables give both sides. "
-                         "A grey hatched row is a claim that is not testable here (its reason is "
-                         "in the table below)."))
-        primary = paper_rows[paper_rows["role"] == "primary"]
+        display(Markdown(claims.FOREST_CAPTION))
         display(claims.claims_table(primary, caption="Primary claims", link=True))
     display(Markdown(claims.missing_text(missing)))
 
 # %% [markdown]
 # ## How many claims, of which kind
 #
-# Counted per paper: its primary claims, its per-cell claims (exploratory) and ours (checks and extensions,
-# not the paper's).
+# Per paper: its primary claims, its per-cell claims (exploratory) and ours (checks and extensions).
 
 # %% tags=["remove-input"]
 if not verdicts.empty:
@@ -108,19 +94,13 @@ if not verdicts.empty:
 # (`results/cpu/`). Each is its own family of claims, counted here apart from the profile's runs.
 
 # %% tags=["remove-input"]
-if scale.any():
-    display(plain(claims.scorecard_counts(verdicts[scale])))
-    for paper, rows in verdicts[scale].groupby("paper", sort=False):
-        display(claims.claims_table(rows, caption=f"{paper}: verdicts", link=True))
-else:
-    display(Markdown("No committed bundle has verdicts under this profile yet."))
+display(*claims.bundle_tables(verdicts[scale]))
 
 # %% [markdown]
 # ## The papers' claims about single cells (exploratory)
 
 # %% tags=["remove-input"]
-for paper, rows in paper_rows[paper_rows["role"] == "per cell"].groupby("paper", sort=False):
-    display(claims.claims_table(rows, caption=f"{paper}: per-cell claims", link=True))
+display(*claims.paper_tables(paper_rows[paper_rows["role"] == "per cell"], "per-cell claims"))
 
 # %% [markdown]
 # ## Our checks and extensions
@@ -129,8 +109,7 @@ for paper, rows in paper_rows[paper_rows["role"] == "per cell"].groupby("paper",
 # does what it is meant to do. Each says why it is there.
 
 # %% tags=["remove-input"]
-for paper, rows in ours_rows.groupby("paper", sort=False):
-    display(claims.claims_table(rows, caption=f"{paper}: ours", link=True))
+display(*claims.paper_tables(ours_rows, "ours"))
 
 # %% [markdown]
 # ## Every claim, as one table

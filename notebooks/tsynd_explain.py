@@ -15,40 +15,33 @@
 
 # %% [markdown]
 # # TSynD, Fig. 2: must the latent move further to fool a classifier trained with TSynD?
+# Niemeijer et al. (2024, Fig. 2) show EigenGradCAM maps (Muhammad & Yeasin 2020; here the `grad-cam` package) of a
+# Baseline classifier and one trained with TSynD, and images whose autoencoder latent was optimised to lower the
+# probability of the true class: for the TSynD classifier, they observe, larger regions had to change. We turn the
+# right half into a measurement. Each correctly classified test image starts at its own latent and walks along the
+# steepest descent of its true class's log-odds, a fixed small distance per step, until the probability drops below
+# 0.5; the distance walked is its *crossing distance* (RMS change per latent element, in units of the training
+# latents' standard deviation; `synthmed.tsynd.fig2`). An image whose reconstruction (the walk's start) the classifier
+# already gets wrong needs no latent change at all. Same images, same autoencoder, classifiers paired by seed.
 #
-# Niemeijer et al. (2024, Fig. 2) show EigenGradCAM maps (Muhammad & Yeasin 2020; here the
-# `grad-cam` package) of a Baseline classifier and one trained with TSynD, and images whose
-# autoencoder latent was optimised to lower the probability of the true class: for the TSynD
-# classifier, they observe, larger regions had to change. We turn the right half into a measurement.
-# Each correctly classified test image starts at its own latent and walks along the steepest descent
-# of its true class's log-odds, a fixed small distance per step, until the probability drops below
-# 0.5; the distance walked is its *crossing distance* (RMS change per latent element, in units of
-# the training latents' standard deviation; `synthmed.tsynd.fig2`). An image whose reconstruction
-# (the walk's start) the classifier already gets wrong needs no latent change at all. Same images,
-# same autoencoder, classifiers paired by seed.
+# TSynD trains on decoder outputs and Baseline never does, so a distance that counts such images as 0 partly measures
+# "has seen reconstructions". The fair comparison below adds the Noise arm (which also trains on decoder outputs) and
+# keeps only the test images that every arm classifies correctly, original and reconstruction; it measures the change
+# in latent space and in pixel space (L2 of the difference map, and the share of pixels that change by more than 0.1).
+# All three are our operationalisations of the paper's qualitative claim about image regions.
 #
-# TSynD trains on decoder outputs and Baseline never does, so a distance that counts such images as
-# 0 partly measures "has seen reconstructions". The fair comparison below adds the Noise arm (which
-# also trains on decoder outputs) and keeps only the test images that every arm classifies
-# correctly, original and reconstruction; it measures the change in latent space and in pixel space
-# (L2 of the difference map, and the share of pixels that change by more than 0.1). All three are
-# our operationalisations of the paper's qualitative claim about image regions.
-#
-# The paper ran this on Chest X-ray (NIH ChestX-ray); so do we, on `nih1000`, a 1,000-image
-# subset of that set (any finding vs no finding, re-split by patient, resized to 28 px;
-# `synthmed.data.images`). The same section reports an AUC gain of about 1 % with TSynD on the
-# validation set at 1 % and 10 % labelled; that claim is judged at the end, on validation and test.
+# The paper ran this on Chest X-ray (NIH ChestX-ray); so do we, on `nih1000`, a 1,000-image subset of that set (any
+# finding vs no finding, re-split by patient, resized to 28 px; `synthmed.data.images`). The same section reports an
+# AUC gain of about 1 % with TSynD on the validation set at 1 % and 10 % labelled; that claim is judged at the end, on
+# validation and test.
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-import synthmed
 from synthmed import claims, display as show, profiles, reference
-from synthmed.data import load_images
 from synthmed.device import get_device
-from synthmed.pixels import to_unit
-from synthmed.tsynd import experiment, explain, explain_runs, report_explain, training
+from synthmed.tsynd import experiment, explain_runs, report_explain
 
 # %% tags=["parameters", "hide-cell"]
 profile = None    # "smoke" | "quick" | "paper"
@@ -76,108 +69,65 @@ results = experiment.run_many(specs, workers=settings.workers, device=device,
 walks = explain_runs.measure_many(specs, n_images=settings.n_images, step=settings.step,
                                   max_steps=settings.max_steps, workers=settings.workers,
                                   device=device, context=settings.context)
-images = report_explain.image_frame(specs, walks, training.METHOD_LABELS)
-runs = report_explain.run_frame(images, specs, results, training.METHOD_LABELS)
-budget = settings.step * settings.max_steps
-fair = report_explain.fair_frame(images, budget)
-runs = runs.merge(fair, on=["dataset", "fraction", "labelled", "method", "seed"], how="left")
+w = report_explain.walk_frames(specs, results, walks, settings.step, settings.max_steps)
 
 # %% [markdown]
 # ## Latent change needed to flip the decision, Baseline vs TSynD
-#
-# Per run, the mean over the correctly classified test images (an image whose reconstruction, the
-# walk's start, is already below 0.5 counts as 0), and the mean over the images the walk flipped
-# only; intervals: 95 % t over seeds, and a 95 % bootstrap over the pooled (run, image) pairs. Then
-# how many images fell in each case.
+# Per run, the mean over the correctly classified test images (an image whose reconstruction, the walk's start, is
+# already below 0.5 counts as 0), and the mean over the images the walk flipped only; intervals: 95 % t over seeds,
+# and a 95 % bootstrap over the pooled (run, image) pairs. Then how many images fell in each case.
 
 # %% tags=["hide-input"]
-table = report_explain.distance_table(runs, images)
-display(table.style.hide(axis="index").format(precision=3))
-display(show.folded(report_explain.runs_display(runs), "Every run: latent changes, image counts"))
-display(Markdown(report_explain.skipped_text(table, budget) + "\n\n"
-                 + report_explain.reconstruction_text(table) + " "
-                 + report_explain.budget_note(table)))
-
-# %% tags=["hide-input"]
-report_explain.distance_figure(images, budget)
+display(*report_explain.distance_parts(w))
+report_explain.distance_figure(w.images, w.budget)
 plt.show()
 
 # %% [markdown]
 # ## The fair comparison: images every arm gets right, in latent and pixel space
-#
-# Per method, means over runs of the per-run means over the common images; a walk that did not
-# cross within the budget counts as the budget (a lower bound).
+# Per method, means over runs of the per-run means over the common images; a walk that did not cross within the budget
+# counts as the budget (a lower bound).
 
 # %% tags=["hide-input"]
-display(Markdown(report_explain.fair_text(fair)))
-long_fair = fair.melt(id_vars=["method", "seed"], value_vars=list(report_explain.FAIR_METRICS),
-                      var_name="measure", value_name="change")
-fig = show.interval_figure(long_fair, x="method", y="change", hue="method", col="measure",
-                           ylabel="change")
+display(Markdown(report_explain.fair_text(w.fair)))
+fig = report_explain.fair_figure(w.fair)
 
 # %% [markdown]
 # ## What changed at the crossing, and where the classifiers look (first seed)
-#
-# Top: test images flipped by every classifier; below: |reconstruction − image at the crossing| on
-# one colour scale, titled with the crossing distance. Then the EigenGradCAM maps of the true class
-# on the same images.
+# Top: test images flipped by every classifier; below: |reconstruction − image at the crossing| on one colour scale,
+# titled with the crossing distance. Then the EigenGradCAM maps of the true class on the same images.
 
 # %% tags=["hide-input"]
-ds = load_images(settings.dataset)
-seed0 = [s for s in specs if s.seed == specs[0].seed]
-rows = report_explain.shown_images(images, specs[0].seed, settings.n_show)
-titles = [ds.label_names[int(ds.test.labels[r])][:14] for r in rows]
-shown = to_unit(ds.test.images[rows])
-pics = shown.permute(0, 2, 3, 1).squeeze(-1).numpy()
-if rows:
-    diffs, dists = report_explain.shown_differences(specs, walks, specs[0].seed, rows,
-                                                    training.METHOD_LABELS)
-    report_explain.difference_figure(pics, diffs, dists, titles)
+seed = specs[0].seed
+shown = report_explain.shown(settings.dataset, w.images, seed, settings.n_show)
+if shown.rows:
+    diffs, dists = report_explain.shown_differences(specs, walks, seed, shown.rows)
+    report_explain.difference_figure(shown.pics, diffs, dists, shown.titles)
     plt.show()
-else:
-    display(Markdown(f"No test image of run {specs[0].seed} was flipped by every classifier "
-                     f"within the budget: no difference maps to show."))
-
-# %% tags=["hide-input"]
-if rows:
-    models = explain_runs.load_models(seed0, device)
-    cams = {name: explain.eigen_gradcam(m, shown.to(device), ds.test.labels[rows])
-            for name, m in models.items()}
-    report_explain.cam_figure(pics, cams, titles)
+    cams = report_explain.cams([s for s in specs if s.seed == seed], shown, device)
+    report_explain.cam_figure(shown.pics, cams, shown.titles)
     plt.show()
     display(Markdown(report_explain.cam_area_text(cams)))
+else:
+    display(Markdown(report_explain.no_flip_text(seed)))
 
 # %% [markdown]
 # ## Validation and test AUC, Baseline vs TSynD (Sec. 4.3)
-#
-# ROC AUC of each run's kept classifier (chosen on validation accuracy, so the validation AUC is not
-# independent of that choice, as in the paper); the test split saw no selection step. Paired by
-# seed.
+# ROC AUC of each run's kept classifier (chosen on validation accuracy, so the validation AUC is not independent of
+# that choice, as in the paper); the test split saw no selection step. Paired by seed.
 
 # %% tags=["hide-input"]
 auc_specs = experiment.make_specs(settings, settings.dataset, settings.auc_fractions,
                                   ["baseline", "tsynd"], settings.seeds)
 experiment.run_many(auc_specs, workers=settings.workers, device=device, context=settings.context)
 auc = report_explain.auc_frame(auc_specs, experiment.auc_many(
-    auc_specs, workers=settings.workers, device=device, context=settings.context),
-    training.METHOD_LABELS)
+    auc_specs, workers=settings.workers, device=device, context=settings.context))
 auc_ref = reference.load("tsynd_sec43_auc")
 display(show.plain(report_explain.auc_table(auc, auc_ref)))
-long_auc = auc.melt(id_vars=["labelled", "method", "seed"],
-                    value_vars=list(report_explain.AUC_METRICS), var_name="split", value_name="AUC")
-fig = show.interval_figure(long_auc.assign(AUC=100 * long_auc["AUC"]), x="labelled", y="AUC",
-                           hue="method", col="split", ylabel="ROC AUC (x 100)")
+fig = report_explain.auc_figure(auc)
 
 # %% [markdown]
 # ## Verdicts
 
 # %%
-registered = claims.load_claims(report_explain.CLAIMS)
-mine = report_explain.claims_for(registered, runs, "tsynd_explain")
-on_auc = report_explain.auc_claims(
-    [c for c in report_explain.claims_for(registered, auc, "tsynd_explain")
-     if report_explain.is_auc_claim(c)], auc_ref)
-on_runs = [c for c in mine if not report_explain.is_auc_claim(c)]
-verdicts = claims.adjust([claims.judge(c, runs, profile=settings.profile) for c in on_runs]
-                         + [claims.judge(c, auc, profile=settings.profile) for c in on_auc])
+verdicts = report_explain.judge(w.runs, auc, auc_ref, settings.profile)
 display(*claims.publish("tsynd_explain", settings, verdicts))

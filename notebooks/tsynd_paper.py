@@ -18,9 +18,10 @@
 #
 # Every other TSynD table in this book comes from the `quick` profile: a small CNN and a short latent ascent that
 # a laptop affords. Does the paper's Table 1 hold at the paper's own settings? On BreastMNIST it can be checked
-# here: 1 % and 10 % of its 546 training images are 5 and 55 labelled images, so a ResNet-18 trained for 100
-# epochs, with the paper's latent noise of 1.0 and 50 ascent steps at learning rate 0.1, fits on one core of this
-# CPU in tens of minutes per run. Those runs take longer than one working session, so they are computed by
+# here: 1 % and 10 % of its small training split are a handful and a few dozen labelled images, so a ResNet-18
+# trained for 100 epochs, with the paper's latent noise of 1.0 and 50 ascent steps at learning rate 0.1, fits on
+# one core of this CPU in tens of minutes per run. Those runs take longer than one working session, so they are
+# computed by
 # `python -m synthmed.tsynd.paper_scale`, run by run, and their score rows are committed to
 # `results/paper/tsynd/` with their provenance. This page reads them whatever profile builds the book; it
 # trains nothing at paper scale.

@@ -29,7 +29,6 @@
 # %% tags=["hide-input"]
 from IPython.display import display
 
-import synthmed
 from synthmed import claims, display as show, profiles, reference
 from synthmed.device import get_device
 from synthmed.tsynd import experiment, report_explain, report_uncertainty

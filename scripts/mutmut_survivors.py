@@ -1,4 +1,5 @@
-"""The mutants of a finished ``mutmut run`` that no test killed, one line each: where in the source file (line, function)
+"""The mutants of a finished ``mutmut run`` that no test killed, one line each: where in the source file (line,
+function)
 and what changed (the original text -> the mutant's). Used by scripts/mutate_claims.sh; run from the project root
 with the Python that has mutmut (``.venv/bin/python scripts/mutmut_survivors.py``).
 

@@ -332,7 +332,7 @@ def test_every_verdict_keeps_its_claim_profile_and_reason(case):
     v = claims.judge(claim, runs, profile="quick")
     assert v.verdict == verdict and v.claim is claim and v.profile == "quick"
     assert reason in v.reason and (v.reason or verdict != "not testable")
-    assert f"`quick` profile" not in v.sentence() or v.verdict == "inconclusive"
+    assert "`quick` profile" not in v.sentence() or v.verdict == "inconclusive"
     (w,) = claims.judge_all([claim], runs, profile="quick")
     assert (w.verdict, w.profile, w.reason) == (v.verdict, "quick", v.reason)
 

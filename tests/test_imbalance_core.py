@@ -15,6 +15,10 @@ from synthmed.data.nih import MetadataScaler
 from synthmed.imbalance import balance, cyclegan, fusion, train
 from synthmed.imbalance.data import from_parts, make_part
 
+# The values TrainConfig's former defaults gave (it has none now: the profile states every one).
+TRAIN = {"epochs": 10, "batch_size": 32, "lr": 1e-3, "weight_decay": 1e-4, "keep": "best"}
+TRAINED = {"train": train.TrainConfig(**TRAIN), "meta_train": train.TrainConfig(**TRAIN)}
+
 
 @pytest.fixture(autouse=True)
 def one_thread():
@@ -122,7 +126,7 @@ def test_oversample_control_adds_as_many_as_the_synthetic_variant_all_copies_of_
     t = data.train  # patient id = row index, so that a copy can be traced to its source row
     data = data.with_train(make_part(t.images, t.labels, t.metadata, torch.arange(len(t))))
     spec = experiment.RunSpec("pneumonia_minority", 3, ("real_synth", "real_oversample"), synthetic_ratio=0.5,
-                               backbone="smallcnn")
+                               backbone="smallcnn", **TRAINED)
     m = experiment.synthetic_count(data, 0.5)
     src = balance.source_indices(data, m, seed=3)
     fake = (torch.full((m, 1, 16, 16), 7, dtype=torch.uint8), src)
@@ -167,7 +171,7 @@ def test_weighted_loss_moves_scores_towards_the_minority():
     """The same seed and data, trained with and without class weights: the weighted classifier scores the rare
     positives higher on average (what rebalancing does)."""
     data = toy_data(n0=60, n1=6, meta_signal=True)
-    config = train.TrainConfig(epochs=3, batch_size=16, lr=3e-3, keep="last")
+    config = train.TrainConfig(**{**TRAIN, "epochs": 3, "batch_size": 16, "lr": 3e-3, "keep": "last"})
     probs = []
     for cw in (None, "balanced"):
         model = fusion.build_classifier(None, n_metadata=3, seed=0)
@@ -184,7 +188,7 @@ def test_weighted_loss_moves_scores_towards_the_minority():
 def test_fused_model_prediction_depends_on_metadata():
     data = toy_data(n0=48, n1=48, meta_signal=True)  # images are noise; metadata column 0 carries the label
     model = fusion.build_classifier("smallcnn", n_metadata=3, image_size=16, seed=0)
-    config = train.TrainConfig(epochs=15, batch_size=16, lr=3e-3, keep="last")
+    config = train.TrainConfig(**{**TRAIN, "epochs": 15, "batch_size": 16, "lr": 3e-3, "keep": "last"})
     result = train.train_classifier(model, data.train, data.val, config, seed=0, device="cpu", progress=False)
     model.load_state_dict(result.state_dict)
     assert [h["epoch"] for h in result.history] == list(range(1, 16))  # one validation record per epoch
@@ -289,11 +293,12 @@ def test_lr_schedule_constant_then_linear():
 def test_specs_pair_variants_with_the_experiments_that_can_run_them():
     from synthmed.imbalance import experiment
     sp = experiment.specs(["nih_patient", "pneumonia_minority", "metadata_only"], [0, 1],
-                          ["real", "real_meta", "real_synth", "logreg"], backbones=["smallcnn", "vgg16"])
+                          ["real", "real_meta", "real_synth", "logreg"], backbones=["smallcnn", "vgg16"],
+                          **TRAINED)
     got = {(s.experiment, s.backbone, s.seed): s.variants for s in sp}
     assert got[("pneumonia_minority", "vgg16", 1)] == ("real", "real_synth")  # no metadata there
     controls = experiment.specs(["pneumonia_minority", "nih_patient"], [0],
-                                ["real", "real_weighted", "real_oversample", "real_synth"], ["smallcnn"])
+                                ["real", "real_weighted", "real_oversample", "real_synth"], ["smallcnn"], **TRAINED)
     assert [s.variants for s in controls] == [("real", "real_weighted", "real_oversample", "real_synth"),
                                               ("real", "real_synth")]
     assert got[("metadata_only", "smallcnn", 0)] == ("logreg",)
@@ -309,7 +314,8 @@ def test_training_and_scoring_are_separate_cached_steps(cache_dir):
     from synthmed.imbalance import experiment
     data = toy_data(size=16)
     spec = experiment.RunSpec("nih_patient", 0, ("real_meta",), backbone="smallcnn",
-                                 train=train.TrainConfig(epochs=1, batch_size=16))
+                              train=train.TrainConfig(**{**TRAIN, "epochs": 1, "batch_size": 16}),
+                              meta_train=train.TrainConfig(**TRAIN))
     state = experiment.train_step(data, "real_meta", spec)
     scores = experiment.score_step(data, "real_meta", spec, state)
     assert scores["test_prob"].shape == (16,) and scores["val_prob"].shape == (16,)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from synthmed import claims
-from synthmed.imbalance import paper_check, report, scoring
+from synthmed.imbalance import paper_check, report, scoring, train
 
 
 def test_threshold_for_specificity_hand_worked():
@@ -287,8 +287,9 @@ def test_every_verdict_on_cyclegan_images_carries_the_caveat():
 
 def test_specs_put_each_experiments_baseline_first():
     from synthmed.imbalance import experiment
+    config = train.TrainConfig(epochs=10, batch_size=32, lr=1e-3, weight_decay=1e-4, keep="best")
     sp = experiment.specs(["pneumonia_minority"], [0], ["real_synth", "real_oversample", "real_weighted", "real"],
-                          ["smallcnn"])
+                          ["smallcnn"], train=config, meta_train=config)
     assert sp[0].variants == ("real", "real_weighted", "real_oversample", "real_synth")
 
 

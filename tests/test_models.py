@@ -62,3 +62,41 @@ def test_mismatched_weights_name_missing_keys(tmp_path):
     torch.save(state, path)
     with pytest.raises(models.WeightsMismatchError, match="missing keys: body.0.weight"):
         models.load_weights(models.create("smallcnn", 1, None, 28), path)
+
+
+# state_dict digests of create(name, 1, n_classes, size, seed=0, width=8) computed before the registry became a
+# decorator (issue 35 item 6): the builders and their parameter-initialisation order did not change, so neither did
+# any initial weight (and cached results trained from them stay valid).
+INIT_DIGESTS = {("smallcnn", 28): "502db51e7ba722ee", ("smallcnn", 64): "b4db6ed72ca56746",
+                ("resnet18", 28): "2d37880af6f2c7d0", ("resnet18", 64): "5d1399c569f46135",
+                ("resnet50", 28): "de2684ae1370a235", ("densenet121", 28): "a4023913c1aac790",
+                ("vgg16", 28): "ee05833f72548a2f", ("vgg16", 64): "c99d2f7007d4733c"}
+
+
+@pytest.mark.parametrize("name, size", sorted(INIT_DIGESTS))
+def test_registry_builds_bit_identical_initial_weights(name, size):
+    import hashlib
+
+    net = models.create(name, 1, 2 if size == 28 else None, size, seed=0, width=8)
+    h = hashlib.sha256()
+    for key, value in net.state_dict().items():
+        h.update(key.encode())
+        h.update(value.detach().cpu().contiguous().numpy().tobytes())
+    assert h.hexdigest()[:16] == INIT_DIGESTS[(name, size)]
+
+
+def test_register_model_adds_a_name_its_title_and_aliases():
+    @models.register_model("tinyprobe", title="Tiny probe", aliases=("probe",))
+    def _tiny(in_channels, image_size, width):
+        body = torch.nn.Sequential(torch.nn.Conv2d(in_channels, width, 3, padding=1))
+        return models.Trunk(body, width, body[-1])
+
+    try:
+        assert "tinyprobe" in models.MODELS and models.check("probe") == "tinyprobe"
+        assert models.title("tinyprobe") == "Tiny probe"
+        assert models.create("probe", 1, 3, 28, width=4)(torch.zeros(2, 1, 28, 28)).shape == (2, 3)
+        with pytest.raises(ValueError, match="registered already"):
+            models.register_model("tinyprobe", title="again")(_tiny)
+    finally:
+        models._BUILDERS.pop("tinyprobe"), models.TITLES.pop("tinyprobe"), models.ALIASES.pop("probe")
+    assert list(models.MODELS) == ["smallcnn", "resnet18", "resnet50", "densenet121", "vgg16"]

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from synthmed import profiles
 from synthmed.profiles import NOTEBOOKS, PROFILES, from_notebook, notebook_parameters, resolve
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"

@@ -3,7 +3,6 @@ turn on a notebook executed by a real kernel, and the runner's decision names it
 the executed copy."""
 
 import json
-import os
 
 import pytest
 

@@ -4,7 +4,6 @@ import itertools
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from synthmed import cache, claims, profiles
 from synthmed.reference import load

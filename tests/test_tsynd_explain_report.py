@@ -9,7 +9,6 @@ import torch
 from synthmed import claims
 from synthmed.tsynd import fig2, report_explain, report_uncertainty
 
-LABELS = {"baseline": "Baseline", "tsynd": "TSynD"}
 
 
 def _spec(method, seed, objective="mi"):
@@ -46,8 +45,8 @@ def test_run_frame_counts_and_the_fig2_claim_is_judged_paired_by_seed():
         walks += [_walk([0.1, 0.2, nan, nan], [C, C, M, S]),
                   _walk([0.1 + shift, 0.2 + shift, nan, nan], [C, C, N, M])]
         results += [_result(), _result(constant=seed == 0)]
-    images = report_explain.image_frame(specs, walks, LABELS)
-    runs = report_explain.run_frame(images, specs, results, LABELS)
+    images = report_explain.image_frame(specs, walks)
+    runs = report_explain.run_frame(images, specs, results)
     assert len(runs) == 6
     base = runs[runs["method"] == "Baseline"]
     # all correct images: (0.1 + 0.2 + 0 for the reconstruction already below 0.5) / 3; walked: (0.1 + 0.2) / 2
@@ -127,7 +126,7 @@ def test_auc_table_pairs_by_seed_and_the_paper_gain_comes_from_the_reference():
     specs = [_spec(m, s) for m in ("baseline", "tsynd") for s in (0, 1, 2)]
     val = {"baseline": [0.60, 0.70, 0.65], "tsynd": [0.62, 0.725, 0.665]}  # paired gains 2, 2.5, 1.5 points
     aucs = [{"val_auc": val[s.train.method][s.seed], "test_auc": 0.5} for s in specs]
-    auc = report_explain.auc_frame(specs, aucs, LABELS)
+    auc = report_explain.auc_frame(specs, aucs)
     ref = reference.load("tsynd_sec43_auc")
     table = report_explain.auc_table(auc, ref)
     row = table[table.AUC == "validation AUC"].iloc[0]

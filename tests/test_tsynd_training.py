@@ -20,9 +20,14 @@ def _data(n=40, seed=0):
     return x, y
 
 
+# Every field a profile sets (TrainConfig has no defaults but the ascent objective): small values for speed.
+SMALL = {"backbone": "smallcnn", "width": 4, "hidden": 8, "dropout": 0.5, "iterations": 6, "epochs": None,
+         "batch_size": 8, "lr": 1e-3, "weight_decay": 1e-4, "eval_every": 3, "select_on": "accuracy", "k": 3,
+         "noise_sigma": 0.5, "ascent_steps": 1, "ascent_lr": 0.05, "latent_units": "std"}
+
+
 def _cfg(method="baseline", **kw):
-    return TrainConfig(**{"method": method, "backbone": "smallcnn", "width": 4, "hidden": 8, "iterations": 6, "batch_size": 8,
-                          "eval_every": 3, "k": 3, "ascent_steps": 1, **kw})
+    return TrainConfig(**{"method": method, **SMALL, **kw})
 
 
 def _vqvae():
@@ -124,15 +129,16 @@ def test_bad_settings_are_rejected_with_their_name():
     with pytest.raises(ValueError, match="needs an autoencoder"):
         train_classifier(x, y, x, y, 2, _cfg("noise"), progress=False)
     with pytest.raises(ValueError, match="valid: baseline, noise, tsynd"):
-        TrainConfig(method="mixup", backbone="smallcnn")
+        _cfg("mixup")
     with pytest.raises(ValueError, match="latent_units"):
-        TrainConfig(latent_units="pixels", backbone="smallcnn")
+        _cfg(latent_units="pixels")
     with pytest.raises(ValueError, match="epochs, or iterations"):
-        TrainConfig(iterations=None, backbone="smallcnn")
+        _cfg(iterations=None)
     with pytest.raises(ValueError, match="valid: smallcnn, resnet18"):
-        TrainConfig(backbone="resnet19")
-    with pytest.raises(TypeError, match="backbone"):
-        TrainConfig()  # no default: the backbone comes from the profile
+        _cfg(backbone="resnet19")
+    for key in SMALL:  # no defaults: every value comes from the profile
+        with pytest.raises(TypeError, match=key):
+            TrainConfig(method="baseline", **{k: v for k, v in SMALL.items() if k != key})
     # baseline cache identity does not depend on generator knobs
     assert _cfg(noise_sigma=0.1).as_dict() == _cfg(noise_sigma=2.0).as_dict()
     assert _cfg("noise", ascent_lr=0.1).as_dict() == _cfg("noise", ascent_lr=0.3).as_dict()

@@ -5,7 +5,8 @@ extension ``torchvision/_C.so`` fails to load, so ``torchvision::nms`` is never 
 (which registers a fake kernel for that op) raises ``operator torchvision::nms does not exist``.
 
 :func:`ensure_torchvision_importable` first tries to load torchvision's own extension. Where it loads (any
-machine with a matching build) it does nothing else. Where it cannot, it defines the ``torchvision::nms`` (and ``qnms``) schema
+machine with a matching build) it does nothing else. Where it cannot, it defines the ``torchvision::nms`` (and
+``qnms``) schema
 with a plain-torch kernel, which is all torchvision needs to import; models, transforms and torch-fidelity then
 work. ``torchvision.ops`` still reports its compiled ops missing (detection ops); nothing in synthmed uses them.
 """

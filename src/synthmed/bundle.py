@@ -22,7 +22,8 @@ One command for every chapter (:func:`main`)::
     scripts/bundle_worker.sh CHAPTER [same options]     # one fresh process per run, commits each file alone
 
 A chapter takes part by naming a function returning its :class:`Spec` as its ``bundle`` stage
-(``Chapter.stages["bundle"] = "module:function"``, :mod:`synthmed.chapters`): its runs in plan order (:class:`Run`: file name, run key, the run's
+(``Chapter.stages["bundle"] = "module:function"``, :mod:`synthmed.chapters`): its runs in plan order (:class:`Run`:
+file name, run key, the run's
 fields), a function computing one run's rows and provenance, and its folder ``results/<profile>/<folder>``. This
 module does the rest the same way for every chapter: what is pending (a run whose file holds another key, or none,
 is), the projection, the atomic write, the listing the worker reads.
@@ -83,7 +84,8 @@ def machine() -> dict[str, Any]:
         pass
     device = "cuda: " + torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
     load = round(os.getloadavg()[2], 2) if hasattr(os, "getloadavg") else None  # other work slows a run down
-    return {"cpu": cpu, "cpus": os.cpu_count(), "threads": torch.get_num_threads(), "device": device, "load_15min": load,
+    return {"cpu": cpu, "cpus": os.cpu_count(), "threads": torch.get_num_threads(), "device": device,
+            "load_15min": load,
             "torch": torch.__version__, "python": platform.python_version(), "platform": platform.platform()}
 
 
@@ -278,7 +280,8 @@ def mean_projection(bundle: Path, todo: Sequence[Run]) -> float | None:
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", default=".", help="the book's checkout (results/ is written there)")
     parser.add_argument("--only", nargs="+", default=None, metavar="RUN",
-                        help="of the planned runs, only these run names (scripts/bundle_worker.sh runs one per process)")
+                        help="of the planned runs, only these run names "
+                             "(scripts/bundle_worker.sh runs one per process)")
     parser.add_argument("--progress", action="store_true", help="show each run's progress bars")
     parser.add_argument("--dry-run", action="store_true", help="list the pending runs and the projection only")
     parser.add_argument("--where", action="store_true",

@@ -4,7 +4,8 @@ A result is stored under a key derived from everything that determines it: a nam
 computes it, the MD5 of the data files and the seed. The code part is derived automatically (:func:`step_version`):
 the source of the step's ``compute`` function and of every ``synthmed`` module it references, directly or through
 their imports, transitively; nobody writes module lists by hand, so an edit to any code a step runs changes its key,
-and an edit to code it does not reach (a table, a plot, an evaluation done in a separate step) does not. A rebuild with nothing changed loads every
+and an edit to code it does not reach (a table, a plot, an evaluation done in a separate step) does not. A rebuild
+with nothing changed loads every
 result instead of recomputing it; changing any of those parts changes the key. Writes are atomic (temp file, then
 ``os.replace``), so an interrupted run never leaves a half-written entry. Long computations may checkpoint to
 :func:`checkpoint_path` and resume from it.
@@ -47,6 +48,8 @@ from typing import Any, TypeVar
 
 import torch
 
+from synthmed.context import environment
+
 T = TypeVar("T")
 
 
@@ -66,13 +69,13 @@ def cache_dir() -> Path:
     scope = _SCOPE.get()
     if scope is not None and scope.root is not None:
         return scope.root
-    return Path(os.environ.get("SYNTHMED_CACHE_DIR") or Path.home() / ".cache" / "synthmed")
+    return Path(environment("SYNTHMED_CACHE_DIR") or Path.home() / ".cache" / "synthmed")
 
 
 def event_log() -> Path | None:
     """The file every cache event is appended to outside a :func:`recording` block: ``$SYNTHMED_CACHE_LOG``, or
     None when it is unset (set by the runner in the environment of the kernel it starts)."""
-    text = os.environ.get("SYNTHMED_CACHE_LOG")
+    text = environment("SYNTHMED_CACHE_LOG")
     return Path(text) if text else None
 
 
@@ -338,7 +341,7 @@ def load(path: Path) -> Any:
 
 
 def _forced(name: str) -> bool:
-    flag = os.environ.get("SYNTHMED_RECOMPUTE", "").strip()
+    flag = (environment("SYNTHMED_RECOMPUTE") or "").strip()
     if flag.lower() in {"1", "all", "true", "yes"}:
         return True
     return name in {n.strip() for n in flag.split(",") if n.strip()}

@@ -11,8 +11,45 @@ in the environment of the notebook kernel it starts (which :func:`synthmed.profi
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+# Every environment variable synthmed reads, and what it is for. Only this module reads the environment
+# (:func:`environment`, :func:`environment_items`; tests/test_environment.py checks it), so this table is the
+# complete list a user can set.
+VARIABLES: dict[str, str] = {
+    "SYNTHMED_PROFILE": "the profile a notebook resolves when no parameter names one (set by the runner)",
+    "SYNTHMED_NOTEBOOK": "the notebook a kernel runs (set by the runner)",
+    "SYNTHMED_CACHE_DIR": "the cache root (default ~/.cache/synthmed)",
+    "SYNTHMED_CACHE_LOG": "the file that receives every cache event (set by the runner per notebook)",
+    "SYNTHMED_RECOMPUTE": "1 / all: recompute every cached step; name1,name2: only those steps",
+    "SYNTHMED_DATA_ROOT": "the data folder (medmnist/, nih/)",
+    "SYNTHMED_DEVICE": "auto | cpu | cuda | cuda:N",
+    "SYNTHMED_EXECUTOR": "local (default) | ray",
+    "SYNTHMED_RAY_CPUS": "CPUs of a local Ray instance",
+    "SYNTHMED_RAY_GPUS": "GPUs per Ray task",
+    "SYNTHMED_RAY_RETRIES": "retries of a failed Ray task",
+    "RAY_ADDRESS": "the Ray cluster to join (default: a local instance)",
+    "OMP_NUM_THREADS": "threads per process (recorded with a notebook's inputs, forwarded to Ray workers)",
+    "MKL_NUM_THREADS": "threads per process (recorded with a notebook's inputs)",
+    "CUDA_VISIBLE_DEVICES": "the GPUs a process sees (recorded with a notebook's inputs)",
+}
+
+
+def environment(name: str) -> str | None:
+    """The value of environment variable ``name`` (None when unset); ``name`` must be one of :data:`VARIABLES`."""
+    if name not in VARIABLES:
+        raise KeyError(f"{name} is not one of synthmed's environment variables (synthmed.context.VARIABLES)")
+    return os.environ.get(name)
+
+
+def environment_items(names: Iterable[str] = (), prefix: str | None = None) -> dict[str, str]:
+    """{name: value} of the set variables among ``names`` and, with ``prefix``, of every set variable whose name
+    starts with it (what a remote worker must see to run as this process does)."""
+    names = set(names)
+    return {k: v for k, v in os.environ.items() if k in names or (prefix is not None and k.startswith(prefix))}
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,11 @@ argument. Asking for CUDA where torch sees none is an error (never a silent fall
 
 from __future__ import annotations
 
-import os
 import re
 
 import torch
+
+from synthmed.context import environment
 
 CHOICES = "auto, cpu, cuda or cuda:N"
 
@@ -19,7 +20,7 @@ def get_device(preference: str | None = None) -> torch.device:
 
     Raises ValueError for another name and RuntimeError when CUDA (or GPU N) is asked for but torch has none.
     """
-    env = os.environ.get("SYNTHMED_DEVICE")
+    env = environment("SYNTHMED_DEVICE")
     source = "device" if preference else "SYNTHMED_DEVICE"
     pref = (preference or env or "auto").strip().lower()
     if pref == "auto":

@@ -250,7 +250,8 @@ def interval_figure(frame: pd.DataFrame, *, x: str, y: str, hue: str, col: str |
     the value holds in every panel); each is drawn as a black hollow diamond beside the mean it belongs to.
     An interval needs two runs or more: a group with one run shows its mean alone. Order arguments default
     to the order of first appearance. ylim: the y range of every panel, e.g. (0, 100) for percentages (a t
-    interval over 2 or 3 seeds can reach far outside what the metric can take). Returns the Figure (close it with ``plt.close`` after display if needed).
+    interval over 2 or 3 seeds can reach far outside what the metric can take). Returns the Figure (close it with
+    ``plt.close`` after display if needed).
     """
     import seaborn as sns
 

@@ -34,7 +34,6 @@ from the environment the runner gave the kernel (:func:`synthmed.profiles.enviro
 
 from __future__ import annotations
 
-import os
 import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -42,7 +41,7 @@ from multiprocessing import get_context
 from typing import Any
 
 from synthmed import cache
-from synthmed.context import RunContext
+from synthmed.context import RunContext, environment
 from synthmed.executor_base import COSTS_FILE, RunError, call, finish, log_run, progress_bar
 
 __all__ = ["BACKENDS", "COSTS_FILE", "RunError", "backend", "call", "log_run", "run_all"]
@@ -52,7 +51,7 @@ BACKENDS = ("local", "ray")
 
 def backend() -> str:
     """The backend named by ``$SYNTHMED_EXECUTOR`` (default ``local``); an unknown name is an error."""
-    name = (os.environ.get("SYNTHMED_EXECUTOR") or "local").strip().lower()
+    name = (environment("SYNTHMED_EXECUTOR") or "local").strip().lower()
     if name not in BACKENDS:
         raise ValueError(f"SYNTHMED_EXECUTOR={name!r} is not a backend; choose one of {', '.join(BACKENDS)}")
     return name

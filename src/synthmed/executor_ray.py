@@ -22,7 +22,7 @@ import os
 import traceback
 import warnings
 
-from synthmed.context import RunContext
+from synthmed.context import RunContext, environment, environment_items
 from synthmed.executor_base import call, finish, log_run, progress_bar, short
 
 DEFAULT_RETRIES = 2
@@ -34,7 +34,7 @@ class RetryWarning(UserWarning):
 
 
 def _env_float(name: str, default: float | None) -> float | None:
-    text = os.environ.get(name)
+    text = environment(name)
     if text is None or not text.strip():
         return default
     try:
@@ -44,8 +44,9 @@ def _env_float(name: str, default: float | None) -> float | None:
 
 
 def _forwarded_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items()
-            if (k.startswith("SYNTHMED_") and k != "SYNTHMED_EXECUTOR") or k in _FORWARDED}
+    forwarded = environment_items(_FORWARDED, prefix="SYNTHMED_")
+    forwarded.pop("SYNTHMED_EXECUTOR", None)
+    return forwarded
 
 
 def connect():
@@ -57,7 +58,7 @@ def connect():
     if ray.is_initialized():
         return ray
     kwargs = {"runtime_env": {"env_vars": _forwarded_env()}, "log_to_driver": True}
-    if not os.environ.get("RAY_ADDRESS"):
+    if not environment("RAY_ADDRESS"):
         cpus = _env_float("SYNTHMED_RAY_CPUS", None)
         kwargs.update(num_cpus=int(cpus) if cpus else os.cpu_count(), include_dashboard=False)
     ray.init(**kwargs)

@@ -61,7 +61,8 @@ class FitConfig:
     keep: "best" (weights at the best monitored value) or "last"; tie_break: the key of ``evaluate``'s dict (a
     validation loss, lower is better) that decides between evaluations with the same best monitored value (see
     :func:`fit`; None: the later evaluation wins every tie); patience: evaluations without a strict improvement of
-    the monitor before stopping (None: never); warmup: evaluations during which early stopping neither counts nor stops (the best
+    the monitor before stopping (None: never); warmup: evaluations during which early stopping neither counts nor
+    stops (the best
     weights are still tracked); schedule: None, "plateau" (ReduceLROnPlateau on the monitor, factor 0.1, patience
     ``plateau_patience`` evaluations) or "cosine" (cosine decay over ``steps``); amp: bf16 autocast (None: on for
     CUDA, off on CPU).
@@ -233,7 +234,8 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, torch.Tensor, torch.Gene
     among evaluations tied on it (a flat validation curve: a small validation split, or a model predicting one
     class), the one with the lowest ``config.tie_break`` value (a validation loss) is kept, and among those still
     tied, the later one. Without a tie-break value in ``evaluate``'s dict, the later of tied evaluations is kept.
-    ``FitResult.best_is_first`` says whether the kept weights are the first evaluation's. checkpoint: a file to save to at every evaluation and
+    ``FitResult.best_is_first`` says whether the kept weights are the first evaluation's. checkpoint: a file to save
+    to at every evaluation and
     resume from when it exists (resume gives the same result as an uninterrupted run). log: a list that
     ``loss_fn`` appends its per-step records to (plain data); it is saved in every checkpoint and restored on
     resume, so a resumed run's log is an uninterrupted run's.

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from synthmed.context import environment
+
 KINDS = ("source", "settings", "code", "files", "verdicts", "runs", "outputs")
 ENVIRONMENT = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "SYNTHMED_DEVICE", "CUDA_VISIBLE_DEVICES")
 LIBRARIES = ("torch", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "medmnist")
@@ -92,7 +94,7 @@ def settings_digest(name: str, profile: str, parameters: Mapping[str, Any]) -> s
 
     resolved = (dict(profiles.resolve(name, profile, **parameters)) if name in profiles.NOTEBOOKS else None)
     return _digest({"profile": profile, "parameters": dict(parameters), "resolved": resolved,
-                    "environment": {k: os.environ.get(k) for k in ENVIRONMENT},
+                    "environment": {k: environment(k) for k in ENVIRONMENT},
                     "python": platform.python_version(), "libraries": {p: _version(p) for p in LIBRARIES}})
 
 

@@ -10,7 +10,9 @@ MC-dropout head, the imbalance paper's metadata fusion) puts its own head on a t
 Names: ``smallcnn`` (4 conv blocks, for CPU profiles), ``resnet18``, ``resnet50``, ``densenet121``, ``vgg16``
 (torchvision architectures, randomly initialised); ``cnn`` is an alias of ``smallcnn`` (:data:`ALIASES`).
 :data:`MODELS` is the one allow-list of backbone names: every chapter's ``backbone`` / ``backbones`` setting is
-checked by :func:`check` (with the valid names in its error), and display names live in :data:`TITLES`. The grey-image first layer and the small-image stem are written
+checked by :func:`check` (with the valid names in its error), and display names live in :data:`TITLES`. A builder
+joins all three with the :func:`register_model` decorator (timm's ``register_model``). The
+grey-image first layer and the small-image stem are written
 once, here: images of at most 32 pixels get a 3x3 stride-1 stem without the max-pool (ResNet, DenseNet), and VGG-16
 drops the max-pools that would shrink the map below 2x2.
 
@@ -25,17 +27,18 @@ the missing and unexpected keys (see :func:`load_weights`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-MODELS = ("smallcnn", "resnet18", "resnet50", "densenet121", "vgg16")
-ALIASES = {"cnn": "smallcnn"}  # other spellings accepted wherever a model name is (an older TSynD profile value)
-TITLES = {"smallcnn": "small CNN", "resnet18": "ResNet-18", "resnet50": "ResNet-50", "densenet121": "DenseNet-121",
-          "vgg16": "VGG-16"}  # how the book writes each model's name
+# The registry, filled by @register_model below: {name: trunk builder(in_channels, image_size, width) -> Trunk}.
+_BUILDERS: dict[str, Callable[[int, int, int], Trunk]] = {}
+MODELS = _BUILDERS.keys()  # the registered names, in registration order (a live view: a new registration shows)
+ALIASES: dict[str, str] = {}  # other spellings accepted wherever a model name is (an older TSynD profile value)
+TITLES: dict[str, str] = {}  # how the book writes each model's name
 SMALL_IMAGE = 32  # images of at most this many pixels get the small-image stem
 
 
@@ -75,6 +78,22 @@ class Classifier(nn.Module):
         return self.fc(self.trunk(x))
 
 
+def register_model(name: str, *, title: str, aliases: Iterable[str] = ()):
+    """Decorator (timm's ``register_model``): registers ``builder(in_channels, image_size, width) -> Trunk`` under
+    ``name``, with the book's ``title`` of the model and other spellings ``aliases``. A name registered twice is an
+    error."""
+
+    def register(builder: Callable[[int, int, int], Trunk]) -> Callable[[int, int, int], Trunk]:
+        if name in _BUILDERS or name in ALIASES:
+            raise ValueError(f"model {name!r} is registered already")
+        _BUILDERS[name], TITLES[name] = builder, title
+        ALIASES.update(dict.fromkeys(aliases, name))
+        return builder
+
+    return register
+
+
+@register_model("smallcnn", title="small CNN", aliases=("cnn",))
 def _smallcnn(in_channels: int, image_size: int, width: int) -> Trunk:
     """4 conv3x3-BN-ReLU blocks with widths (w, 2w, 4w, 4w); a 2x2 max-pool follows a block while the map is larger
     than 8 pixels (28 px: pools after blocks 1 and 2, the last blocks at 7x7; 64 px: after blocks 1-3, 8x8)."""
@@ -110,7 +129,18 @@ def _resnet(depth: int, in_channels: int, image_size: int) -> Trunk:
     return Trunk(body, 512 if depth == 18 else 2048, net.layer4)
 
 
-def _densenet121(in_channels: int, image_size: int) -> Trunk:
+@register_model("resnet18", title="ResNet-18")
+def _resnet18(in_channels: int, image_size: int, width: int) -> Trunk:
+    return _resnet(18, in_channels, image_size)
+
+
+@register_model("resnet50", title="ResNet-50")
+def _resnet50(in_channels: int, image_size: int, width: int) -> Trunk:
+    return _resnet(50, in_channels, image_size)
+
+
+@register_model("densenet121", title="DenseNet-121")
+def _densenet121(in_channels: int, image_size: int, width: int) -> Trunk:
     f = _torchvision().densenet121(weights=None).features
     if image_size <= SMALL_IMAGE:
         f.conv0, f.pool0 = nn.Conv2d(in_channels, 64, 3, 1, 1, bias=False), nn.Identity()
@@ -120,7 +150,8 @@ def _densenet121(in_channels: int, image_size: int) -> Trunk:
     return Trunk(body, 1024, f.denseblock4)
 
 
-def _vgg16(in_channels: int, image_size: int) -> Trunk:
+@register_model("vgg16", title="VGG-16")
+def _vgg16(in_channels: int, image_size: int, width: int) -> Trunk:
     f = _torchvision().vgg16(weights=None).features
     f[0] = nn.Conv2d(in_channels, 64, 3, padding=1)
     size, layers = image_size, []
@@ -152,23 +183,15 @@ def title(name: str) -> str:
 
 
 def _trunk(name: str, in_channels: int, image_size: int, width: int) -> Trunk:
-    name = check(name)
-    if name == "smallcnn":
-        return _smallcnn(in_channels, image_size, width)
-    if name in ("resnet18", "resnet50"):
-        return _resnet(int(name[6:]), in_channels, image_size)
-    if name == "densenet121":
-        return _densenet121(in_channels, image_size)
-    if name == "vgg16":
-        return _vgg16(in_channels, image_size)
-    raise AssertionError(f"{name} is in MODELS but has no builder here")
+    return _BUILDERS[check(name)](in_channels, image_size, width)
 
 
 def create(name: str, in_channels: int, n_classes: int | None, image_size: int, *,
            weights: str | Path | None = None, width: int = 16, seed: int | None = None) -> nn.Module:
     """A network by name, randomly initialised (or from a local weights file).
 
-    name: one of :data:`MODELS` (or an alias, :func:`check`); in_channels: C; n_classes: None for a trunk ((N, C, H, W) -> (N, F)), else the
+    name: one of :data:`MODELS` (or an alias, :func:`check`); in_channels: C; n_classes: None for a trunk ((N, C, H,
+    W) -> (N, F)), else the
     number of logits of a linear head; image_size: H (= W), which picks the small-image stem; weights: a local
     state_dict file for the trunk, loaded strictly (:func:`load_weights`); width: channels of ``smallcnn``'s first
     block; seed: initialise under this seed without touching the caller's global RNG (None: from the global RNG).
@@ -231,12 +254,3 @@ def load_weights(module: nn.Module, path: str | Path, *, drop_prefixes: Iterable
             f"missing keys: {some(missing)}; unexpected keys: {some(unexpected)}; shape mismatches: {some(shapes)}")
     module.load_state_dict(state, strict=True)
     return module
-
-
-def weights_note(name: str, weights: str | Path | None, paper_weights: str = "ImageNet") -> str:
-    """One sentence saying how a network was initialised (for a notebook's output)."""
-    if weights:
-        return f"{name}: initialised from the local weights file {weights}."
-    return (f"{name}: random initialisation. The paper used {paper_weights} weights, which cannot be downloaded "
-            f"here; pass a local weights file to use them.") if name != "smallcnn" else (
-        "smallcnn: a four-block CNN of this project for CPU profiles, random initialisation.")

@@ -17,12 +17,11 @@ reads the environment but never writes it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from synthmed import chapters
-from synthmed.context import RunContext
+from synthmed.context import RunContext, environment
 
 PROFILES = chapters.PROFILE_NAMES
 DEFAULT_PROFILE = "quick"
@@ -58,6 +57,16 @@ def sources(notebook: str) -> dict[str, str]:
     return dict(chapters.notebook(notebook).sources)
 
 
+class _Plain:
+    """A glued text whose text/plain is the text itself (a glued str would carry its quotes)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 class Settings(dict):
     """The resolved settings of one notebook run: a dict with attribute access that remembers its profile, which
     values were set explicitly, and (after :func:`from_notebook`) which datasets the data layer found
@@ -90,6 +99,29 @@ class Settings(dict):
         rows += [{"setting": k, "value": repr(v), "from": "explicit" if k in self.explicit else "profile",
                   "source": src.get(k, "")} for k, v in self.items()]
         return pd.DataFrame(rows)
+
+    def glue_values(self) -> dict[str, str]:
+        """{key: text} of every setting a page's prose may quote: ``profile``, each scalar setting, each list as
+        its items joined by ", " and its length as ``<name>_count``. :meth:`_ipython_display_` glues them (myst-nb),
+        so that a book page writes ``{glue:text}`executed/tsynd.ipynb::ascent_steps``` instead of typing a number
+        that goes stale when the profile changes."""
+        values = {"profile": self.profile}
+        for key, value in self.items():
+            if isinstance(value, (list, tuple)):
+                values[key] = ", ".join(map(str, value))
+                values[f"{key}_count"] = str(len(value))
+            elif value is None or isinstance(value, (bool, int, float, str)):
+                values[key] = str(value)
+        return values
+
+    def _ipython_display_(self) -> None:
+        """The settings table, and every :meth:`glue_values` entry glued (not displayed) for the book's prose."""
+        from IPython.display import HTML, display
+        from myst_nb import glue
+
+        display(HTML(self._repr_html_()))
+        for key, text in self.glue_values().items():
+            glue(key, _Plain(text), display=False)
 
     def _repr_html_(self) -> str:
         import html
@@ -215,7 +247,7 @@ def resolve(notebook: str, profile: str | None = None, **params: Any) -> Setting
     """
     if notebook not in NOTEBOOKS:
         raise ValueError(f"unknown notebook {notebook!r}; valid notebooks: {', '.join(sorted(NOTEBOOKS))}")
-    profile = profile or os.environ.get("SYNTHMED_PROFILE") or DEFAULT_PROFILE
+    profile = profile or environment("SYNTHMED_PROFILE") or DEFAULT_PROFILE
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; valid profiles: {', '.join(PROFILES)}")
     defaults = NOTEBOOKS[notebook][profile]
@@ -254,8 +286,8 @@ def environment_context(notebook: str | None = None, profile: str | None = None)
     in the environment of each notebook kernel it starts; nothing else writes them."""
     from synthmed import cache
 
-    return RunContext(profile=profile or os.environ.get("SYNTHMED_PROFILE") or None,
-                      notebook=notebook or os.environ.get("SYNTHMED_NOTEBOOK") or None,
+    return RunContext(profile=profile or environment("SYNTHMED_PROFILE") or None,
+                      notebook=notebook or environment("SYNTHMED_NOTEBOOK") or None,
                       cache_dir=cache.cache_dir(), cost_log=cache.event_log())
 
 

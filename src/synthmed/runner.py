@@ -37,9 +37,14 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from synthmed import chapters
+from synthmed.context import environment
 from synthmed.profiles import DEFAULT_PROFILE, PROFILES
+
+if TYPE_CHECKING:
+    from synthmed import inputs
 
 RUNS_FILE = "runs.json"
 INPUTS_FILE = "inputs.json"  # per notebook: what its kernel read and the digests of its inputs (synthmed.inputs)
@@ -404,7 +409,7 @@ def build_book(root: Path, full: bool = False) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m synthmed.runner", description=__doc__.split("\n")[0])
-    parser.add_argument("--profile", default=os.environ.get("SYNTHMED_PROFILE") or DEFAULT_PROFILE,
+    parser.add_argument("--profile", default=environment("SYNTHMED_PROFILE") or DEFAULT_PROFILE,
                         choices=PROFILES)
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="run only these notebooks")
     parser.add_argument("--force", action="store_true",

@@ -62,27 +62,9 @@ import numpy as np
 import pandas as pd
 
 from synthmed import stats
-from synthmed.claims.model import ALPHA, SIZES, Claim, Verdict
+from synthmed.claims.model import ALPHA, SIZES, Claim, Verdict, contrast, label  # noqa: F401  (re-exported)
 
 CONSTANT_SHARE = 0.5  # a side that is a constant predictor in at least this share of its runs is degenerate
-
-
-def contrast(a: Mapping[str, Any], b: Mapping[str, Any] | None) -> tuple[str, str]:
-    """Labels of two selectors by the values in which they differ ({dataset: x, strategy: ours} vs {dataset: x,
-    strategy: naive_all} -> "ours", "naive_all"); the claim's text already names what they share."""
-    if not b:
-        return label(a), ""
-    keys = [k for k in a if a.get(k) != b.get(k)] + [k for k in b if k not in a]
-    if not keys:
-        return label(a), label(b)
-    return label({k: a[k] for k in keys if k in a}), label({k: b[k] for k in keys if k in b})
-
-
-def label(selector: Mapping[str, Any] | None) -> str:
-    """"TSynD, fgsm" for {method: TSynD, test_condition: fgsm}; "all runs" for an empty selector."""
-    if not selector:
-        return "all runs"
-    return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in selector.values())
 
 
 def select(runs: pd.DataFrame, selector: Mapping[str, Any]) -> pd.DataFrame:
@@ -506,7 +488,8 @@ def _judge_close(claim: Claim, runs: pd.DataFrame, profile: str, chance: str | N
     if why:
         return Verdict(verdict="not testable", reason=why, **base)
     if stats.zero_spread(d):
-        return Verdict(verdict="not testable", reason=f"degenerate: every run scores {values.iloc[0]:.{claim.decimals}f}"
+        return Verdict(verdict="not testable",
+                       reason=f"degenerate: every run scores {values.iloc[0]:.{claim.decimals}f}"
                        f" (zero spread), so no interval can be formed", **base)
     low, high = stats.t_interval(d)
     p, _ = test_p(d, -claim.margin, claim.margin)
@@ -538,8 +521,8 @@ def _judge_ranking(claim: Claim, runs: pd.DataFrame, profile: str, chance: str |
     return Verdict(claim=claim, verdict=verdict, n=pairs.n, n_dropped=pairs.n_dropped, diff=float(pairs.d.mean()),
                    low=low, high=high, p=p, seeds_needed=stats.seeds_needed(pairs.d) if verdict == "inconclusive"
                    else None, constant=_constant_note(sides), reason=f"{label(upper)} over {label(lower)}",
-                   profile=profile, fragile=fragile, loo_flip=fragile, p_loo=fragility(pairs.d, _decide(pairs.d, low, high, 0.0),
-                                                                     0.0)[1])
+                   profile=profile, fragile=fragile, loo_flip=fragile,
+                   p_loo=fragility(pairs.d, _decide(pairs.d, low, high, 0.0), 0.0)[1])
 
 
 def family_of(verdict_profile: str, paper: str) -> tuple[str, str]:

@@ -33,6 +33,24 @@ def verdict_label(verdict: str, size: str = "", fragile: bool = False) -> str:
     return verdict
 
 
+def contrast(a: Mapping[str, Any], b: Mapping[str, Any] | None) -> tuple[str, str]:
+    """Labels of two selectors by the values in which they differ ({dataset: x, strategy: ours} vs {dataset: x,
+    strategy: naive_all} -> "ours", "naive_all"); the claim's text already names what they share."""
+    if not b:
+        return label(a), ""
+    keys = [k for k in a if a.get(k) != b.get(k)] + [k for k in b if k not in a]
+    if not keys:
+        return label(a), label(b)
+    return label({k: a[k] for k in keys if k in a}), label({k: b[k] for k in keys if k in b})
+
+
+def label(selector: Mapping[str, Any] | None) -> str:
+    """"TSynD, fgsm" for {method: TSynD, test_condition: fgsm}; "all runs" for an empty selector."""
+    if not selector:
+        return "all runs"
+    return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in selector.values())
+
+
 @dataclass(frozen=True)
 class Claim:
     """One claim, made testable.
@@ -199,11 +217,10 @@ class Verdict:
         what = f"{c.text} ({c.paper}, {c.source}{'; ' + c.ours_note() if c.origin == 'ours' else ''})"
         if self.verdict == "not testable":
             return f"{what}: not testable here, because {self.reason}."
-        from synthmed.claims.judge import contrast  # labels of the two sides
-
         a, b = contrast(c.a, c.b)
         unit = f"{c.metric.replace('_', ' ')}"
-        pairs = f"{self.n} paired seeds" if not c.pool else f"{self.n} paired seeds, each the mean of {self.cells} cells"
+        pairs = (f"{self.n} paired seeds" if not c.pool
+                 else f"{self.n} paired seeds, each the mean of {self.cells} cells")
         span = (f"{pairs}, 95 % interval {self.low:+.{d}f} to {self.high:+.{d}f}" if self.n >= 2
                 else "a single seed, so no interval")
         if self.n_dropped:
@@ -259,7 +276,8 @@ class Verdict:
                 "kind": c.kind, "chapter": c.chapter, "section": c.section, "paper_figure": c.paper_figure,
                 "origin": c.origin, "why": c.why, "primary": c.primary, "role": c.role,
                 "pool": ", ".join(c.pool), "pair_on": ", ".join(c.pair_on), "paper_diff": c.paper_diff,
-                "verdict": self.verdict, "raw": self.raw or self.verdict, "label": self.label(), "n": self.n, "n_dropped": self.n_dropped,
+                "verdict": self.verdict, "raw": self.raw or self.verdict, "label": self.label(), "n": self.n,
+                "n_dropped": self.n_dropped,
                 "mean_a": self.mean_a, "mean_b": self.mean_b, "diff": self.diff, "low": self.low,
                 "high": self.high, "ours": self.interval(), "p": self.p, "p_adj": self.p_adj,
                 "family": self.family, "size": self.size, "cells": self.cells,

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthmed.claims.judge import adjust, bh_family, expected_false, family_of
+from synthmed.claims.judge import adjust, bh_family, expected_false
 from synthmed.claims.model import ALPHA, VERDICTS, Verdict, verdict_label
 from synthmed.claims.store import family_rows, verdict_frame, write_verdicts
-from synthmed.display import VERDICT_COLOURS, VERDICT_MARKS, legend_html
+from synthmed.display import VERDICT_COLOURS, VERDICT_MARKS, legend_html, plain
 
 NO_CLAIM = "No claim of the paper concerns these runs."
 ROLE_TEXT = {"primary": "primary", "per cell": "per cell, exploratory", "ours": "ours"}
@@ -183,7 +183,7 @@ def adjust_frame(frame: pd.DataFrame) -> pd.DataFrame:
     primary = (frame["role"] == "primary") & frame["p"].notna()
     families = frame.loc[primary].groupby(
         [frame.loc[primary, "paper"], frame.loc[primary, "profile"].fillna("")], sort=False).groups
-    for (paper, profile), idx in families.items():
+    for idx in families.values():
         q, q_loo = bh_family(frame.loc[idx, "p"].to_numpy(dtype=float),
                              frame.loc[idx, "p_loo"].to_numpy(dtype=float))
         frame.loc[idx, "p_adj"] = q
@@ -307,3 +307,30 @@ def missing_text(missing: Sequence[str]) -> str:
         return ""
     return (f"No verdicts yet from {', '.join(f'`{m}`' for m in missing)} under this profile (not run, or "
             f"failed): their claims are missing from this page.")
+
+
+FOREST_CAPTION = ("Each dot is our mean paired advantage of the claim's method over its comparison, with its 95 % "
+                  "interval; the colour is the verdict, the diamond the paper's own difference where its tables give "
+                  "both sides. A grey hatched row is a claim that is not testable here (its reason is in the table "
+                  "below).")
+
+
+def no_verdicts_text(profile: str) -> str:
+    """What the Scorecard says when no chapter has written verdicts under ``profile``."""
+    return (f"No chapter has written verdicts under the `{profile}` profile yet: build the book "
+            f"(`python -m synthmed.runner --profile {profile}`) first.")
+
+
+def paper_tables(rows: pd.DataFrame, what: str) -> list:
+    """One linked claims table per paper of ``rows`` (in their order), captioned "<paper>: ``what``"."""
+    return [claims_table(r, caption=f"{paper}: {what}", link=True) for paper, r in rows.groupby("paper", sort=False)]
+
+
+def bundle_tables(rows: pd.DataFrame) -> list:
+    """The Scorecard's section on the committed bundles' verdicts ``rows``: their counts and one table per paper,
+    or a sentence saying there are none."""
+    from IPython.display import Markdown
+
+    if rows.empty:
+        return [Markdown("No committed bundle has verdicts under this profile yet.")]
+    return [plain(scorecard_counts(rows)), *paper_tables(rows, "verdicts")]

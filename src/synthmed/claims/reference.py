@@ -110,3 +110,14 @@ def comparison_text(table: pd.DataFrame, reference: dict[str, Any]) -> str:
             lines.append(f"{len(ids)} verdict{'s' if len(ids) != 1 else ''} {what}: "
                          + ", ".join(f"`{i}`" for i in ids[:12]) + (" …" if len(ids) > 12 else ""))
     return "\n".join(lines)
+
+
+def reference_section(verdicts: pd.DataFrame, reference: dict | None, profile: str) -> str:
+    """The Scorecard's opening Markdown: how this build's ``verdicts`` compare with the committed ``reference`` of
+    ``profile`` (:func:`read_reference`; None when none is committed), or why there is nothing to compare."""
+    if reference is None:
+        return (f"No reference is committed for the `{profile}` profile (`make book PROFILE={profile} "
+                f"REFERENCE=1` stores one).")
+    if verdicts.empty:
+        return "This build has no verdicts to compare with the reference yet."
+    return comparison_text(compare(verdicts, reference), reference)

@@ -80,9 +80,6 @@ class MedMNISTDataset:
     def n_classes(self) -> int:
         return len(self.label_names)
 
-    @property
-    def multilabel(self) -> bool:
-        return self.task == "multi-label, binary-class"
 
     def split(self, name: str) -> Split:
         if name not in SPLITS:

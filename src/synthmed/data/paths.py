@@ -7,15 +7,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from synthmed.context import environment
 
 ENV_VAR = "SYNTHMED_DATA_ROOT"
 
 
 def data_root() -> Path | None:
     """``$SYNTHMED_DATA_ROOT`` as a path, or None when unset."""
-    value = os.environ.get(ENV_VAR)
+    value = environment(ENV_VAR)
     return Path(value).expanduser() if value else None
 
 

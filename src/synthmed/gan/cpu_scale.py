@@ -6,7 +6,8 @@
 
 The `paper` profile (22 GANs in the paper, 7 here, for 100 000 iterations; ResNet-18 for 100 epochs; 20 repeats)
 is 1,100-2,800 h on this CPU. This bundle trims the chapter to what one core computes in about an hour per
-replicate (measured: :data:`GAN_ITERS`'s comment) (:data:`CPU`, each value's reason in :data:`CPU_SOURCES`): the paper's 7 × 5 search space (7 GANs, 5
+replicate (measured: :data:`GAN_ITERS`'s comment) (:data:`CPU`, each value's reason in :data:`CPU_SOURCES`): the
+paper's 7 × 5 search space (7 GANs, 5
 snapshots each, at :data:`GAN_ITERS` iterations), the whole training split, ``n_feat`` 2,000 images per candidate
 for the search, Table 3's arms (the 35 single candidates, Naive (R), Naive (A), eq. 6's choice and the trained
 Pareto front for the oracle and the validation-selected solution) and the held-out Table 6, on PneumoniaMNIST and

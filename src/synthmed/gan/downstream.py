@@ -55,7 +55,8 @@ def train_and_test(images: torch.Tensor, labels: torch.Tensor, val, test, n_clas
                    device: torch.device | str, warmup: int = 0, plateau_patience: int = 2,
                    progress: bool = False, weight_decay: float = 0.0) -> dict:
     """Train one classifier on uint8 images (N, C, S, S) with labels (N,); val, test: splits with ``images`` and
-    ``labels``; backbone: its network, a :mod:`synthmed.models` name (width: the small CNN's first-block width). Returns {"seed", "n_images" (N), "epochs_run", "stopped_early", the validation scores at the kept
+    ``labels``; backbone: its network, a :mod:`synthmed.models` name (width: the small CNN's first-block width).
+    Returns {"seed", "n_images" (N), "epochs_run", "stopped_early", the validation scores at the kept
     weights, and the
     real-test :func:`summarize` keys}."""
     if len(images) == 0 or len(images) != len(labels):

@@ -181,7 +181,8 @@ def table3_grid(frame: pd.DataFrame, verdicts=None):
                       "cell": text, "verdict": _verdict_of(verdicts, _T3_CLAIM.get(s, "-"), d) or ""})
     return display.compact_grid(pd.DataFrame(cells), rows=["strategy"], columns=["dataset"], cell="cell",
                                 colour="verdict", caption="Table 3 (ours): test g-mean ×100, mean ± std over "
-                                "replicates (each its own zoo, search and classifiers); BA: balanced accuracy ×100; Δ: gap to real data in % "
+                                "replicates (each its own zoo, search and classifiers); BA: balanced accuracy ×100; "
+                                "Δ: gap to real data in % "
                                 "(paper's definition). † every run a "
                                 "constant predictor. Colour: verdict of the paper's claim that ours beats (or, "
                                 "for the oracle, is close to) the row.")
@@ -485,7 +486,8 @@ def table5_grid(frame: pd.DataFrame):
                                 "backbone searched on the same n_feat real and generated images per candidate; "
                                 "front: the Pareto front's size; trained: its solutions trained, per "
                                 "replicate; the oracle is the best of those trained), test g-mean ×100 and size "
-                                "(mean ± std over replicates); ours above, the paper's (Tronchin et al., Table 5; cells "
+                                "(mean ± std over replicates); ours above, the paper's (Tronchin et al., Table 5; "
+                                "cells "
                                 "lost in transcription: —) below.")
 
 

@@ -180,7 +180,8 @@ def features_run(item: dict) -> dict:
 
 def downstream_run(item: dict) -> dict:
     """item: {"dataset", "members" (candidate indices, or None for the real training images), "repeat", "device",
-    ZOO_KEYS..., DOWNSTREAM_KEYS..., "weight_decay" (Adam's; absent: 0)}. One classifier with seed = item["seed"] + repeat, trained on all of
+    ZOO_KEYS..., DOWNSTREAM_KEYS..., "weight_decay" (Adam's; absent: 0)}. One classifier with seed = item["seed"] +
+    repeat, trained on all of
     :func:`real_training`'s images or on as many synthetic ones (:func:`synthetic_training_set`); returns
     :func:`synthmed.gan.downstream.train_and_test`'s dict (its "n_images" is that count)."""
     ds, part = _training_view(item)

@@ -24,10 +24,6 @@ import torch
 from synthmed.data.nih import PAPER_MINORITY_RATIO
 
 DATASETS = ("nih1000_patient", "pneumoniamnist", "nih_metadata")
-WHY_NO_METADATA = ("PneumoniaMNIST ships images and labels only (no age, sex or view position), so the metadata "
-                   "variants cannot be trained on it.")
-
-
 @dataclass(frozen=True)
 class Part:
     """images: (N, 1, H, W) uint8 or None; labels: (N,) int64; metadata: (N, F) float32 or None;
@@ -64,9 +60,6 @@ class ImbalanceData:
     val: Part
     test: Part
 
-    @property
-    def has_metadata(self) -> bool:
-        return self.train.metadata is not None
 
     @property
     def has_images(self) -> bool:

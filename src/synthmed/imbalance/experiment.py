@@ -18,6 +18,9 @@ import pandas as pd
 import torch
 
 from synthmed import cache, models
+from synthmed.data.check import check_datasets
+from synthmed.data.paths import data_root
+from synthmed.executor import run_all
 from synthmed.imbalance import balance, cyclegan, data as imb_data, fusion, scoring
 from synthmed.imbalance.train import TrainConfig, predict_proba, train_classifier
 from synthmed.pixels import to_signed
@@ -51,6 +54,9 @@ EXPERIMENTS = {
     "pneumonia_minority": ("pneumoniamnist", ("real", "real_weighted", "real_oversample", "real_synth"), True),
     "metadata_only": ("nih_metadata", ("logreg", "meta"), False),
 }
+# experiment -> how the page names it (numbered as the notebook introduces them)
+EXPERIMENT_LABELS = {"nih_patient": "1: NIH1000 by patient", "pneumonia_minority": "2: PneumoniaMNIST",
+                     "metadata_only": "3: metadata only"}
 
 
 @dataclass(frozen=True)
@@ -61,8 +67,8 @@ class RunSpec:
     seed: int
     variants: tuple[str, ...]
     backbone: str = field(kw_only=True)  # a synthmed.models name, one of the profile's `backbones` (no default)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    meta_train: TrainConfig = field(default_factory=TrainConfig)  # the metadata-only MLP ("meta")
+    train: TrainConfig = field(kw_only=True)  # the image classifiers (no default: the profile's settings)
+    meta_train: TrainConfig = field(kw_only=True)  # the metadata-only MLP ("meta")
     image_size: int = 64  # NIH1000 images (stored at 64)
     cap: int = 10  # NIH1000 re-split: at most this many images of one patient in validation or test
     gan: cyclegan.CycleGANConfig | None = None
@@ -102,14 +108,28 @@ def specs_from_settings(settings, root: str | Path, device: torch.device | str) 
     """:func:`specs` for a notebook's resolved settings (:func:`synthmed.profiles.from_notebook`): the classifier,
     metadata-MLP and CycleGAN configurations built from its keys. root: the data root; device: where runs train."""
     s = settings
-    train = TrainConfig(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, keep=s.keep)
-    meta_train = TrainConfig(epochs=s.meta_epochs, batch_size=s.batch_size, lr=s.lr, keep=s.keep)
+    train = TrainConfig(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, weight_decay=s.weight_decay, keep=s.keep)
+    meta_train = TrainConfig(epochs=s.meta_epochs, batch_size=s.batch_size, lr=s.lr, weight_decay=s.weight_decay,
+                             keep=s.keep)
     gan = cyclegan.CycleGANConfig(ngf=s.gan_width, ndf=s.gan_width, n_blocks=s.gan_blocks, steps=s.gan_steps,
                                   batch_size=s.gan_batch)
     return specs(s.experiments, s.seeds, s.variants, s.backbones, s.weights, train=train, meta_train=meta_train,
                  gan=gan, synthetic_ratio=s.synthetic_ratio, synthetic_metadata=s.synthetic_metadata,
                  specificity=s.specificity, image_size=s.image_size, cap=s.cap, root=str(root),
                  device=str(device), n_examples=s.n_show)
+
+
+DATASETS = ("nih1000", "nih_metadata", "pneumoniamnist")  # what every experiment and the data overview read
+
+
+def run(settings, device: torch.device | str) -> tuple[list[RunSpec], list[dict], pd.DataFrame]:
+    """The notebook's runs: checks :data:`DATASETS` first (a missing or corrupt file stops here, with the data
+    layer's message), then runs every spec of :func:`specs_from_settings` through the executor (training and scoring
+    are separate cached steps). Returns the specs, their outputs and :func:`results_frame`."""
+    check_datasets(list(DATASETS), required=True)
+    specs_ = specs_from_settings(settings, data_root(), device)
+    outputs = run_all(run_seed, specs_, workers=settings.workers, desc="imbalance runs", context=settings.context)
+    return specs_, outputs, results_frame(outputs, specs_)
 
 
 def prepare_data(experiment: str, seed: int, root: str | None = None, size: int = 64, cap: int = 10

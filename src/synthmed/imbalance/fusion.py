@@ -4,7 +4,8 @@ without saying how: the concatenation before one joint output layer is ours).
 
 The image trunks come from :func:`synthmed.models.create`, by the names of the profile's ``backbones`` (the paper's
 ResNet-50, DenseNet-121, VGG-16 with a one-channel input; the small CNN for the CPU profiles; any name of
-:data:`synthmed.models.MODELS`, which is also the check); local weights load strictly there. What is this paper's own is here:
+:data:`synthmed.models.MODELS`, which is also the check); local weights load strictly there. What is this paper's own
+is here:
 the metadata MLP and the fused head.
 """
 

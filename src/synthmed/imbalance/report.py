@@ -12,13 +12,15 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown
 
 from synthmed import claims as claims_mod
 from synthmed import display, models, profiles
 from synthmed.data import grouped
 from synthmed.data.nih import select_nih1000
-from synthmed.imbalance import paper_check
-from synthmed.imbalance.experiment import VARIANTS
+from synthmed.device import describe
+from synthmed.imbalance import paper_check, scoring
+from synthmed.imbalance.experiment import EXPERIMENT_LABELS, VARIANTS, history_frame
 
 CLAIMS = Path(__file__).with_name("claims.yaml")
 PAPER_POSITIVES = paper_check.PAPER_POSITIVES  # Aloo et al., Sec. 4.1
@@ -26,14 +28,62 @@ PAPER_IMAGES, PAPER_PATIENTS = 112_120, 30_805  # Aloo et al., Sec. 4.1: the NIH
 TABLE1_COLUMN = {"real": "real", "real_meta": "real_meta", "real_synth_meta": "ensemble"}  # variant -> Table 1
 METRICS = {"sensitivity": "sensitivity", "specificity": "specificity", "balanced_accuracy": "balanced accuracy",
            "roc_auc": "ROC-AUC"}
-RULES = {"0.5": "threshold 0.5", "val_spec": "validation-specificity threshold"}
-EXPERIMENT_NAMES = {"nih_patient": "1: NIH1000 by patient", "pneumonia_minority": "2: PneumoniaMNIST",
-                    "metadata_only": "3: metadata only"}
+RULES = scoring.RULE_LABELS  # threshold rule -> label, defined once in scoring
+EXPERIMENT_NAMES = EXPERIMENT_LABELS  # experiment -> label, defined once in experiment
 
 
 def load_claims() -> list[claims_mod.Claim]:
     """The chapter's claims (``claims.yaml`` beside this module)."""
     return claims_mod.load_claims(CLAIMS)
+
+
+def judge(results: pd.DataFrame, settings) -> list:
+    """The chapter's verdicts: its claims (:func:`prepare_claims`) judged on ``results`` and entered in the
+    ``imbalance`` family (Benjamini-Hochberg over the paper's primary claims)."""
+    chapter_claims = prepare_claims(load_claims(), results, settings)
+    return claims_mod.in_family("imbalance", settings,
+                                claims_mod.judge_all(chapter_claims, results, profile=settings.profile))
+
+
+def run_summary(settings, device, specs_: list, results: pd.DataFrame) -> str:
+    """The line under the setup: profile, device, runs and classifiers."""
+    return (f"Profile `{settings.profile}`; device: {describe(device)}; {len(specs_)} runs, "
+            f"{len(results) // 2} classifiers (training and scoring are separate cached steps).")
+
+
+ANSWERS_LEAD = "**Our three experiments** (paired differences over seeds with 95 % t intervals; details below):"
+
+
+def answers_parts(results: pd.DataFrame, verdicts, settings) -> list:
+    """Under "What we found": the paper's Table 1 read from its own numbers (:func:`table1_text`), then each of our
+    experiments' answer (:func:`experiment_answers`) and :func:`caveat_note`."""
+    return [Markdown(table1_text()), Markdown(ANSWERS_LEAD), Markdown(experiment_answers(results, verdicts)),
+            Markdown(caveat_note(verdicts, settings))]
+
+
+def headline_parts(results: pd.DataFrame, verdicts) -> list:
+    """Every classifier on its test split: the grid at threshold 0.5 and at the validation-specificity threshold."""
+    return [headline_grid(results, verdicts, "0.5"), headline_grid(results, verdicts, "val_spec")]
+
+
+def findings_parts(results: pd.DataFrame, verdicts, settings) -> list:
+    """Under the interval figure's caption: :func:`findings` and every run (folded; one row per classifier and
+    threshold rule)."""
+    return [Markdown(findings(results, verdicts, len(settings.seeds))),
+            display.folded(results.drop(columns="target_specificity"),
+                           "All runs (one row per classifier and threshold rule)")]
+
+
+def threshold_parts(outputs: list[dict], results: pd.DataFrame) -> list:
+    """Where each threshold lands (:func:`threshold_audit`) and the prior shift behind it (:func:`shift_text`)."""
+    return [display.plain(threshold_audit(results)), Markdown(shift_text(outputs, results))]
+
+
+def verdict_parts(verdicts, settings) -> list:
+    """How the chapter ends: the claims table and text (:func:`synthmed.claims.publish`, which stores the verdicts
+    for the Scorecard) and :func:`caveat_note`."""
+    return [*claims_mod.publish("imbalance", settings, verdicts, text=verdict_text(verdicts, settings)),
+            Markdown(caveat_note(verdicts, settings))]
 
 
 # ---- the data: splits and selection ---------------------------------------------------------------------------------
@@ -135,6 +185,21 @@ def selection_text(data_entry_csv: Path, rules: pd.DataFrame) -> str:
 
 # ---- the paper's Table 1 against its Figs. 3-5 ----------------------------------------------------------------------
 
+def nih1000_parts(nih_dir: Path, cap: int, outputs: list[dict]) -> list:
+    """The NIH1000 overview, in order: where its images concentrate, the patients shared between its own splits, the
+    split sizes, the patient re-split (folded) and what that re-split concentrates in the runs' splits."""
+    frames = nih1000_frames(nih_dir, cap)
+    return [Markdown(concentration_text(frames["original"])), overlap_table(frames), split_table(frames),
+            display.folded(patient_assignment(frames["patient"]), "The patient re-split, per patient"),
+            Markdown(patient_concentration(frames["patient"], outputs, cap))]
+
+
+def selection_parts(data_entry_csv: Path) -> list:
+    """The readings of the paper's selection rule counted on ``Data_Entry_2017.csv``: the table and its text."""
+    rules = selection_rules(data_entry_csv)
+    return [display.plain(rules), Markdown(selection_text(data_entry_csv, rules))]
+
+
 def table1_check() -> tuple[pd.DataFrame, str]:
     """The computed check of Table 1 against Figs. 3-5 (one row per backbone) and the text it supports
     (:func:`table1_text`)."""
@@ -183,7 +248,7 @@ def table1_text() -> str:
     return text
 
 
-# ---- results ----------------------------------------------------------------------------------------------------------
+# ---- results -----------------------------------------------------------------------------------------------------
 
 def summary(results: pd.DataFrame) -> pd.DataFrame:
     """Mean and 95 % t interval (over seeds, x 100, clipped to [0, 100]) per experiment, variant, backbone,
@@ -310,7 +375,18 @@ def examples_plot(examples, label_names: tuple[str, str]) -> plt.Figure:
     return fig
 
 
-# ---- generated text ---------------------------------------------------------------------------------------------------
+# ---- generated text ----------------------------------------------------------------------------------------------
+
+def history_figure(outputs: list[dict]) -> plt.Figure | None:
+    """:func:`history_plot` of every classifier's per-epoch validation record."""
+    return history_plot(history_frame(outputs))
+
+
+def translation_figure(outputs: list[dict], specs_: list) -> plt.Figure | None:
+    """:func:`examples_plot` of the first PneumoniaMNIST run that kept translated examples (None when none did)."""
+    shown = [o for o, s in zip(outputs, specs_) if s.experiment == "pneumonia_minority" and o["examples"]]
+    return examples_plot(shown[0]["examples"], ("normal", "pneumonia")) if shown else None
+
 
 def _cell(s: pd.DataFrame, experiment: str, variant: str, metric: str, rule: str = "0.5") -> pd.Series | None:
     rows = s[(s.experiment == experiment) & (s.variant == variant) & (s.metric == metric)
@@ -327,7 +403,7 @@ def findings(results: pd.DataFrame, verdicts, n_seeds: int) -> str:
     s = summary(results)
     lines = []
     above = []
-    for (e, v, b), g in s[(s.metric == "balanced_accuracy")].groupby(["experiment", "variant", "backbone"],
+    for (e, v, _b), g in s[(s.metric == "balanced_accuracy")].groupby(["experiment", "variant", "backbone"],
                                                                       sort=False):
         for r in g.itertuples():
             if r.low > 50:
@@ -497,7 +573,7 @@ def verdict_text(verdicts, settings) -> str:
     return "\n\n".join(lines) or "No claim was registered for these runs."
 
 
-# ---- thresholds a reader can audit ----------------------------------------------------------------------------------
+# ---- thresholds a reader can audit -------------------------------------------------------------------------------
 
 def threshold_audit(results: pd.DataFrame) -> pd.DataFrame:
     """Per experiment, variant and threshold rule (and backbone when several): the validation specificity the rule
@@ -561,7 +637,7 @@ def patient_concentration(patient_frame: pd.DataFrame, outputs: list[dict], cap:
     return text + ". The positives a classifier learns from are, for the most part, the images of a few patients."
 
 
-# ---- the paper profile against the paper ------------------------------------------------------------------------
+# ---- the paper profile against the paper -------------------------------------------------------------------------
 
 def _splits_text() -> str:
     """The chapter's split fractions, read from the loaders' defaults."""
@@ -610,7 +686,7 @@ def paper_vs_ours(settings=None) -> pd.DataFrame:
                         ).set_index("setting")
 
 
-# ---- what we found ------------------------------------------------------------------------------------------------
+# ---- what we found -----------------------------------------------------------------------------------------------
 
 def _said(v) -> str:
     if v is None:

@@ -16,7 +16,8 @@ import numpy as np
 
 from synthmed.metrics.classification import roc_auc, summarize
 
-RULES = ("0.5", "val_spec")
+RULE_LABELS = {"0.5": "threshold 0.5", "val_spec": "validation-specificity threshold"}  # the chapter's one list
+RULES = tuple(RULE_LABELS)
 
 
 def threshold_for_specificity(prob: np.ndarray, labels: np.ndarray, specificity: float) -> float:

@@ -17,16 +17,18 @@ from synthmed.metrics.classification import roc_auc
 from synthmed.pixels import to_unit
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainConfig:
     """epochs: passes over the training split (evaluated after each); keep: "best" (by validation ROC-AUC) or
-    "last" (the paper reports its final epoch)."""
+    "last" (the paper reports its final epoch). No defaults: every value comes from the profile
+    (:func:`synthmed.imbalance.experiment.specs_from_settings`), so none that a profile does not state reaches a
+    cache key."""
 
-    epochs: int = 10
-    batch_size: int = 32
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    keep: str = "best"
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    keep: str
 
     def fit_config(self, n_train: int) -> fit.FitConfig:
         per_epoch = fit.epochs_to_steps(1, n_train, self.batch_size)

@@ -28,7 +28,3 @@ def load(name: str) -> pd.DataFrame:
         return pd.read_csv(path, comment="#")
 
 
-def header(name: str) -> str:
-    """The table's ``#`` comment lines (paper, table, caveats) joined as one paragraph."""
-    text = _path(name).read_text()
-    return " ".join(line.lstrip("# ").strip() for line in text.splitlines() if line.startswith("#"))

@@ -63,16 +63,18 @@ class VQVAE(nn.Module):
         return self.decode(z_q), commit.sum()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VQVAEConfig:
-    """Architecture and training settings of :func:`train_vqvae` (the cache key holds all of them)."""
+    """Architecture and training settings of :func:`train_vqvae` (the cache key holds all of them). No defaults:
+    every value comes from the profile (``vqvae_hidden``, ``vqvae_latent_dim``, ``vqvae_codebook``, ``vqvae_steps``,
+    ``vqvae_batch``, ``vqvae_lr``; :func:`synthmed.tsynd.experiment.vqvae_config`)."""
 
-    hidden: int = 64
-    latent_dim: int = 16
-    codebook_size: int = 256
-    steps: int = 1500
-    batch_size: int = 64
-    lr: float = 2e-3
+    hidden: int
+    latent_dim: int
+    codebook_size: int
+    steps: int
+    batch_size: int
+    lr: float
 
     def model_kwargs(self) -> dict:
         return {"hidden": self.hidden, "latent_dim": self.latent_dim, "codebook_size": self.codebook_size}

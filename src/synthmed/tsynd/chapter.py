@@ -20,8 +20,8 @@ TSYND_ASCENT_PER_STEP = 0.6  # DESIGN.md probe: 5 ascent steps made a run ~4x a 
 # 0.5 std, 5x the noise sigma (issue 24; the paper: 50 x 0.1 = 5, 5x its sigma 1.0); one BreastMNIST run moved its
 # latents 0.39 std on average, as far as 4 steps of 0.15 did (0.40), at three quarters of the run's time.
 # fgsm_eps and the attacks are in [0, 1] pixels. Sources of every value: _TSYND_SOURCES.
-_TSYND_FIXED = {"mc_hidden": 128, "mc_dropout": 0.5, "weight_decay": 1e-4, "vqvae_latent_dim": 16,
-                "vqvae_codebook": 256, "vqvae_lr": 2e-3, "vqvae_batch": 64}
+_TSYND_FIXED = {"cnn_width": 16, "select_on": "accuracy", "mc_hidden": 128, "mc_dropout": 0.5, "weight_decay": 1e-4,
+                "vqvae_latent_dim": 16, "vqvae_codebook": 256, "vqvae_lr": 2e-3, "vqvae_batch": 64}
 _TSYND_SHARED = {
     "smoke": {"backbone": "smallcnn", "epochs": None, "iterations": 10, "batch_size": 16, "eval_every": 5,
               "lr": 0.001, "k": 4, "noise_sigma": 0.1, "latent_units": "std", "ascent_steps": 2, "ascent_lr": 0.15,
@@ -58,6 +58,9 @@ _TSYND_SOURCES = {
     "batch_size": "ours: not stated (the paper says only that half of each batch is synthetic, Sec. 3.2)",
     "lr": "ours: not stated (Adam 1e-3)",
     "weight_decay": "ours: not stated (Adam weight decay 1e-4)",
+    "cnn_width": "ours: base width w of the 4-conv CNN (`smallcnn`: widths w, 2w, 4w, 4w); the paper's ResNet-18 "
+                 "and the other backbones ignore it",
+    "select_on": "Sec. 4 ('the best validation model'): the weights with the highest validation accuracy are kept",
     "mc_hidden": "ours: not stated (MC-dropout head: dropout, linear to 128 units, ReLU, dropout, linear; Sec. 3.1 "
                  "says only that dropout sits on the last layers)",
     "mc_dropout": "ours: not stated (dropout probability 0.5 in the MC head)",
@@ -75,7 +78,8 @@ _TSYND_SOURCES = {
     "ascent_steps": "Sec. 4 (50 or 100 ascent iterations); quick/smoke: ours, 2 for a CPU (steps x ascent_lr "
                     "is at least 3x noise_sigma, as in the paper)",
     "ascent_lr": "Sec. 4 (ascent learning rate 0.1, in the units of latent_units; the optimiser is not stated: Adam "
-                 "is ours, since plain gradient ascent at 0.1 barely moves the latent); quick/smoke: ours, 0.25 / 0.15 latent std, so that "
+                 "is ours, since plain gradient ascent at 0.1 barely moves the latent); quick/smoke: ours, "
+                 "0.25 / 0.15 latent std, so that "
                  "steps x lr is at least 3x the noise σ as in the paper's settings",
     "vqvae_steps": "ours: not stated (VQ-VAE trained on the full training split under each run's seed, Sec. 4)",
     "vqvae_hidden": "ours: not stated (VQ-VAE architecture not given)",

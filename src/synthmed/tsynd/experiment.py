@@ -21,7 +21,7 @@ initialisation, the same for Baseline, Noise, TSynD and Noise-matched. :func:`ru
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 
 import torch
 
@@ -71,7 +71,7 @@ class RunSpec:
     fraction: float
     seed: int
     train: TrainConfig
-    vqvae: VQVAEConfig = field(default_factory=VQVAEConfig)
+    vqvae: VQVAEConfig
 
     def params(self) -> dict:
         needs_ae = self.train.method != "baseline"
@@ -357,21 +357,20 @@ def as_list(value) -> list:
 
 
 def vqvae_config(settings: dict) -> VQVAEConfig:
-    """The VQ-VAE settings of a notebook's resolved settings (keys vqvae_hidden, vqvae_steps and, where given,
-    vqvae_latent_dim, vqvae_codebook, vqvae_lr, vqvae_batch)."""
-    extra = {"latent_dim": "vqvae_latent_dim", "codebook_size": "vqvae_codebook", "lr": "vqvae_lr",
-             "batch_size": "vqvae_batch"}
-    return VQVAEConfig(hidden=settings["vqvae_hidden"], steps=settings["vqvae_steps"],
-                       **{k: settings[s] for k, s in extra.items() if s in settings})
+    """The VQ-VAE settings of a notebook's resolved settings (keys vqvae_hidden, vqvae_latent_dim, vqvae_codebook,
+    vqvae_steps, vqvae_batch, vqvae_lr)."""
+    return VQVAEConfig(hidden=settings["vqvae_hidden"], latent_dim=settings["vqvae_latent_dim"],
+                       codebook_size=settings["vqvae_codebook"], steps=settings["vqvae_steps"],
+                       batch_size=settings["vqvae_batch"], lr=settings["vqvae_lr"])
 
 
 def train_config(settings: dict, method: str, objective: str = "mi") -> TrainConfig:
     """The :class:`TrainConfig` of a notebook's resolved settings for ``method``."""
     keys = ("backbone", "iterations", "epochs", "batch_size", "eval_every", "lr", "weight_decay", "k", "noise_sigma",
-            "ascent_steps", "ascent_lr", "latent_units")
-    named = {"hidden": "mc_hidden", "dropout": "mc_dropout"}
-    return TrainConfig(method=method, objective=objective, **{k: settings[k] for k in keys if k in settings},
-                       **{k: settings[s] for k, s in named.items() if s in settings})
+            "ascent_steps", "ascent_lr", "latent_units", "select_on")
+    named = {"width": "cnn_width", "hidden": "mc_hidden", "dropout": "mc_dropout"}
+    return TrainConfig(method=method, objective=objective, **{k: settings[k] for k in keys},
+                       **{k: settings[s] for k, s in named.items()})
 
 
 def attacks(settings: dict) -> Attacks:

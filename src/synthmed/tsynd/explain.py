@@ -34,9 +34,3 @@ def eigen_gradcam(model: MCDropoutClassifier, images: torch.Tensor, labels: torc
         return cam(input_tensor=images.to(device), targets=[ClassLogitTarget(c) for c in labels.tolist()])
 
 
-
-@torch.no_grad()
-def difference_maps(decode, z0: torch.Tensor, z_end: torch.Tensor) -> torch.Tensor:
-    """|decode(z0) - decode(z_end)| averaged over channels: (N, D, h, w) latents -> (N, H, W) on the CPU.
-    With z_end from :func:`synthmed.tsynd.fig2.crossing_distance`: the change that flipped the decision."""
-    return (decode(z0) - decode(z_end)).abs().mean(1).cpu()

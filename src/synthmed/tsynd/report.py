@@ -14,21 +14,26 @@ Every sentence is computed from the numbers it describes.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown
 
-from synthmed import claims, display
+from synthmed import claims, display, reference
+from synthmed.data import available, load_medmnist
+from synthmed.device import describe
+from synthmed.tsynd.experiment import as_list, ascent_rows, result_rows
+from synthmed.tsynd.robustness import CONDITION_LABELS, EXTRA_CONDITION_LABELS, clamp_shift, pm1_sigma
+from synthmed.tsynd.training import METHOD_LABELS
 
-METHODS = ["Baseline", "Noise", "TSynD", "Noise-matched"]
-PAPER_METHODS = METHODS[:3]
-CONDITIONS = {"clean": "clean", "gaussian": "Gaussian noise", "fgsm": "FGSM"}  # Table 1's
-# ours, beside Table 1's: the paper's sigma read on [-1, 1] pixels, PGD, FGSM crafted on the paired model
-EXTRA_CONDITIONS = {"gaussian_pm1": "Gaussian noise, [−1, 1] convention", "pgd": "PGD",
-                    "transfer": "transfer FGSM"}
+# The chapter's vocabulary, defined once beside the code that produces it: method labels (training), test
+# conditions (robustness); {code: label}
+METHODS = list(METHOD_LABELS.values())
+CONDITIONS = CONDITION_LABELS  # Table 1's
+EXTRA_CONDITIONS = EXTRA_CONDITION_LABELS  # ours, beside Table 1's
 ALL_CONDITIONS = {**CONDITIONS, **EXTRA_CONDITIONS}
 METRICS = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy"}
 
@@ -180,7 +185,7 @@ def figure_caption(runs: pd.DataFrame, reference: pd.DataFrame) -> str:
     how much at most, and how many of the paper's values lie inside our 95 % interval for that method."""
     runs = runs[runs["test_condition"].isin(list(CONDITIONS))]
     diffs = _paired(runs, "accuracy")
-    parts = [f"Points: mean over seeds with 95 % t intervals; diamonds: the paper's accuracy."]
+    parts = ["Points: mean over seeds with 95 % t intervals; diamonds: the paper's accuracy."]
     if len(diffs):
         up = int((diffs["diff"] > 0).sum())
         best = diffs.loc[diffs["diff"].abs().idxmax()]
@@ -300,7 +305,8 @@ def _paper_acc(ref: pd.DataFrame, dataset: str, fraction: float, condition: str)
     """The paper's accuracy per method in one Table 1 cell (empty when it did not run it). ``gaussian_pm1`` is the
     paper's Gaussian column read in the other pixel convention."""
     condition = "gaussian" if condition == "gaussian_pm1" else condition
-    rows = ref[(ref["dataset"] == dataset) & np.isclose(ref["fraction"], fraction) & (ref["test_condition"] == condition)]
+    rows = ref[(ref["dataset"] == dataset) & np.isclose(ref["fraction"], fraction)
+               & (ref["test_condition"] == condition)]
     return rows.set_index("method")["paper"]
 
 
@@ -688,3 +694,86 @@ def pooled_text(verdicts: list[claims.Verdict]) -> str:
         lines.append(f"- {c.text} ({tag}): **{v.verdict}**, {v.interval()} "
                      f"{'millinats' if c.metric == 'mi' else 'points'}{paper}.")
     return "\n".join(lines)
+
+
+# ---- the Table 1 notebook's sections (notebooks/tsynd.py) ------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """What the Table 1 notebook runs: the paper's Table 1 (``ref``), the datasets with a file here (``local``), the
+    paper's datasets without one (``missing``) and the labelled fractions."""
+
+    ref: pd.DataFrame
+    local: list[str]
+    missing: list[str]
+    fractions: list[float]
+
+
+def table1_plan(settings) -> Plan:
+    """The :class:`Plan` of a resolved ``tsynd`` settings."""
+    ref = reference.load("tsynd_table1")
+    missing = [d for d, s in available(sorted(set(ref["dataset"]))).items() if s != "ok"]
+    return Plan(ref, settings.usable(settings.datasets), missing,
+                [float(f) for f in as_list(settings.fraction)])
+
+
+def plan_text(p: Plan, settings, device) -> str:
+    """The line under the settings: device, what runs here, and the paper's datasets without a file here."""
+    return (f"Device: {describe(device)}. Run here: {', '.join(p.local) or 'none'} at "
+            f"{', '.join(map(fraction_label, p.fractions))}, seeds {settings.seeds}. "
+            f"Paper datasets without a file here: {', '.join(p.missing) or 'none'}.")
+
+
+@dataclass
+class Frames:
+    """The result frames of the Table 1 runs: Table 1's conditions and the robustness extras (``runs``), the
+    test-noise σ sweep, the FGSM ε sweep and the ascent record."""
+
+    runs: pd.DataFrame
+    sweep: pd.DataFrame
+    eps_sweep: pd.DataFrame
+    ascent: pd.DataFrame
+
+
+def table1_frames(specs: list, results: list) -> Frames:
+    """:class:`Frames` of :func:`synthmed.tsynd.experiment.run_many`'s results."""
+    return Frames(runs_frame(result_rows(specs, results) + result_rows(specs, results, "robust")),
+                  runs_frame(result_rows(specs, results, "sweep")),
+                  runs_frame(result_rows(specs, results, "eps_sweep")),
+                  ascent_frame(ascent_rows(specs, results)))
+
+
+def table1_verdicts(p: Plan, f: Frames, settings) -> list[claims.Verdict]:
+    """Table 1's claims judged on the runs, the mechanism claims on the ascent record (when TSynD ran), entered in
+    the ``tsynd`` family (primary claims are adjusted across the chapter's notebooks)."""
+    out = claims.judge_all(table1_claims(p.ref, f.runs, p.missing), f.runs, settings.profile)
+    if len(f.ascent):
+        out += claims.judge_all(mechanism_claims(f.ascent), mechanism_frame(f.ascent), settings.profile)
+    return claims.in_family("tsynd", settings, out)
+
+
+def table1_parts(f: Frames, p: Plan, verdicts: list[claims.Verdict]) -> list:
+    """Table 1, ours beside the paper's: the grid, the first evaluation's text and every run (folded)."""
+    return [table1_grid(f.runs, p.ref, cell_verdicts(verdicts)), Markdown(first_evaluation_text(f.runs)),
+            display.folded(f.runs.drop(columns=["fraction_label"]), "Every run and test condition")]
+
+
+def robustness_parts(runs: pd.DataFrame) -> list:
+    """Balanced accuracy per method and test condition, and the same in accuracy (folded)."""
+    return [display.plain(robustness_table(runs).reset_index()),
+            display.folded(robustness_table(runs, "accuracy").reset_index(), "The same in accuracy")]
+
+
+def noise_parts(local: list[str], runs: pd.DataFrame, test_sigma: float) -> list:
+    """What the paper's test noise does to the pixels in both conventions (clamping), and which classifiers it turns
+    into constant predictors."""
+    sigmas = (test_sigma, pm1_sigma(test_sigma))
+    shifts = {d: tuple(clamp_shift(load_medmnist(d).test.images, s) for s in sigmas) for d in local}
+    return [Markdown(clamp_text(shifts, test_sigma)), Markdown(constant_text(runs, test_sigma))]
+
+
+def shares_text(ref: pd.DataFrame, local: list[str]) -> str:
+    """:func:`paper_constant_text` from the test splits' class shares of the datasets here."""
+    tests = {d: load_medmnist(d).test.labels for d in local}
+    shares = {d: class_shares(y) for d, y in tests.items()}
+    return paper_constant_text(ref, shares, {d: len(y) for d, y in tests.items()})

@@ -3,6 +3,7 @@ measurements of :mod:`synthmed.tsynd.explain_runs`; nothing here trains or score
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -11,9 +12,17 @@ import pandas as pd
 import seaborn as sns
 from scipy import stats
 
-from synthmed import claims
+import torch
+from IPython.display import Markdown
+
+from synthmed import claims, display
+from synthmed.data import load_images
 from synthmed.display import t_interval
+from synthmed.pixels import to_unit
 from synthmed.tsynd import fig2
+from synthmed.tsynd.explain import eigen_gradcam
+from synthmed.tsynd.explain_runs import load_models
+from synthmed.tsynd.training import METHOD_LABELS
 
 CLAIMS = Path(__file__).with_name("claims_explain.yaml")  # Table 2 and Fig. 2 claims of the paper
 # the Fig. 2 claims' metric columns (100 x the latent change in units of the latents' std)
@@ -35,7 +44,7 @@ def labelled(fraction: float) -> str:
     return f"{100 * fraction:g}%"
 
 
-def image_frame(specs: list, measurements: list[dict], method_labels: dict[str, str]) -> pd.DataFrame:
+def image_frame(specs: list, measurements: list[dict]) -> pd.DataFrame:
     """One row per (run, test image): dataset, fraction, labelled, method, seed, image, label, status (text),
     distance (the walk's crossing distance; NaN unless the walk crossed), p_start, and distance_all: the latent
     change that flips a correctly classified image, 0 when its reconstruction (the walk's start) is already below
@@ -45,7 +54,7 @@ def image_frame(specs: list, measurements: list[dict], method_labels: dict[str, 
         status = m["status"].numpy()
         parts.append(pd.DataFrame({
             "dataset": spec.dataset, "fraction": spec.fraction, "labelled": labelled(spec.fraction),
-            "method": method_labels[spec.train.method], "seed": spec.seed, "image": m["index"].numpy(),
+            "method": METHOD_LABELS[spec.train.method], "seed": spec.seed, "image": m["index"].numpy(),
             "label": m["label"].numpy(), "status": [fig2.STATUS_LABELS[int(c)] for c in status],
             "distance": m["distance"].numpy(), "p_start": m["p_start"].numpy(),
             "distance_all": np.where(status == fig2.START_BELOW, 0.0, m["distance"].numpy()),
@@ -92,13 +101,12 @@ def fair_text(fair: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def run_frame(images: pd.DataFrame, specs: list, results: list[dict],
-              method_labels: dict[str, str]) -> pd.DataFrame:
+def run_frame(images: pd.DataFrame, specs: list, results: list[dict]) -> pd.DataFrame:
     """One row per run (the claims' input): the mean latent change over the correctly classified test images
     (:data:`METRIC`, x 100; reconstructions already below 0.5 count as 0) and over the images the walk flipped
     (:data:`METRIC_WALKED`, x 100), the image counts per status, and ``constant`` (the run's clean test
     predictions are >= 95 % one class; from ``results`` of experiment.run_many for ``specs``)."""
-    constant = {(method_labels[s.train.method], s.seed): bool(next(
+    constant = {(METHOD_LABELS[s.train.method], s.seed): bool(next(
         t["constant"] for t in r["test"] if t["test_condition"] == "clean")) for s, r in zip(specs, results)}
     keys = ["dataset", "fraction", "labelled", "method", "seed"]
     g = images.groupby(keys, sort=False)
@@ -172,8 +180,8 @@ def shown_images(images: pd.DataFrame, seed: int, n: int) -> list[int]:
     return sorted(out)
 
 
-def shown_differences(specs: list, walks: list[dict], seed: int, rows: list[int],
-                      method_labels: dict[str, str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def shown_differences(specs: list, walks: list[dict], seed: int, rows: list[int]
+                      ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """For the test images ``rows`` of run ``seed``: ({method: (n, H, W) difference maps}, {method: (n,)
     crossing distances}), from the walks of :func:`synthmed.tsynd.explain_runs.measure_many`."""
     diffs, dists = {}, {}
@@ -181,7 +189,7 @@ def shown_differences(specs: list, walks: list[dict], seed: int, rows: list[int]
         if spec.seed != seed:
             continue
         pos = [int((w["index"] == r).nonzero()[0, 0]) for r in rows]
-        name = method_labels[spec.train.method]
+        name = METHOD_LABELS[spec.train.method]
         diffs[name], dists[name] = w["diff"][pos].numpy(), w["distance"][pos].numpy()
     return diffs, dists
 
@@ -281,11 +289,11 @@ def paper_auc_gain(reference: pd.DataFrame, fraction: float) -> float | None:
     return None if gain is None else float(gain)
 
 
-def auc_frame(specs: list, aucs: list[dict], method_labels: dict[str, str]) -> pd.DataFrame:
+def auc_frame(specs: list, aucs: list[dict]) -> pd.DataFrame:
     """One row per run: dataset, fraction, labelled, method, seed, val_auc, test_auc
     (:func:`synthmed.tsynd.experiment.auc`)."""
     return pd.DataFrame([{"dataset": s.dataset, "fraction": s.fraction, "labelled": labelled(s.fraction),
-                          "method": method_labels[s.train.method], "seed": s.seed, **a}
+                          "method": METHOD_LABELS[s.train.method], "seed": s.seed, **a}
                          for s, a in zip(specs, aucs)])
 
 
@@ -332,3 +340,95 @@ def claims_for(registered: list, runs: pd.DataFrame, chapter: str) -> list:
     whose every side has runs (:func:`synthmed.claims.runnable`; claims registered for datasets, labelled shares
     or arms that this profile does not run are left out)."""
     return claims.runnable([c for c in registered if c.chapter == chapter], runs)
+
+
+# ---- the Fig. 2 notebook's sections (notebooks/tsynd_explain.py) ----------------------------------------------------
+
+@dataclass
+class Walks:
+    """The walks as frames: one row per (run, image) (``images``), per run with the fair comparison merged in
+    (``runs``), the fair comparison per run (``fair``), and the walk's budget (step x max_steps)."""
+
+    images: pd.DataFrame
+    runs: pd.DataFrame
+    fair: pd.DataFrame
+    budget: float
+
+
+def walk_frames(specs: list, results: list[dict], walks: list[dict], step: float, max_steps: int) -> Walks:
+    """:class:`Walks` of :func:`synthmed.tsynd.explain_runs.measure_many`'s walks and the runs' results."""
+    images = image_frame(specs, walks)
+    budget = step * max_steps
+    fair = fair_frame(images, budget)
+    runs = run_frame(images, specs, results).merge(fair, on=["dataset", "fraction", "labelled", "method", "seed"],
+                                                   how="left")
+    return Walks(images, runs, fair, budget)
+
+
+def distance_parts(w: Walks) -> list:
+    """The distance table, every run (folded) and the text on skipped images, reconstructions and the budget."""
+    table = distance_table(w.runs, w.images)
+    return [table.style.hide(axis="index").format(precision=3),
+            display.folded(runs_display(w.runs), "Every run: latent changes, image counts"),
+            Markdown(skipped_text(table, w.budget) + "\n\n" + reconstruction_text(table) + " "
+                     + budget_note(table))]
+
+
+def fair_figure(fair: pd.DataFrame) -> plt.Figure:
+    """Per method and measure of :data:`FAIR_METRICS`: the change over the images every arm gets right."""
+    long_fair = fair.melt(id_vars=["method", "seed"], value_vars=list(FAIR_METRICS), var_name="measure",
+                          value_name="change")
+    return display.interval_figure(long_fair, x="method", y="change", hue="method", col="measure", ylabel="change")
+
+
+@dataclass
+class Shown:
+    """The test images of the figures: their indices, titles (class names), pixels in [0, 1] and labels."""
+
+    rows: list[int]
+    titles: list[str]
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    @property
+    def pics(self) -> np.ndarray:
+        """(n, H, W[, C]) arrays for imshow."""
+        return self.images.permute(0, 2, 3, 1).squeeze(-1).numpy()
+
+
+def shown(dataset: str, images: pd.DataFrame, seed: int, n: int) -> Shown:
+    """:class:`Shown` for up to ``n`` test images that every method flipped in run ``seed`` (:func:`shown_images`)."""
+    ds = load_images(dataset)
+    rows = shown_images(images, seed, n)
+    return Shown(rows, [ds.label_names[int(ds.test.labels[r])][:14] for r in rows], to_unit(ds.test.images[rows]),
+                 ds.test.labels[rows])
+
+
+def no_flip_text(seed: int) -> str:
+    """Said instead of the difference maps when no image was flipped by every classifier."""
+    return (f"No test image of run {seed} was flipped by every classifier within the budget: no difference maps "
+            "to show.")
+
+
+def cams(specs: list, s: Shown, device) -> dict[str, np.ndarray]:
+    """{method label: EigenGradCAM maps of the true class on the images ``s``} for the classifiers of ``specs``."""
+    models = load_models(specs, device)
+    return {name: eigen_gradcam(m, s.images.to(device), s.labels) for name, m in models.items()}
+
+
+def auc_figure(auc: pd.DataFrame) -> plt.Figure:
+    """Validation and test ROC AUC (x 100) per labelled share and method, intervals over seeds."""
+    long_auc = auc.melt(id_vars=["labelled", "method", "seed"], value_vars=list(AUC_METRICS), var_name="split",
+                        value_name="AUC")
+    return display.interval_figure(long_auc.assign(AUC=100 * long_auc["AUC"]), x="labelled", y="AUC",
+                                   hue="method", col="split", ylabel="ROC AUC (x 100)")
+
+
+def judge(runs: pd.DataFrame, auc: pd.DataFrame, auc_ref: pd.DataFrame, profile: str) -> list[claims.Verdict]:
+    """The notebook's claims: those on the walks judged on ``runs``, the Sec. 4.3 AUC claims (against the paper's
+    gain, :func:`auc_claims`) on ``auc``; Benjamini-Hochberg over all of them."""
+    registered = claims.load_claims(CLAIMS)
+    on_auc = auc_claims([c for c in claims_for(registered, auc, "tsynd_explain") if is_auc_claim(c)], auc_ref)
+    on_runs = [c for c in claims_for(registered, runs, "tsynd_explain") if not is_auc_claim(c)]
+    return claims.adjust([claims.judge(c, runs, profile=profile) for c in on_runs]
+                         + [claims.judge(c, auc, profile=profile) for c in on_auc])

@@ -22,11 +22,15 @@ from synthmed import fit
 from synthmed.fit import classes
 from synthmed.metrics.classification import summarize
 from synthmed.pixels import to_unit
-from synthmed.tsynd.classifiers import MCDropoutClassifier, classification_loss
+from synthmed.tsynd.classifiers import MCDropoutClassifier
 
-CONDITIONS = ("clean", "gaussian", "fgsm")
-# ours, beside Table 1's: Gaussian noise in the [-1, 1] convention, and PGD
-EXTRA_CONDITIONS = ("gaussian_pm1", "pgd")
+# The chapter's test conditions and their labels, the one list the experiment and the report use: Table 1's ...
+CONDITION_LABELS = {"clean": "clean", "gaussian": "Gaussian noise", "fgsm": "FGSM"}
+# ... and ours beside them: the paper's sigma read on [-1, 1] pixels, PGD, and FGSM crafted on the paired model
+EXTRA_CONDITION_LABELS = {"gaussian_pm1": "Gaussian noise, [−1, 1] convention", "pgd": "PGD",
+                          "transfer": "transfer FGSM"}
+CONDITIONS = tuple(CONDITION_LABELS)
+EXTRA_CONDITIONS = ("gaussian_pm1", "pgd")  # those :func:`evaluate` computes ("transfer" needs the paired model)
 
 
 def gaussian_noise(images: torch.Tensor, sigma: float, generator: torch.Generator | None = None) -> torch.Tensor:

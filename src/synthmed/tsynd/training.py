@@ -31,7 +31,7 @@ every ``eval_every`` steps (CPU profiles: at 1 % of BreastMNIST, 5 labelled imag
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -53,34 +53,38 @@ _GENERATOR_KEYS = {"baseline": ("noise_sigma", "ascent_steps", "ascent_lr", "obj
                    "noise": ("ascent_steps", "ascent_lr", "objective")}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainConfig:
     """Everything that determines one training run besides data and seed.
 
-    epochs: passes over the labelled subset (None: train ``iterations`` steps, evaluate every ``eval_every``);
-    select_on: the validation metric that picks the kept weights; latent_units: "std" (noise_sigma and ascent_lr
-    in units of the training latents' standard deviation) or "absolute" (as the paper states them); backbone: the
-    classifier's trunk, a :mod:`synthmed.models` name (keyword only and without a default: it comes from the
-    profile's ``backbone`` setting)."""
+    Every field but ``objective`` comes from the notebook's resolved profile (:func:`synthmed.tsynd.experiment.
+    train_config`; profile key in brackets where it differs) and has no default here, so a value no profile states
+    cannot reach a cache key. ``method``: the arm (the notebook's ``methods``); ``backbone``: the classifier's trunk,
+    a :mod:`synthmed.models` name; ``width``: the trunk's base width (``cnn_width``; only ``smallcnn`` uses it);
+    ``hidden``, ``dropout``: the MC-dropout head (``mc_hidden``, ``mc_dropout``); ``epochs``: passes over the
+    labelled subset (None: train ``iterations`` steps, evaluate every ``eval_every``); ``select_on``: the validation
+    metric that picks the kept weights; ``latent_units``: "std" (noise_sigma and ascent_lr in units of the training
+    latents' standard deviation) or "absolute" (as the paper states them). ``objective``: what the ascent maximises,
+    the paper's "mi" unless Table 2's ablation (``tsynd_uncertainty``'s ``objectives``) asks for "entropy"."""
 
-    method: str = "baseline"
-    backbone: str = field(kw_only=True)  # a synthmed.models name, from the profile's `backbone` (no default here)
-    width: int = 16
-    hidden: int = 128
-    dropout: float = 0.5
-    iterations: int | None = 400
-    epochs: int | None = None
-    batch_size: int = 32
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    eval_every: int | None = 25
-    select_on: str = "accuracy"
-    k: int = 10
-    noise_sigma: float = 0.5
-    ascent_steps: int = 5
-    ascent_lr: float = 0.05
+    method: str
+    backbone: str
+    width: int
+    hidden: int
+    dropout: float
+    iterations: int | None
+    epochs: int | None
+    batch_size: int
+    lr: float
+    weight_decay: float
+    eval_every: int | None
+    select_on: str
+    k: int
+    noise_sigma: float
+    ascent_steps: int
+    ascent_lr: float
     objective: str = "mi"
-    latent_units: str = "std"
+    latent_units: str
 
     def __post_init__(self):
         if self.method not in METHODS:
