@@ -41,20 +41,17 @@ from IPython.display import Markdown, display
 
 from synthmed import claims, display as show, profiles, reference
 from synthmed.device import get_device
-from synthmed.tsynd import experiment, explain_runs, report_explain
+from synthmed.tsynd import explain_runs, report_explain
 
 # %% tags=["parameters", "hide-cell"]
 profile = None    # "smoke" | "quick" | "paper"
 dataset = None    # dataset name: nih1000 (the paper's NIH Chest X-ray, a subset) or MedMNIST
 fraction = None   # labelled share of the training split
-auc_fractions = None  # labelled shares of the AUC comparison (Sec. 4.3)
 seeds = None      # paired runs (one Baseline, one Noise and one TSynD classifier per seed)
-n_images = None   # test images walked per run (None: the whole test split)
 step = None       # latent distance per step (RMS per element, units of the latents' std)
 max_steps = None  # budget: a walk gives up after this many steps
-n_show = None     # images in the two figures
-# Classifier settings (backbone, iterations, ascent_steps, ...) come from the profile, as in
-# tsynd.ipynb, so its cached runs are reused; any of them can still be passed with -p.
+# Every other setting (n_images, auc_fractions, n_show, backbone, iterations, ...) comes from the
+# profile, as in tsynd.ipynb, so its cached runs are reused; any can be passed with -p.
 
 # %% tags=["hide-input"]
 settings = profiles.from_notebook("tsynd_explain", globals())
@@ -62,13 +59,7 @@ settings
 
 # %%
 device = get_device()
-specs = experiment.make_specs(settings, settings.dataset, settings.fraction,
-                              ["baseline", "noise", "tsynd"], settings.seeds)
-results = experiment.run_many(specs, workers=settings.workers, device=device,
-                              context=settings.context)
-walks = explain_runs.measure_many(specs, n_images=settings.n_images, step=settings.step,
-                                  max_steps=settings.max_steps, workers=settings.workers,
-                                  device=device, context=settings.context)
+specs, results, walks = explain_runs.run(settings, device)  # Baseline, Noise, TSynD; walks
 w = report_explain.walk_frames(specs, results, walks, settings.step, settings.max_steps)
 
 # %% [markdown]
@@ -116,11 +107,7 @@ else:
 # that choice, as in the paper); the test split saw no selection step. Paired by seed.
 
 # %% tags=["hide-input"]
-auc_specs = experiment.make_specs(settings, settings.dataset, settings.auc_fractions,
-                                  ["baseline", "tsynd"], settings.seeds)
-experiment.run_many(auc_specs, workers=settings.workers, device=device, context=settings.context)
-auc = report_explain.auc_frame(auc_specs, experiment.auc_many(
-    auc_specs, workers=settings.workers, device=device, context=settings.context))
+auc = report_explain.auc_frame(*explain_runs.auc_runs(settings, device))
 auc_ref = reference.load("tsynd_sec43_auc")
 display(show.plain(report_explain.auc_table(auc, auc_ref)))
 fig = report_explain.auc_figure(auc)

@@ -221,3 +221,13 @@ def test_settings_glue_their_values_as_plain_text():
     assert values["profile"] == "quick" and values["seeds_count"] == str(len(profiles.resolve("tsynd", "quick").seeds))
     assert values["ascent_steps"] == str(profiles.resolve("tsynd", "quick").ascent_steps)
     assert format_display_data(profiles._Plain("0, 1"))[0]["text/plain"] == "0, 1"  # no quotes
+
+
+def test_glue_text_roles_from_another_document_name_a_format():
+    """myst-nb's ``{glue:text}`` splits its argument at the last colon into key and format, so
+    ``path::key`` without a format reads as the key ``path:`` and the page loses the value (a build warning);
+    ``path::key:s`` (or another format) pastes it."""
+    role = re.compile(r"\{glue:text\}`([^`]*)`")
+    bad = [(p.name, arg) for p in sorted((ROOT / "book").glob("*.md")) for arg in role.findall(p.read_text())
+           if "::" in arg and ":" not in arg.split("::", 1)[1]]
+    assert not bad, f"glue:text roles without a format: {bad[:5]}"

@@ -90,3 +90,24 @@ def load_models(specs: list, device: torch.device | str = "cpu") -> dict[str, to
         label = training.METHOD_LABELS[spec.train.method]
         out[label] = training.load_classifier(trained, ds.n_channels, ds.n_classes, ds.size, device)
     return out
+
+
+def run(settings, device: torch.device | str) -> tuple[list, list[dict], list[dict]]:
+    """The Fig. 2 notebook's runs: one Baseline, Noise and TSynD classifier per seed on ``settings.dataset`` at
+    ``settings.fraction`` (cached steps shared with tsynd.ipynb), then the walks on their test images
+    (:func:`measure_many`). Returns (specs, their results, their walks)."""
+    specs = experiment.make_specs(settings, settings.dataset, settings.fraction, ["baseline", "noise", "tsynd"],
+                                  settings.seeds)
+    results = experiment.run_many(specs, workers=settings.workers, device=device, context=settings.context)
+    walks = measure_many(specs, n_images=settings.n_images, step=settings.step, max_steps=settings.max_steps,
+                         workers=settings.workers, device=device, context=settings.context)
+    return specs, results, walks
+
+
+def auc_runs(settings, device: torch.device | str) -> tuple[list, list[dict]]:
+    """Sec. 4.3's comparison: a Baseline and a TSynD classifier per seed at each of ``settings.auc_fractions``
+    (cached), and their validation and test ROC AUC (:func:`synthmed.tsynd.experiment.auc_many`)."""
+    specs = experiment.make_specs(settings, settings.dataset, settings.auc_fractions, ["baseline", "tsynd"],
+                                  settings.seeds)
+    experiment.run_many(specs, workers=settings.workers, device=device, context=settings.context)
+    return specs, experiment.auc_many(specs, workers=settings.workers, device=device, context=settings.context)
