@@ -161,7 +161,7 @@ def compute_replicate(spec) -> dict[str, pd.DataFrame]:
     frames = {"runs": experiment.results_frame([out], [spec]), "history": experiment.history_frame([out])}
     gan = out["gan_history"]
     if gan is not None and len(gan):
-        frames["gan"] = gan.iloc[GAN_LOG_POINTS - 1::GAN_LOG_POINTS].assign(seed=spec.seed)
+        frames["gan"] = gan.iloc[::-GAN_LOG_POINTS].iloc[::-1].assign(seed=spec.seed)  # the last point kept
         frames["gan_check"] = pd.DataFrame([{"seed": spec.seed, "steps": int(gan["step"].iloc[-1]),
                                              **cyclegan.plateau(gan)}])
     return frames
