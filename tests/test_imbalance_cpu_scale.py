@@ -31,6 +31,8 @@ def test_the_dry_run_lists_the_replicates_in_order_with_distinct_keys(tmp_path, 
     listed = [line.strip() for line in out.splitlines() if line.startswith("   ")]
     assert listed == [cpu_scale.run_name(r, r) for r in cpu_scale.REPLICATES] and len(listed) >= 9
     assert f"0 of {len(listed)} runs already in {tmp_path}/results/cpu/imbalance" in out
+    hours = len(listed) * cpu_scale.REPLICATE_CPU_S / 3600  # before any replicate: the probes' estimate
+    assert f"projected {hours:.1f} h" in out and hours <= 12
     runs = cpu_scale.BUNDLE.plan(_args(tmp_path))
     assert len({r.key for r in runs}) == len(runs)
     assert [r.payload.seed for r in runs] == [r.fields["seed"] for r in runs] == cpu_scale.REPLICATES

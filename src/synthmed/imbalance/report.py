@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -848,11 +849,18 @@ def cpu_status_text(frames: dict[str, pd.DataFrame], status: pd.DataFrame) -> Ma
     return Markdown(text)
 
 
-def cpu_section(results: pd.DataFrame, settings, root=None) -> tuple[list, list]:
-    """What the page shows of the bundle: (its verdicts, the objects to display: the status text, Exp 1's arms at
-    CPU scale beside this build's ``settings.profile``, the bundle's verdicts). The verdicts are stored with the
-    page's own (:func:`verdict_parts`' ``extra``). root: the book's checkout (default: :func:`synthmed.runner.
-    find_root`, else this package's checkout)."""
+class CPUSection(NamedTuple):
+    """:func:`cpu_section`'s result: the bundle's verdicts and the objects the page displays."""
+
+    verdicts: list
+    shown: list
+
+
+def cpu_section(results: pd.DataFrame, settings, root=None) -> CPUSection:
+    """What the page shows of the bundle: (``verdicts``: its verdicts, ``shown``: the objects to display: the status
+    text, Exp 1's arms at CPU scale beside this build's ``settings.profile``, the bundle's verdicts). The verdicts
+    are stored with the page's own (:func:`verdict_parts`' ``extra``). root: the book's checkout (default:
+    :func:`synthmed.runner.find_root`, else this package's checkout)."""
     from synthmed.imbalance import cpu_scale
 
     if root is None:
@@ -866,7 +874,7 @@ def cpu_section(results: pd.DataFrame, settings, root=None) -> tuple[list, list]
     verdicts = cpu_judge(frames)
     if frames:
         shown.append(display.plain(cpu_table(frames["runs"], results, settings.profile), caption=(
-            f"Exp 1 at CPU scale and under this build's profile: test metrics ×100 at the validation-specificity "
+            "Exp 1 at CPU scale and under this build's profile: test metrics ×100 at the validation-specificity "
             "threshold (ROC-AUC needs none), mean ± std over replicates (n); real_oversample and real_weighted are "
             "the controls that rebalance without CycleGAN images.")))
         primary = [v for v in verdicts if v.claim.primary]
@@ -874,4 +882,4 @@ def cpu_section(results: pd.DataFrame, settings, root=None) -> tuple[list, list]
         shown.append(claims_mod.claims_table(primary + controls or verdicts, caption=(
             "CPU scale: the paper's headline and the controls, one replicate (its own subsample, CycleGAN and "
             "classifiers) per pair")))
-    return verdicts, shown
+    return CPUSection(verdicts, shown)
