@@ -4,6 +4,13 @@
     scripts/bundle_worker.sh imbalance                     # one process per replicate, each file committed
     python -m synthmed.bundle imbalance --replicates 0 1   # only these
 
+On a 2-core machine, two workers on disjoint replicates, each one single-thread process per replicate (about an hour
+of one core each, :data:`REPLICATE_CPU_S`), with the same SYNTHMED_CACHE_DIR across sittings so that an interrupted
+CycleGAN resumes from its checkpoint::
+
+    setsid nohup bash scripts/bundle_worker.sh imbalance --replicates 0 2 4 6 8 > /tmp/imbalance_even.log 2>&1 &
+    setsid nohup bash scripts/bundle_worker.sh imbalance --replicates 1 3 5 7 9 > /tmp/imbalance_odd.log 2>&1 &
+
 Exp 1 (NIH1000 re-split by patient, any finding vs none, the training positives subsampled to the paper's
 212 : 700) is the only experiment that can test the paper's headline (images + CycleGAN minority images + metadata
 against images alone), and ``quick``'s classifiers there are at chance. One run of this bundle is one replicate of
