@@ -47,7 +47,7 @@ settings = profiles.from_notebook("imbalance", globals())
 t_start = time.perf_counter()
 device = get_device()
 specs, outputs, results = experiment.run(settings, device)
-verdicts = report.judge(results, settings)
+verdicts, cpu = report.judge(results, settings), report.cpu_section(results, settings)
 display(Markdown(report.run_summary(settings, device, specs, results)))
 
 # %% [markdown]
@@ -55,7 +55,7 @@ display(Markdown(report.run_summary(settings, device, specs, results)))
 # **The paper's Table 1, read from its own numbers.**
 
 # %% tags=["hide-input"]
-display(*report.answers_parts(results, verdicts, settings))
+display(*report.answers_parts(results, verdicts, settings), *cpu.shown)
 
 # %% [markdown]
 # ## Every classifier on its untouched test split
@@ -147,5 +147,5 @@ settings
 # validation-specificity threshold); the other claims are per cell and exploratory.
 
 # %% tags=["hide-input"]
-display(*report.verdict_parts(verdicts, settings))
+display(*report.verdict_parts(verdicts, settings, extra=cpu.verdicts))
 display(Markdown(f"Wall time of this notebook: {time.perf_counter() - t_start:.0f} s."))

@@ -139,20 +139,24 @@ def in_family(notebook: str, run: Any, verdicts: Sequence[Verdict]) -> list[Verd
     return adjust(verdicts, family_rows(profile, exclude=notebook))
 
 
-def publish(notebook: str, run: Any, verdicts: Sequence[Verdict], text=None, unit: str = "") -> tuple:
+def publish(notebook: str, run: Any, verdicts: Sequence[Verdict], text=None, unit: str = "",
+            extra: Sequence[Verdict] = ()) -> tuple:
     """How a chapter ends: its verdicts stored for the Scorecard (:func:`write_verdicts`), and what it displays:
     (claims table, generated Markdown text; ``text`` or :func:`summary` of the verdicts). An empty list of
     verdicts is stored too (the chapter ran) and shows :data:`NO_CLAIM`. ``run``: the notebook's resolved settings
     (or a profile name); a run that set parameters of its own is stored apart (:func:`run_identity`,
     :mod:`synthmed.claims.store`) and says so. The one presenter of every chapter: the primary claims are adjusted
     over the paper's family across its notebooks first (:func:`in_family`); ``text`` may be a function of the
-    adjusted verdicts returning the Markdown.
+    adjusted verdicts returning the Markdown. ``extra``: verdicts the page shows elsewhere and stores with these (a
+    committed bundle's, judged in their own family, so adjusting them with the page's changes nothing); they are
+    neither in the table nor in the text.
     Use as ``display(*claims.publish("tsynd", settings, verdicts))``."""
     from IPython.display import Markdown
 
     profile, custom = run_identity(run)
-    verdicts = in_family(notebook, run, verdicts)
-    write_verdicts(notebook, profile, verdicts, custom=custom)
+    stored = in_family(notebook, run, [*verdicts, *extra])
+    write_verdicts(notebook, profile, stored, custom=custom)
+    verdicts = stored[:len(verdicts)]
     body = summary(verdicts) if text is None else text(verdicts) if callable(text) else text
     if custom:
         body = f"{body}\n\n{custom_note(notebook, custom)}"

@@ -85,5 +85,6 @@ CHAPTER = Chapter(
     claims=("claims.yaml",),
     stages={"specs": "synthmed.imbalance.experiment:specs_from_settings",
             "runs": "synthmed.imbalance.experiment:run_seed", "rows": "synthmed.imbalance.experiment:results_frame",
-            "report": "synthmed.imbalance.report:prepare_claims"},
+            "report": "synthmed.imbalance.report:prepare_claims",
+            "bundle": "synthmed.imbalance.cpu_scale:bundle_spec"},
 )

@@ -249,3 +249,25 @@ def translate(generator: nn.Module, images: torch.Tensor, *, device: torch.devic
         y = to_uint8(signed_to_unit(generator(to_signed(images[i:i + batch_size].to(device)))))
         out.append(y.cpu())
     return torch.cat(out) if out else images.new_zeros((0, *images.shape[1:]))
+
+
+def plateau(history: pd.DataFrame, window: float = 0.1, tolerance: float = 0.05) -> dict:
+    """Whether the cycle loss had stopped falling before the learning rate began to decay (the stopping rule's
+    check: :func:`lr_factor` holds the rate for the first half of the steps, so the loss's fall there is the
+    training's own; over the second half the decay flattens any curve).
+
+    history: :func:`train_cyclegan`'s (step, cycle, ...) rows. window: the fraction of all steps each mean covers.
+    Returns {"cycle_first", "cycle_last": mean cycle loss over the first and the last window; "cycle_fall_at_half":
+    the relative fall of the mean cycle loss from the window ending at 40 % of the steps to the window ending at
+    the half (with the default window), 0.1 = fell by 10 %; "plateaued": that fall is below ``tolerance``}."""
+    steps = float(history["step"].iloc[-1])
+    w = window * steps
+
+    def mean(lo: float, hi: float) -> float:
+        rows = history[(history["step"] > lo) & (history["step"] <= hi)]
+        return float(rows["cycle"].mean()) if len(rows) else float("nan")
+
+    before, at_half = mean(steps / 2 - 2 * w, steps / 2 - w), mean(steps / 2 - w, steps / 2)
+    fall = (before - at_half) / before if before == before and before > 0 else float("nan")
+    return {"cycle_first": mean(0, w), "cycle_last": mean(steps - w, steps), "cycle_fall_at_half": fall,
+            "plateaued": bool(fall < tolerance)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -79,10 +80,11 @@ def threshold_parts(outputs: list[dict], results: pd.DataFrame) -> list:
     return [display.plain(threshold_audit(results)), Markdown(shift_text(outputs, results))]
 
 
-def verdict_parts(verdicts, settings) -> list:
+def verdict_parts(verdicts, settings, extra: list = ()) -> list:
     """How the chapter ends: the claims table and text (:func:`synthmed.claims.publish`, which stores the verdicts
-    for the Scorecard) and :func:`caveat_note`."""
-    return [*claims_mod.publish("imbalance", settings, verdicts, text=verdict_text(verdicts, settings)),
+    for the Scorecard, with ``extra``: the CPU-scale bundle's, :func:`cpu_section`) and :func:`caveat_note`."""
+    return [*claims_mod.publish("imbalance", settings, verdicts, text=verdict_text(verdicts, settings),
+                                extra=extra),
             Markdown(caveat_note(verdicts, settings))]
 
 
@@ -725,3 +727,159 @@ def experiment_answers(results: pd.DataFrame, verdicts) -> str:
         lines.append("- **Exp 3** (metadata only, the paper's first-visit rule): age, sex and view position give a "
                      f"test ROC-AUC of {'; '.join(parts)} (%, 95 % t interval over seeds).")
     return "\n".join(lines)
+
+
+# ---- the CPU-scale bundle (synthmed.imbalance.cpu_scale) -------------------------------------------------------------
+
+CPU_PAPER = "Class imbalance (CPU scale)"  # the bundle's claims: their own family and their own Scorecard count
+CPU_CLAIMS = Path(__file__).with_name("claims_cpu.yaml")  # Exp 1's controls, judged on the bundle only
+CPU_RULE = "val_spec"  # the bundle's table: the headline's threshold rule
+
+
+def cpu_settings():
+    """The bundle's settings (:func:`synthmed.imbalance.cpu_scale.settings`) under the profile name ``cpu``, as the
+    claims' reasons and caveats name them."""
+    from synthmed.imbalance import cpu_scale
+
+    s = cpu_scale.settings()
+    return profiles.Settings(s.notebook, cpu_scale.PROFILE, dict(s), set(cpu_scale.CPU))
+
+
+def cpu_claims(runs: pd.DataFrame) -> list[claims_mod.Claim]:
+    """The claims the bundle's ``runs`` frame can judge: the chapter's Exp 1 claims (``claims.yaml``) and the
+    controls' (``claims_cpu.yaml``), prepared as the page's (:func:`prepare_claims`: the paper's differences, the
+    CycleGAN caveat) with those it cannot test left out, and renamed for the bundle: id + "-cpu", paper
+    :data:`CPU_PAPER` (their own Benjamini-Hochberg family), chapter the bundle's
+    (:data:`synthmed.imbalance.cpu_scale.VERDICT_CHAPTER`, which the Scorecard counts apart)."""
+    from synthmed.imbalance import cpu_scale
+
+    exp1 = [c for c in [*load_claims(), *claims_mod.load_claims(CPU_CLAIMS)]
+            if {s.get("experiment") for s in claims_mod.selectors(c)} == {cpu_scale.EXPERIMENT}]
+    return [replace(c, id=f"{c.id}-cpu", paper=CPU_PAPER, chapter=cpu_scale.VERDICT_CHAPTER,
+                    section=f"imbalance.html#claim-{c.id}-cpu")
+            for c in prepare_claims(exp1, runs, cpu_settings()) if not c.untestable]
+
+
+def cpu_judge(frames: dict[str, pd.DataFrame]) -> list:
+    """The bundle's verdicts, judged like the chapter's (:func:`synthmed.claims.judge_all` on its ``runs`` frame,
+    the replicate's seed as the pairing unit) and adjusted within their own family; [] when nothing is committed.
+    frames: :func:`synthmed.imbalance.cpu_scale.frames`."""
+    if not frames or "runs" not in frames:
+        return []
+    runs = frames["runs"]
+    return claims_mod.judge_all(cpu_claims(runs), runs, profile="cpu")
+
+
+def _ms_cell(values: pd.Series) -> str:
+    v = 100 * values.dropna()
+    if v.empty:
+        return "—"
+    return f"{v.mean():.1f} ± {v.std(ddof=1):.1f} ({len(v)})" if len(v) > 1 else f"{v.mean():.1f} (1)"
+
+
+def cpu_table(cpu: pd.DataFrame, ours: pd.DataFrame | None, profile: str = "quick") -> pd.DataFrame:
+    """Exp 1 side by side: rows variants (the controls included), columns (metric: scale): test sensitivity and
+    balanced accuracy at the :data:`CPU_RULE` threshold and ROC-AUC, ×100, mean ± std over replicates (n), of the
+    CPU-scale bundle and of this build's ``profile``. cpu, ours: :func:`synthmed.imbalance.experiment.results_frame`
+    frames."""
+    from synthmed.imbalance import cpu_scale
+
+    cols = {}
+    for label, frame in (("CPU scale", cpu), (profile, ours)):
+        if frame is None or frame.empty:
+            continue
+        f = frame[(frame["experiment"] == cpu_scale.EXPERIMENT) & (frame["threshold_rule"] == CPU_RULE)]
+        for metric in ("sensitivity", "balanced_accuracy", "roc_auc"):
+            cols[f"{METRICS[metric]}: {label}"] = {v: _ms_cell(g[metric]) for v, g in f.groupby("variant")}
+    order = [v for v in cpu_scale.VARIANTS if any(v in c for c in cols.values())]
+    names = sorted(cols, key=lambda c: (list(METRICS.values()).index(c.split(": ")[0]), not c.endswith("CPU scale")))
+    return pd.DataFrame({c: cols[c] for c in names}).reindex(order).fillna("—").rename_axis("variant")
+
+
+def cpu_learning(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per replicate, whether its classifiers learn and its CycleGAN stopped: the image-only classifier's validation
+    ROC-AUC at its kept epoch (``val_auc``, the best epoch's) and its test ROC-AUC, and the CycleGAN check
+    (:func:`synthmed.imbalance.cyclegan.plateau`)."""
+    runs, hist = frames["runs"], frames.get("history")
+    real = runs[(runs["variant"] == "real") & (runs["threshold_rule"] == CPU_RULE)].set_index("seed")
+    out = pd.DataFrame({"test_auc": real["roc_auc"]})
+    if hist is not None and len(hist):
+        out["val_auc"] = hist[hist["variant"] == "real"].groupby("seed")["roc_auc"].max()
+    if "gan_check" in frames:
+        check = frames["gan_check"].set_index("seed")
+        out = out.join(check.reindex(columns=["plateaued", "cycle_first", "cycle_last"]))  # an all-NaN one is dropped
+    return out.sort_index()
+
+
+def cpu_status_text(frames: dict[str, pd.DataFrame], status: pd.DataFrame) -> Markdown:
+    """How many replicates the bundle holds, from which commits and machine, whether each is current, whether its
+    image-only classifiers learn (validation ROC-AUC) and whether its CycleGANs had stopped improving."""
+    from synthmed.imbalance import cpu_scale
+
+    where = f"`results/{cpu_scale.PROFILE}/{cpu_scale.CHAPTER}/`"
+    if status.empty:
+        return Markdown(f"**At CPU scale:** no replicate of the bundle is committed yet ({where} is empty): "
+                        f"`{cpu_scale.BUNDLE.command}` computes them, one Exp 1 replicate (its own subsample, "
+                        "CycleGAN and classifiers) per process, and commits each. Until then the headline is judged "
+                        "on this build's runs only.")
+    n, stale = len(status), int((~status["current"].astype(bool)).sum())
+    commits = ", ".join(f"`{c}`" for c in dict.fromkeys(status["commit"]))
+    hours = pd.to_numeric(status["wall_s"], errors="coerce").dropna() / 3600
+    c = cpu_scale.CPU
+    setup = (f"{models.title(cpu_scale.BACKBONE)} at {c['image_size']} px for {c['epochs']} epochs, a CycleGAN of "
+             f"width {c['gan_width']} for {c['gan_steps']:,} steps per replicate")
+    text = (f"**At CPU scale** ({setup}): {n} replicate{'s' if n != 1 else ''} of Exp 1 "
+            f"committed ({where}, seeds {', '.join(map(str, status['seed']))}), computed at commit(s) {commits} on "
+            f"{', '.join(dict.fromkeys(status['cpu']))}"
+            + (f", {hours.mean():.2f} h per replicate on average" if len(hours) else "") + ". ")
+    text += (f"{stale} of them were computed by code or settings other than today's (their run key differs). "
+             if stale else "Every one was computed by today's code and settings. ")
+    learn = cpu_learning(frames)
+    if "val_auc" in learn and learn["val_auc"].notna().any():
+        v = 100 * learn["val_auc"].dropna()
+        text += (f"The image-only classifier's validation ROC-AUC (kept epoch) is {v.mean():.1f} on average "
+                 f"({v.min():.1f} to {v.max():.1f}); its test ROC-AUC {100 * learn['test_auc'].mean():.1f}. ")
+    if "plateaued" in learn:
+        k = int(learn["plateaued"].fillna(False).astype(bool).sum())
+        text += (f"The cycle loss had stopped falling before the learning-rate decay in {k} of {len(learn)} "
+                 "CycleGANs")
+        first, last = learn["cycle_first"].mean(), learn["cycle_last"].mean()
+        text += (f" (mean cycle loss {first:.2f} over the first tenth of training, {last:.2f} over the last)."
+                 if pd.notna(first) and pd.notna(last) else ".")
+    return Markdown(text)
+
+
+class CPUSection(NamedTuple):
+    """:func:`cpu_section`'s result: the bundle's verdicts and the objects the page displays."""
+
+    verdicts: list
+    shown: list
+
+
+def cpu_section(results: pd.DataFrame, settings, root=None) -> CPUSection:
+    """What the page shows of the bundle: (``verdicts``: its verdicts, ``shown``: the objects to display: the status
+    text, Exp 1's arms at CPU scale beside this build's ``settings.profile``, the bundle's verdicts). The verdicts
+    are stored with the page's own (:func:`verdict_parts`' ``extra``). root: the book's checkout (default:
+    :func:`synthmed.runner.find_root`, else this package's checkout)."""
+    from synthmed.imbalance import cpu_scale
+
+    if root is None:
+        from synthmed.runner import find_root
+        try:
+            root = find_root()
+        except FileNotFoundError:
+            root = cpu_scale.repo_root()
+    frames = cpu_scale.frames(root)
+    shown = [cpu_status_text(frames, cpu_scale.current(root))]
+    verdicts = cpu_judge(frames)
+    if frames:
+        shown.append(display.plain(cpu_table(frames["runs"], results, settings.profile), caption=(
+            "Exp 1 at CPU scale and under this build's profile: test metrics ×100 at the validation-specificity "
+            "threshold (ROC-AUC needs none), mean ± std over replicates (n); real_oversample and real_weighted are "
+            "the controls that rebalance without CycleGAN images.")))
+        primary = [v for v in verdicts if v.claim.primary]
+        controls = [v for v in verdicts if "-exp1-synth-vs-" in v.claim.id]
+        shown.append(claims_mod.claims_table(primary + controls or verdicts, caption=(
+            "CPU scale: the paper's headline and the controls, one replicate (its own subsample, CycleGAN and "
+            "classifiers) per pair")))
+    return CPUSection(verdicts, shown)
