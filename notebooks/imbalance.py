@@ -34,20 +34,20 @@ from synthmed.data import nih_root
 from synthmed.device import get_device
 from synthmed.display import plain
 from synthmed.imbalance import experiment, report
+from synthmed.runner import find_root
 
 # %% tags=["parameters", "hide-cell"]
 profile = None      # "smoke" | "quick" | "paper" (default: $SYNTHMED_PROFILE, else quick)
 experiments = None  # any of "nih_patient", "pneumonia_minority", "metadata_only"
 seeds = None        # a seed draws subsample, CycleGAN, synthetic set and classifier
-# Every other setting (variants, backbones, epochs, gan_steps, ...) comes from the profile;
-# the settings table below gives each with its source, and any of them can be passed with -p.
+# Every other setting comes from the profile (the table below gives its source); pass any with -p.
 
 # %% tags=["hide-input"]
 settings = profiles.from_notebook("imbalance", globals())
 t_start = time.perf_counter()
 device = get_device()
 specs, outputs, results = experiment.run(settings, device)
-verdicts, cpu = report.judge(results, settings), report.cpu_section(results, settings)
+verdicts, cpu = report.judge(results, settings), report.cpu_section(results, settings, find_root())
 display(Markdown(report.run_summary(settings, device, specs, results)))
 
 # %% [markdown]

@@ -856,19 +856,13 @@ class CPUSection(NamedTuple):
     shown: list
 
 
-def cpu_section(results: pd.DataFrame, settings, root=None) -> CPUSection:
+def cpu_section(results: pd.DataFrame, settings, root) -> CPUSection:
     """What the page shows of the bundle: (``verdicts``: its verdicts, ``shown``: the objects to display: the status
     text, Exp 1's arms at CPU scale beside this build's ``settings.profile``, the bundle's verdicts). The verdicts
-    are stored with the page's own (:func:`verdict_parts`' ``extra``). root: the book's checkout (default:
-    :func:`synthmed.runner.find_root`, else this package's checkout)."""
+    are stored with the page's own (:func:`verdict_parts`' ``extra``). root: the book's checkout, whose
+    ``results/`` holds the bundle (the notebook passes :func:`synthmed.runner.find_root`'s)."""
     from synthmed.imbalance import cpu_scale
 
-    if root is None:
-        from synthmed.runner import find_root
-        try:
-            root = find_root()
-        except FileNotFoundError:
-            root = cpu_scale.repo_root()
     frames = cpu_scale.frames(root)
     shown = [cpu_status_text(frames, cpu_scale.current(root))]
     verdicts = cpu_judge(frames)
