@@ -182,3 +182,7 @@ CHAPTER = Chapter(
     stages={"runs": "synthmed.gan.experiment:chapter", "rows": "synthmed.gan.experiment:strategy_runs",
             "report": "synthmed.gan.report:judge", "bundle": "synthmed.gan.cpu_scale:bundle_spec"},
 )
+
+# The network of every model role in the CPU-scale bundle (synthmed.gan.cpu_scale.CPU, with its sources there):
+# named here, with the profiles, so that model choices live in the chapter's record alone.
+CPU_SCALE_MODEL = "smallcnn"

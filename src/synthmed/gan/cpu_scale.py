@@ -33,6 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from synthmed import bundle
+from synthmed.gan.chapter import CPU_SCALE_MODEL
 
 CHAPTER = "gan"
 PROFILE = "cpu"
@@ -61,8 +62,9 @@ CPU = {"datasets": ["pneumoniamnist", "breastmnist"],
        "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"],
        "gan_iters": GAN_ITERS, "gan_snapshots": 5, "gan_batch": 32, "gan_width": 16, "image_size": 32,
        "n_feat": 2000, "weight_decay": 1e-5,
-       "simclr_steps": 300, "supervised_epochs": 5, "simclr_model": "smallcnn", "embedding_model": "smallcnn",
-       "backbones": ["simclr"], "backbone": "smallcnn", "backbone_width": 8, "epochs": 12, "patience": 4,
+       "simclr_steps": 300, "supervised_epochs": 5, "simclr_model": CPU_SCALE_MODEL,
+       "embedding_model": CPU_SCALE_MODEL, "backbones": ["simclr"], "backbone": CPU_SCALE_MODEL, "backbone_width": 8,
+       "epochs": 12, "patience": 4,
        "warmup": 0, "plateau_patience": 2, "batch_size": 64, "n_train": None, "max_oracle": 12,
        "naive_im": False, "fidelity_backbone": "supervised", "workers": 1, "seed": 0}
 

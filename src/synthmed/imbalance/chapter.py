@@ -88,3 +88,7 @@ CHAPTER = Chapter(
             "report": "synthmed.imbalance.report:prepare_claims",
             "bundle": "synthmed.imbalance.cpu_scale:bundle_spec"},
 )
+
+# The classifier of the CPU-scale bundle (synthmed.imbalance.cpu_scale, whose comment gives the probes that chose
+# it): named here, with the profiles, so that model choices live in the chapter's record alone.
+CPU_SCALE_BACKBONE = "smallcnn"

@@ -41,6 +41,7 @@ from pathlib import Path
 import pandas as pd
 
 from synthmed import bundle
+from synthmed.imbalance.chapter import CPU_SCALE_BACKBONE
 
 CHAPTER = "imbalance"
 PROFILE = "cpu"
@@ -73,7 +74,7 @@ VARIANTS = ("real", "real_meta", "real_synth_meta", "real_synth", "real_oversamp
 # s of CPU per step), the 6 classifiers 22 s (1.8 s per epoch), scoring 5.5 s. So a replicate at 14,000 steps and
 # 20 epochs is 0.16-0.26 s x 14,000 + ~4 min = 40-65 min of one core, and the 10 replicates 7-11 core-hours,
 # within issue 34's ~12; two workers on disjoint replicates (even / odd) halve the wall time.
-BACKBONE = "smallcnn"
+BACKBONE = CPU_SCALE_BACKBONE
 EPOCHS = 20
 GAN_STEPS = 14000
 GAN_LOG_POINTS = 10  # keep every 10th logged point (one per 100 steps) of the CycleGAN's history in the bundle
