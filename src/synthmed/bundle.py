@@ -199,6 +199,28 @@ def _no_arguments(parser: argparse.ArgumentParser) -> None:
     return None
 
 
+def replicate_arguments(parser: argparse.ArgumentParser, replicates: Sequence[int], seed: str, example: str) -> None:
+    """The options of a bundle whose runs are whole-chapter replicates: ``--replicates`` (default ``replicates``;
+    ``seed`` says how a replicate's seed follows from its number) and ``--set NAME=VALUE ...`` (``example``: a
+    sample override), read back by :func:`overrides`."""
+    parser.add_argument("--replicates", nargs="+", type=int, default=list(replicates),
+                        help=f"replicate numbers (replicate r: {seed})")
+    parser.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE",
+                        help=f"override settings (tests and probes: e.g. {example}); the run key covers them")
+
+
+def overrides(args: argparse.Namespace) -> dict[str, str]:
+    """``--set NAME=VALUE ...`` (:func:`replicate_arguments`) as {name: value text}; the chapter's settings parse
+    the values by the profile's types. A malformed item stops the command, naming it."""
+    out = {}
+    for item in getattr(args, "set", None) or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--set expects NAME=VALUE, got {item!r}")
+        out[name] = value
+    return out
+
+
 @dataclass(frozen=True)
 class Spec:
     """A chapter's bundle: what :func:`main` needs to plan, resume, compute and store its runs.
@@ -366,3 +388,31 @@ if __name__ == "__main__":  # run through the imported module, whose Spec class 
     from synthmed import bundle as _bundle
 
     raise SystemExit(_bundle.main())
+
+
+def replicate_frames(folder: Path) -> dict[str, pd.DataFrame]:
+    """A replicate bundle's committed rows (column ``frame`` names the frame each row belongs to), one frame per
+    name, each without the columns none of its rows has; {} when nothing is committed."""
+    rows = read(folder)
+    if rows.empty:
+        return {}
+    return {name: g.dropna(axis=1, how="all").drop(columns="frame").reset_index(drop=True).infer_objects()
+            for name, g in rows.groupby("frame", sort=False)}  # infer: a column other frames lack is no object
+
+
+def replicate_status(folder: Path, plan: Callable[[list[int]], Sequence[Run]],
+                     run_name: Callable[[int, int], str]) -> pd.DataFrame:
+    """One row per committed replicate of the bundle in ``folder``: run, replicate, seed, commit (``+edits`` when
+    the tree had uncommitted edits), finished, wall time, CPU, and ``current``: whether its key is the one that
+    ``plan`` (replicate numbers -> runs, today's code and settings) gives it (False: other code or settings)."""
+    recs = records(folder)
+    if not recs:
+        return pd.DataFrame(columns=["run", "replicate", "seed", "commit", "finished", "wall_s", "cpu", "current"])
+    now = {r.key for r in plan(sorted({int(rec["run"]["replicate"]) for rec in recs}))}
+    return pd.DataFrame([{"run": run_name(rec["run"]["replicate"], rec["run"]["seed"]),
+                          "replicate": rec["run"]["replicate"], "seed": rec["run"]["seed"],
+                          "commit": rec["provenance"].get("commit", "")[:10]
+                          + ("+edits" if rec["provenance"].get("dirty") else ""),
+                          "finished": rec["provenance"].get("finished", ""), "wall_s": rec["provenance"].get("wall_s"),
+                          "cpu": (rec["provenance"].get("machine") or {}).get("cpu", ""), "current": rec["key"] in now}
+                         for rec in recs])

@@ -176,22 +176,10 @@ def rows_of(frames: dict[str, pd.DataFrame], r: int) -> list[dict]:
 # ---- the bundle command -----------------------------------------------------------------------------------------
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--replicates", nargs="+", type=int, default=REPLICATES,
-                        help="replicate numbers (replicate r: seed = seed + r)")
-    parser.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE",
-                        help="override settings (tests and probes: e.g. gan_iters=20 n_feat=50); the run key "
-                             "covers them")
+    bundle.replicate_arguments(parser, REPLICATES, "seed = seed + r", "gan_iters=20 n_feat=50")
 
 
-def overrides(args: argparse.Namespace) -> dict:
-    """``--set NAME=VALUE ...`` as settings (values parsed by the profile's types, :func:`settings`)."""
-    out = {}
-    for item in getattr(args, "set", None) or []:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--set expects NAME=VALUE, got {item!r}")
-        out[name] = value
-    return out
+overrides = bundle.overrides
 
 
 def plan(replicates=REPLICATES, **over) -> list[bundle.Run]:
@@ -262,26 +250,11 @@ def folder(root: str | Path) -> Path:
 
 
 def frames(root: str | Path) -> dict[str, pd.DataFrame]:
-    """The committed replicates' rows, one frame per ``frame`` name (columns no row of that frame has dropped);
-    {} when nothing is committed."""
-    rows = bundle.read(folder(root))
-    if rows.empty:
-        return {}
-    return {name: g.dropna(axis=1, how="all").drop(columns="frame").reset_index(drop=True).infer_objects()
-            for name, g in rows.groupby("frame", sort=False)}  # infer: a column other frames lack is no object
+    """The committed replicates' rows, one frame per ``frame`` name (:func:`synthmed.bundle.replicate_frames`)."""
+    return bundle.replicate_frames(folder(root))
 
 
 def current(root: str | Path) -> pd.DataFrame:
-    """One row per committed replicate: name, seed, commit, finished, wall time, CPU, and whether its key is the
-    one today's code and settings give it (``current``: False means it was computed by other code or settings)."""
-    recs = bundle.records(folder(root))
-    if not recs:
-        return pd.DataFrame(columns=["run", "replicate", "seed", "commit", "finished", "wall_s", "cpu", "current"])
-    now = {r.key for r in plan(sorted({int(rec["run"]["replicate"]) for rec in recs}))}
-    return pd.DataFrame([{"run": run_name(rec["run"]["replicate"], rec["run"]["seed"]),
-                          "replicate": rec["run"]["replicate"], "seed": rec["run"]["seed"],
-                          "commit": rec["provenance"].get("commit", "")[:10]
-                          + ("+edits" if rec["provenance"].get("dirty") else ""),
-                          "finished": rec["provenance"].get("finished", ""), "wall_s": rec["provenance"].get("wall_s"),
-                          "cpu": (rec["provenance"].get("machine") or {}).get("cpu", ""), "current": rec["key"] in now}
-                         for rec in recs])
+    """One row per committed replicate, with whether today's code and settings give it the same key
+    (:func:`synthmed.bundle.replicate_status`)."""
+    return bundle.replicate_status(folder(root), plan, run_name)
