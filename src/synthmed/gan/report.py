@@ -628,20 +628,9 @@ def publish(notebook: str, run, verdicts: list, datasets, extra: list = ()) -> t
     the page's changes nothing)."""
     from synthmed import claims
 
-    if extra:
-        profile, custom = claims.run_identity(run)
-        stored = claims.in_family(notebook, run, [*verdicts, *extra])
-        claims.write_verdicts(notebook, profile, stored, custom=custom)
-        shown = stored[:len(verdicts)]
-        body = claims.summary(shown) if shown else no_claim_text(datasets)
-        if custom:
-            body += "\n\n" + claims.custom_note(notebook, custom)
-        return ((claims.claims_table(shown),) if shown else ()) + (Markdown(body),)
     if verdicts:
-        return claims.publish(notebook, run, verdicts)
-    profile, custom = claims.run_identity(run)
-    claims.write_verdicts(notebook, profile, [], custom=custom)
-    return (Markdown(no_claim_text(datasets)),)
+        return claims.publish(notebook, run, verdicts, extra=extra)
+    return claims.publish(notebook, run, [], text=no_claim_text(datasets), extra=extra)[1:]
 
 
 # ---- the CPU-scale bundle ----------------------------------------------------------------------------------------
