@@ -141,11 +141,6 @@ def chance_levels(rows: pd.DataFrame, column: str) -> pd.Series:
     return 100 * level if values.max() > 1.0 else level
 
 
-def chance_level(rows: pd.DataFrame, column: str) -> float:
-    """The highest of :func:`chance_levels` over ``rows`` (one number for a side whose rows share a chance)."""
-    return float(chance_levels(rows, column).max()) if len(rows) else 0.5
-
-
 def above_chance(rows: pd.DataFrame, claim: Claim, column: str) -> tuple[bool, str]:
     """(whether the side ``rows`` is above chance on ``column``, the reason when it is not): the one-sided 95 %
     lower t bound of the per-key means (repeats within a key averaged) of each row's excess over its own chance

@@ -179,9 +179,6 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     bundle.replicate_arguments(parser, REPLICATES, "seed = seed + r", "gan_iters=20 n_feat=50")
 
 
-overrides = bundle.overrides
-
-
 def plan(replicates=REPLICATES, **over) -> list[bundle.Run]:
     """The bundle's runs, replicate by replicate: name, key (bundle version, name, code version, settings) and
     fields ({"replicate", "seed"})."""
@@ -200,7 +197,7 @@ def plan(replicates=REPLICATES, **over) -> list[bundle.Run]:
 
 
 def _plan(args: argparse.Namespace) -> list[bundle.Run]:
-    return plan(args.replicates, **overrides(args))
+    return plan(args.replicates, **bundle.overrides(args))
 
 
 def _compute(root: Path, run: bundle.Run, args: argparse.Namespace, device) -> tuple[list[dict], dict]:
