@@ -148,8 +148,8 @@ def test_fid_through_torch_fidelity_matches_low_rank_formula():
     from synthmed.metrics import fid
 
     g = torch.Generator().manual_seed(0)
-    real = (torch.rand(24, 3, 28, 28, generator=g) * 255).to(torch.uint8)
-    fake = (torch.rand(20, 3, 28, 28, generator=g) * 160 + 40).to(torch.uint8)
+    real = (torch.rand(10, 3, 28, 28, generator=g) * 255).to(torch.uint8)
+    fake = (torch.rand(8, 3, 28, 28, generator=g) * 160 + 40).to(torch.uint8)
     ref = torch_fidelity.calculate_metrics(input1=_Images(real), input2=_Images(fake), fid=True, cuda=False,
                                            feature_extractor=fid.register(), verbose=False, batch_size=16,
                                            save_cpu_ram=True)["frechet_inception_distance"]

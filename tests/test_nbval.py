@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from synthmed import chapters
+
 ROOT = Path(__file__).resolve().parents[1]
 SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
 
@@ -70,16 +72,28 @@ def test_no_cell_hides_its_result_with_a_trailing_semicolon(path):
     assert not any(ends)
 
 
+def _target(makefile: str, name: str) -> str:
+    """The rule of ``name`` (its header and recipe, continuation lines joined)."""
+    return re.sub(r"\\\n\s*", " ", makefile.split(f"\n{name}:", 1)[1].split("\n\n", 1)[0])
+
+
 def test_make_test_runs_nbval_strictly_on_the_executed_book_with_an_empty_cache():
     makefile = (ROOT / "Makefile").read_text()
-    test_target = re.sub(r"\\\n\s*", " ", makefile.split("\ntest-notebooks:", 1)[1].split("\n\n", 1)[0])
-    assert "test-notebooks" in makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]  # make test runs them
-    line = next(line for line in test_target.splitlines() if "--nbval" in line)
+    variables = dict(re.findall(r"^(NBVAL_\w+) := ([^#\n]*)", makefile, flags=re.M))
+    parts = variables["NBVAL_PARTS"].split()
+    assert "$(addprefix test-nbval-,$(NBVAL_PARTS))" in _target(makefile, "test")  # make test runs every part
+    covered = [c for p in parts for c in variables[f"NBVAL_CHAPTERS_{p}"].split()]
+    assert sorted(covered) == sorted(c.name for c in chapters.chapters())  # every chapter, each once
+    rule = _target(makefile, "test-nbval-%")
+    assert rule.startswith(" test-runner")  # after the runner, whose executed copies it compares with
+    line = next(line for line in rule.splitlines() if "--nbval" in line)
     assert "--nbval " in line and "--nbval-lax" not in line and "--nbval-sanitize-with tests/nbval_sanitize.cfg" in line
-    assert "rm -rf .synthmed-cache/nbval &&" in line and "SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/nbval" in line
-    assert "synthmed.runner --list" in line
-    assert test_target.index("synthmed.runner --profile smoke") < test_target.index("--nbval")
+    assert "rm -rf .synthmed-cache/nbval-$* &&" in line
+    assert "SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/nbval-$*" in line
+    assert "synthmed.runner --list --chapters $(NBVAL_CHAPTERS_$*)" in line
     # the same thread count for the execution and the re-execution: floating-point sums differ between 1 and 2
     # threads (seen: every GAN and imbalance table, 'Device: cpu (1 threads)' vs '(2 threads)')
-    runner = next(line for line in test_target.splitlines() if "synthmed.runner --profile smoke" in line)
-    assert "OMP_NUM_THREADS=1" in runner and "OMP_NUM_THREADS=1" in line
+    runner = _target(makefile, "test-runner")
+    assert "$(SMOKE)" in runner and "synthmed.runner --profile smoke" in runner
+    assert "OMP_NUM_THREADS=1" in variables.get("SMOKE", makefile.split("SMOKE := ", 1)[1].split("\n", 1)[0])
+    assert "OMP_NUM_THREADS=1" in line

@@ -106,27 +106,6 @@ def test_runner_cli_help():
     assert "--profile" in out and "--force" in out
 
 
-def _readme_papermill_examples() -> list[str]:
-    return re.findall(r"^(papermill notebooks/\S+\.ipynb out\.ipynb .*)$", (ROOT / "README.md").read_text(),
-                      flags=re.M)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("command", _readme_papermill_examples())
-def test_readme_papermill_examples_run(command, tmp_path, monkeypatch):
-    """Each `papermill ...` line of the README runs from the repository root (with the smoke profile as the
-    environment's default, so it takes seconds; an explicit `-p profile` in the line still wins)."""
-    import shlex
-
-    args = shlex.split(command)
-    args[2] = str(tmp_path / "out.ipynb")
-    monkeypatch.setenv("SYNTHMED_PROFILE", "smoke")
-    exe = Path(sys.executable).parent / "papermill"
-    result = subprocess.run([str(exe), *args[1:], "--no-progress-bar"], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert (tmp_path / "out.ipynb").exists()
-
-
 def test_progress_bars_are_text_bars_so_kernels_print_no_ipywidgets_warning():
     """tqdm.auto (and tqdm.autonotebook) warn "IProgress not found" on import in every notebook kernel without
     ipywidgets, and then draw text bars anyway: the library takes its bars from tqdm.std, whose bars are the same

@@ -161,6 +161,11 @@ def test_list_prints_the_executed_notebooks_in_book_order(tmp_path, capsys):
     assert runner.main(["--list", "--root", str(tmp_path)]) == 0
     listed = capsys.readouterr().out.split()
     assert listed == [str(executed / f"{n}.ipynb") for n in ("tsynd", "scorecard", "compute")]
+    assert runner.main(["--list", "--root", str(tmp_path), "--chapters", "reports", "data"]) == 0
+    assert capsys.readouterr().out.split() == [str(executed / f"{n}.ipynb") for n in ("scorecard", "compute")]
+    with pytest.raises(SystemExit):
+        runner.main(["--list", "--root", str(tmp_path), "--chapters", "tsynd", "nope"])
+    assert "no chapter named 'nope'; registered: data, tsynd" in capsys.readouterr().err
 
 
 def test_the_book_is_rebuilt_whole_only_first_after_a_failure_or_when_forced(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@
     python -m synthmed.runner --force              # re-execute every notebook, recompute every cached result
     python -m synthmed.runner --root PATH          # the book at PATH (default: found from the working directory)
     python -m synthmed.runner --list               # the executed notebooks, in book order (what nbval re-runs)
+    python -m synthmed.runner --list --chapters gan  # ... of these chapters only (make test's nbval parts)
 
 The book is the working directory or the nearest folder above it that holds ``_toc.yml`` and ``notebooks/``
 (:func:`find_root`), so an installed package works on any checkout. Each notebook runs in a fresh kernel whose
@@ -412,6 +413,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default=environment("SYNTHMED_PROFILE") or DEFAULT_PROFILE,
                         choices=PROFILES)
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="run only these notebooks")
+    parser.add_argument("--chapters", nargs="+", metavar="CHAPTER",
+                        help="run only these chapters' notebooks (with --list: list only those)")
     parser.add_argument("--force", action="store_true",
                         help="re-execute every notebook (unchanged ones too) and recompute every cached result")
     parser.add_argument("--no-build", action="store_true", help="execute the notebooks but do not build the book")
@@ -424,7 +427,13 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"start a paper build even when it is projected at more than {CONFIRM_HOURS:g} hours")
     args = parser.parse_args(argv)
     root = find_root(args.root)
-    names = notebooks(args.only, notebook_folder(root))
+    try:
+        names = notebooks(args.only, notebook_folder(root))
+        if args.chapters:
+            wanted = {nb.name for c in args.chapters for nb in chapters.chapter(c).notebooks}
+            names = [n for n in names if n in wanted]
+    except ValueError as err:  # a mistyped notebook or chapter: the usage line and the valid names, no traceback
+        parser.error(str(err))
     if args.list:
         print("\n".join(str(p) for p in executed_notebooks(names, executed_folder(root))))
         return 0

@@ -11,11 +11,14 @@ val / test), ``label`` (0/1) and a patient column (``patient_id`` by default).
 
 from __future__ import annotations
 
+import hashlib
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
+
+from synthmed import cache
 
 SPLITS = ("train", "val", "test")
 
@@ -47,6 +50,19 @@ def grouped_split(labels, groups, *, val_fraction: float = 0.2, test_fraction: f
     if not 0 < test_fraction < 1 or not 0 <= val_fraction < 1 or val_fraction + test_fraction >= 1:
         raise ValueError(f"fractions must be in (0, 1) and sum below 1, got val {val_fraction}, "
                          f"test {test_fraction}")
+    # cached by the rows' content: sklearn's StratifiedGroupKFold loops over the patients in Python (1-2 s per
+    # split of NIH1000), and every seed of a chapter reloads the same fixed split
+    rows = hashlib.sha256(pd.util.hash_pandas_object(pd.DataFrame({"label": labels, "group": groups}),
+                                                     index=False).to_numpy().tobytes()).hexdigest()[:16]
+    codes = cache.cached("grouped_split", lambda: _split_codes(labels, groups, val_fraction, test_fraction, seed, cap),
+                         params={"rows": rows, "n": len(labels), "val_fraction": val_fraction,
+                                 "test_fraction": test_fraction, "seed": seed, "cap": cap})
+    return np.array(SPLITS, dtype=object)[codes]
+
+
+def _split_codes(labels: np.ndarray, groups: np.ndarray, val_fraction: float, test_fraction: float, seed: int,
+                 cap: int | None) -> np.ndarray:
+    """(N,) int8 index into :data:`SPLITS`: :func:`grouped_split`'s assignment, computed."""
     split = np.full(len(labels), "train", dtype=object)
     sizes = pd.Series(groups).map(pd.Series(groups).value_counts()).to_numpy()
     pool = np.flatnonzero(sizes <= cap) if cap is not None else np.arange(len(labels))
@@ -60,7 +76,7 @@ def grouped_split(labels, groups, *, val_fraction: float = 0.2, test_fraction: f
     if val_fraction > 0:
         val = _take_fold(labels[rest], groups[rest], val_fraction * len(labels) / len(rest), seed + 1)
         split[rest[val]] = "val"
-    return split
+    return pd.Categorical(split, categories=SPLITS).codes.astype(np.int8)
 
 
 def patient_overlap(frame: pd.DataFrame, patient: str = "patient_id") -> pd.DataFrame:

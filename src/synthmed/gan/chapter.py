@@ -39,12 +39,13 @@ _GAN_SOURCES = {
     "simclr_model": "ours: the trunk of the SimCLR stand-in for SwAV (a synthmed.models name; a small CNN, trained "
                     "here from scratch)",
     "embedding_model": "ours: the trunk of the supervised and the random embedding (a synthmed.models name); "
-                       "paper/smoke: ResNet-18, as the paper's ResNet50 / -Med backbones of Table 5 are not "
-                       "available here; quick: the small CNN of simclr_model, so that Table 5's in-domain backbones "
-                       "differ only in training (a ResNet-18 embedding took 108-140 s per dataset and backbone on "
-                       "this CPU, the small CNN 11 s)",
+                       "paper: ResNet-18, as the paper's ResNet50 / -Med backbones of Table 5 are not "
+                       "available here; quick/smoke: the small CNN of simclr_model, so that Table 5's in-domain "
+                       "backbones differ only in training (a ResNet-18 embedding took 108-140 s per dataset and "
+                       "backbone on this CPU, the small CNN 11 s)",
     "n_inception": "ours: Inception-v3 FID images per snapshot on the zoo page; Inception at 299 px is slow on "
-                   "a CPU (quick: 24, since 48 took 133 s per dataset; the figure reads a trend, not a level)",
+                   "a CPU (quick: 24, since 48 took 133 s per dataset; the figure reads a trend, not a level; "
+                   "smoke: 4, which only shows that the code path runs)",
     "backbones": "Table 5 (SwAV, InceptionV3, ResNet50, -Med): the search's feature-embedding networks, not the "
                  "classifier's `backbone`; ours: offline substitutes; quick drops Inception-v3 (n_feat images per "
                  "candidate at 299 px is hours on a CPU)",
@@ -95,7 +96,7 @@ _SHARED = {
     "smoke": {"datasets": ["breastmnist"], "gans": ["dcgan", "sngan", "style"], "gan_iters": 20,
               "gan_snapshots": 2, "gan_batch": 32, "gan_width": 8, "image_size": None, "n_feat": 30, "k": 3,
               "simclr_steps": 5, "supervised_epochs": 1, "simclr_model": "smallcnn",
-              "embedding_model": "resnet18", "n_inception": 16,
+              "embedding_model": "smallcnn", "n_inception": 4,
               "backbones": ["simclr", "supervised"], "pop_size": 16, "n_gen": 5, "backbone": "smallcnn",
               "backbone_width": 8, "epochs": 2, "patience": None, "warmup": 0, "plateau_patience": 2,
               "batch_size": 32, "lr": 1e-3, "weight_decay": 0.0,
