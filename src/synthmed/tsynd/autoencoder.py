@@ -17,6 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.std import tqdm  # text bars; tqdm.auto warns "IProgress not found" without ipywidgets
+from vector_quantize_pytorch import VectorQuantize
 
 from synthmed.fit import seeded
 from synthmed.pixels import to_signed
@@ -36,10 +37,6 @@ class VQVAE(nn.Module):
 
     def __init__(self, in_channels: int, hidden: int = 64, latent_dim: int = 16, codebook_size: int = 256,
                  commitment_weight: float = 0.25, decay: float = 0.9):
-        # imported here: vector_quantize_pytorch pulls in einx and torch._dynamo (~1.3 s), which every page that
-        # only reads TSynD results (the paper-scale page, the Scorecard's chapter imports) would pay in its kernel
-        from vector_quantize_pytorch import VectorQuantize
-
         super().__init__()
         self.encoder = nn.Sequential(
             nn.Conv2d(in_channels, hidden, 4, 2, 1), nn.ReLU(), nn.Conv2d(hidden, hidden, 4, 2, 1),
