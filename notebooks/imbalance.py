@@ -114,11 +114,10 @@ plt.show()
 
 # %% [markdown]
 # (imbalance-exp2)=
-# ## Experiment 2: CycleGAN translations (normal → pneumonia), training split only
+# ## The CycleGANs: their losses, then their images (training split only)
 
 # %% tags=["hide-input"]
-fig = report.translation_figure(outputs, specs)
-plt.show()
+display(*report.cyclegan_parts(outputs, specs))
 
 # %% [markdown]
 # ## The paper's Table 1 against its Figs. 3-5

@@ -327,3 +327,34 @@ def test_a_claim_on_the_metric_its_threshold_rule_fixes_is_not_made():
     assert "fixed by the threshold" in fixed_by_threshold(claim("specificity", "val_spec"))
     assert fixed_by_threshold(claim("specificity", "0.5")) == ""
     assert fixed_by_threshold(claim("sensitivity", "val_spec")) == ""
+
+
+def test_the_cyclegan_section_reads_its_loss_records_and_shows_each_experiments_images():
+    """Hand-made loss records: Exp 1's cycle loss still falls at the half (1.0 -> 0.5 linearly), Exp 2's is flat
+    from the start; the text counts each experiment's CycleGANs and says which stopped falling."""
+    from types import SimpleNamespace
+
+    steps = np.arange(10, 1010, 10)
+    falling = pd.DataFrame({"step": steps, "cycle": 1.0 - 0.5 * steps / 1000, "gan": 0.3, "loss_D": 0.2,
+                            "loss_G": 1.0, "identity": 0.1})
+    flat = falling.assign(cycle=0.4)
+    images = np.zeros((3, 1, 8, 8), dtype=np.uint8)
+    outputs = [{"gan_history": falling, "examples": (images, images)},
+               {"gan_history": falling, "examples": None},
+               {"gan_history": flat, "examples": (images[:2], images[:2])},
+               {"gan_history": None, "examples": None}]
+    specs = [SimpleNamespace(experiment=e, seed=s) for e, s in
+             (("nih_patient", 0), ("nih_patient", 1), ("pneumonia_minority", 0), ("metadata_only", 0))]
+    frame = report.cyclegan_frame(outputs, specs)
+    assert len(frame) == 3 * len(steps) and set(frame.experiment) == {"nih_patient", "pneumonia_minority"}
+    text = report.cyclegan_text(frame)
+    assert "1: NIH1000 by patient: 2 CycleGANs of 1,000 steps; cycle loss 0.99 at the first logged step, 0.50 at " \
+           "the last (mean over seeds); the cycle loss was still falling" in text and "in 2 of 2." in text
+    assert "2: PneumoniaMNIST: 1 CycleGAN of 1,000 steps; cycle loss 0.40 at the first logged step, 0.40 at the " \
+           "last (mean over seeds); the cycle loss had levelled off before the learning rate's decay in all 1." in text
+    short = report.cyclegan_text(report.cyclegan_frame([{"gan_history": falling.head(2)}], specs[:1]))
+    assert "too few logged steps (2) to tell whether the cycle loss had levelled off" in short
+    parts = report.cyclegan_parts(outputs, specs)
+    assert len(parts) == 3  # the text, the loss curves, one image figure with two rows per experiment
+    assert len(parts[2].axes) == 4 * 3  # 2 experiments x 2 rows x the widest row's 3 images
+    assert report.cyclegan_text(report.cyclegan_frame(outputs[3:], specs[3:])).startswith("No run")

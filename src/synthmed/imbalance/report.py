@@ -362,21 +362,6 @@ def history_plot(history: pd.DataFrame) -> plt.Figure | None:
     return fig
 
 
-def examples_plot(examples, label_names: tuple[str, str]) -> plt.Figure:
-    """Source majority images (top) and their CycleGAN translations (bottom)."""
-    source, translated = examples
-    k = len(source)
-    fig, axes = plt.subplots(2, k, figsize=(1.1 * k, 2.4), squeeze=False)
-    for r, (imgs, title) in enumerate(((source, f"real {label_names[0]}"),
-                                       (translated, f"→ {label_names[1]}"))):
-        for c in range(k):
-            axes[r, c].imshow(imgs[c, 0], cmap="gray", vmin=0, vmax=255)
-            axes[r, c].axis("off")
-        axes[r, 0].set_title(title, fontsize=8, loc="left")
-    fig.tight_layout()
-    return fig
-
-
 # ---- generated text ----------------------------------------------------------------------------------------------
 
 def history_figure(outputs: list[dict]) -> plt.Figure | None:
@@ -385,9 +370,94 @@ def history_figure(outputs: list[dict]) -> plt.Figure | None:
 
 
 def translation_figure(outputs: list[dict], specs_: list) -> plt.Figure | None:
-    """:func:`examples_plot` of the first PneumoniaMNIST run that kept translated examples (None when none did)."""
-    shown = [o for o, s in zip(outputs, specs_) if s.experiment == "pneumonia_minority" and o["examples"]]
-    return examples_plot(shown[0]["examples"], ("normal", "pneumonia")) if shown else None
+    """Per experiment that trained CycleGANs, the real majority images of its first seed that kept examples (upper
+    row) and their translations to the minority class (lower row); None when no run kept any."""
+    shown = {}
+    for o, s in zip(outputs, specs_):
+        if o["examples"] is not None and s.experiment not in shown:
+            shown[s.experiment] = o["examples"]
+    if not shown:
+        return None
+    k = max(len(src) for src, _ in shown.values())
+    fig, axes = plt.subplots(2 * len(shown), k, figsize=(1.1 * k, 2.4 * len(shown)), squeeze=False)
+    for i, (experiment, (source, translated)) in enumerate(shown.items()):
+        for r, (imgs, title) in enumerate(((source, f"Exp. {EXPERIMENT_LABELS[experiment]}: real majority"),
+                                           (translated, "→ CycleGAN minority"))):
+            for c in range(k):
+                ax = axes[2 * i + r, c]
+                ax.axis("off")
+                if c < len(imgs):
+                    ax.imshow(imgs[c, 0], cmap="gray", vmin=0, vmax=255)
+            axes[2 * i + r, 0].set_title(title, fontsize=8, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def cyclegan_frame(outputs: list[dict], specs_: list) -> pd.DataFrame:
+    """Every CycleGAN the runs trained, one row per logged step: experiment, seed, step, loss_G, loss_D, gan,
+    cycle, identity (:func:`synthmed.imbalance.cyclegan.train_cyclegan`'s history)."""
+    parts = [o["gan_history"].assign(experiment=s.experiment, seed=s.seed) for o, s in zip(outputs, specs_)
+             if o["gan_history"] is not None and len(o["gan_history"])]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def cyclegan_history_plot(frame: pd.DataFrame) -> plt.Figure | None:
+    """The CycleGANs' losses against the training step, one line per experiment (mean over seeds, band: sd)."""
+    import seaborn as sns
+    if frame.empty:
+        return None
+    long = frame.assign(experiment=frame.experiment.map(EXPERIMENT_LABELS))
+    fig, axes = plt.subplots(1, 3, figsize=(10, 2.8))
+    for ax, (col, title) in zip(axes, (("cycle", "cycle-consistency loss"), ("gan", "generators' adversarial loss"),
+                                       ("loss_D", "discriminators' loss"))):
+        sns.lineplot(data=long, x="step", y=col, hue="experiment", errorbar="sd", ax=ax)
+        ax.set_title(title, fontsize=9)
+        ax.set_ylabel("")
+        if ax is not axes[-1]:
+            ax.get_legend().remove()
+    fig.tight_layout()
+    return fig
+
+
+def cyclegan_text(frame: pd.DataFrame) -> str:
+    """What the CycleGANs' loss records show, per experiment: how many were trained and for how many steps, the
+    cycle loss over the first and the last tenth of the steps (mean over seeds) and whether it had stopped falling
+    before the learning rate's decay (:func:`synthmed.imbalance.cyclegan.plateau`)."""
+    from synthmed.imbalance.cyclegan import plateau
+
+    if frame.empty:
+        return "No run of this build trained a CycleGAN."
+    lines = []
+    for experiment, part in frame.groupby("experiment", sort=False):
+        runs = [h.sort_values("step") for _, h in part.groupby("seed")]
+        checks = pd.DataFrame([plateau(h) for h in runs])
+        n, steps = len(runs), int(part.step.max())
+        first = np.mean([h.cycle.iloc[0] for h in runs])
+        last = np.mean([h.cycle.iloc[-1] for h in runs])
+        judged = checks[checks.cycle_fall_at_half.notna()]
+        still = int((~judged.plateaued).sum())
+        if judged.empty:
+            state = (f"too few logged steps ({min(len(h) for h in runs)}) to tell whether the cycle loss had "
+                     "levelled off")
+        elif still:
+            state = (f"the cycle loss was still falling (by more than 5 % over the tenth of the steps before the "
+                     f"learning rate's decay) in {still} of {len(judged)}")
+        else:
+            state = f"the cycle loss had levelled off before the learning rate's decay in all {len(judged)}"
+        lines.append(f"- Experiment {EXPERIMENT_LABELS[experiment]}: {n} CycleGAN{'s' * (n != 1)} of {steps:,} "
+                     f"steps; cycle loss {first:.2f} at the first logged step, {last:.2f} at the last (mean over "
+                     f"seeds); {state}.")
+    return "\n".join(lines)
+
+
+def cyclegan_parts(outputs: list[dict], specs_: list) -> list:
+    """The CycleGAN section, for ``display(*parts)``: :func:`cyclegan_text`, :func:`cyclegan_history_plot` and
+    :func:`translation_figure` (figures closed, so that each shows once)."""
+    frame = cyclegan_frame(outputs, specs_)
+    figures = [f for f in (cyclegan_history_plot(frame), translation_figure(outputs, specs_)) if f is not None]
+    for f in figures:
+        plt.close(f)
+    return [Markdown(cyclegan_text(frame)), *figures]
 
 
 def _cell(s: pd.DataFrame, experiment: str, variant: str, metric: str, rule: str = "0.5") -> pd.Series | None:
