@@ -300,7 +300,7 @@ def test_specs_pair_variants_with_the_experiments_that_can_run_them():
     controls = experiment.specs(["pneumonia_minority", "nih_patient"], [0],
                                 ["real", "real_weighted", "real_oversample", "real_synth"], ["smallcnn"], **TRAINED)
     assert [s.variants for s in controls] == [("real", "real_weighted", "real_oversample", "real_synth"),
-                                              ("real", "real_synth")]
+                                              ("real", "real_synth", "real_weighted", "real_oversample")]
     assert got[("metadata_only", "smallcnn", 0)] == ("logreg",)
     assert not any(e == "metadata_only" and b == "vgg16" for e, b, _ in got)  # no backbone: once per seed
     assert len(sp) == 2 * 2 + 2 * 2 + 2

@@ -50,7 +50,8 @@ VARIANTS = {
 }
 # experiment -> dataset, the variants it can run, whether its training positives are subsampled to the paper's ratio
 EXPERIMENTS = {
-    "nih_patient": ("nih1000_patient", ("real", "real_meta", "real_synth_meta", "real_synth"), True),
+    "nih_patient": ("nih1000_patient", ("real", "real_meta", "real_synth_meta", "real_synth", "real_weighted",
+                                        "real_oversample"), True),
     "pneumonia_minority": ("pneumoniamnist", ("real", "real_weighted", "real_oversample", "real_synth"), True),
     "metadata_only": ("nih_metadata", ("logreg", "meta"), False),
 }

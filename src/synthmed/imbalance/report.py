@@ -24,6 +24,7 @@ from synthmed.imbalance import paper_check, scoring
 from synthmed.imbalance.experiment import EXPERIMENT_LABELS, VARIANTS, history_frame
 
 CLAIMS = Path(__file__).with_name("claims.yaml")
+CONTROL_CLAIMS = Path(__file__).with_name("claims_controls.yaml")  # Exp 1's controls (oversampling, class weights)
 PAPER_POSITIVES = paper_check.PAPER_POSITIVES  # Aloo et al., Sec. 4.1
 PAPER_IMAGES, PAPER_PATIENTS = 112_120, 30_805  # Aloo et al., Sec. 4.1: the NIH collection as they describe it
 TABLE1_COLUMN = {"real": "real", "real_meta": "real_meta", "real_synth_meta": "ensemble"}  # variant -> Table 1
@@ -34,8 +35,8 @@ EXPERIMENT_NAMES = EXPERIMENT_LABELS  # experiment -> label, defined once in exp
 
 
 def load_claims() -> list[claims_mod.Claim]:
-    """The chapter's claims (``claims.yaml`` beside this module)."""
-    return claims_mod.load_claims(CLAIMS)
+    """The chapter's claims: ``claims.yaml`` and Exp 1's controls (:data:`CONTROL_CLAIMS`) beside this module."""
+    return [*claims_mod.load_claims(CLAIMS), *claims_mod.load_claims(CONTROL_CLAIMS)]
 
 
 def judge(results: pd.DataFrame, settings) -> list:
@@ -802,7 +803,6 @@ def experiment_answers(results: pd.DataFrame, verdicts) -> str:
 # ---- the CPU-scale bundle (synthmed.imbalance.cpu_scale) -------------------------------------------------------------
 
 CPU_PAPER = "Class imbalance (CPU scale)"  # the bundle's claims: their own family and their own Scorecard count
-CPU_CLAIMS = Path(__file__).with_name("claims_cpu.yaml")  # Exp 1's controls, judged on the bundle only
 CPU_RULE = "val_spec"  # the bundle's table: the headline's threshold rule
 
 
@@ -816,14 +816,14 @@ def cpu_settings():
 
 
 def cpu_claims(runs: pd.DataFrame) -> list[claims_mod.Claim]:
-    """The claims the bundle's ``runs`` frame can judge: the chapter's Exp 1 claims (``claims.yaml``) and the
-    controls' (``claims_cpu.yaml``), prepared as the page's (:func:`prepare_claims`: the paper's differences, the
+    """The claims the bundle's ``runs`` frame can judge: the chapter's Exp 1 claims (:func:`load_claims`: those of
+    ``claims.yaml`` and the controls'), prepared as the page's (:func:`prepare_claims`: the paper's differences, the
     CycleGAN caveat) with those it cannot test left out, and renamed for the bundle: id + "-cpu", paper
     :data:`CPU_PAPER` (their own Benjamini-Hochberg family), chapter the bundle's
     (:data:`synthmed.imbalance.cpu_scale.VERDICT_CHAPTER`, which the Scorecard counts apart)."""
     from synthmed.imbalance import cpu_scale
 
-    exp1 = [c for c in [*load_claims(), *claims_mod.load_claims(CPU_CLAIMS)]
+    exp1 = [c for c in load_claims()
             if {s.get("experiment") for s in claims_mod.selectors(c)} == {cpu_scale.EXPERIMENT}]
     return [replace(c, id=f"{c.id}-cpu", paper=CPU_PAPER, chapter=cpu_scale.VERDICT_CHAPTER,
                     section=f"imbalance.html#claim-{c.id}-cpu")
