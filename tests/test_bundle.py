@@ -181,3 +181,18 @@ def test_the_generic_command_writes_resumes_and_refuses_unknown_runs(tmp_path, m
         run("--only", "r9")
     capsys.readouterr()
     assert run("--where") == 0 and capsys.readouterr().out.strip() == "results/cpu/toy\tToy bundle"
+
+
+def test_step_seconds_and_cold_seconds_count_what_a_run_computed_and_what_it_loaded():
+    """Hand-worked events: a run that computes a zoo (with a nested step) and loads a search computed earlier."""
+    events = [{"event": "miss", "name": "gan_zoo", "seconds": 100.0},
+              {"event": "miss", "name": "gan_features", "seconds": 30.0, "nested": True},
+              {"event": "hit", "name": "gan_search", "seconds": 0.2, "compute_s": 50.0},
+              {"event": "hit", "name": "gan_features", "seconds": 0.1, "compute_s": 30.0, "nested": True}]
+    times = bundle.step_seconds(events)
+    assert times["computed"] == {"gan_zoo": 100.0, "gan_features": 30.0}
+    assert times["cost"] == {"gan_zoo": 100.0, "gan_features": 60.0, "gan_search": 50.0}
+    assert times["loaded"] == 50.0  # the nested hit is inside a loaded step's time already
+    assert bundle.cold_seconds({"wall_s": 140.0, "cold_s": 190.0, "steps_cached": ["gan_search"]}) == 190.0
+    assert bundle.cold_seconds({"wall_s": 140.0, "steps_cached": []}) == 140.0
+    assert bundle.cold_seconds({"wall_s": 4.1, "steps_cached": ["gan_downstream_all"]}) is None  # a re-keyed run

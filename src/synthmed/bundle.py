@@ -57,6 +57,40 @@ def digest(value: Any, length: int = 16) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
+def step_seconds(events: list[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """From one run's cache events ({"event": "hit" | "miss", "name", "seconds", "compute_s"}, :mod:`synthmed.cache`)
+    the seconds per kind of step: "computed" (what this run computed, its misses) and "cost" (what its steps took to
+    compute, here or in an earlier run whose stored result this one loaded: a hit's recorded "compute_s"). A step's
+    time includes its nested steps'. A run re-keyed after an edit that left every step's cache entry valid computes
+    nothing ("computed" empty) and keeps its cost; "loaded": the computing time of the steps it loaded (top level).
+    """
+    computed: dict[str, float] = {}
+    cost: dict[str, float] = {}
+    loaded = 0.0
+    for e in events:
+        if e.get("event") not in ("hit", "miss"):  # the executor's own records (runs started, workers) sit beside
+            continue
+        name = e["name"]
+        spent = float(e["seconds"]) if e.get("event") == "miss" else float(e.get("compute_s") or 0.0)
+        if e.get("event") == "miss":
+            computed[name] = round(computed.get(name, 0.0) + spent, 1)
+        elif not e.get("nested"):
+            loaded += spent
+        cost[name] = round(cost.get(name, 0.0) + spent, 1)
+    return {"computed": computed, "cost": cost, "loaded": round(loaded, 1)}
+
+
+def cold_seconds(provenance: Mapping[str, Any]) -> float | None:
+    """What a stored run would take from an empty cache: its "cold_s" (its wall time plus the computing time of
+    the steps it loaded), else its wall time when it loaded no step; None for a run that loaded its steps and
+    predates "cold_s" (a re-keyed run whose wall time says nothing about the cost)."""
+    if provenance.get("cold_s") is not None:
+        return float(provenance["cold_s"])
+    if provenance.get("steps_cached"):
+        return None
+    return float(provenance["wall_s"]) if provenance.get("wall_s") else None
+
+
 def run_key(version: str, run: str, steps: Mapping[str, str], **settings: Any) -> str:
     """The key (24 hex digits) of one run: bundle ``version``, run name ``run``, ``steps`` ({cached step name: its
     cache key}, which carries the step's code version, data MD5 and seed) and the run's ``settings`` (plain data:
@@ -294,8 +328,9 @@ def pending(root: str | Path, bundle_spec: Spec, runs: Sequence[Run]) -> list[Ru
 
 
 def mean_projection(bundle: Path, todo: Sequence[Run]) -> float | None:
-    """The default projection: the mean stored wall time times the number of pending runs (None before any run)."""
-    walls = [float(rec["provenance"]["wall_s"]) for rec in records(bundle) if rec["provenance"].get("wall_s")]
+    """The default projection: the mean cost from an empty cache of the stored runs (:func:`cold_seconds`) times the
+    number of pending runs (None before any run whose cost is known)."""
+    walls = [c for c in (cold_seconds(rec["provenance"]) for rec in records(bundle)) if c is not None]
     return float(len(todo) * sum(walls) / len(walls)) if walls else (0.0 if not todo else None)
 
 

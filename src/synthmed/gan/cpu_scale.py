@@ -217,13 +217,11 @@ def _compute(root: Path, run: bundle.Run, args: argparse.Namespace, device) -> t
         wall = time.perf_counter() - start
         events = [*events, *(json.loads(line) for line in (log.read_text().splitlines() if log.exists() else []))]
     rs = run.payload
-    seconds: dict[str, float] = {}
-    for e in events:  # the computing time of each kind of step (misses; a step's time includes its nested steps')
-        if e.get("event") == "miss":
-            seconds[e["name"]] = round(seconds.get(e["name"], 0.0) + float(e["seconds"]), 1)
+    times = bundle.step_seconds(events)  # per kind of step: computed by this run, and what the steps cost
     prov = bundle.provenance(repo_root(), profile=PROFILE, settings_digest=bundle.digest(key_settings(rs)),
                              seed=int(rs["seed"]), wall_s=wall, steps={"gan_replicate": code_version()})
-    prov.update(version=VERSION, base_profile=BASE_PROFILE, seconds=seconds,
+    prov.update(version=VERSION, base_profile=BASE_PROFILE, seconds=times["computed"], step_cost=times["cost"],
+                cold_s=round(wall + times["loaded"], 1),
                 steps_cached=sorted({e["name"] for e in events if e.get("event") == "hit" and not e.get("nested")}),
                 settings=key_settings(rs))
     return rows_of(frames, run.fields["replicate"]), prov
