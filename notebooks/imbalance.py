@@ -97,9 +97,10 @@ display(*report.nih1000_parts(nih_root(), settings.cap, outputs))
 # We re-split it by patient (stratified, no patient in two splits, patients with more than `cap` images kept in
 # training). **Experiment 2** makes pneumonia the minority on PneumoniaMNIST (no metadata, and no patient ids, so its
 # split cannot be checked for shared patients) to test the synthetic images on the paper's label, against the two
-# controls that Experiment 1 runs as well, which rebalance without them: `real_oversample` adds exactly as many copies of real training pneumonia images, and
-# `real_weighted` weighs the classes equally in the loss. **Experiment 3** tests metadata alone on the paper's
-# selection rule. How many positives does that rule give? Readings of it, counted on `Data_Entry_2017.csv`:
+# controls that Experiment 1 runs as well, which rebalance without them: `real_oversample` adds exactly as many
+# copies of real training pneumonia images, and `real_weighted` weighs the classes equally in the loss.
+# **Experiment 3** tests metadata alone on the paper's selection rule. How many positives does that rule give?
+# Readings of it, counted on `Data_Entry_2017.csv`:
 
 # %% tags=["hide-input"]
 display(*report.selection_parts(nih_root() / "Data_Entry_2017.csv"))
