@@ -69,14 +69,40 @@ _IMBALANCE = {
 }
 
 
+# Training images (negatives, positives) of each image experiment after the paper's 212 : 700 subsampling of the
+# positives, counted by synthmed.imbalance.experiment.prepare_data on the shared data (tests/test_imbalance_cost.py
+# checks them): NIH1000 re-split by patient keeps 256 + 78 in training; PneumoniaMNIST 1,214 normal + 368 pneumonia.
+TRAIN_IMAGES = {"nih_patient": (256, 78), "pneumonia_minority": (1214, 368)}
+
+
 def workload(notebook: str, s: Mapping) -> list[cost.Workload]:
-    """Classifiers per backbone (variants x seeds; NIH1000 is 64 px, ~70 % of 1,000 images train) and the CycleGAN
-    (two generators and two discriminators, approximated by small CNNs of its width with its blocks)."""
-    size, n_train = s["image_size"], 700
-    runs = [cost.Workload(notebook, f"{b} classifiers", cost.count(s["variants"]) * cost.count(s["seeds"]),
-                          s["epochs"] * n_train, cost.model_name(b), size) for b in cost.as_list(s["backbones"])]
-    return runs + [cost.Workload(notebook, "CycleGAN", 1, s["gan_steps"] * s["gan_batch"], "smallcnn", size,
-                                 width=s["gan_width"], factor=4.0 * (1 + s["gan_blocks"] / 3))]
+    """What the imbalance notebook trains under settings ``s``, counted as the experiment runs it
+    (:func:`synthmed.imbalance.experiment.specs`): per image experiment, backbone and variant, one classifier per
+    seed on the experiment's training images plus what the variant adds (CycleGAN images or copies: the synthetic
+    ratio times the majority), ``epochs`` passes at ``image_size``; one CycleGAN per image experiment and seed that
+    uses CycleGAN images (shared by the backbones; two generators and two discriminators, approximated by small
+    CNNs of its width with its blocks). The metadata-only models (an MLP on three fields, a logistic regression)
+    cost nothing beside them and are not listed."""
+    from synthmed.imbalance.experiment import EXPERIMENTS, VARIANTS  # here: experiment imports torch
+
+    seeds, size = cost.count(s["seeds"]), s["image_size"]
+    variants = set(cost.as_list(s["variants"]))
+    out = []
+    for experiment in cost.as_list(s["experiments"]):
+        if experiment not in TRAIN_IMAGES:
+            continue
+        negatives, positives = TRAIN_IMAGES[experiment]
+        added = round(s["synthetic_ratio"] * negatives)
+        chosen = [v for v in EXPERIMENTS[experiment][1] if v in variants and VARIANTS[v].images]
+        for b in cost.as_list(s["backbones"]):
+            for v in chosen:
+                n = negatives + positives + (added if VARIANTS[v].adds else 0)
+                out.append(cost.Workload(notebook, f"{b} classifiers ({experiment}, {v})", seeds, s["epochs"] * n,
+                                         cost.model_name(b), size))
+        if any(VARIANTS[v].adds == "synthetic" for v in chosen):
+            out.append(cost.Workload(notebook, f"CycleGAN ({experiment})", seeds, s["gan_steps"] * s["gan_batch"],
+                                     "smallcnn", size, width=s["gan_width"], factor=4.0 * (1 + s["gan_blocks"] / 3)))
+    return out
 
 
 CHAPTER = Chapter(
