@@ -151,6 +151,25 @@ def test_not_worse_and_close():
     assert claims.judge(far, runs).verdict == "contradicted"
 
 
+def test_above_is_one_sided_against_its_bar_hand_worked():
+    """A's accuracies 70, 69, 71, 70 (mean 70, sd 0.816, t(0.975, 3) = 3.182: 95 % interval 70 +- 1.30): above 60
+    supported, above 80 contradicted, above 70 inconclusive; and the verdict text names the bar."""
+    runs = _runs([0.70, 0.69, 0.71, 0.70], [0.71, 0.70, 0.72, 0.70])
+
+    def above(bar):
+        return claims.judge(claims.Claim("c5", "GAN ensembles", "Table 3", f"A above {bar}", "acc", "above",
+                                         a={"method": "A"}, value=bar, scale=100, chance_on="none"), runs)
+
+    v = above(60.0)
+    assert (v.verdict, v.n) == ("supported", 4)
+    assert v.low == pytest.approx(10 - 3.1824 * 0.8165 / 2, abs=1e-3)
+    assert v.high == pytest.approx(10 + 3.1824 * 0.8165 / 2, abs=1e-3)
+    assert above(80.0).verdict == "contradicted" and above(70.0).verdict == "inconclusive"
+    assert "against the bar 60" in v.sentence()
+    with pytest.raises(ValueError, match="kind 'above' needs a value"):
+        claims.Claim("c6", "GAN ensembles", "Table 3", "A above ?", "acc", "above", a={"method": "A"})
+
+
 def test_ranking_needs_every_step():
     runs = pd.DataFrame([{"bb": b, "seed": s, "acc": v} for b, vals in
                          {"x": [0.9, 0.915, 0.92], "y": [0.8, 0.82, 0.81], "z": [0.85, 0.7, 0.95]}.items()

@@ -109,7 +109,7 @@ def test_claims_file_covers_the_issue():
 def test_every_claim_names_its_experiment_origin_and_why():
     cs = report.load_claims()
     for c in cs:
-        assert c.text.startswith(("Exp 1 (", "Exp 2 (")), c.id
+        assert c.text.startswith(("Exp 1 (", "Exp 2 (", "Exp 3 (")), c.id
         assert c.origin in ("paper", "ours"), c.id
         assert c.origin == "paper" or c.why.startswith("ours:"), c.id
         assert c.pair_on == ("seed",), c.id  # backbones sharing a seed are not replications

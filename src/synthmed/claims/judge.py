@@ -414,7 +414,7 @@ def judge(claim: Claim, runs: pd.DataFrame, *, profile: str = "") -> Verdict:
     if missing:
         return _untestable(claim, f"the runs have no column {', '.join(missing)}", profile)
     chance = chance_column(claim, runs)
-    if claim.kind == "close":
+    if claim.kind in ("close", "above"):
         return _judge_close(claim, runs, profile, chance)
     if claim.kind == "ranking":
         return _judge_ranking(claim, runs, profile, chance)
@@ -455,6 +455,7 @@ def judge(claim: Claim, runs: pd.DataFrame, *, profile: str = "") -> Verdict:
 
 
 def _judge_close(claim: Claim, runs: pd.DataFrame, profile: str, chance: str | None) -> Verdict:
+    """A one-sided claim about A alone: "close" (A within ``margin`` of ``value``) or "above" (A beyond it)."""
     if select(runs, claim.a).empty:
         return _untestable(claim, f"no runs of {label(claim.a)} were made", profile)
     dropped, n_cells = [], 0
@@ -486,10 +487,12 @@ def _judge_close(claim: Claim, runs: pd.DataFrame, profile: str, chance: str | N
         return Verdict(verdict="not testable",
                        reason=f"degenerate: every run scores {values.iloc[0]:.{claim.decimals}f}"
                        f" (zero spread), so no interval can be formed", **base)
+    # close: within [-margin, +margin] of the value; above: beyond the value (one-sided)
+    bounds = (0.0, None) if claim.kind == "above" else (-claim.margin, claim.margin)
     low, high = stats.t_interval(d)
-    p, _ = test_p(d, -claim.margin, claim.margin)
-    verdict = _decide(d, low, high, -claim.margin, claim.margin)
-    fragile, p_loo = fragility(d, verdict, -claim.margin, claim.margin)
+    p, _ = test_p(d, *bounds)
+    verdict = _decide(d, low, high, *bounds)
+    fragile, p_loo = fragility(d, verdict, *bounds)
     return Verdict(verdict=verdict, low=low, high=high, p=p, fragile=fragile, loo_flip=fragile, p_loo=p_loo,
                    size=size_against_paper(claim.paper_diff, low, high), **base)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from synthmed.display import significant_decimals
 
-KINDS = ("better", "not_worse", "close", "ranking")
+KINDS = ("better", "not_worse", "close", "above", "ranking")  # above: A exceeds a stated value
 VERDICTS = ("supported", "contradicted", "inconclusive", "not testable")
 # "paper": a statement the paper makes (its place in `source`, its numbers in `paper_figure`); "ours": an
 # extension (another dataset or metric), a control, a margin of ours or a check of our own (`why` says which).
@@ -109,8 +109,8 @@ class Claim:
             raise ValueError(f"claim {self.id!r}: unknown kind {self.kind!r}; valid: {', '.join(KINDS)}")
         if self.kind in ("better", "not_worse") and self.b is None and not self.untestable:
             raise ValueError(f"claim {self.id!r}: kind {self.kind!r} needs a selector b")
-        if self.kind == "close" and self.value is None and not self.untestable:
-            raise ValueError(f"claim {self.id!r}: kind 'close' needs a value")
+        if self.kind in ("close", "above") and self.value is None and not self.untestable:
+            raise ValueError(f"claim {self.id!r}: kind {self.kind!r} needs a value")
         if self.kind == "ranking" and len(self.order) < 2 and not self.untestable:
             raise ValueError(f"claim {self.id!r}: kind 'ranking' needs an order of at least two selectors")
         if self.margin < 0:
@@ -228,6 +228,9 @@ class Verdict:
         if c.kind == "close":
             body = (f"{a} scores {self.mean_a:.{d}f} {unit} against the target {c.value:g} (difference "
                     f"{self.diff:+.{d}f}, {span}; tolerance ±{c.margin:g})")
+        elif c.kind == "above":
+            body = (f"{a} scores {self.mean_a:.{d}f} {unit} against the bar {c.value:g} (difference "
+                    f"{self.diff:+.{d}f}, {span})")
         elif c.kind == "ranking":
             body = (f"the weakest step of the expected order ({self.reason}) differs by {self.diff:+.{d}f} {unit} "
                     f"({span})")
