@@ -54,6 +54,7 @@ def test_a_tiny_replicate_is_written_with_provenance_and_skipped_the_next_time(t
     assert prov["profile"] == "cpu" and prov["seed"] == 1 and prov["wall_s"] > 0 and prov["version"] == "v1"
     assert set(prov["steps"]) == {"gan_replicate"} and prov["settings"]["gan_iters"] == 4
     assert {"gan_zoo", "gan_downstream"} <= set(prov["seconds"]) and prov["machine"]["threads"] >= 1
+    assert set(prov["seconds"]) <= set(prov["step_cost"]) and prov["cold_s"] >= prov["wall_s"]  # bundle.step_seconds
     frames = cpu_scale.frames(tmp_path)
     assert set(frames) == {"table3", "table3_members", "table6", "fig3", "front"}
     t3 = frames["table3"]

@@ -59,6 +59,7 @@ def test_a_tiny_replicate_is_written_with_provenance_and_skipped_the_next_time(t
     assert prov["profile"] == "cpu" and prov["seed"] == 1 and prov["wall_s"] > 0 and prov["version"] == "v1"
     assert set(prov["steps"]) == {"imbalance_replicate"} and prov["settings"]["gan"]["steps"] == 40
     assert {"imbalance_cyclegan", "imbalance_classifier", "imbalance_scores"} <= set(prov["seconds"])
+    assert set(prov["seconds"]) <= set(prov["step_cost"]) and prov["cold_s"] >= prov["wall_s"]  # bundle.step_seconds
     assert prov["machine"]["threads"] >= 1 and "commit" in prov
     frames = cpu_scale.frames(tmp_path)
     assert {"runs", "history", "gan", "gan_check"} <= set(frames)

@@ -80,6 +80,24 @@ def step_seconds(events: list[Mapping[str, Any]]) -> dict[str, dict[str, float]]
     return {"computed": computed, "cost": cost, "loaded": round(loaded, 1)}
 
 
+def replicate_provenance(root: str | Path, events: list[Mapping[str, Any]], wall_s: float, *, profile: str,
+                         version: str, base_profile: str, settings: Mapping[str, Any], seed: int, step: str,
+                         code: str) -> dict[str, Any]:
+    """The provenance of one replicate of a chapter bundle: :func:`provenance` (``step``: the replicate's one keyed
+    step, ``code`` its code version; the settings digest of ``settings``, the plain settings that decide the
+    result) with the bundle's ``version`` and ``base_profile``, what its steps cost (:func:`step_seconds` of its
+    cache ``events``: "seconds" computed here, "step_cost" computed here or earlier, "cold_s" from an empty cache),
+    the steps it loaded and the settings themselves."""
+    times = step_seconds(events)
+    prov = provenance(root, profile=profile, settings_digest=digest(settings), seed=seed, wall_s=wall_s,
+                      steps={step: code})
+    prov.update(version=version, base_profile=base_profile, seconds=times["computed"], step_cost=times["cost"],
+                cold_s=round(wall_s + times["loaded"], 1),
+                steps_cached=sorted({e["name"] for e in events if e.get("event") == "hit" and not e.get("nested")}),
+                settings=dict(settings))
+    return prov
+
+
 def cold_seconds(provenance: Mapping[str, Any]) -> float | None:
     """What a stored run would take from an empty cache: its "cold_s" (its wall time plus the computing time of
     the steps it loaded), else its wall time when it loaded no step; None for a run that loaded its steps and

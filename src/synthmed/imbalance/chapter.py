@@ -83,7 +83,8 @@ def workload(notebook: str, s: Mapping) -> list[cost.Workload]:
     uses CycleGAN images (shared by the backbones; two generators and two discriminators, approximated by small
     CNNs of its width with its blocks). The metadata-only models (an MLP on three fields, a logistic regression)
     cost nothing beside them and are not listed."""
-    from synthmed.imbalance.experiment import EXPERIMENTS, VARIANTS  # here: experiment imports torch
+    from synthmed.imbalance.balance import n_synthetic  # here: these import torch
+    from synthmed.imbalance.experiment import EXPERIMENTS, VARIANTS
 
     seeds, size = cost.count(s["seeds"]), s["image_size"]
     variants = set(cost.as_list(s["variants"]))
@@ -92,7 +93,7 @@ def workload(notebook: str, s: Mapping) -> list[cost.Workload]:
         if experiment not in TRAIN_IMAGES:
             continue
         negatives, positives = TRAIN_IMAGES[experiment]
-        added = round(s["synthetic_ratio"] * negatives)
+        added = n_synthetic(negatives, s["synthetic_ratio"])  # what "synthetic" and "copies" add
         chosen = [v for v in EXPERIMENTS[experiment][1] if v in variants and VARIANTS[v].images]
         for b in cost.as_list(s["backbones"]):
             for v in chosen:

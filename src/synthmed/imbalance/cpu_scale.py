@@ -238,13 +238,9 @@ def _compute(root: Path, run: bundle.Run, args: argparse.Namespace, device) -> t
     with cache.recording() as events:
         frames = compute_replicate(spec)
     wall = time.perf_counter() - start
-    times = bundle.step_seconds(events)  # per kind of step: computed by this run, and what the steps cost
-    prov = bundle.provenance(repo_root(), profile=PROFILE, settings_digest=bundle.digest(key_settings(spec)),
-                             seed=int(spec.seed), wall_s=wall, steps={"imbalance_replicate": code_version()})
-    prov.update(version=VERSION, base_profile=BASE_PROFILE, seconds=times["computed"], step_cost=times["cost"],
-                cold_s=round(wall + times["loaded"], 1),
-                steps_cached=sorted({e["name"] for e in events if e.get("event") == "hit" and not e.get("nested")}),
-                settings=key_settings(spec))
+    prov = bundle.replicate_provenance(repo_root(), events, wall, profile=PROFILE, version=VERSION,
+                                       base_profile=BASE_PROFILE, settings=key_settings(spec), seed=int(spec.seed),
+                                       step="imbalance_replicate", code=code_version())
     return rows_of(frames, run.fields["replicate"]), prov
 
 
