@@ -41,7 +41,8 @@ profile = None  # smoke | quick | paper
 datasets = None  # MedMNIST flags
 backbones = None  # backbones compared (the first one is the search backbone of the other notebooks)
 simclr_steps = None  # steps of the in-domain self-supervised backbone
-supervised_epochs = None  # epochs of the in-domain supervised backbone
+supervised_epochs = None  # at most this many epochs of the in-domain supervised backbone
+supervised_patience = None  # it stops after this many epochs without a better validation score
 workers = None  # parallel processes for independent runs
 seed = None  # random seed
 # None takes the profile's value. Any other setting in the table below can be passed the same way.
@@ -56,6 +57,15 @@ results = ex.chapter(settings, device)
 t5 = ex.backbone_runs(results)
 verdicts = report.judge({"table5": t5}, settings.profile, settings.datasets,
                         notebook="gan_backbones", run=settings)
+
+# %% [markdown]
+# ## What each backbone is
+#
+# A trained embedding has to beat the random trunk before its training can be credited; the supervised trunk's
+# validation accuracy says whether it learned anything.
+
+# %% tags=["hide-input"]
+display(report.trunk_text(ex.trunk_runs(settings, device), settings))
 
 # %% [markdown]
 # ## Table 5

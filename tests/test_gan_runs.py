@@ -14,7 +14,8 @@ from synthmed.gan import downstream, runs
 ITEM = {"dataset": "toy", "gans": ["dcgan", "sngan"], "gan_iters": 2, "gan_snapshots": 1, "gan_batch": 4,
         "gan_width": 4, "seed": 0, "device": "cpu", "backbone": "smallcnn", "backbone_width": 4, "epochs": 1,
         "patience": None, "warmup": 0, "plateau_patience": 2, "batch_size": 8, "lr": 1e-3, "simclr_steps": 1,
-        "supervised_epochs": 1, "simclr_model": "smallcnn", "embedding_model": "resnet18", "k": 2,
+        "supervised_epochs": 1, "supervised_patience": None, "simclr_model": "smallcnn",
+        "embedding_model": "resnet18", "k": 2,
         "image_size": None}
 
 
@@ -130,6 +131,26 @@ def test_a_trained_embedding_trunk_loads_into_its_extractor(toy, model, embeddin
             "embedding_model": model}
     feats = runs.features_run(item)
     assert feats["real"].shape[0] == 6 and all(f.shape == feats["real"].shape for f in feats["fakes"])
+
+
+def test_the_supervised_trunk_stops_at_its_validation_plateau_and_reports_its_accuracy(toy):
+    # issue 33 item 3: the trunk trains until validation balanced accuracy stops improving, and says how well
+    from synthmed.gan import embeddings
+    from synthmed.metrics.classification import summarize
+
+    out = embeddings.train_supervised(toy.train.images, toy.train.labels, 2, toy.val, "smallcnn", epochs=40,
+                                      patience=2, batch_size=8, progress=False)
+    assert out["plateau"] and out["epochs_run"] < 40  # random labels: no lasting improvement on validation
+    assert 1 <= out["kept_epoch"] <= out["epochs_run"]  # the best epoch (a tie goes to the later one)
+    assert set(out["state"]) and all(not k.startswith("head") for k in out["state"])
+    # the reported accuracy is the kept classifier's on the validation split, against its majority rate
+    assert out["val"]["majority_rate"] == pytest.approx(summarize(toy.val.labels, toy.val.labels)["majority_rate"])
+    assert 0.0 <= out["val"]["balanced_accuracy"] <= 1.0
+    full = embeddings.train_supervised(toy.train.images, toy.train.labels, 2, toy.val, "smallcnn", epochs=3,
+                                       patience=None, batch_size=8, progress=False)
+    assert full["epochs_run"] == 3 and not full["plateau"]
+    quality = runs.trunk_quality({**ITEM, "n_train": None, "embedding_model": "smallcnn", "supervised_epochs": 3})
+    assert quality["epochs_run"] == 3 and quality["accuracy"] == pytest.approx(full["val"]["accuracy"])
 
 
 @pytest.mark.parametrize("gans, sizes, match", [(["dcgan"], [], "'gans' needs at least two"),

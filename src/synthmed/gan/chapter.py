@@ -35,7 +35,10 @@ _GAN_SOURCES = {
               "paper profile); quick/smoke: ours, fewer for a CPU; the same count for every backbone (Table 5)",
     "k": "Naeem et al. (2020) default k = 5 (authors' code: nearest_k = 5)",
     "simclr_steps": "ours: SimCLR-style stand-in for SwAV (no SwAV weights offline)",
-    "supervised_epochs": "ours: in-domain supervised stand-in for the medical fine-tuned backbones",
+    "supervised_epochs": "ours: in-domain supervised stand-in for the medical fine-tuned backbones, trained as a "
+                         "classifier for at most this many epochs",
+    "supervised_patience": "ours: the supervised trunk stops after this many epochs without a better validation "
+                           "balanced accuracy (its plateau; issue 33 item 3) and keeps its best epoch",
     "simclr_model": "ours: the trunk of the SimCLR stand-in for SwAV (a synthmed.models name; a small CNN, trained "
                     "here from scratch)",
     "embedding_model": "ours: the trunk of the supervised and the random embedding (a synthmed.models name); "
@@ -95,7 +98,7 @@ _GAN_SOURCES = {
 _SHARED = {
     "smoke": {"datasets": ["breastmnist"], "gans": ["dcgan", "sngan", "style"], "gan_iters": 20,
               "gan_snapshots": 2, "gan_batch": 32, "gan_width": 8, "image_size": None, "n_feat": 30, "k": 3,
-              "simclr_steps": 5, "supervised_epochs": 1, "simclr_model": "smallcnn",
+              "simclr_steps": 5, "supervised_epochs": 1, "supervised_patience": None, "simclr_model": "smallcnn",
               "embedding_model": "smallcnn", "n_inception": 4,
               "backbones": ["simclr", "supervised"], "pop_size": 16, "n_gen": 5, "backbone": "smallcnn",
               "backbone_width": 8, "epochs": 2, "patience": None, "warmup": 0, "plateau_patience": 2,
@@ -106,7 +109,7 @@ _SHARED = {
     "quick": {"datasets": ["pneumoniamnist", "breastmnist"],
               "gans": ["dcgan", "sngan", "acgan", "lsgan", "style"], "gan_iters": 400,
               "gan_snapshots": 2, "gan_batch": 32, "gan_width": 16, "image_size": None, "n_feat": 500, "k": 5,
-              "simclr_steps": 100, "supervised_epochs": 1, "simclr_model": "smallcnn",
+              "simclr_steps": 100, "supervised_epochs": 15, "supervised_patience": 3, "simclr_model": "smallcnn",
               "embedding_model": "smallcnn", "n_inception": 24,
               "backbones": ["simclr", "supervised", "random"], "pop_size": 40, "n_gen": 25,
               "backbone": "smallcnn", "backbone_width": 8, "epochs": 8, "patience": 4,
@@ -120,7 +123,8 @@ _SHARED = {
               "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"],
               "gan_iters": 100000, "gan_snapshots": 5, "gan_batch": 64, "gan_width": 64, "image_size": 32,
               "n_feat": None,
-              "k": 5, "simclr_steps": 5000, "supervised_epochs": 20, "simclr_model": "smallcnn",
+              "k": 5, "simclr_steps": 5000, "supervised_epochs": 100, "supervised_patience": 10,
+              "simclr_model": "smallcnn",
               "embedding_model": "resnet18", "n_inception": 2000,
               "backbones": ["simclr", "inception", "supervised", "random"], "pop_size": 50, "n_gen": 20,
               "backbone": "resnet18", "backbone_width": 16, "epochs": 100, "patience": 25,

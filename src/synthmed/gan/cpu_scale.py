@@ -19,7 +19,8 @@ SimCLR and supervised embeddings, the search's samples, the search, Naive (R)'s 
 the classifiers, Table 6's fresh samples). Its rows are the per-replicate records the chapter's claims read, one
 frame each (column ``frame``): ``table3`` (strategy runs, averaged arms as one row), ``table3_members`` (the same
 with Single (average) and Single (top-5) as their member runs, the frame the claims judge), ``table6`` (held-out
-fidelity), ``fig3`` (Fig. 3's rank correlations) and ``front`` (the search's front and choice). The run key covers
+fidelity), ``fig3`` (Fig. 3's rank correlations), ``front`` (the search's front and choice) and ``trunk`` (the
+supervised trunk of Table 6's features: its validation accuracy and where it stopped). The run key covers
 every setting and the code version of everything a replicate runs (:func:`code_version`), so an edit to that code
 makes every replicate pending again (its cached steps still load where they did not change).
 """
@@ -62,7 +63,7 @@ CPU = {"datasets": ["pneumoniamnist", "breastmnist"],
        "gans": ["dcgan", "sngan", "acgan", "wgangp", "lsgan", "diffaug", "style"],
        "gan_iters": GAN_ITERS, "gan_snapshots": 5, "gan_batch": 32, "gan_width": 16, "image_size": 32,
        "n_feat": 2000, "weight_decay": 1e-5,
-       "simclr_steps": 300, "supervised_epochs": 5, "simclr_model": CPU_SCALE_MODEL,
+       "simclr_steps": 300, "supervised_epochs": 30, "supervised_patience": 3, "simclr_model": CPU_SCALE_MODEL,
        "embedding_model": CPU_SCALE_MODEL, "backbones": ["simclr"], "backbone": CPU_SCALE_MODEL, "backbone_width": 8,
        "epochs": 12, "patience": 4,
        "warmup": 0, "plateau_patience": 2, "batch_size": 64, "n_train": None, "max_oracle": 12,
@@ -84,7 +85,9 @@ CPU_SOURCES = {
     "n_feat": "issue 33: 2,000 real and generated images per candidate for the search (the paper: as many as "
               "the real training images)",
     "simclr_steps": "ours: the SimCLR stand-in for SwAV, longer than quick's 100",
-    "supervised_epochs": "ours: the supervised trunk of held-out Table 6's features, 5 epochs",
+    "supervised_epochs": "ours: the supervised trunk of held-out Table 6's features, at most 30 epochs",
+    "supervised_patience": "ours: the supervised trunk stops after 3 epochs without a better validation "
+                           "balanced accuracy",
     "simclr_model": "ours: the small CNN, as quick",
     "embedding_model": "ours: the small CNN, as quick",
     "backbones": "ours: only the search backbone (Table 5 is not in the bundle)",
@@ -161,7 +164,7 @@ def compute_replicate(rs: dict, device="cpu", progress: bool = False) -> dict[st
                            "candidates": len(rec["feats"]["fakes"])} for d, rec in results.items()])
     return {"table3": ex.strategy_runs(results), "table3_members": ex.strategy_runs(results, members=True),
             "table6": ex.fidelity_runs(results, rs, device, progress), "fig3": ex.fig3_relations(results, rs["k"]),
-            "front": front}
+            "front": front, "trunk": ex.trunk_runs(rs, device)}
 
 
 def rows_of(frames: dict[str, pd.DataFrame], r: int) -> list[dict]:

@@ -4,7 +4,9 @@ The paper's best backbone is SwAV (self-supervised, ImageNet); no pretrained SwA
 these machines, so the substitutes are:
 
 - ``random``: a randomly initialised trunk (the profile's ``embedding_model``: ResNet-18, 512-d pooled features);
-- ``supervised``: the same trunk trained by the project on the real training split (in-domain, supervised);
+- ``supervised``: the same trunk trained by the project as a classifier on the real training split (in-domain,
+  supervised) until its validation balanced accuracy stops improving (``supervised_patience`` epochs, at most
+  ``supervised_epochs``); :func:`train_supervised` returns its validation accuracy with it;
 - ``simclr``: a trunk (the profile's ``simclr_model``: the small CNN) trained by the project with a SimCLR-style
   contrastive loss on the real training split (in-domain, self-supervised; stands in for SwAV);
 
@@ -87,11 +89,17 @@ def train_simclr(images: torch.Tensor, model: str, steps: int = 300, batch_size:
 
 
 def train_supervised(images: torch.Tensor, labels: torch.Tensor, n_classes: int, val, model: str,
-                     epochs: int = 2, batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
-                     device: torch.device | str = "cpu", progress: bool = True, width: int = WIDTH) -> dict:
+                     epochs: int = 2, patience: int | None = None, batch_size: int = 128, lr: float = 1e-3,
+                     seed: int = 0, device: torch.device | str = "cpu", progress: bool = True,
+                     width: int = WIDTH) -> dict:
     """Train a classifier on the trunk ``model`` (a :mod:`synthmed.models` name) on uint8 images (N, C, S, S) and
-    labels (N,) with :func:`synthmed.fit.fit`, keeping the best real-validation balanced accuracy (val: a split with
-    ``images`` and ``labels``). Returns the trunk's state_dict (CPU)."""
+    labels (N,) with :func:`synthmed.fit.fit` for at most ``epochs`` epochs, stopping at a validation plateau
+    (``patience`` epochs without a better real-validation balanced accuracy; None: never) and keeping the best
+    epoch (val: a split with ``images`` and ``labels``).
+
+    Returns {"state": the trunk's state_dict (CPU), "val": :func:`synthmed.metrics.classification.summarize` of the
+    kept classifier on ``val`` (accuracy, balanced accuracy, majority rate, constant ...), "kept_epoch",
+    "epochs_run", "plateau" (stopped by ``patience`` before ``epochs``)}: what the page reports of the trunk."""
     net = models.create(model, images.shape[1], n_classes, images.shape[2], width=width, seed=seed)
     x_all, y_all = images.to(device), labels.to(device)
 
@@ -99,15 +107,20 @@ def train_supervised(images: torch.Tensor, labels: torch.Tensor, n_classes: int,
         idx = idx.to(device)
         return F.cross_entropy(model(to_unit(x_all[idx])), y_all[idx])
 
+    def val_summary(model):
+        return summarize(classes(predict(model, val.images, device=device, prepare=to_unit)), val.labels, n_classes)
+
     def evaluate(model):
-        pred = classes(predict(model, val.images, device=device, prepare=to_unit))
-        return {"balanced_accuracy": summarize(pred, val.labels, n_classes)["balanced_accuracy"]}
+        return {"balanced_accuracy": val_summary(model)["balanced_accuracy"]}
 
     per_epoch = epochs_to_steps(1, len(images), batch_size)
-    config = FitConfig(steps=epochs * per_epoch, eval_every=per_epoch, batch_size=batch_size, lr=lr)
-    fit(net, loss_fn, len(images), evaluate, config, seed=seed, device=device, progress=progress,
-        desc=f"{model} (supervised)")
-    return {k: v.detach().cpu() for k, v in net.trunk.state_dict().items()}
+    config = FitConfig(steps=epochs * per_epoch, eval_every=per_epoch, batch_size=batch_size, lr=lr,
+                       patience=patience)
+    res = fit(net, loss_fn, len(images), evaluate, config, seed=seed, device=device, progress=progress,
+              desc=f"{model} (supervised)")
+    return {"state": {k: v.detach().cpu() for k, v in net.trunk.state_dict().items()}, "val": val_summary(net),
+            "kept_epoch": -(-res.step // per_epoch), "epochs_run": -(-res.steps_run // per_epoch),
+            "plateau": bool(res.stopped_early)}
 
 
 class _FirstOutput(nn.Module):

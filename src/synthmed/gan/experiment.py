@@ -35,7 +35,7 @@ from threadpoolctl import threadpool_limits
 from synthmed import cache, models, profiles
 from synthmed.data import load_medmnist
 from synthmed.executor import run_all
-from synthmed.gan import objective, runs, search
+from synthmed.gan import embeddings, objective, runs, search
 from synthmed.gan.fid_objective import fid_objectives, precompute_fid
 
 METRICS = ("g_mean", "balanced_accuracy", "accuracy", "sensitivity", "specificity", "majority_rate",
@@ -666,6 +666,19 @@ def backbone_runs(results: dict) -> pd.DataFrame:
                 rows.append({"dataset": d, "backbone": b, "seed": int(row["seed"]), "n_gans": len(m),
                              "front_size": v["front_size"], "trained": len(v["rows"]), "arm": arm_of(m),
                              "constant": bool(row["constant"]), **{k: row[k] for k in METRICS}})
+    return pd.DataFrame(rows)
+
+
+def trunk_runs(settings: dict, device) -> pd.DataFrame:
+    """The supervised embedding's trunk per (dataset, replicate) where the chapter trains one (a backbone of
+    Table 5 or the held-out fidelity backbone): its validation accuracy, balanced accuracy and majority rate, the
+    kept epoch, the epochs run and whether it stopped at a plateau (:func:`synthmed.gan.runs.trunk_quality`; the
+    trunk comes from the cache the chapter filled). Empty when no step uses it."""
+    used = "supervised" in settings["backbones"] or settings["fidelity_backbone"] == "supervised"
+    reps = replicate_list(settings) if used else []
+    rows = [{"dataset": d, "replicate": int(rs["replicate"]), "seed": int(rs["seed"]),
+             "model": embeddings.trunk_model("supervised", rs), **runs.trunk_quality(_item(rs, d, device))}
+            for rs in reps for d in settings["datasets"]]
     return pd.DataFrame(rows)
 
 

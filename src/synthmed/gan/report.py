@@ -491,6 +491,36 @@ def table5_grid(frame: pd.DataFrame):
                                 "lost in transcription: —) below.")
 
 
+def trunk_text(trunks: pd.DataFrame, settings) -> Markdown:
+    """What each embedding network of Table 5 is under ``settings``, and how well the supervised trunk learned
+    (trunks: :func:`synthmed.gan.experiment.trunk_runs`): its validation accuracy and balanced accuracy beside the
+    majority-class rate, the kept epoch and how many of its trainings stopped at a plateau."""
+    emb, bbs = settings["embedding_model"], list(settings["backbones"])
+    what = {"simclr": f"`{settings['simclr_model']}` trained by us for {settings['simclr_steps']} SimCLR "
+                      "(contrastive, self-supervised) steps on the real training images; our stand-in for SwAV",
+            "supervised": f"`{emb}` trained by us as a classifier on the real training images, for at most "
+                          f"{settings['supervised_epochs']} epoch{'s' if settings['supervised_epochs'] != 1 else ''}"
+                          + (f", stopping after {settings['supervised_patience']} epochs without a better "
+                             "validation balanced accuracy (its plateau)" if settings["supervised_patience"] else "")
+                          + ", keeping its best epoch by validation balanced accuracy",
+            "random": f"`{emb}` as initialised with the replicate's seed, never trained: the control that says "
+                      "how much any training of the embedding adds",
+            "inception": "Inception-v3's FID weights (ImageNet-supervised, through torch-fidelity)"}
+    lines = [f"- **{b}**: {what[b]}." for b in bbs]
+    for d, g in trunks.groupby("dataset", sort=False):
+        n, const, plateau = len(g), int(g["constant"].sum()), int(g["plateau"].sum())
+        kept = ", ".join(f"{int(k)} of {int(r)}" for k, r in zip(g["kept_epoch"], g["epochs_run"]))
+        lines.append(
+            f"- The supervised trunk on {d} ({n} trainings, one per replicate): validation accuracy "
+            f"{_ms(g['accuracy'])}, balanced accuracy {_ms(g['balanced_accuracy'])} (×100, mean ± std), against "
+            f"a majority-class rate of {100 * g['majority_rate'].iloc[0]:.1f}; kept epoch of epochs run per "
+            f"replicate: {kept}; stopped at a plateau in {plateau} of {n}"
+            + (" (the others ran out of epochs first)" if plateau < n else "")
+            + (f". In {const} of {n} it predicts one class on validation: a trunk that learned nothing, so "
+               "its rows below compare an untrained network." if const else "."))
+    return Markdown("\n".join(lines))
+
+
 def fd_decimals(values) -> int:
     """Decimals that print the largest of ``values`` (Fréchet distances) with two significant digits, at least 3
     and at most 8."""

@@ -123,7 +123,7 @@ def synthetic_training_set(cands: list[dict], members, train_labels: torch.Tenso
 def _embedding_keys(name: str) -> tuple[str, ...]:
     """The item keys that decide embedding ``name``'s features besides the zoo: its training length and the
     setting naming its trunk (:data:`synthmed.gan.embeddings.MODEL_SETTING`)."""
-    steps = {"simclr": ("simclr_steps",), "supervised": ("supervised_epochs",)}.get(name, ())
+    steps = {"simclr": ("simclr_steps",), "supervised": ("supervised_epochs", "supervised_patience")}.get(name, ())
     model = embeddings.MODEL_SETTING.get(name)
     return steps + ((model,) if model else ())
 
@@ -140,19 +140,38 @@ def backbone_state(item: dict, name: str, ds, part: dict) -> dict | None:
                     **part},
             data_md5=[ds.md5], seed=item["seed"])
     if name == "supervised":
-        return cache.cached("gan_backbone", lambda: embeddings.train_supervised(
-            ds.train.images, ds.train.labels, ds.n_classes, ds.val, model, epochs=item["supervised_epochs"],
-            seed=item["seed"], device=dev, progress=False),
-            params={"dataset": item["dataset"], "backbone": name, "model": model,
-                    "epochs": item["supervised_epochs"], **part},
-            data_md5=[ds.md5], seed=item["seed"])
+        return supervised_trunk(item, ds, part)["state"]
     return None
+
+
+def supervised_trunk(item: dict, ds, part: dict) -> dict:
+    """The supervised embedding's trunk (cached): :func:`synthmed.gan.embeddings.train_supervised`'s dict (its
+    state, its validation accuracy, the kept epoch, whether it stopped at a plateau), trained on ``ds.train`` for
+    at most the item's ``supervised_epochs``, stopping after ``supervised_patience`` epochs without improvement."""
+    model = embeddings.trunk_model("supervised", item)
+    return cache.cached("gan_backbone", lambda: embeddings.train_supervised(
+        ds.train.images, ds.train.labels, ds.n_classes, ds.val, model, epochs=item["supervised_epochs"],
+        patience=item["supervised_patience"], seed=item["seed"], device=item["device"], progress=False),
+        params={"dataset": item["dataset"], "backbone": "supervised", "model": model,
+                "epochs": item["supervised_epochs"], "patience": item["supervised_patience"], **part},
+        data_md5=[ds.md5], seed=item["seed"])
+
+
+def trunk_quality(item: dict) -> dict:
+    """item: as :func:`features_run`'s. What the page reports of the supervised trunk (trained or loaded from
+    the cache): {"accuracy", "balanced_accuracy", "majority_rate" (of the validation split), "constant" (it
+    predicts one class on nearly every validation image), "kept_epoch", "epochs_run", "plateau"}."""
+    ds, part = _training_view(item)
+    t = supervised_trunk(item, ds, part)
+    return {**{k: t["val"][k] for k in ("accuracy", "balanced_accuracy", "majority_rate", "constant")},
+            **{k: t[k] for k in ("kept_epoch", "epochs_run", "plateau")}}
 
 
 def features_run(item: dict) -> dict:
     """item: {"dataset", "embedding" (one of the ``backbones`` setting's embedding networks; the item's
     ``backbone`` is the downstream classifier's, unused here), "n" (None: every real training image), "device",
-    ZOO_KEYS..., "simclr_steps", "supervised_epochs", "simclr_model", "embedding_model"}.
+    ZOO_KEYS..., "simclr_steps", "supervised_epochs",
+    "supervised_patience", "simclr_model", "embedding_model"}.
     Returns {"real" (n, D), "fakes": list of (n, D) per candidate, "labels", "real_index" (n,) positions of the
     real reference images in the official training split}: the same n for the real reference set and for every
     candidate; the real reference is drawn from :func:`real_training`'s images (what the GANs saw)."""
@@ -225,7 +244,8 @@ def fidelity_reference(ds):
 
 def fidelity_run(item: dict) -> dict:
     """item: {"dataset", "sets" ({name: candidate indices}), "replicate", "fidelity_backbone", "k", "device",
-    ZOO_KEYS..., "n_train", "simclr_steps", "supervised_epochs", "simclr_model", "embedding_model"}. For every
+    ZOO_KEYS..., "n_train", "simclr_steps", "supervised_epochs",
+    "supervised_patience", "simclr_model", "embedding_model"}. For every
     named set: fresh samples (latents drawn
     for this replicate only; as many as the reference, the reference's class proportions, equal shares per
     member) embedded with ``fidelity_backbone``, scored against :func:`fidelity_reference`. Returns
