@@ -51,11 +51,17 @@ verdicts, cpu = report.judge(results, settings), report.cpu_section(results, set
 display(Markdown(report.run_summary(settings, device, specs, results)))
 
 # %% [markdown]
-# ## What we found
+# ## In a minute
+
+# %% tags=["hide-input"]
+display(*report.minute_parts(results, verdicts, settings, outputs, specs), *cpu.shown)
+
+# %% [markdown]
+# ## What we found, in detail
 # **The paper's Table 1, read from its own numbers.**
 
 # %% tags=["hide-input"]
-display(*report.answers_parts(results, verdicts, settings), *cpu.shown)
+display(*report.answers_parts(results, verdicts, settings))
 
 # %% [markdown]
 # ## Every classifier on its untouched test split
@@ -69,8 +75,7 @@ plt.show()
 
 # %% [markdown]
 # *Figure: means and 95 % t intervals over seeds; the dotted line is 50 % (chance for balanced accuracy and ROC-AUC).
-# Compare the two colours: a gain at threshold 0.5 that vanishes at the validation-specificity threshold is a shifted
-# threshold, not a better classifier.*
+# A gain at threshold 0.5 that vanishes at the validation-specificity threshold is a shifted threshold.*
 
 # %% tags=["hide-input"]
 display(*report.findings_parts(results, verdicts, settings))
@@ -86,8 +91,8 @@ display(*report.threshold_parts(outputs, results))
 
 # %% [markdown]
 # ## The data, and what each experiment can answer
-# The paper's 256×256 selection needs all 112,120 NIH images, which are not here. **Experiment 1** keeps the paper's
-# design (images + metadata, 212 : 700 training imbalance) on `NIH1000`, 1000 NIH images with real metadata, but its
+# The paper's selection needs the whole NIH image set, which is not here. **Experiment 1** keeps the paper's design
+# (images + metadata, the paper's training imbalance) on `NIH1000`, a small NIH subset with real metadata, but its
 # label is *any finding* vs *no finding*, and its own split shares patients between train and test:
 
 # %% tags=["hide-input"]
@@ -95,10 +100,9 @@ display(*report.nih1000_parts(nih_root(), settings.cap, outputs))
 
 # %% [markdown]
 # We re-split it by patient (stratified, no patient in two splits, patients with more than `cap` images kept in
-# training). **Experiment 2** makes pneumonia the minority on PneumoniaMNIST (no metadata, and no patient ids, so its
-# split cannot be checked for shared patients) to test the synthetic images on the paper's label, against the two
-# controls that Experiment 1 runs as well, which rebalance without them: `real_oversample` adds exactly as many
-# copies of real training pneumonia images, and `real_weighted` weighs the classes equally in the loss.
+# training). **Experiment 2** makes pneumonia the minority on PneumoniaMNIST (no metadata or patient ids) to test the
+# synthetic images on the paper's label against two controls, run in Experiment 1 too, that rebalance without them:
+# `real_oversample` adds as many copies of real training pneumonia images, `real_weighted` weighs the classes equally.
 # **Experiment 3** tests metadata alone on the paper's selection rule. How many positives does that rule give?
 # Readings of it, counted on `Data_Entry_2017.csv`:
 
@@ -122,30 +126,26 @@ display(*report.cyclegan_parts(outputs, specs))
 
 # %% [markdown]
 # ## The paper's Table 1 against its Figs. 3-5
-# The table behind the first finding above: Table 1's three columns, and the last-epoch validation recall of the
-# matching per-epoch figure.
+# Behind the detailed findings: Table 1's three columns beside the last-epoch validation recall of its Figs. 3-5.
 
 # %% tags=["hide-input"]
 display(plain(report.table1_check()[0]))
 
 # %% [markdown]
-# ## The `paper` profile against the paper
+# ## Settings: the `paper` profile against the paper, then this run's
 # What the `paper` profile reproduces of the paper's setup, and what it cannot or does not.
 
 # %% tags=["hide-input"]
 display(plain(report.paper_vs_ours()))
-
-# %% [markdown]
-# ## Settings of this run
-
-# %% tags=["hide-input"]
 settings
 
 # %% [markdown]
 # ## Verdicts on the paper's claims
 # Each claim names the experiment its rows come from. The paper's headline is judged once (at the
-# validation-specificity threshold); the other claims are per cell and exploratory.
+# validation-specificity threshold); the other claims are per cell and exploratory (click to open).
+
+# %% tags=["hide-input", "hide-output"]
+display(*report.verdict_parts(verdicts, settings, extra=cpu.verdicts))
 
 # %% tags=["hide-input"]
-display(*report.verdict_parts(verdicts, settings, extra=cpu.verdicts))
 display(Markdown(f"Wall time of this notebook: {time.perf_counter() - t_start:.0f} s."))

@@ -151,11 +151,8 @@ def test_prepare_claims_computes_paper_sizes_and_marks_what_cannot_be_tested():
         reason = cs[f"imbalance-{bb}-ensemble-vs-meta-sensitivity"].untestable
         assert "does not train" in reason and "smallcnn" in reason
     assert not head.untestable
-    # the quick CycleGAN caveat rides on every claim with a CycleGAN side, and on no other
-    assert "quick" in cs["imbalance-pneumonia-synth-vs-oversample-roc_auc"].why
-    assert "CycleGAN" in head.why and "steps" in head.why
-    assert "steps" not in cs["imbalance-pneumonia-weighted-vs-real-roc_auc"].why
-    assert "steps" not in cs["imbalance-meta-vs-real-sensitivity-0.5"].why
+    # the quick CycleGAN caveat is the page's, stated once (minute_parts), and rides on no claim
+    assert not any("steps" in (c.why or "") for c in cs.values())
     paper = {c.id: c for c in report.prepare_claims(report.load_claims(), res.assign(backbone="vgg16"),
                                                     _settings("paper"))}
     assert "steps" not in paper["imbalance-pneumonia-synth-vs-oversample-roc_auc"].why
@@ -197,7 +194,10 @@ def test_exp2_controls_are_judged_and_answered_in_one_sentence(gain, expected):
     assert text.count("\n") == 0 and text.startswith("- **Exp 2**")  # one experiment ran: one sentence
     assert f"**{expected}**" in text.split("against `real`")[0]
     note = report.caveat_note(verdicts, _settings("quick"))
-    assert "quick" in note and "200 steps" in note
+    on_synth = sum(v.verdict != "not testable" and "real_synth" in (v.claim.a["variant"], v.claim.b["variant"])
+                   for v in verdicts)
+    assert note.startswith(f"{on_synth} of these verdicts")
+    assert "caveat at the top" in note
     grid = report.headline_grid(res, verdicts)
     assert grid.cells.shape == (4, 4)
 
@@ -264,25 +264,29 @@ def test_selection_rule_table_against_the_metadata_file():
     assert "None of the 8 readings" in report.selection_text(csv, report.selection_rules(csv))
 
 
-def test_every_verdict_on_cyclegan_images_carries_the_caveat():
+def test_the_cyclegan_caveat_is_stated_once_on_the_page_and_the_minute_says_what_ran():
+    # issue 34 item 7: one caveat, stated once, at the top; the verdict text does not repeat it
     res = _exp2(0.08)
     quick = _settings("quick")
     verdicts = claims.judge_all(report.prepare_claims(report.load_claims(), res, quick), res, profile="quick")
-    text = report.verdict_text(verdicts, quick)
-    lines = text.split("\n\n")
     caveat = report.cyclegan_caveat(quick)
-    assert len(lines) == len(verdicts) and "200 steps" in caveat
-    decided = 0
-    for v, line in zip(verdicts, lines):
-        if v.verdict == "not testable":
-            continue
-        synth = "real_synth" in (v.claim.a["variant"], v.claim.b["variant"])
-        assert line.count(caveat) == int(synth), v.claim.id  # once, whether or not the engine prints `why`
-        decided += synth
-    assert decided >= 5
+    assert "200 steps" in caveat
+    minute = report.minute_parts(res, verdicts, quick, [], [])[0].data
+    assert minute.count(caveat) == 1 and caveat not in report.verdict_text(verdicts, quick)
+    lines = minute.split("\n")
+    assert lines[0].startswith("- **The paper's headline**") and "not run" in lines[0]  # Exp 1 did not run
+    learn = next(line for line in lines if line.startswith("- **Do the classifiers learn?**"))
+    assert learn.count("Exp ") == 1 and "Exp 2 (PneumoniaMNIST)" in learn  # only the experiment that ran
+    auc = report.summary(res).query("metric == 'roc_auc' and threshold_rule == '0.5'")
+    above = int((auc.low > 50).sum())
+    assert f"{above} of {len(auc)} with the whole 95 % interval above 50" in learn
+    control = next(line for line in lines if line.startswith("- **Against plain rebalancing**"))
+    v = next(v for v in verdicts if v.claim.id == "imbalance-pneumonia-synth-vs-oversample-roc_auc")
+    assert f"**{v.verdict}**, {v.interval()} points" in control
     paper = _settings("paper")
     on_paper = claims.judge_all(report.prepare_claims(report.load_claims(), res, paper), res, profile="paper")
-    assert report.cyclegan_caveat(paper) == "" and "rests on" not in report.verdict_text(on_paper, paper)
+    assert report.cyclegan_caveat(paper) == "" and "rests on" not in report.minute_parts(res, on_paper, paper, [],
+                                                                                            [])[0].data
 
 
 def test_specs_put_each_experiments_baseline_first():

@@ -53,14 +53,99 @@ def run_summary(settings, device, specs_: list, results: pd.DataFrame) -> str:
             f"{len(results) // 2} classifiers (training and scoring are separate cached steps).")
 
 
+def _exp(experiment: str) -> str:
+    """ "Exp 1 (NIH1000 by patient)" from :data:`EXPERIMENT_NAMES`' "1: NIH1000 by patient"."""
+    number, name = EXPERIMENT_NAMES[experiment].split(": ", 1)
+    return f"Exp {number} ({name})"
+
+
+def learning_lines(results: pd.DataFrame) -> list[str]:
+    """Whether each experiment's classifiers learn, one line per experiment that ran: their test ROC-AUC (mean
+    over seeds, the lowest and the highest classifier) and how many of them have the whole 95 % t interval above
+    50 (a classifier that ranks the test images better than chance)."""
+    s = summary(results)
+    lines = []
+    for experiment in EXPERIMENT_NAMES:
+        auc = s[(s.experiment == experiment) & (s.metric == "roc_auc") & (s.threshold_rule == "0.5")]
+        if auc.empty:
+            continue
+        n, above = len(auc), int((auc.low > 50).sum())
+        word = "yes" if above == n else "no" if above == 0 else "partly"
+        lines.append(f"{_exp(experiment)}: **{word}**, test ROC-AUC {auc['mean'].min():.1f} to "
+                     f"{auc['mean'].max():.1f} over its {n} classifiers (means over seeds), {above} of {n} with "
+                     "the whole 95 % interval above 50")
+    return lines
+
+
+def cyclegan_lines(frame: pd.DataFrame) -> list[str]:
+    """What the CycleGANs did, one short line per experiment that trained them: count, steps, the cycle loss at
+    the first and the last logged step (mean over seeds) and whether it had levelled off
+    (:func:`synthmed.imbalance.cyclegan.plateau`)."""
+    from synthmed.imbalance.cyclegan import plateau
+
+    lines = []
+    for experiment, part in (frame.groupby("experiment", sort=False) if not frame.empty else []):
+        runs = [h.sort_values("step") for _, h in part.groupby("seed")]
+        checks = pd.DataFrame([plateau(h) for h in runs])
+        judged = checks[checks.cycle_fall_at_half.notna()]
+        level = ("too few logged steps to tell whether it levelled off" if judged.empty else
+                 f"levelled off in {int(judged.plateaued.sum())} of {len(judged)}")
+        lines.append(f"{_exp(experiment)}: {len(runs)} CycleGAN{'s' * (len(runs) != 1)} of "
+                     f"{int(part.step.max()):,} steps, cycle "
+                     f"loss {np.mean([h.cycle.iloc[0] for h in runs]):.2f} → "
+                     f"{np.mean([h.cycle.iloc[-1] for h in runs]):.2f}, {level}")
+    return lines
+
+
+def _short(v) -> str:
+    """A verdict in a few words: the verdict and its interval, or "not testable" and the first clause of why."""
+    if v is None:
+        return "not run"
+    if v.verdict == "not testable":
+        return f"not testable ({str(v.reason).split(' (')[0]})"
+    return f"**{v.verdict}**, {v.interval()} points"
+
+
+def minute_parts(results: pd.DataFrame, verdicts, settings, outputs: list[dict], specs_: list) -> list:
+    """The chapter in a minute, for the top of the page (every line generated): the paper's headline and our
+    verdict on it, whether the classifiers learn, what the CycleGANs did (and the one caveat on their images),
+    what the controls show, and what the paper's Table 1 can show."""
+    by_id = {v.claim.id: v for v in verdicts}
+    ran = set(results.experiment)
+    head = by_id.get("imbalance-ensemble-vs-real-sensitivity")
+    paper = (f" (the paper: {head.claim.paper_diff:+.1f} points)"
+             if head is not None and head.claim.paper_diff is not None else "")
+    lines = [f"- **The paper's headline** (images + CycleGAN images + metadata against images alone, sensitivity "
+             f"at the validation-specificity threshold, Exp 1): {_short(head)}{paper}."]
+    lines.append("- **Do the classifiers learn?** " + "; ".join(learning_lines(results)) + ".")
+    gans = cyclegan_lines(cyclegan_frame(outputs, specs_))
+    synth = any(v.verdict != "not testable" and any(VARIANTS[x].adds == "synthetic" for x in _variants(v.claim))
+                for v in verdicts)
+    caveat = cyclegan_caveat(settings) if synth else ""
+    if gans or caveat:
+        lines.append("- **The CycleGANs**" + (" (figures below): " + "; ".join(gans) + "." if gans else ":")
+                     + (f" Every verdict on their images {caveat}." if caveat else ""))
+    controls = [(e, c) for e, c in (("exp1", "nih_patient"), ("pneumonia", "pneumonia_minority")) if c in ran]
+    parts = [f"{_exp(c)}: CycleGAN images against oversampling "
+             f"{_short(by_id.get(f'imbalance-{e}-synth-vs-oversample-roc_auc'))}, against class weights "
+             f"{_short(by_id.get(f'imbalance-{e}-synth-vs-weighted-roc_auc'))}" for e, c in controls]
+    if parts:
+        lines.append("- **Against plain rebalancing** (test ROC-AUC, paired over seeds): " + "; ".join(parts) + ".")
+    lines.append("- **The paper's Table 1** compares columns measured on different images (the analysis is the "
+                 "first thing under the details below)." if paper_check.table1_check()[1][
+                     "all_ensemble_equal_last_recall"] else
+                 "- **The paper's Table 1**: the analysis below reads it from its own numbers.")
+    return [Markdown("\n".join(lines))]
+
+
 ANSWERS_LEAD = "**Our three experiments** (paired differences over seeds with 95 % t intervals; details below):"
 
 
 def answers_parts(results: pd.DataFrame, verdicts, settings) -> list:
-    """Under "What we found": the paper's Table 1 read from its own numbers (:func:`table1_text`), then each of our
-    experiments' answer (:func:`experiment_answers`) and :func:`caveat_note`."""
-    return [Markdown(table1_text()), Markdown(ANSWERS_LEAD), Markdown(experiment_answers(results, verdicts)),
-            Markdown(caveat_note(verdicts, settings))]
+    """Under "What we found, in detail": the paper's Table 1 read from its own numbers (:func:`table1_text`), then
+    each of our experiments' answer (:func:`experiment_answers`). The CycleGAN caveat is stated once, in
+    :func:`minute_parts`."""
+    return [Markdown(table1_text()), Markdown(ANSWERS_LEAD), Markdown(experiment_answers(results, verdicts))]
 
 
 def headline_parts(results: pd.DataFrame, verdicts) -> list:
@@ -73,7 +158,8 @@ def findings_parts(results: pd.DataFrame, verdicts, settings) -> list:
     threshold rule)."""
     return [Markdown(findings(results, verdicts, len(settings.seeds))),
             display.folded(results.drop(columns="target_specificity"),
-                           "All runs (one row per classifier and threshold rule)")]
+                           "All runs (one row per classifier and threshold rule)",
+                           keys=["experiment", "variant", "backbone", "seed", "threshold_rule"])]
 
 
 def threshold_parts(outputs: list[dict], results: pd.DataFrame) -> list:
@@ -83,7 +169,8 @@ def threshold_parts(outputs: list[dict], results: pd.DataFrame) -> list:
 
 def verdict_parts(verdicts, settings, extra: list = ()) -> list:
     """How the chapter ends: the claims table and text (:func:`synthmed.claims.publish`, which stores the verdicts
-    for the Scorecard, with ``extra``: the CPU-scale bundle's, :func:`cpu_section`) and :func:`caveat_note`."""
+    for the Scorecard, with ``extra``: the CPU-scale bundle's, :func:`cpu_section`) and :func:`caveat_note`, the
+    count of verdicts the page's one CycleGAN caveat covers."""
     return [*claims_mod.publish("imbalance", settings, verdicts, text=verdict_text(verdicts, settings),
                                 extra=extra),
             Markdown(caveat_note(verdicts, settings))]
@@ -591,10 +678,9 @@ def prepare_claims(claims: list[claims_mod.Claim], results: pd.DataFrame, settin
     ``paper_figure`` computed from Table 1 where it gives both sides; claims whose sides were not run
     (:func:`synthmed.claims.unmatched`: a backbone, experiment or variant this profile leaves out) ``untestable``
     with the reason; claims on a metric their threshold rule fixes (:func:`fixed_by_threshold`) ``untestable``
-    with that reason; the CycleGAN caveat (:func:`cyclegan_caveat`) added to the
-    ``why`` of every claim with a CycleGAN side."""
+    with that reason. The CycleGAN caveat (:func:`cyclegan_caveat`) is the page's, stated once
+    (:func:`minute_parts`), not repeated in every claim."""
     trained = sorted(set(results.backbone) - {"none"}) if "backbone" in results else []
-    caveat = cyclegan_caveat(settings)
     out = []
     for c in claims:
         changes = {}
@@ -613,8 +699,6 @@ def prepare_claims(claims: list[claims_mod.Claim], results: pd.DataFrame, settin
         fixed = fixed_by_threshold(c)
         if fixed and not c.untestable and "untestable" not in changes:
             changes["untestable"] = fixed
-        if caveat and any(VARIANTS[v].adds == "synthetic" for v in _variants(c)):
-            changes["why"] = "; ".join(x for x in (c.why, f"this verdict {caveat}") if x)
         out.append(replace(c, **changes) if changes else c)
     return out
 
@@ -627,23 +711,14 @@ def caveat_note(verdicts, settings) -> str:
     if not caveat or not ids:
         return ""
     decided = sum(v.verdict in ("supported", "contradicted") for v in verdicts if v.claim.id in ids)
-    return (f"**Caveat on {len(ids)} verdicts ({decided} of them decided):** every claim with a CycleGAN side "
-            f"{caveat}. A verdict on these images says what *these* images add, not what a full CycleGAN's "
-            "would.")
+    return (f"{len(ids)} of these verdicts ({decided} of them decided) have a CycleGAN side: the caveat at the top "
+            "of the page (the size of this profile's CycleGAN) applies to them.")
 
 
 def verdict_text(verdicts, settings) -> str:
-    """Markdown under the claims table: :meth:`synthmed.claims.Verdict.sentence` of every verdict, each that rests
-    on CycleGAN images followed by the caveat of :func:`cyclegan_caveat` (generated)."""
-    caveat = cyclegan_caveat(settings)
-    lines = []
-    for v in verdicts:
-        line = f"- {v.sentence()}"
-        if caveat and caveat not in line and v.verdict != "not testable" and any(
-                VARIANTS[x].adds == "synthetic" for x in _variants(v.claim)):
-            line += f" *This verdict {caveat}.*"  # the engine prints `why` (which holds it) for ours only
-        lines.append(line)
-    return "\n\n".join(lines) or "No claim was registered for these runs."
+    """Markdown under the claims table: :meth:`synthmed.claims.Verdict.sentence` of every verdict (the CycleGAN
+    caveat is stated once at the top of the page, :func:`minute_parts`, and counted by :func:`caveat_note`)."""
+    return "\n\n".join(f"- {v.sentence()}" for v in verdicts) or "No claim was registered for these runs."
 
 
 # ---- thresholds a reader can audit -------------------------------------------------------------------------------
