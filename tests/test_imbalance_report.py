@@ -362,3 +362,12 @@ def test_the_cyclegan_section_reads_its_loss_records_and_shows_each_experiments_
     assert len(parts) == 3  # the text, the loss curves, one image figure with two rows per experiment
     assert len(parts[2].axes) == 4 * 3  # 2 experiments x 2 rows x the widest row's 3 images
     assert report.cyclegan_text(report.cyclegan_frame(outputs[3:], specs[3:])).startswith("No run")
+
+
+def test_findings_give_each_arms_share_of_positives_not_their_average():
+    # issue 34: "positives 36 % of training on average" averaged arms at 23 % and 45 %
+    res = _exp2(0.08)
+    res.loc[res.variant == "real_synth", "n_train_pos"] = 368 + 607  # half the majority added
+    text = report.findings(res, [], 5)
+    assert "positives from 23 % (real) to 45 % (real_synth) of training" in text
+    assert "positives 23 % of training" in report.findings(_exp2(0.08), [], 5)

@@ -580,10 +580,13 @@ def findings(results: pd.DataFrame, verdicts, n_seeds: int) -> str:
             parts.append(f"{v}: ROC-AUC {_fmt(auc)}, sensitivity at 0.5 {_fmt(sens)}, balanced accuracy at the "
                          f"validation threshold {_fmt(ba)}")
         runs = results[results.experiment == e]
-        train_pos = runs.n_train_pos.mean() / (runs.n_train_pos + runs.n_train_neg).mean()
+        share = (runs.n_train_pos / (runs.n_train_pos + runs.n_train_neg)).groupby(runs.variant, sort=False).mean()
+        lo, hi = share.idxmin(), share.idxmax()
+        pos = (f"positives {100 * share[lo]:.0f} % of training" if round(100 * share[lo]) == round(100 * share[hi])
+               else f"positives from {100 * share[lo]:.0f} % ({lo}) to {100 * share[hi]:.0f} % ({hi}) of training")
         lines.append(f"- **Experiment {EXPERIMENT_NAMES[e]}** ({n_seeds} seeds, mean [95 % t interval], %; "
-                     f"test majority-class rate {100 * runs.majority_rate.mean():.1f}, positives "
-                     f"{100 * train_pos:.0f} % of training on average): " + "; ".join(parts) + ".")
+                     f"test majority-class rate {100 * runs.majority_rate.mean():.1f}, {pos}): "
+                     + "; ".join(parts) + ".")
     lines.append("- Balanced accuracy with its whole interval above 50 (better than chance): "
                  + ("; ".join(above) if above else "none") + ".")
     meta = s[(s.experiment == "metadata_only") & (s.metric == "roc_auc") & (s.threshold_rule == "0.5")]
@@ -851,10 +854,11 @@ def experiment_answers(results: pd.DataFrame, verdicts) -> str:
     lines = []
     if "nih_patient" in ran:
         v = by_id.get("imbalance-ensemble-vs-real-sensitivity")
+        n_bb = results.loc[(results.experiment == "nih_patient") & (results.variant == "real"), "backbone"].nunique()
         lines.append(f"- **Exp 1** ({EXPERIMENT_NAMES['nih_patient'].split(': ')[1]}, any finding vs none), the "
                      "paper's headline, the ensemble (images + CycleGAN images + metadata) against images alone, "
-                     f"sensitivity at the validation-specificity threshold (backbones averaged within a seed): "
-                     f"{_said(v)}.")
+                     "sensitivity at the validation-specificity threshold"
+                     + (f" (its {n_bb} backbones averaged within a seed)" if n_bb > 1 else "") + f": {_said(v)}.")
     if "pneumonia_minority" in ran:
         def g(cid):
             return _said(by_id.get(f"imbalance-pneumonia-{cid}"))
