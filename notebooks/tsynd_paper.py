@@ -22,9 +22,10 @@
 # trained for 100 epochs, with the paper's latent noise of 1.0 and 50 ascent steps at learning rate 0.1, fits on
 # one core of this CPU in tens of minutes per run. Those runs take longer than one working session, so they are
 # computed by
-# `python -m synthmed.tsynd.paper_scale`, run by run, and their score rows are committed to
-# `results/paper/tsynd/` with their provenance. This page reads them whatever profile builds the book; it
-# trains nothing at paper scale.
+# `python -m synthmed.bundle tsynd`, run by run, and their score rows are committed to `results/paper/` with their
+# provenance. This page reads them whatever profile builds the book; it trains nothing at paper scale. Its
+# verdicts come from the current bundle (v2, on today's code, with the latent noise in units of the VQ-VAE's
+# latent spread and the matched control); the first bundle (v1) is shown only as "earlier code" beside it.
 
 # %% tags=["hide-input"]
 from pathlib import Path
@@ -46,9 +47,9 @@ settings
 
 # %% tags=["hide-input"]
 root = Path(settings.results_root) if settings.results_root else find_root()
-rows = paper_scale.frame(root)
-prov = paper_scale.provenance(root)
-display(Markdown(paper_scale.provenance_text(prov)))
+rows, earlier = paper_scale.frame(root, "v2"), paper_scale.frame(root, "v1")
+display(Markdown(paper_scale.provenance_text(paper_scale.provenance(root, "v2"), "v2")),
+        Markdown(paper_scale.provenance_text(paper_scale.provenance(root, "v1"), "v1")))
 
 # %% [markdown]
 # ## Table 1, BreastMNIST, at paper scale
@@ -68,10 +69,21 @@ if fractions:
                                   progress=False, context=settings.context)
     mine = report.runs_frame(experiment.result_rows(specs, results))
 if len(rows):
-    display(plain(paper_scale.cells(rows, ref, mine, settings.profile)))
+    display(plain(paper_scale.cells(rows, ref, mine, settings.profile, earlier)))
     display(folded(rows[["dataset", "fraction", "method", "seed", "test_condition", "accuracy",
                          "balanced_accuracy", "majority_rate", "constant", "best_iteration",
                          "prov_wall_s"]], "Every paper-scale run and test condition"))
+
+# %% [markdown]
+# ## What the noise and the ascent did to the latents
+#
+# Per method, means over seeds: the VQ-VAE's latent spread, the noise and the ascent's move in units of it, how
+# much the decoded images changed, and the classifier's uncertainty (mutual information) of the synthetic images
+# before and after the move, and after a random move of the same length from the same start.
+
+# %% tags=["hide-input"]
+if len(rows):
+    display(plain(paper_scale.diagnostics(rows)))
 
 # %% [markdown]
 # ## Verdicts at paper scale

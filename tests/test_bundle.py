@@ -196,3 +196,33 @@ def test_step_seconds_and_cold_seconds_count_what_a_run_computed_and_what_it_loa
     assert bundle.cold_seconds({"wall_s": 140.0, "cold_s": 190.0, "steps_cached": ["gan_search"]}) == 190.0
     assert bundle.cold_seconds({"wall_s": 140.0, "steps_cached": []}) == 140.0
     assert bundle.cold_seconds({"wall_s": 4.1, "steps_cached": ["gan_downstream_all"]}) is None  # a re-keyed run
+
+
+def test_the_tsynd_page_reads_v2_beside_v1_and_summarises_the_latent_record():
+    import pandas as pd
+
+    # issue 32: Table 1 v2 beside the paper and v1 (earlier code); per method what the noise and ascent did
+    def rows(version_acc, methods=("Noise", "TSynD")):
+        out = []
+        for m in methods:
+            for seed in (0, 1):
+                for cond in ("clean", "fgsm"):
+                    out.append({"dataset": "breastmnist", "fraction": 0.1, "method": m, "seed": seed,
+                                "test_condition": cond, "accuracy": version_acc + seed, "balanced_accuracy": 50.0,
+                                "latent_std": 0.02, "noise_std": 1.0, "move_std": 0.5 if m == "TSynD" else 0.0,
+                                "pixel_rms": 0.09, "mi_before": 0.007, "mi_after": 0.009 + 0.001 * seed,
+                                "mi_after_random": 0.008 if m == "TSynD" else None, "best_is_first": seed == 1})
+        return pd.DataFrame(out)
+
+    ref = pd.DataFrame([{"dataset": "breastmnist", "fraction": 0.1, "method": "Noise", "test_condition": "clean",
+                         "accuracy": 78.2}])
+    t = paper_scale.cells(rows(70.0), ref, earlier=rows(60.0, ("Noise",)))
+    noise = t[(t.method == "Noise") & (t.test_condition == "clean")].iloc[0]
+    assert noise["paper scale: accuracy"] == "70.5 ± 0.7 (2)" and noise["paper: accuracy"] == "78.2"
+    assert noise["earlier code (v1): accuracy"] == "60.5 ± 0.7 (2)"
+    assert t[t.method == "TSynD"]["earlier code (v1): accuracy"].eq("—").all()  # v1 had no such cell
+    d = paper_scale.diagnostics(rows(70.0)).set_index("method")
+    assert d.loc["TSynD", "seeds"] == 2 and d.loc["TSynD", "ascent move (latent std)"] == "0.5"
+    assert d.loc["TSynD", "MI after (mnats)"] == "9.5"
+    assert d.loc["Noise", "MI after a matched random move (mnats)"] == "—"
+    assert d.loc["Noise", "kept first evaluation"] == 1  # seed 1 kept its first evaluation

@@ -105,7 +105,7 @@ _TSYND_UNCERTAINTY_SOURCES = {
     "objectives": "Table 2, Sec. 4.2 (mutual information vs predictive entropy)",
 }
 _TSYND_PAPER_SOURCES = {
-    "results_root": "ours: the checkout whose results/paper/tsynd/ holds the committed paper-scale runs (issue 23)",
+    "results_root": "ours: the checkout whose results/paper/ holds the committed paper-scale bundles (issues 23, 32)",
 }
 _TSYND_EXPLAIN_SOURCES = {
     "dataset": "Sec. 4.3 (NIH Chest X-ray): nih1000, a 1,000-image subset of it (synthmed.data.images)",

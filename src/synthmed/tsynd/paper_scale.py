@@ -276,13 +276,15 @@ def provenance(root: Path, version: str = "v1") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def provenance_text(prov: pd.DataFrame) -> str:
-    """Markdown: how many runs, from which commits and dates, on what machine, and whether anything is stale."""
+def provenance_text(prov: pd.DataFrame, version: str = "v1") -> str:
+    """Markdown: how many runs of bundle ``version``, from which commits and dates, on what machine, and whether
+    anything is stale."""
+    where = f"`results/paper/{BUNDLES[version]}/`"
     if prov.empty:
-        return ("No paper-scale run is committed yet: `python -m synthmed.tsynd.paper_scale` computes them "
-                "(about an hour per seed on one core of this CPU) and writes them to `results/paper/tsynd/`.")
+        return (f"No paper-scale run of bundle {version} is committed yet: `python -m synthmed.bundle tsynd` "
+                f"computes them (about two hours per seed on one core of this CPU) and writes them to {where}.")
     commits = ", ".join(f"`{c}`" for c in dict.fromkeys(prov["commit"]))
-    text = (f"{len(prov)} runs committed, computed from {prov['finished'].min()[:10]} to "
+    text = (f"Bundle {version} ({where}): {len(prov)} runs committed, computed from {prov['finished'].min()[:10]} to "
             f"{prov['finished'].max()[:10]} at commit(s) {commits}, on {', '.join(dict.fromkeys(prov['cpu']))} "
             f"({', '.join(map(str, dict.fromkeys(prov['threads'])))} thread(s), torch "
             f"{', '.join(dict.fromkeys(prov['torch']))}). ")
@@ -297,10 +299,11 @@ def provenance_text(prov: pd.DataFrame) -> str:
 
 
 def cells(frame: pd.DataFrame, ref: pd.DataFrame, profile_runs: pd.DataFrame | None = None,
-          profile: str = "quick") -> pd.DataFrame:
+          profile: str = "quick", earlier: pd.DataFrame | None = None) -> pd.DataFrame:
     """Table 1's cells at paper scale: one row per (fraction, test condition, method) with our mean accuracy ±
-    std over seeds (n), balanced accuracy, the paper's accuracy (reference) and, when given, the same cell under
-    the book's ``profile``. frame: :func:`frame`'s rows; ref: ``reference.load("tsynd_table1")``."""
+    std over seeds (n), balanced accuracy, the paper's accuracy (reference), when given the same cell in the
+    ``earlier`` bundle (v1, "earlier code": :func:`frame` of "v1") and under the book's ``profile``. frame:
+    :func:`frame`'s rows; ref: ``reference.load("tsynd_table1")``."""
     def summary(g: pd.DataFrame, col: str) -> str:
         v = g[col].dropna()
         return "" if v.empty else f"{v.mean():.1f} ± {v.std(ddof=1):.1f} ({len(v)})" if len(v) > 1 else \
@@ -315,6 +318,10 @@ def cells(frame: pd.DataFrame, ref: pd.DataFrame, profile_runs: pd.DataFrame | N
         hit = ref[(ref["dataset"] == row["dataset"]) & (ref["fraction"].astype(float) == float(row["fraction"]))
                   & (ref["method"] == row["method"]) & (ref["test_condition"] == row["test_condition"])]
         row["paper: accuracy"] = f"{hit['accuracy'].iloc[0]:.1f}" if len(hit) else "—"
+        if earlier is not None and len(earlier):
+            e = earlier[(earlier["dataset"] == row["dataset"]) & (earlier["fraction"] == row["fraction"])
+                        & (earlier["method"] == row["method"]) & (earlier["test_condition"] == row["test_condition"])]
+            row["earlier code (v1): accuracy"] = summary(e, "accuracy") or "—"
         if profile_runs is not None and len(profile_runs):
             p = profile_runs
             sub = p[(p["dataset"] == row["dataset"]) & (p["fraction"] == row["fraction"])
@@ -325,6 +332,32 @@ def cells(frame: pd.DataFrame, ref: pd.DataFrame, profile_runs: pd.DataFrame | N
     if len(out):
         out["fraction"] = out["fraction"].map(lambda f: f"{100 * float(f):g} %")
     return out
+
+
+#: the latent-scale record of a v2 run (:func:`synthmed.tsynd.experiment.latent_columns`), as the page names it
+DIAGNOSTICS = {"latent_std": "VQ-VAE latent std", "noise_std": "noise (latent std)",
+               "move_std": "ascent move (latent std)", "pixel_rms": "decoded pixel change (RMS)",
+               "mi_before": "MI before (mnats)", "mi_after": "MI after (mnats)",
+               "mi_after_random": "MI after a matched random move (mnats)"}
+
+
+def diagnostics(frame: pd.DataFrame) -> pd.DataFrame:
+    """What each method did to the latents at paper scale (issue 32 item 1): per (fraction, method), the mean
+    over seeds of every recorded :data:`DIAGNOSTICS` column (MI in millinats), the number of seeds, and how many
+    runs kept the model of their first evaluation (a flat validation curve). frame: :func:`frame`'s rows (one run
+    repeats its record on every test condition; the clean row is read)."""
+    clean = frame[frame["test_condition"] == "clean"]
+    cols = [c for c in DIAGNOSTICS if c in clean]
+    rows = []
+    for (fraction, method), g in clean.groupby(["fraction", "method"], sort=False):
+        row = {"fraction": f"{100 * float(fraction):g} %", "method": method, "seeds": g["seed"].nunique()}
+        for c in cols:
+            v = pd.to_numeric(g[c], errors="coerce").dropna() * (1000 if c.startswith("mi_") else 1)
+            row[DIAGNOSTICS[c]] = f"{v.mean():.3g}" if len(v) else "—"
+        if "best_is_first" in g:
+            row["kept first evaluation"] = int(g["best_is_first"].fillna(False).astype(bool).sum())
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def scale_claims(chapter_claims: list, rows: pd.DataFrame | None = None) -> list:
