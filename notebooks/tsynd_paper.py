@@ -24,8 +24,8 @@
 # computed by
 # `python -m synthmed.bundle tsynd`, run by run, and their score rows are committed to `results/paper/` with their
 # provenance. This page reads them whatever profile builds the book; it trains nothing at paper scale. Its
-# verdicts come from the current bundle (v2, on today's code, with the latent noise in units of the VQ-VAE's
-# latent spread and the matched control); the first bundle (v1) is shown only as "earlier code" beside it.
+# verdicts come from the current bundle (on today's code, with the latent noise in units of the VQ-VAE's latent
+# spread and the matched control); the first bundle is shown only as "earlier code" beside it.
 
 # %% tags=["hide-input"]
 from pathlib import Path
