@@ -86,6 +86,13 @@ if len(rows):
     display(plain(paper_scale.diagnostics(rows)))
 
 # %% [markdown]
+# A few training images at paper scale: the originals, their VQ-VAE reconstructions, the decoded noisy latents
+# (Noise) and the same latents after the ascent (TSynD), each titled with the classifier's mutual information.
+
+# %% tags=["hide-input"]
+display(*paper_scale.sample_parts(root))
+
+# %% [markdown]
 # ## Verdicts at paper scale
 #
 # The chapter's own claims, restricted to what these rows can answer (the BreastMNIST cells, and the

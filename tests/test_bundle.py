@@ -226,3 +226,29 @@ def test_the_tsynd_page_reads_v2_beside_v1_and_summarises_the_latent_record():
     assert d.loc["TSynD", "MI after (mnats)"] == "9.5"
     assert d.loc["Noise", "MI after a matched random move (mnats)"] == "—"
     assert d.loc["Noise", "kept first evaluation"] == 1  # seed 1 kept its first evaluation
+
+
+def test_a_tsynd_run_stores_decoded_samples_that_the_page_reads_back(tmp_path, monkeypatch):
+    # issue 32 item 1: decoded Noise and TSynD images at paper scale, stored with the run (here at smoke scale)
+    import torch
+
+    from synthmed import profiles
+
+    monkeypatch.setenv("SYNTHMED_CACHE_DIR", str(tmp_path / "cache"))
+    smoke = profiles.resolve("tsynd", "smoke")
+    spec = paper_scale.experiment.make_specs(smoke, "breastmnist", 0.1, "tsynd", 0)[0]
+    stored = paper_scale.samples(spec, resolved=smoke)
+    assert torch.tensor(stored["tsynd"]).shape == (paper_scale.SAMPLE_IMAGES, 1, 28, 28)
+    assert len(stored["mi_noise"]) == paper_scale.SAMPLE_IMAGES and stored["target"] == "baseline"
+    base = paper_scale.experiment.make_specs(smoke, "breastmnist", 0.1, "baseline", 0)[0]
+    assert paper_scale.samples(base, resolved=smoke) is None  # no generator
+    paper_spec = paper_scale.plan(seeds=[0])[0][1]  # breastmnist-f0.1-tsynd-s0 under the paper profile
+    bundle.write(paper_scale.folder(tmp_path, "v2"), paper_scale.run_name(paper_spec), "k",
+                 paper_scale.run_fields(paper_spec), [], {"samples": stored})
+    [(name, ex)] = paper_scale.stored_samples(tmp_path)
+    assert name == "breastmnist-f0.1-tsynd-s0"
+    assert torch.equal((ex["original"] * 255).round().to(torch.uint8), torch.tensor(stored["original"],
+                                                                                   dtype=torch.uint8))
+    fig, text = paper_scale.sample_parts(tmp_path)
+    assert len(fig.axes) == 4 * paper_scale.SAMPLE_IMAGES and "breastmnist-f0.1-tsynd-s0" in text.data
+    assert "No run" in paper_scale.sample_parts(tmp_path / "empty")[0].data

@@ -161,11 +161,71 @@ def compute(spec: experiment.RunSpec, scoring: experiment.Scoring, attacks: expe
     rows = [{**r, **extra} for r in rows]
     prov = bundle.provenance(repo_root(), profile=PROFILE, settings_digest=settings_digest_v2(), seed=spec.seed,
                              wall_s=wall, steps=keys)
+    prov["samples"] = samples(spec, device)  # after the wall time: an illustration, not the run's cost
     prov.update(version=VERSION, steps_cached=cached, steps_resumed=resumed,
                 seconds={"train": res.get("seconds"), "train_resumed": res.get("resumed"),
                          "vqvae": (res.get("vqvae") or {}).get("seconds"), "train_and_score": scored - start,
                          "attacks": wall - (scored - start)})
     return run_fields(spec), rows, prov
+
+
+#: decoded images a Noise or TSynD run of the bundle stores (:func:`samples`), and the rows of the figure
+SAMPLE_IMAGES = 4
+SAMPLE_ROWS = ("original", "reconstruction", "noise", "tsynd")
+
+
+def samples(spec: experiment.RunSpec, device="cpu", resolved: dict | None = None) -> dict | None:
+    """For a Noise or TSynD run (None for the others): :data:`SAMPLE_IMAGES` training images of its dataset, their
+    VQ-VAE reconstructions, the decoded latents with the run's noise, and those latents after the ascent against
+    the Baseline classifier of the same seed (:func:`synthmed.tsynd.experiment.generator_examples`; the VQ-VAE and
+    that classifier are the runs' own cached steps), as uint8 pixel lists (N, C, H, W), with the classifier's
+    mutual information of each image ("mi_<row>", nats). Stored with the run, so that the page can show what the
+    generator makes at paper scale without training it. resolved: the settings (default: :func:`settings`)."""
+    import torch
+
+    if spec.train.method not in ("noise", "tsynd"):
+        return None
+    resolved = settings() if resolved is None else resolved
+    ex = experiment.generator_examples(resolved, spec.dataset, spec.fraction, spec.seed, SAMPLE_IMAGES, device)
+    out = {name: (ex[name] * 255).round().to(torch.uint8).tolist() for name in SAMPLE_ROWS}
+    return {**out, **{f"mi_{name}": [float(v) for v in ex[f"mi_{name}"]] for name in SAMPLE_ROWS},
+            "target": "baseline"}
+
+
+def stored_samples(root: Path, version: str = VERSION) -> list[tuple[str, dict]]:
+    """(run name, examples) of every run of bundle ``version`` that stored :func:`samples`, the examples as
+    :func:`synthmed.tsynd.experiment.sample_examples` gives them (float images in [0, 1], MI tensors)."""
+    import torch
+
+    out = []
+    for rec in bundle.records(folder(root, version)):
+        stored = rec["provenance"].get("samples")
+        if not stored:
+            continue
+        ex = {name: torch.tensor(stored[name], dtype=torch.uint8).float() / 255 for name in SAMPLE_ROWS}
+        ex.update({f"mi_{name}": torch.tensor(stored[f"mi_{name}"]) for name in SAMPLE_ROWS})
+        out.append((run_name(spec_of(rec["run"])), ex))
+    return out
+
+
+def sample_parts(root: Path, version: str = VERSION) -> list:
+    """For ``display(*parts)``: the decoded images of the first run of bundle ``version`` that stored them
+    (:func:`stored_samples`; :func:`synthmed.tsynd.report.sample_figure` and its text), or a line saying that no
+    run has stored them yet."""
+    import matplotlib.pyplot as plt
+    from IPython.display import Markdown
+
+    from synthmed.tsynd import report
+
+    stored = stored_samples(root, version)
+    if not stored:
+        return [Markdown("No run of this bundle has stored decoded images yet (runs computed since the bundle "
+                         "began storing them do).")]
+    name, ex = stored[0]
+    fig = report.sample_figure(ex, f"{name}: paper-scale VQ-VAE; the ascent targets the seed's Baseline "
+                                   "classifier")
+    plt.close(fig)
+    return [fig, Markdown(f"{len(stored)} run(s) stored such images; shown: `{name}`. " + report.sample_text(ex))]
 
 
 def run_fields(spec: experiment.RunSpec) -> dict:
