@@ -56,7 +56,9 @@ def test_a_tiny_replicate_is_written_with_provenance_and_skipped_the_next_time(t
     assert {"gan_zoo", "gan_downstream"} <= set(prov["seconds"]) and prov["machine"]["threads"] >= 1
     assert set(prov["seconds"]) <= set(prov["step_cost"]) and prov["cold_s"] >= prov["wall_s"]  # bundle.step_seconds
     frames = cpu_scale.frames(tmp_path)
-    assert set(frames) == {"table3", "table3_members", "table6", "fig3", "front"}
+    assert set(frames) == {"table3", "table3_members", "table6", "fig3", "front", "trunk"}
+    trunk = frames["trunk"].iloc[0]  # Table 6's supervised trunk: how well it learned (issue 33 item 3)
+    assert trunk["dataset"] == "breastmnist" and trunk["epochs_run"] == 1 and 0 <= trunk["balanced_accuracy"] <= 1
     t3 = frames["table3"]
     assert set(t3["seed"]) == {1} and set(t3["dataset"]) == {"breastmnist"}
     assert (frames["table3_members"]["strategy"] == "single_average").sum() == 4  # 2 GANs x 2 snapshots
@@ -68,7 +70,11 @@ def test_a_tiny_replicate_is_written_with_provenance_and_skipped_the_next_time(t
     status = cpu_scale.current(tmp_path)
     assert list(status["current"]) == [False]  # today's default settings give another key than the tiny ones
     verdicts, shown = report.cpu_section(tmp_path, t3)
-    assert "1 replicate committed" in shown[0].data and len(shown) >= 3
+    assert "1 replicate committed" in shown[0].data and len(shown) >= 4
+    assert "Table 6's supervised trunk on validation" in shown[0].data
+    acc, caption = report.cpu_accuracy_table(t3)
+    assert {"breastmnist: balanced acc.", "breastmnist: accuracy", "breastmnist: constant"} == set(acc.columns)
+    assert f"breastmnist {100 * t3['majority_rate'].iloc[0]:.1f}" in caption
     assert all(v.claim.paper == report.CPU_PAPER and v.claim.chapter == "gan_cpu" for v in verdicts)
     assert all(v.verdict == "not testable" or v.n <= 1 for v in verdicts)  # one replicate decides nothing
     for r in (2, 3):  # two more replicates (copies with other seeds): the replicate is the pair
