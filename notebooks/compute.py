@@ -74,11 +74,8 @@ if others:
 if others:
     last = build_cost.last_table(others)
     display(plain(last, precision=1), Markdown(build_cost.last_text(last)))
-    fig, ax = plt.subplots(figsize=(6, 0.35 * len(cold) + 1))
-    cold[["cold s", "last build s"]][::-1].plot.barh(ax=ax, color=["tab:blue", "tab:orange"])
-    ax.set(xlabel="seconds", ylabel="")
-    ax.legend(["from scratch", "last execution"])
-    fig.tight_layout()
+    fig = build_cost.cold_figure(cold)
+    plt.show()
 
 # %% [markdown]
 # ## Before starting `paper`
@@ -97,6 +94,20 @@ display(plain(projection, precision=1))
 display(Markdown(cost.projection_text(projection)))
 
 # %% [markdown]
+# ## The committed bundles: what a run costs and what is left
+#
+# Runs too long for one working session are computed one by one into committed bundles (`synthmed.bundle`): TSynD
+# at the paper's settings, the GAN chapter and the class-imbalance chapter at CPU scale. Per bundle: the runs its
+# command plans, those committed under today's code and settings, files left from other code, the measured cost of
+# a run from an empty cache, and what the rest is projected to take.
+
+# %% tags=["hide-input"]
+from synthmed import bundle  # noqa: E402
+
+ledger = bundle.ledger(find_root())
+display(plain(ledger, precision=2), Markdown(bundle.ledger_text(ledger)))
+
+# %% [markdown]
 # ## What paper scale actually cost: TSynD on BreastMNIST
 #
 # Some `paper` runs have been made on this CPU: TSynD's BreastMNIST cells at the paper's settings (the
@@ -106,11 +117,4 @@ display(Markdown(cost.projection_text(projection)))
 # %% tags=["hide-input"]
 from synthmed.tsynd import paper_scale  # noqa: E402
 
-scale_rows = paper_scale.frame(find_root())
-scale_costs = paper_scale.cost_table(scale_rows, cost.load_costs()) if len(scale_rows) else None
-if scale_costs is None or scale_costs.empty:
-    display(Markdown("No paper-scale run is committed yet "
-                     "(`python -m synthmed.tsynd.paper_scale`)."))
-else:
-    display(plain(scale_costs, precision=1))
-    display(Markdown(paper_scale.cost_text(scale_costs, scale_rows)))
+display(*paper_scale.cost_parts(find_root()))

@@ -252,3 +252,22 @@ def test_a_tsynd_run_stores_decoded_samples_that_the_page_reads_back(tmp_path, m
     fig, text = paper_scale.sample_parts(tmp_path)
     assert len(fig.axes) == 4 * paper_scale.SAMPLE_IMAGES and "breastmnist-f0.1-tsynd-s0" in text.data
     assert "No run" in paper_scale.sample_parts(tmp_path / "empty")[0].data
+
+
+def test_the_ledger_counts_current_and_stale_runs_and_projects_the_rest(tmp_path):
+    # issue 33: the bundles' costs on the Compute page, from what is committed
+    from synthmed.gan import cpu_scale
+
+    empty = bundle.ledger(tmp_path, ["gan"]).iloc[0]
+    assert (empty["planned"], empty["current"], empty["stale"]) == (len(cpu_scale.REPLICATES), 0, 0)
+    runs = cpu_scale.BUNDLE.plan(bundle.parser().parse_args(["gan", "--root", str(tmp_path)]))
+    where = cpu_scale.BUNDLE.where(tmp_path)
+    bundle.write(where, runs[0].name, runs[0].key, runs[0].fields, [], {"wall_s": 1800.0, "cold_s": 3600.0})
+    bundle.write(where, runs[1].name, "other code", runs[1].fields, [], {"wall_s": 7200.0, "cold_s": 7200.0})
+    row = bundle.ledger(tmp_path, ["gan"]).iloc[0]
+    assert (row["current"], row["stale"]) == (1, 1)
+    assert row["core-h per run"] == pytest.approx(1.5) and row["core-h stored"] == pytest.approx(3.0)
+    assert row["core-h left (projected)"] == pytest.approx(1.5 * (len(runs) - 1))  # the mean cold cost per run
+    text = bundle.ledger_text(bundle.ledger(tmp_path, ["gan"]))
+    assert text.startswith(f"{len(runs) - 1} of {len(runs)} planned runs are still to compute")
+    assert f"{1.5 * (len(runs) - 1) / 2:.1f} h of wall time on 2" in text

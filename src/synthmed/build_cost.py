@@ -87,3 +87,16 @@ def last_text(last: pd.DataFrame) -> str:
     """Markdown: the summed wall time, cache hits and misses of a :func:`last_table`."""
     return (f"Total: **{last['wall time (s)'].sum():.0f} s** over {len(last)} notebooks; "
             f"{int(last['cache hits'].sum())} cache hits and {int(last['cache misses'].sum())} misses.")
+
+
+def cold_figure(cold: pd.DataFrame):
+    """Per notebook, the cost from scratch beside its last execution (horizontal bars, seconds); ``cold``:
+    :func:`cold_table`."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 0.35 * len(cold) + 1))
+    cold[["cold s", "last build s"]][::-1].plot.barh(ax=ax, color=["tab:blue", "tab:orange"])
+    ax.set(xlabel="seconds", ylabel="")
+    ax.legend(["from scratch", "last execution"])
+    fig.tight_layout()
+    return fig

@@ -443,6 +443,53 @@ if __name__ == "__main__":  # run through the imported module, whose Spec class 
     raise SystemExit(_bundle.main())
 
 
+def ledger(root: str | Path, chapters: Sequence[str] | None = None) -> pd.DataFrame:
+    """What every bundle (or those of ``chapters``) holds and what is left, for the Compute page: one row per
+    bundle with its title, folder, the runs of its default plan, how many of them are committed under today's key
+    (``current``), the files committed under another key (``stale``: other code or settings), the measured cost of a
+    run from an empty cache (:func:`cold_seconds`, mean over the stored runs whose cost is known, in hours of one
+    core), the core-hours those stored runs took, and the projected core-hours of the pending runs (the chapter's
+    projection, else :func:`mean_projection`; NaN while no run of a kind has been timed)."""
+    root = Path(root).resolve()
+    rows = []
+    for name in chapters_with_bundles() if chapters is None else chapters:
+        s = spec(name)
+        runs = s.plan(parser().parse_args([name, "--root", str(root)]))
+        todo = pending(root, s, runs)
+        where = s.where(root)
+        recs = records(where)
+        planned = {r.key for r in runs}
+        costs = [c for c in (cold_seconds(rec["provenance"]) for rec in recs) if c is not None]
+        left = s.projection(root, todo) if s.projection is not None else mean_projection(where, todo)
+        rows.append({"bundle": s.title, "folder": str(where.relative_to(root)), "planned": len(runs),
+                     "current": len(runs) - len(todo), "stale": sum(rec["key"] not in planned for rec in recs),
+                     "core-h per run": sum(costs) / len(costs) / 3600 if costs else float("nan"),
+                     "core-h stored": sum(costs) / 3600, "core-h left (projected)":
+                         float("nan") if left is None else left / 3600})
+    return pd.DataFrame(rows)
+
+
+def ledger_text(table: pd.DataFrame, cores: int = 2) -> str:
+    """Markdown under :func:`ledger`'s table: the runs still to compute and the core-hours they are projected to
+    take in all, with the wall time on ``cores`` workers; the bundles whose projection is still unknown."""
+    left = table["core-h left (projected)"]
+    known = table[left.notna()]
+    todo = int((table["planned"] - table["current"]).sum())
+    text = (f"{todo} of {int(table['planned'].sum())} planned runs are still to compute. "
+            if todo else "Every planned run is committed. ")
+    if len(known) and todo:
+        hours = float(known["core-h left (projected)"].sum())
+        text += (f"Those of {', '.join(known['bundle'])} are projected at {hours:.1f} core-hours, "
+                 f"{hours / cores:.1f} h of wall time on {cores} single-thread workers (each bundle's projection: "
+                 "the measured cost of its committed runs, timed beside other work and so an upper bound, or "
+                 "before any, its probes' estimate). ")
+    unknown = table[left.isna()]
+    if len(unknown):
+        text += (f"No projection yet for {', '.join(unknown['bundle'])}: no run of theirs with a known cost is "
+                 "committed.")
+    return text.strip()
+
+
 def replicate_frames(folder: Path) -> dict[str, pd.DataFrame]:
     """A replicate bundle's committed rows (column ``frame`` names the frame each row belongs to), one frame per
     name, each without the columns none of its rows has; {} when nothing is committed."""

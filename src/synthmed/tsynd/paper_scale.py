@@ -516,6 +516,21 @@ def cost_table(frame: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def cost_parts(root: Path) -> list:
+    """For the Compute page's ``display(*parts)``: :func:`cost_table` of the v2 bundle under ``root`` with
+    :func:`cost_text`, or a line saying that no run is committed yet."""
+    from IPython.display import Markdown
+
+    from synthmed import cost
+    from synthmed.display import plain
+
+    rows = frame(root, VERSION)
+    costs = cost_table(rows, cost.load_costs()) if len(rows) else None
+    if costs is None or costs.empty:
+        return [Markdown("No paper-scale run is committed yet (`python -m synthmed.bundle tsynd`).")]
+    return [plain(costs, precision=1), Markdown(cost_text(costs, rows))]
+
+
 def cost_text(costs: pd.DataFrame, frame: pd.DataFrame) -> str:
     """Markdown: how far the FLOP model was off for the paper-scale runs, and what they took in all."""
     ratio = costs["measured / model"]
