@@ -282,7 +282,7 @@ def test_the_cyclegan_caveat_is_stated_once_on_the_page_and_the_minute_says_what
     assert f"{above} of {len(auc)} with the whole 95 % interval above 50" in learn
     control = next(line for line in lines if line.startswith("- **Against plain rebalancing**"))
     v = next(v for v in verdicts if v.claim.id == "imbalance-pneumonia-synth-vs-oversample-roc_auc")
-    assert f"**{v.verdict}**, {v.interval()} points" in control
+    assert f"{v.interval()} points (**{v.verdict}**)" in control
     paper = _settings("paper")
     on_paper = claims.judge_all(report.prepare_claims(report.load_claims(), res, paper), res, profile="paper")
     assert report.cyclegan_caveat(paper) == "" and "rests on" not in report.minute_parts(res, on_paper, paper, [],

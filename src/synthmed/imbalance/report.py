@@ -97,15 +97,6 @@ def cyclegan_lines(frame: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _short(v) -> str:
-    """A verdict in a few words: the verdict and its interval, or "not testable" and the first clause of why."""
-    if v is None:
-        return "not run"
-    if v.verdict == "not testable":
-        return f"not testable ({str(v.reason).split(' (')[0]})"
-    return f"**{v.verdict}**, {v.interval()} points"
-
-
 def minute_parts(results: pd.DataFrame, verdicts, settings, outputs: list[dict], specs_: list) -> list:
     """The chapter in a minute, for the top of the page (every line generated): the paper's headline and our
     verdict on it, whether the classifiers learn, what the CycleGANs did (and the one caveat on their images),
@@ -116,7 +107,7 @@ def minute_parts(results: pd.DataFrame, verdicts, settings, outputs: list[dict],
     paper = (f" (the paper: {head.claim.paper_diff:+.1f} points)"
              if head is not None and head.claim.paper_diff is not None else "")
     lines = [f"- **The paper's headline** (images + CycleGAN images + metadata against images alone, sensitivity "
-             f"at the validation-specificity threshold, Exp 1): {_short(head)}{paper}."]
+             f"at the validation-specificity threshold, Exp 1): {_said(head, short=True)}{paper}."]
     lines.append("- **Do the classifiers learn?** " + "; ".join(learning_lines(results)) + ".")
     gans = cyclegan_lines(cyclegan_frame(outputs, specs_))
     synth = any(v.verdict != "not testable" and any(VARIANTS[x].adds == "synthetic" for x in _variants(v.claim))
@@ -127,8 +118,8 @@ def minute_parts(results: pd.DataFrame, verdicts, settings, outputs: list[dict],
                      + (f" Every verdict on their images {caveat}." if caveat else ""))
     controls = [(e, c) for e, c in (("exp1", "nih_patient"), ("pneumonia", "pneumonia_minority")) if c in ran]
     parts = [f"{_exp(c)}: CycleGAN images against oversampling "
-             f"{_short(by_id.get(f'imbalance-{e}-synth-vs-oversample-roc_auc'))}, against class weights "
-             f"{_short(by_id.get(f'imbalance-{e}-synth-vs-weighted-roc_auc'))}" for e, c in controls]
+             f"{_said(by_id.get(f'imbalance-{e}-synth-vs-oversample-roc_auc'), True)}, against class weights "
+             f"{_said(by_id.get(f'imbalance-{e}-synth-vs-weighted-roc_auc'), True)}" for e, c in controls]
     if parts:
         lines.append("- **Against plain rebalancing** (test ROC-AUC, paired over seeds): " + "; ".join(parts) + ".")
     lines.append("- **The paper's Table 1** compares columns measured on different images (the analysis is the "
@@ -839,11 +830,13 @@ def paper_vs_ours(settings=None) -> pd.DataFrame:
 
 # ---- what we found -----------------------------------------------------------------------------------------------
 
-def _said(v) -> str:
+def _said(v, short: bool = False) -> str:
+    """A verdict in words: its interval and verdict, or "not testable" and why (``short``: the first clause of
+    why); "not run" when the claim was not judged."""
     if v is None:
-        return "not judged"
+        return "not run"
     if v.verdict == "not testable":
-        return f"not testable ({v.reason})"
+        return f"not testable ({str(v.reason).split(' (')[0] if short else v.reason})"
     return f"{v.interval()} points (**{v.verdict}**)"
 
 
