@@ -26,6 +26,49 @@ def requires_data(*relative: str):
     return pytest.mark.skipif(not has_data(*relative), reason=f"needs {', '.join(relative)} under $SYNTHMED_DATA_ROOT")
 
 
+def tiny_replicate(chapter: str, root: Path, settings: list[str], capsys, replicate: int = 1) -> dict:
+    """Compute replicate ``replicate`` of ``chapter``'s replicate bundle under ``root`` with the ``--set``
+    overrides ``settings`` through ``python -m synthmed.bundle``, check what every replicate file holds (its run,
+    the key today's plan gives it, the CPU profile's provenance with step costs and the cost from an empty cache),
+    that running the command again computes nothing and that today's default settings give the replicate another
+    key; return the stored record."""
+    import json
+
+    from synthmed import bundle
+
+    spec = bundle.spec(chapter)
+    argv = [chapter, "--root", str(root), "--replicates", str(replicate), "--set", *settings]
+    assert bundle.main(argv) == 0
+    path = spec.where(root) / f"{spec.run_name(replicate, replicate)}.json"
+    rec = json.loads(path.read_text())
+    prov = rec["provenance"]
+    assert rec["run"] == {"replicate": replicate, "seed": replicate}
+    assert rec["key"] == spec.plan(bundle.parser().parse_args(argv))[0].key
+    assert prov["profile"] == "cpu" and prov["seed"] == replicate and prov["wall_s"] > 0 and prov["version"] == "v1"
+    assert set(prov["seconds"]) <= set(prov["step_cost"]) and prov["cold_s"] >= prov["wall_s"]  # bundle.step_seconds
+    assert prov["machine"]["threads"] >= 1 and "commit" in prov
+    capsys.readouterr()
+    assert bundle.main(argv) == 0  # resumed: nothing to compute
+    assert "1 of 1 runs already in" in capsys.readouterr().out
+    assert json.loads(path.read_text()) == rec
+    assert list(spec.current(root)["current"]) == [False]  # today's default settings give another key
+    return rec
+
+
+def copy_replicate(chapter: str, root: Path, rec: dict, replicates) -> None:
+    """Store copies of the replicate record ``rec`` as replicates ``replicates`` of ``chapter``'s bundle under
+    ``root`` (seed = replicate), so that a page has several replicates to pair."""
+    import json
+
+    from synthmed import bundle
+
+    spec = bundle.spec(chapter)
+    for r in replicates:
+        other = {**rec, "run": {"replicate": r, "seed": r},
+                 "rows": [{**row, "seed": r, "replicate": r} for row in rec["rows"]]}
+        (spec.where(root) / f"{spec.run_name(r, r)}.json").write_text(json.dumps(other))
+
+
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
     """An empty cache root for one test."""

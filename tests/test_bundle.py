@@ -271,3 +271,34 @@ def test_the_ledger_counts_current_and_stale_runs_and_projects_the_rest(tmp_path
     text = bundle.ledger_text(bundle.ledger(tmp_path, ["gan"]))
     assert text.startswith(f"{len(runs) - 1} of {len(runs)} planned runs are still to compute")
     assert f"{1.5 * (len(runs) - 1) / 2:.1f} h of wall time on 2" in text
+
+
+REPLICATE_BUNDLES = {  # chapter: (a setting that needs a value, modules its replicate's code version must reach)
+    "gan": ("gan_iters", {"synthmed.gan.experiment", "synthmed.gan.runs", "synthmed.gan.train", "synthmed.gan.search",
+                          "synthmed.gan.downstream", "synthmed.metrics.prdc"}),
+    "imbalance": ("gan_steps", {"synthmed.imbalance.experiment", "synthmed.imbalance.cyclegan",
+                                "synthmed.imbalance.train", "synthmed.imbalance.balance",
+                                "synthmed.imbalance.scoring"}),
+}
+
+
+@pytest.mark.parametrize("chapter", sorted(REPLICATE_BUNDLES))
+@pytest.mark.parametrize("bad", ["{setting}", "nonsense=3"])
+def test_a_replicate_bundle_refuses_bad_overrides_before_any_compute(tmp_path, chapter, bad):
+    spec = bundle.spec(chapter)
+    args = bundle.parser().parse_args([chapter, "--root", str(tmp_path), "--set",
+                                       bad.format(setting=REPLICATE_BUNDLES[chapter][0])])
+    with pytest.raises((SystemExit, ValueError)):
+        spec.plan(args)
+
+
+@pytest.mark.parametrize("chapter", sorted(REPLICATE_BUNDLES))
+def test_a_replicate_bundles_run_key_covers_the_code_a_replicate_runs(chapter):
+    import importlib
+
+    from synthmed import cache
+
+    cpu_scale = importlib.import_module(f"synthmed.{chapter}.cpu_scale")
+    experiment = importlib.import_module(f"synthmed.{chapter}.experiment")
+    reached = set(cache.step_modules(cpu_scale.compute_replicate, experiment))
+    assert REPLICATE_BUNDLES[chapter][1] <= reached

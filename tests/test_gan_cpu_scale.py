@@ -3,15 +3,13 @@ resumed, and what the page makes of zero and of a few committed replicates."""
 
 from __future__ import annotations
 
-import json
 
 import pandas as pd
-import pytest
 
 from synthmed import bundle
 from synthmed.gan import cpu_scale, report
 
-from conftest import requires_data
+from conftest import copy_replicate, requires_data, tiny_replicate
 
 # a smoke-sized replicate: BreastMNIST, two GANs, a few iterations (seconds on one core)
 TINY = ["datasets=breastmnist", "gans=dcgan,sngan", "gan_iters=4", "gan_snapshots=2", "gan_width=8", "n_feat=30",
@@ -44,18 +42,11 @@ def test_the_dry_run_lists_the_replicates_in_order_with_distinct_keys(tmp_path, 
 
 @requires_data("medmnist/breastmnist.npz")
 def test_a_tiny_replicate_is_written_with_provenance_and_skipped_the_next_time(tmp_path, cache_dir, capsys):
-    argv = ["gan", "--root", str(tmp_path), "--replicates", "1", "--set", *TINY]
-    assert bundle.main(argv) == 0
-    path = tmp_path / "results/cpu/gan" / f"{cpu_scale.run_name(1, 1)}.json"
-    rec = json.loads(path.read_text())
+    rec = tiny_replicate("gan", tmp_path, TINY, capsys)
     prov = rec["provenance"]
-    assert rec["run"] == {"replicate": 1, "seed": 1}
-    assert rec["key"] == cpu_scale.BUNDLE.plan(_args(tmp_path, "--replicates", "1", "--set", *TINY))[0].key
-    assert prov["profile"] == "cpu" and prov["seed"] == 1 and prov["wall_s"] > 0 and prov["version"] == "v1"
     assert set(prov["steps"]) == {"gan_replicate"} and prov["settings"]["gan_iters"] == 4
-    assert {"gan_zoo", "gan_downstream"} <= set(prov["seconds"]) and prov["machine"]["threads"] >= 1
-    assert set(prov["seconds"]) <= set(prov["step_cost"]) and prov["cold_s"] >= prov["wall_s"]  # bundle.step_seconds
-    frames = cpu_scale.frames(tmp_path)
+    assert {"gan_zoo", "gan_downstream"} <= set(prov["seconds"])
+    frames = cpu_scale.BUNDLE.frames(tmp_path)
     assert set(frames) == {"table3", "table3_members", "table6", "fig3", "front", "trunk"}
     trunk = frames["trunk"].iloc[0]  # Table 6's supervised trunk: how well it learned (issue 33 item 3)
     assert trunk["dataset"] == "breastmnist" and trunk["epochs_run"] == 1 and 0 <= trunk["balanced_accuracy"] <= 1
@@ -63,12 +54,6 @@ def test_a_tiny_replicate_is_written_with_provenance_and_skipped_the_next_time(t
     assert set(t3["seed"]) == {1} and set(t3["dataset"]) == {"breastmnist"}
     assert (frames["table3_members"]["strategy"] == "single_average").sum() == 4  # 2 GANs x 2 snapshots
     assert set(frames["table6"]["strategy"]) >= {"ours", "naive_all", "single_average"}
-    capsys.readouterr()
-    assert bundle.main(argv) == 0  # resumed: nothing to compute
-    assert "1 of 1 runs already in" in capsys.readouterr().out
-    assert json.loads(path.read_text()) == rec
-    status = cpu_scale.current(tmp_path)
-    assert list(status["current"]) == [False]  # today's default settings give another key than the tiny ones
     verdicts, shown = report.cpu_section(tmp_path, t3)
     assert "1 replicate committed" in shown[0].data and len(shown) >= 4
     assert "Table 6's supervised trunk on validation" in shown[0].data
@@ -77,10 +62,7 @@ def test_a_tiny_replicate_is_written_with_provenance_and_skipped_the_next_time(t
     assert f"breastmnist {100 * t3['majority_rate'].iloc[0]:.1f}" in caption
     assert all(v.claim.paper == report.CPU_PAPER and v.claim.chapter == "gan_cpu" for v in verdicts)
     assert all(v.verdict == "not testable" or v.n <= 1 for v in verdicts)  # one replicate decides nothing
-    for r in (2, 3):  # two more replicates (copies with other seeds): the replicate is the pair
-        other = {**rec, "run": {"replicate": r, "seed": r},
-                 "rows": [{**row, "seed": r, "replicate": r} for row in rec["rows"]]}
-        (path.parent / f"{cpu_scale.run_name(r, r)}.json").write_text(json.dumps(other))
+    copy_replicate("gan", tmp_path, rec, (2, 3))  # two more replicates: the replicate is the pair
     verdicts, shown = report.cpu_section(tmp_path, t3)
     assert "3 replicates committed" in shown[0].data and "seeds 1, 2, 3" in shown[0].data
     assert {v.n for v in verdicts if v.n} == {3} and {v.claim.paper for v in verdicts} == {report.CPU_PAPER}
@@ -98,18 +80,3 @@ def test_the_bundle_claims_are_their_own_family_linked_to_the_page():
     assert cs and all(c.id.endswith("-cpu") and c.paper == report.CPU_PAPER for c in cs)
     assert any(c.primary for c in cs) and all(c.section == f"gan_ensemble.html#claim-{c.id}" for c in cs)
     assert len({c.id for c in cs}) == len(cs)
-
-
-@pytest.mark.parametrize("argv", [["--set", "gan_iters"], ["--set", "nonsense=3"]])
-def test_bad_overrides_are_refused_before_any_compute(tmp_path, argv):
-    with pytest.raises((SystemExit, ValueError)):
-        cpu_scale.BUNDLE.plan(_args(tmp_path, *argv))
-
-
-def test_the_run_key_covers_the_code_a_replicate_runs():
-    from synthmed import cache
-    from synthmed.gan import experiment
-
-    reached = set(cache.step_modules(cpu_scale.compute_replicate, experiment))
-    assert {"synthmed.gan.experiment", "synthmed.gan.runs", "synthmed.gan.train", "synthmed.gan.search",
-            "synthmed.gan.downstream", "synthmed.metrics.prdc"} <= reached

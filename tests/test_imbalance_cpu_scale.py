@@ -3,16 +3,14 @@ provenance and resumed, and what the page makes of zero and of a few committed r
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import pandas as pd
-import pytest
 
 from synthmed import bundle
 from synthmed.imbalance import cpu_scale, cyclegan, report
 
-from conftest import requires_data
+from conftest import copy_replicate, requires_data, tiny_replicate
 
 # a smoke-sized replicate: the small CNN at 32 px for one epoch, a CycleGAN of width 4 for 40 steps (seconds)
 TINY = ["gan_steps=40", "gan_width=4", "gan_blocks=1", "gan_batch=2", "epochs=1", "backbones=smallcnn",
@@ -49,38 +47,21 @@ def test_the_dry_run_lists_the_replicates_in_order_with_distinct_keys(tmp_path, 
 
 @requires_data("nih/NIH1000_metadata.csv")
 def test_a_tiny_replicate_is_written_with_provenance_and_skipped_the_next_time(tmp_path, cache_dir, capsys):
-    argv = ["imbalance", "--root", str(tmp_path), "--replicates", "1", "--set", *TINY]
-    assert bundle.main(argv) == 0
-    path = tmp_path / "results/cpu/imbalance" / f"{cpu_scale.run_name(1, 1)}.json"
-    rec = json.loads(path.read_text())
+    rec = tiny_replicate("imbalance", tmp_path, TINY, capsys)
     prov = rec["provenance"]
-    assert rec["run"] == {"replicate": 1, "seed": 1}
-    assert rec["key"] == cpu_scale.BUNDLE.plan(_args(tmp_path, "--replicates", "1", "--set", *TINY))[0].key
-    assert prov["profile"] == "cpu" and prov["seed"] == 1 and prov["wall_s"] > 0 and prov["version"] == "v1"
     assert set(prov["steps"]) == {"imbalance_replicate"} and prov["settings"]["gan"]["steps"] == 40
     assert {"imbalance_cyclegan", "imbalance_classifier", "imbalance_scores"} <= set(prov["seconds"])
-    assert set(prov["seconds"]) <= set(prov["step_cost"]) and prov["cold_s"] >= prov["wall_s"]  # bundle.step_seconds
-    assert prov["machine"]["threads"] >= 1 and "commit" in prov
-    frames = cpu_scale.frames(tmp_path)
+    frames = cpu_scale.BUNDLE.frames(tmp_path)
     assert {"runs", "history", "gan", "gan_check"} <= set(frames)
     runs = frames["runs"]
     assert set(runs["variant"]) == set(cpu_scale.VARIANTS) and set(runs["seed"]) == {1}
     assert set(runs["threshold_rule"]) == {"0.5", "val_spec"}
     assert frames["gan"]["step"].iloc[-1] == 40 and list(frames["gan_check"]["steps"]) == [40]
-    capsys.readouterr()
-    assert bundle.main(argv) == 0  # resumed: nothing to compute
-    assert "1 of 1 runs already in" in capsys.readouterr().out
-    assert json.loads(path.read_text()) == rec
-    status = cpu_scale.current(tmp_path)
-    assert list(status["current"]) == [False]  # today's default settings give another key than the tiny ones
     verdicts, shown = report.cpu_section(runs, report.cpu_settings(), root=tmp_path)
     assert "1 replicate of Exp 1 committed" in shown[0].data and len(shown) == 3
     assert all(v.claim.paper == report.CPU_PAPER and v.claim.chapter == "imbalance_cpu" for v in verdicts)
     assert all(v.verdict == "not testable" or v.n <= 1 for v in verdicts)  # one replicate decides nothing
-    for r in (2, 3):  # two more replicates (copies with other seeds): the replicate is the pair
-        other = {**rec, "run": {"replicate": r, "seed": r},
-                 "rows": [{**row, "seed": r, "replicate": r} for row in rec["rows"]]}
-        (path.parent / f"{cpu_scale.run_name(r, r)}.json").write_text(json.dumps(other))
+    copy_replicate("imbalance", tmp_path, rec, (2, 3))  # two more replicates: the replicate is the pair
     verdicts, shown = report.cpu_section(runs, report.cpu_settings(), root=tmp_path)
     assert "3 replicates of Exp 1 committed" in shown[0].data and "seeds 1, 2, 3" in shown[0].data
     assert {v.claim.paper for v in verdicts} == {report.CPU_PAPER}
@@ -114,18 +95,3 @@ def test_the_stopping_check_reads_the_fall_before_the_decay():
     flat = pd.DataFrame({"step": steps, "cycle": [1.0 if s < 300 else 0.5 for s in steps]})
     assert not cyclegan.plateau(falling)["plateaued"] and cyclegan.plateau(flat)["plateaued"]
     assert cyclegan.plateau(flat)["cycle_first"] == 1.0 and cyclegan.plateau(flat)["cycle_last"] == 0.5
-
-
-@pytest.mark.parametrize("argv", [["--set", "gan_steps"], ["--set", "nonsense=3"]])
-def test_bad_overrides_are_refused_before_any_compute(tmp_path, argv):
-    with pytest.raises((SystemExit, ValueError)):
-        cpu_scale.BUNDLE.plan(_args(tmp_path, *argv))
-
-
-def test_the_run_key_covers_the_code_a_replicate_runs():
-    from synthmed import cache
-    from synthmed.imbalance import experiment
-
-    reached = set(cache.step_modules(cpu_scale.compute_replicate, experiment))
-    assert {"synthmed.imbalance.experiment", "synthmed.imbalance.cyclegan", "synthmed.imbalance.train",
-            "synthmed.imbalance.balance", "synthmed.imbalance.scoring"} <= reached

@@ -283,7 +283,8 @@ class Spec:
     from :func:`provenance`, plus whatever the chapter records); arguments(parser): the chapter's own options;
     projection(root, pending runs) -> seconds or None (default: the mean wall time of the stored runs); verdicts:
     the ``chapter`` its bundle's verdicts carry (the Scorecard counts them apart); command: what its pages tell a
-    reader to run."""
+    reader to run; replicate_plan(replicate numbers) -> runs and run_name(replicate, seed): for a bundle of whole
+    replicates (:meth:`frames`, :meth:`current`)."""
 
     chapter: str
     profile: str
@@ -295,10 +296,24 @@ class Spec:
     projection: Callable[[Path, list[Run]], float | None] | None = None
     verdicts: str = ""
     description: str = ""
+    replicate_plan: Callable[[list[int]], Sequence[Run]] | None = None
+    run_name: Callable[[int, int], str] | None = None
 
     def where(self, root: str | Path) -> Path:
         """The bundle's folder under the checkout ``root``."""
         return folder(root, self.profile, self.folder)
+
+    def frames(self, root: str | Path) -> dict[str, pd.DataFrame]:
+        """A replicate bundle's committed rows under ``root``, one frame per ``frame`` name
+        (:func:`replicate_frames`)."""
+        return replicate_frames(self.where(root))
+
+    def current(self, root: str | Path) -> pd.DataFrame:
+        """One row per committed replicate under ``root``, with whether today's code and settings give it the same
+        key (:func:`replicate_status`, through the spec's ``replicate_plan`` and ``run_name``)."""
+        if self.replicate_plan is None or self.run_name is None:
+            raise TypeError(f"{self.title} is not a replicate bundle (it names no replicate_plan and run_name)")
+        return replicate_status(self.where(root), self.replicate_plan, self.run_name)
 
     @property
     def command(self) -> str:
@@ -488,6 +503,13 @@ def ledger_text(table: pd.DataFrame, cores: int = 2) -> str:
         text += (f"No projection yet for {', '.join(unknown['bundle'])}: no run of theirs with a known cost is "
                  "committed.")
     return text.strip()
+
+
+def replicate_rows(frames: Mapping[str, pd.DataFrame], r: int) -> list[dict[str, Any]]:
+    """One replicate's frames as bundle rows: every row of every frame, with ``frame`` (the frame's name) and
+    ``replicate`` (``r``) beside its columns (:func:`replicate_frames` reads them back)."""
+    return [{"frame": name, "replicate": int(r), **row} for name, frame in frames.items()
+            for row in frame.to_dict("records")]
 
 
 def replicate_frames(folder: Path) -> dict[str, pd.DataFrame]:

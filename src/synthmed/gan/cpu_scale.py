@@ -167,15 +167,6 @@ def compute_replicate(rs: dict, device="cpu", progress: bool = False) -> dict[st
             "front": front, "trunk": ex.trunk_runs(rs, device)}
 
 
-def rows_of(frames: dict[str, pd.DataFrame], r: int) -> list[dict]:
-    """One replicate's frames as bundle rows (column ``frame`` names the frame, ``replicate`` the replicate)."""
-    out = []
-    for name, frame in frames.items():
-        for row in frame.to_dict("records"):
-            out.append({"frame": name, "replicate": int(r), **row})
-    return out
-
-
 # ---- the bundle command -----------------------------------------------------------------------------------------
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -223,32 +214,15 @@ def _compute(root: Path, run: bundle.Run, args: argparse.Namespace, device) -> t
     prov = bundle.replicate_provenance(repo_root(), events, wall, profile=PROFILE, version=VERSION,
                                        base_profile=BASE_PROFILE, settings=key_settings(rs), seed=int(rs["seed"]),
                                        step="gan_replicate", code=code_version())
-    return rows_of(frames, run.fields["replicate"]), prov
+    return bundle.replicate_rows(frames, run.fields["replicate"]), prov
 
 
 #: the bundle in ``python -m synthmed.bundle gan`` (the chapter's ``bundle`` stage)
 BUNDLE = bundle.Spec(chapter=CHAPTER, profile=PROFILE, folder=CHAPTER, title=TITLE, plan=_plan, compute=_compute,
-                     arguments=_arguments, verdicts=VERDICT_CHAPTER, description=__doc__.split("\n")[0])
+                     arguments=_arguments, verdicts=VERDICT_CHAPTER, description=__doc__.split("\n")[0],
+                     replicate_plan=plan, run_name=run_name)
 
 
 def bundle_spec() -> bundle.Spec:
     """The chapter's ``bundle`` stage (:mod:`synthmed.chapters`): :data:`BUNDLE`."""
     return BUNDLE
-
-
-# ---- what the book shows ----------------------------------------------------------------------------------------
-
-def folder(root: str | Path) -> Path:
-    """``<root>/results/cpu/gan``."""
-    return BUNDLE.where(root)
-
-
-def frames(root: str | Path) -> dict[str, pd.DataFrame]:
-    """The committed replicates' rows, one frame per ``frame`` name (:func:`synthmed.bundle.replicate_frames`)."""
-    return bundle.replicate_frames(folder(root))
-
-
-def current(root: str | Path) -> pd.DataFrame:
-    """One row per committed replicate, with whether today's code and settings give it the same key
-    (:func:`synthmed.bundle.replicate_status`)."""
-    return bundle.replicate_status(folder(root), plan, run_name)

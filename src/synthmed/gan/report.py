@@ -682,7 +682,7 @@ def cpu_claims() -> list:
 def cpu_judge(frames: dict[str, pd.DataFrame]) -> list:
     """The bundle's verdicts, judged like the chapter's (:func:`synthmed.claims.judge_frames` on the frames the
     claims read, the replicate's seed as the pairing unit) and adjusted within their own family; [] when no
-    replicate is committed. frames: :func:`synthmed.gan.cpu_scale.frames`."""
+    replicate is committed. frames: :meth:`synthmed.bundle.Spec.frames` of the GAN bundle."""
     from synthmed import claims
 
     if not frames:
@@ -797,8 +797,8 @@ def cpu_section(root, quick: pd.DataFrame, profile: str = "quick") -> tuple[list
     from synthmed import claims
     from synthmed.gan import cpu_scale
 
-    frames = cpu_scale.frames(root)
-    shown = [cpu_status_text(frames, cpu_scale.current(root))]
+    frames = cpu_scale.BUNDLE.frames(root)
+    shown = [cpu_status_text(frames, cpu_scale.BUNDLE.current(root))]
     verdicts = cpu_judge(frames)
     if frames:
         shown.append(display.plain(cpu_table3(frames["table3"], quick, profile), caption=(

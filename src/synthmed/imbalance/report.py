@@ -905,7 +905,7 @@ def cpu_claims(runs: pd.DataFrame) -> list[claims_mod.Claim]:
 def cpu_judge(frames: dict[str, pd.DataFrame]) -> list:
     """The bundle's verdicts, judged like the chapter's (:func:`synthmed.claims.judge_all` on its ``runs`` frame,
     the replicate's seed as the pairing unit) and adjusted within their own family; [] when nothing is committed.
-    frames: :func:`synthmed.imbalance.cpu_scale.frames`."""
+    frames: :meth:`synthmed.bundle.Spec.frames` of the imbalance bundle."""
     if not frames or "runs" not in frames:
         return []
     runs = frames["runs"]
@@ -1005,8 +1005,8 @@ def cpu_section(results: pd.DataFrame, settings, root) -> CPUSection:
     ``results/`` holds the bundle (the notebook passes :func:`synthmed.runner.find_root`'s)."""
     from synthmed.imbalance import cpu_scale
 
-    frames = cpu_scale.frames(root)
-    shown = [cpu_status_text(frames, cpu_scale.current(root))]
+    frames = cpu_scale.BUNDLE.frames(root)
+    shown = [cpu_status_text(frames, cpu_scale.BUNDLE.current(root))]
     verdicts = cpu_judge(frames)
     if frames:
         shown.append(display.plain(cpu_table(frames["runs"], results, settings.profile), caption=(
