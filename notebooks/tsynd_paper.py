@@ -90,7 +90,7 @@ if len(rows):
 # (Noise) and the same latents after the ascent (TSynD), each titled with the classifier's mutual information.
 
 # %% tags=["hide-input"]
-display(*paper_scale.sample_parts(root))
+display(*report.paper_scale_samples(root))
 
 # %% [markdown]
 # ## Verdicts at paper scale

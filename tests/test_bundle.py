@@ -249,9 +249,11 @@ def test_a_tsynd_run_stores_decoded_samples_that_the_page_reads_back(tmp_path, m
     assert name == "breastmnist-f0.1-tsynd-s0"
     assert torch.equal((ex["original"] * 255).round().to(torch.uint8), torch.tensor(stored["original"],
                                                                                    dtype=torch.uint8))
-    fig, text = paper_scale.sample_parts(tmp_path)
+    from synthmed.tsynd import report
+
+    fig, text = report.paper_scale_samples(tmp_path)
     assert len(fig.axes) == 4 * paper_scale.SAMPLE_IMAGES and "breastmnist-f0.1-tsynd-s0" in text.data
-    assert "No run" in paper_scale.sample_parts(tmp_path / "empty")[0].data
+    assert "No run" in report.paper_scale_samples(tmp_path / "empty")[0].data
 
 
 def test_the_ledger_counts_current_and_stale_runs_and_projects_the_rest(tmp_path):

@@ -208,26 +208,6 @@ def stored_samples(root: Path, version: str = VERSION) -> list[tuple[str, dict]]
     return out
 
 
-def sample_parts(root: Path, version: str = VERSION) -> list:
-    """For ``display(*parts)``: the decoded images of the first run of bundle ``version`` that stored them
-    (:func:`stored_samples`; :func:`synthmed.tsynd.report.sample_figure` and its text), or a line saying that no
-    run has stored them yet."""
-    import matplotlib.pyplot as plt
-    from IPython.display import Markdown
-
-    from synthmed.tsynd import report
-
-    stored = stored_samples(root, version)
-    if not stored:
-        return [Markdown("No run of this bundle has stored decoded images yet (runs computed since the bundle "
-                         "began storing them do).")]
-    name, ex = stored[0]
-    fig = report.sample_figure(ex, f"{name}: paper-scale VQ-VAE; the ascent targets the seed's Baseline "
-                                   "classifier")
-    plt.close(fig)
-    return [fig, Markdown(f"{len(stored)} run(s) stored such images; shown: `{name}`. " + report.sample_text(ex))]
-
-
 def run_fields(spec: experiment.RunSpec) -> dict:
     """What a v2 file stores as its run: dataset, fraction, method label, seed."""
     return {"dataset": spec.dataset, "fraction": spec.fraction, "method": training.METHOD_LABELS[spec.train.method],

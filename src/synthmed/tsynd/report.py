@@ -25,6 +25,7 @@ from IPython.display import Markdown
 from synthmed import claims, display, reference
 from synthmed.data import available, load_medmnist
 from synthmed.device import describe
+from synthmed.tsynd import paper_scale
 from synthmed.tsynd.experiment import as_list, ascent_rows, result_rows
 from synthmed.tsynd.robustness import CONDITION_LABELS, EXTRA_CONDITION_LABELS, clamp_shift, pm1_sigma
 from synthmed.tsynd.training import METHOD_LABELS
@@ -632,6 +633,20 @@ def sample_text(examples: dict) -> str:
             + f" nats; the {top} images have the highest"
             + (", as the ascent intends." if top == "tsynd" else
                ", so on these images the ascent did not raise the classifier's uncertainty above the other rows."))
+
+
+def paper_scale_samples(root, version: str = paper_scale.VERSION) -> list:
+    """For ``display(*parts)``: the decoded images of the first run of the paper-scale bundle ``version`` under
+    ``root`` that stored them (:func:`synthmed.tsynd.paper_scale.stored_samples`; :func:`sample_figure` and
+    :func:`sample_text`), or a line saying that no run has stored them yet."""
+    stored = paper_scale.stored_samples(root, version)
+    if not stored:
+        return [Markdown("No run of this bundle has stored decoded images yet (runs computed since the bundle "
+                         "began storing them do).")]
+    name, ex = stored[0]
+    fig = sample_figure(ex, f"{name}: paper-scale VQ-VAE; the ascent targets the seed's Baseline classifier")
+    plt.close(fig)
+    return [fig, Markdown(f"{len(stored)} run(s) stored such images; shown: `{name}`. " + sample_text(ex))]
 
 
 def class_shares(labels) -> np.ndarray:
