@@ -27,8 +27,8 @@
 # mutual information (MI) before and after; a control of ours, **Noise-matched**, starts from the same noisy latents
 # as the paired TSynD run (same seed) and moves each one exactly as far as that run's ascent did, in a random
 # direction, so TSynD vs Noise-matched isolates the direction. Robustness is judged in balanced accuracy as well,
-# under PGD (many small steps) and a transfer attack (FGSM crafted on the paired model), which a model that merely
-# hides its gradient cannot pass.
+# under PGD (many small steps) and a transfer attack (FGSM crafted on the paired model), which point away from a
+# model that merely hides its gradient.
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -55,7 +55,7 @@ settings
 # %% tags=["hide-input"]
 device = get_device()
 plan = report.table1_plan(settings)
-display(Markdown(report.plan_text(plan, settings, device)))
+display(Markdown(report.plan_text(plan, settings, device)), report.paper_scale_status())
 
 # %% [markdown]
 # ## Train and score (cached)

@@ -304,3 +304,21 @@ def test_a_replicate_bundles_run_key_covers_the_code_a_replicate_runs(chapter):
     experiment = importlib.import_module(f"synthmed.{chapter}.experiment")
     reached = set(cache.step_modules(cpu_scale.compute_replicate, experiment))
     assert REPLICATE_BUNDLES[chapter][1] <= reached
+
+
+def test_the_tsynd_chapter_opens_with_the_paper_scale_targeting_comparison(tmp_path):
+    # issue 32 item 6: TSynD - Noise-matched under FGSM, paired by seed, from the committed v2 rows
+    from synthmed.tsynd import report
+
+    assert "none of the" in report.paper_scale_status(tmp_path).data
+    specs = paper_scale.plan(seeds=[0, 1, 2])[0]
+    acc = {"TSynD": [60.0, 62.0, 64.0], "Noise-matched": [50.0, 51.0, 55.0]}
+    for spec in specs:
+        fields = paper_scale.run_fields(spec)
+        if fields["fraction"] != 0.1 or fields["method"] not in acc:
+            continue
+        row = {**fields, "test_condition": "fgsm", "accuracy": acc[fields["method"]][spec.seed] / 100}
+        bundle.write(paper_scale.folder(tmp_path, "v2"), paper_scale.run_name(spec), "k", fields, [row], {})
+    text = report.paper_scale_status(tmp_path).data
+    assert f"6 of {len(specs) * 7 // 3} planned runs committed" in text  # the default plan has seven seeds
+    assert "10 %: +10.0 [" in text and "over 3 seeds" in text  # differences 10, 11, 9

@@ -739,6 +739,41 @@ def plan_text(p: Plan, settings, device) -> str:
             f"Paper datasets without a file here: {', '.join(p.missing) or 'none'}.")
 
 
+def paper_scale_status(root=None) -> Markdown:
+    """The chapter's paper-scale answer in a few generated lines (issue 32 item 6): how many runs of the v2 bundle
+    (BreastMNIST at the paper's settings) are committed, and the targeting comparison (TSynD − Noise-matched, FGSM
+    accuracy, paired by seed: mean and 95 % t interval per fraction with both arms); the verdicts are on the
+    paper-scale page. root: the checkout holding ``results/`` (default: this code's)."""
+    from synthmed import stats
+
+    root = paper_scale.repo_root() if root is None else root
+    rows = paper_scale.frame(root, "v2")
+    specs, _, _, s = paper_scale.plan()
+    planned = len(specs)
+    head = (f"**At paper scale** ({s['backbone']}, {s['epochs']} epochs, the paper's noise and ascent on "
+            f"{', '.join(paper_scale.DATASETS)})")
+    if rows.empty:
+        return Markdown(f"{head}: none of the {planned} planned runs is committed yet.")
+    n = rows["run_id"].nunique() if "run_id" in rows else len(rows.drop_duplicates(["method", "fraction", "seed"]))
+    parts = []
+    fgsm = rows[rows["test_condition"] == "fgsm"]
+    for fraction, g in fgsm.groupby("fraction", sort=True):
+        wide = g.pivot_table(index="seed", columns="method", values="accuracy")
+        if not {"TSynD", "Noise-matched"} <= set(wide.columns):
+            continue
+        d = (wide["TSynD"] - wide["Noise-matched"]).dropna()
+        if len(d) < 2:
+            parts.append(f"{fraction_label(fraction)}: {len(d)} seed with both arms, no interval yet")
+            continue
+        lo, hi = stats.t_interval(d)
+        parts.append(f"{fraction_label(fraction)}: {d.mean():+.1f} [{lo:+.1f}, {hi:+.1f}] points over {len(d)} "
+                     "seeds")
+    target = ("; the targeting comparison, TSynD − Noise-matched FGSM accuracy (paired by seed), "
+              + "; ".join(parts) if parts else
+              "; no seed has both TSynD and Noise-matched yet, so the targeting comparison waits")
+    return Markdown(f"{head}: {n} of {planned} planned runs committed{target}. Verdicts: the paper-scale page.")
+
+
 @dataclass
 class Frames:
     """The result frames of the Table 1 runs: Table 1's conditions and the robustness extras (``runs``), the
