@@ -11,7 +11,9 @@
 #
 # Two workers on a 2-core machine go twice as fast as one, given disjoint runs (both would otherwise start the same
 # first pending run): e.g. `gan --replicates 0 2 4 6 8` and `gan --replicates 1 3 5 7 9`. Keep SYNTHMED_CACHE_DIR
-# the same across sittings: an interrupted run resumes from its cached steps (and a GAN from its checkpoint).
+# the same across sittings: an interrupted run resumes from its cached steps (and a GAN from its checkpoint) where
+# the machine keeps its cache. Where a session's machine and its cache end with the session, pass --deadline HH:MM
+# (UTC): the worker then starts no run projected to end after it, and stops.
 set -u
 if [ $# -lt 1 ] || [ "${1#-}" != "$1" ]; then
   echo "usage: scripts/bundle_worker.sh CHAPTER [ARGS...]  (python -m synthmed.bundle --help lists the chapters)" >&2
@@ -48,7 +50,13 @@ names=$(nice -n 19 "$PY" -m synthmed.bundle "$CHAPTER" --dry-run "$@" | tee /dev
 for name in $names; do
   echo "== $(date -u +%FT%TZ) start $name"
   start=$(date +%s)
-  if ! nice -n 19 "$PY" -m synthmed.bundle "$CHAPTER" --only "$name" --progress "$@"; then
+  nice -n 19 "$PY" -m synthmed.bundle "$CHAPTER" --only "$name" --progress "$@"
+  rc=$?
+  if [ "$rc" -eq 3 ]; then  # synthmed.bundle.EXIT_DEADLINE: the next run would not end by --deadline
+    echo "== $(date -u +%FT%TZ) stopping before $name: past the deadline"
+    break
+  fi
+  if [ "$rc" -ne 0 ]; then
     echo "== $(date -u +%FT%TZ) FAILED $name"
     continue
   fi

@@ -322,3 +322,48 @@ def test_the_tsynd_chapter_opens_with_the_paper_scale_targeting_comparison(tmp_p
     text = report.paper_scale_status(tmp_path).data
     assert f"6 of {len(specs) * 7 // 3} planned runs committed" in text  # the default plan has seven seeds
     assert "10 %: +10.0 [" in text and "over 3 seeds" in text  # differences 10, 11, 9
+
+
+def test_deadline_parses_a_clock_time_as_the_next_one_and_refuses_nonsense():
+    import argparse
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 12, 6, 5, 30, tzinfo=timezone.utc)
+    assert bundle.deadline("06:10", now) == datetime(2026, 12, 6, 6, 10, tzinfo=timezone.utc)
+    assert bundle.deadline("05:00", now) == datetime(2026, 12, 7, 5, 0, tzinfo=timezone.utc)  # passed: tomorrow
+    assert bundle.deadline("2026-12-08T01:02", now) == datetime(2026, 12, 8, 1, 2, tzinfo=timezone.utc)
+    with pytest.raises(argparse.ArgumentTypeError, match="not a time"):
+        bundle.deadline("soon", now)
+    until = bundle.deadline("06:10", now)
+    assert not bundle.past_deadline(2000.0, until, now)  # ends 06:03
+    assert bundle.past_deadline(3000.0, until, now)  # would end 06:20
+    assert bundle.past_deadline(None, until, now)  # an unknown cost is not started before a deadline
+    assert not bundle.past_deadline(None, None, now)  # no deadline
+
+
+def test_a_run_that_would_not_end_by_the_deadline_is_not_started(tmp_path, capsys):
+    # the imbalance bundle projects its first replicate from its probes (about an hour): a deadline a minute away
+    # stops the command before any compute, with its own exit status; the GAN bundle's cost is unknown at first
+    from datetime import datetime, timedelta, timezone
+
+    soon = (datetime.now(timezone.utc) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+    for chapter in ("imbalance", "gan"):
+        assert bundle.main([chapter, "--root", str(tmp_path), "--replicates", "0", "--deadline", soon]) == 3
+        assert "would not end by the deadline" in capsys.readouterr().out
+        assert not bundle.records(bundle.spec(chapter).where(tmp_path))  # nothing computed, nothing written
+
+
+def test_the_worker_stops_at_the_deadline_without_computing_or_committing():
+    import subprocess
+    from datetime import datetime, timedelta, timezone
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout
+    soon = (datetime.now(timezone.utc) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+    # replicate 99: a replicate never committed (the plan takes any number)
+    out = subprocess.run(["bash", "scripts/bundle_worker.sh", "imbalance", "--replicates", "99", "--deadline", soon],
+                         cwd=repo, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "stopping before replicate-99-s99: past the deadline" in out.stdout
+    assert subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout == head

@@ -42,7 +42,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -367,6 +367,34 @@ def mean_projection(bundle: Path, todo: Sequence[Run]) -> float | None:
     return float(len(todo) * sum(walls) / len(walls)) if walls else (0.0 if not todo else None)
 
 
+#: exit status of a command that stopped before a run it could not finish by ``--deadline``
+EXIT_DEADLINE = 3
+
+
+def deadline(text: str, now: datetime | None = None) -> datetime:
+    """``--deadline``'s value as an aware UTC datetime: "HH:MM" is the next such time (today, or tomorrow when it
+    has passed), anything else an ISO date and time (UTC when it names no zone)."""
+    now = datetime.now(timezone.utc) if now is None else now
+    try:
+        if len(text) <= 5 and ":" in text:
+            hours, minutes = (int(x) for x in text.split(":"))
+            at = now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+            return at if at > now else at + timedelta(days=1)
+        at = datetime.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not a time: {text!r} (use HH:MM or an ISO date and time)") from err
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+def past_deadline(eta_s: float | None, until: datetime | None, now: datetime | None = None) -> bool:
+    """Whether a run projected at ``eta_s`` seconds would end after ``until`` (None: no deadline); a run whose
+    cost is unknown (``eta_s`` None) counts as past any deadline."""
+    if until is None:
+        return False
+    now = datetime.now(timezone.utc) if now is None else now
+    return eta_s is None or now.timestamp() + eta_s > until.timestamp()
+
+
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", default=".", help="the book's checkout (results/ is written there)")
     parser.add_argument("--only", nargs="+", default=None, metavar="RUN",
@@ -376,6 +404,11 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="list the pending runs and the projection only")
     parser.add_argument("--where", action="store_true",
                         help="print the bundle's folder (relative to --root) and its title, tab-separated, and stop")
+    parser.add_argument("--deadline", type=deadline, default=None, metavar="HH:MM",
+                        help="start no run that is projected to end after this time (UTC, today or, if already "
+                             "past, tomorrow; or an ISO date and time), nor one whose cost is not known yet: the "
+                             "command then stops with exit status 3 (a run cut off at the end of a session is lost "
+                             "with the machine's cache)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -435,6 +468,12 @@ def execute(bundle_spec: Spec, args: argparse.Namespace, error: Callable[[str], 
     for i, run in enumerate(bar):
         if not pending(root, bundle_spec, [run]):  # another process finished it meanwhile
             continue
+        if past_deadline(project([run]), getattr(args, "deadline", None)):
+            eta = project([run])
+            bar.write(f"not starting {run.name}: projected at "
+                      + (f"{eta / 3600:.2f} h" if eta is not None else "an unknown cost")
+                      + f", it would not end by the deadline {args.deadline:%Y-%m-%d %H:%M} UTC", file=sys.stdout)
+            return EXIT_DEADLINE
         bar.set_postfix_str(run.name)
         bar.write(f"starting {run.name} at {time.strftime('%H:%M:%S')}")
         rows, prov = bundle_spec.compute(root, run, args, device)
