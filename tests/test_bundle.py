@@ -196,6 +196,14 @@ def test_step_seconds_and_cold_seconds_count_what_a_run_computed_and_what_it_loa
     assert bundle.cold_seconds({"wall_s": 140.0, "cold_s": 190.0, "steps_cached": ["gan_search"]}) == 190.0
     assert bundle.cold_seconds({"wall_s": 140.0, "steps_cached": []}) == 140.0
     assert bundle.cold_seconds({"wall_s": 4.1, "steps_cached": ["gan_downstream_all"]}) is None  # a re-keyed run
+    # each cache entry counts once: a GAN the run trained (or loaded) and every later stage loads again
+    again = [{"event": "miss", "name": "gan_zoo", "key": "g1", "seconds": 100.0},
+             {"event": "hit", "name": "gan_zoo", "key": "g2", "seconds": 0.1, "compute_s": 80.0},
+             {"event": "hit", "name": "gan_zoo", "key": "g1", "seconds": 0.1, "compute_s": 100.0, "nested": True},
+             {"event": "hit", "name": "gan_zoo", "key": "g2", "seconds": 0.1, "compute_s": 80.0},
+             {"event": "hit", "name": "gan_zoo", "key": "g2", "seconds": 0.1, "compute_s": 80.0, "nested": True}]
+    times = bundle.step_seconds(again)
+    assert times["cost"] == {"gan_zoo": 180.0} and times["loaded"] == 80.0 and times["computed"] == {"gan_zoo": 100.0}
 
 
 def test_the_tsynd_page_reads_v2_beside_v1_and_summarises_the_latent_record():

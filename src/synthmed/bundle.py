@@ -63,19 +63,25 @@ def step_seconds(events: list[Mapping[str, Any]]) -> dict[str, dict[str, float]]
     compute, here or in an earlier run whose stored result this one loaded: a hit's recorded "compute_s"). A step's
     time includes its nested steps'. A run re-keyed after an edit that left every step's cache entry valid computes
     nothing ("computed" empty) and keeps its cost; "loaded": the computing time of the steps it loaded (top level).
+    Each cache entry counts once: a step that the run computed, or loaded, and then loads again (a GAN of the zoo
+    that every later stage reads) adds nothing the second time.
     """
     computed: dict[str, float] = {}
     cost: dict[str, float] = {}
     loaded = 0.0
+    seen: set[tuple[str, str]] = set()  # an entry counts once, however often the run loads it again
     for e in events:
         if e.get("event") not in ("hit", "miss"):  # the executor's own records (runs started, workers) sit beside
             continue
-        name = e["name"]
+        name, entry = e["name"], (e["name"], str(e.get("key", id(e))))
         spent = float(e["seconds"]) if e.get("event") == "miss" else float(e.get("compute_s") or 0.0)
         if e.get("event") == "miss":
             computed[name] = round(computed.get(name, 0.0) + spent, 1)
+        elif entry in seen:
+            continue
         elif not e.get("nested"):
             loaded += spent
+        seen.add(entry)
         cost[name] = round(cost.get(name, 0.0) + spent, 1)
     return {"computed": computed, "cost": cost, "loaded": round(loaded, 1)}
 
