@@ -375,3 +375,11 @@ def test_the_worker_stops_at_the_deadline_without_computing_or_committing():
     assert out.returncode == 0, out.stderr
     assert "stopping before replicate-99-s99: past the deadline" in out.stdout
     assert subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout == head
+
+
+def test_a_run_that_trained_its_vqvae_is_told_by_its_own_seconds():
+    # tsynd-s0 ran on a new machine: it trained its VQ-VAE though it was not the machine name's first run
+    assert paper_scale.trained_vqvae({"vqvae": 3780.0, "train_and_score": 7039.0}, first_on_machine=False)
+    assert not paper_scale.trained_vqvae({"vqvae": 3780.0, "train_and_score": 420.0}, first_on_machine=True)
+    assert paper_scale.trained_vqvae(None, first_on_machine=True)  # older runs: the first of their machine
+    assert not paper_scale.trained_vqvae({"vqvae": None, "train_and_score": 90.0}, first_on_machine=False)
