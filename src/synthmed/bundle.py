@@ -545,8 +545,8 @@ def ledger_text(table: pd.DataFrame, cores: int = 2) -> str:
                  "before any, its probes' estimate). ")
     unknown = table[left.isna()]
     if len(unknown):
-        text += (f"No projection yet for {', '.join(unknown['bundle'])}: no run of theirs with a known cost is "
-                 "committed.")
+        text += (f"No projection yet for {', '.join(unknown['bundle'])}: a kind of run planned there has no "
+                 "committed run with a known cost yet.")
     return text.strip()
 
 
