@@ -309,6 +309,13 @@ class Spec:
         """The bundle's folder under the checkout ``root``."""
         return folder(root, self.profile, self.folder)
 
+    def project(self, root: str | Path, todo: Sequence[Run]) -> float | None:
+        """Seconds the runs ``todo`` are projected to take: the chapter's ``projection``, else
+        :func:`mean_projection` of the stored runs (None while unknown)."""
+        if self.projection is not None:
+            return self.projection(Path(root), list(todo))
+        return mean_projection(self.where(root), todo)
+
     def frames(self, root: str | Path) -> dict[str, pd.DataFrame]:
         """A replicate bundle's committed rows under ``root``, one frame per ``frame`` name
         (:func:`replicate_frames`)."""
@@ -451,15 +458,10 @@ def execute(bundle_spec: Spec, args: argparse.Namespace, error: Callable[[str], 
         runs = [r for r in runs if r.name in args.only]
     todo = pending(root, bundle_spec, runs)
 
-    def project(left: list[Run]) -> float | None:
-        if bundle_spec.projection is not None:
-            return bundle_spec.projection(root, left)
-        return mean_projection(where, left)
-
     from synthmed.device import describe, get_device
 
     device = get_device()
-    eta = project(todo)
+    eta = bundle_spec.project(root, todo)
     print(f"{len(runs) - len(todo)} of {len(runs)} runs already in {where}; {len(todo)} to run on "
           f"{describe(device)}; projected "
           + (f"{eta / 3600:.1f} h" if eta is not None else "unknown until one run of each kind has finished"),
@@ -474,8 +476,8 @@ def execute(bundle_spec: Spec, args: argparse.Namespace, error: Callable[[str], 
     for i, run in enumerate(bar):
         if not pending(root, bundle_spec, [run]):  # another process finished it meanwhile
             continue
-        if past_deadline(project([run]), getattr(args, "deadline", None)):
-            eta = project([run])
+        eta = bundle_spec.project(root, [run])
+        if past_deadline(eta, getattr(args, "deadline", None)):
             bar.write(f"not starting {run.name}: projected at "
                       + (f"{eta / 3600:.2f} h" if eta is not None else "an unknown cost")
                       + f", it would not end by the deadline {args.deadline:%Y-%m-%d %H:%M} UTC", file=sys.stdout)
@@ -484,7 +486,7 @@ def execute(bundle_spec: Spec, args: argparse.Namespace, error: Callable[[str], 
         bar.write(f"starting {run.name} at {time.strftime('%H:%M:%S')}")
         rows, prov = bundle_spec.compute(root, run, args, device)
         path = write(where, run.name, run.key, run.fields, rows, prov)
-        left = project(todo[i + 1:])
+        left = bundle_spec.project(root, todo[i + 1:])
         bar.write(f"wrote {path.relative_to(root)}; remaining "
                   + (f"{left / 3600:.2f} h (projected)" if left is not None else "unknown"), file=sys.stdout)
     return 0
@@ -520,7 +522,7 @@ def ledger(root: str | Path, chapters: Sequence[str] | None = None) -> pd.DataFr
         recs = records(where)
         planned = {r.key for r in runs}
         costs = [c for c in (cold_seconds(rec["provenance"]) for rec in recs) if c is not None]
-        left = s.projection(root, todo) if s.projection is not None else mean_projection(where, todo)
+        left = s.project(root, todo)
         rows.append({"bundle": s.title, "folder": str(where.relative_to(root)), "planned": len(runs),
                      "current": len(runs) - len(todo), "stale": sum(rec["key"] not in planned for rec in recs),
                      "core-h per run": sum(costs) / len(costs) / 3600 if costs else float("nan"),

@@ -78,22 +78,14 @@ def learning_lines(results: pd.DataFrame) -> list[str]:
 
 
 def cyclegan_lines(frame: pd.DataFrame) -> list[str]:
-    """What the CycleGANs did, one short line per experiment that trained them: count, steps, the cycle loss at
-    the first and the last logged step (mean over seeds) and whether it had levelled off
-    (:func:`synthmed.imbalance.cyclegan.plateau`)."""
-    from synthmed.imbalance.cyclegan import plateau
-
+    """:func:`cyclegan_summaries` in short, one line per experiment that trained CycleGANs: count, steps, the
+    cycle loss at the first and the last logged step (mean over seeds) and whether it had levelled off."""
     lines = []
-    for experiment, part in (frame.groupby("experiment", sort=False) if not frame.empty else []):
-        runs = [h.sort_values("step") for _, h in part.groupby("seed")]
-        checks = pd.DataFrame([plateau(h) for h in runs])
-        judged = checks[checks.cycle_fall_at_half.notna()]
-        level = ("too few logged steps to tell whether it levelled off" if judged.empty else
-                 f"levelled off in {int(judged.plateaued.sum())} of {len(judged)}")
-        lines.append(f"{_exp(experiment)}: {len(runs)} CycleGAN{'s' * (len(runs) != 1)} of "
-                     f"{int(part.step.max()):,} steps, cycle "
-                     f"loss {np.mean([h.cycle.iloc[0] for h in runs]):.2f} → "
-                     f"{np.mean([h.cycle.iloc[-1] for h in runs]):.2f}, {level}")
+    for g in cyclegan_summaries(frame):
+        level = ("too few logged steps to tell whether it levelled off" if not g["judged"] else
+                 f"levelled off in {g['plateaued']} of {g['judged']}")
+        lines.append(f"{_exp(g['experiment'])}: {g['n']} CycleGAN{'s' * (g['n'] != 1)} of {g['steps']:,} steps, "
+                     f"cycle loss {g['first']:.2f} → {g['last']:.2f}, {level}")
     return lines
 
 
@@ -498,34 +490,46 @@ def cyclegan_history_plot(frame: pd.DataFrame) -> plt.Figure | None:
     return fig
 
 
-def cyclegan_text(frame: pd.DataFrame) -> str:
-    """What the CycleGANs' loss records show, per experiment: how many were trained and for how many steps, the
-    cycle loss over the first and the last tenth of the steps (mean over seeds) and whether it had stopped falling
-    before the learning rate's decay (:func:`synthmed.imbalance.cyclegan.plateau`)."""
+def cyclegan_summaries(frame: pd.DataFrame) -> list[dict]:
+    """What the CycleGANs' loss records show, one dict per experiment that trained them: "experiment", "n" (how
+    many), "steps", "first" and "last" (the cycle loss at the first and the last logged step, mean over seeds),
+    "logged" (the fewest logged steps of a run), "judged" (the runs with enough steps for
+    :func:`synthmed.imbalance.cyclegan.plateau`) and "plateaued" (of those, the ones whose cycle loss had levelled
+    off before the learning rate's decay)."""
     from synthmed.imbalance.cyclegan import plateau
 
+    out = []
+    for experiment, part in (frame.groupby("experiment", sort=False) if not frame.empty else []):
+        runs = [h.sort_values("step") for _, h in part.groupby("seed")]
+        checks = pd.DataFrame([plateau(h) for h in runs])
+        judged = checks[checks.cycle_fall_at_half.notna()]
+        out.append({"experiment": experiment, "n": len(runs), "steps": int(part.step.max()),
+                    "first": float(np.mean([h.cycle.iloc[0] for h in runs])),
+                    "last": float(np.mean([h.cycle.iloc[-1] for h in runs])),
+                    "logged": min(len(h) for h in runs), "judged": len(judged),
+                    "plateaued": int(judged.plateaued.sum())})
+    return out
+
+
+def cyclegan_text(frame: pd.DataFrame) -> str:
+    """:func:`cyclegan_summaries` in full: per experiment how many CycleGANs were trained and for how many steps,
+    the cycle loss at the first and the last logged step (mean over seeds) and whether it had stopped falling
+    before the learning rate's decay."""
     if frame.empty:
         return "No run of this build trained a CycleGAN."
     lines = []
-    for experiment, part in frame.groupby("experiment", sort=False):
-        runs = [h.sort_values("step") for _, h in part.groupby("seed")]
-        checks = pd.DataFrame([plateau(h) for h in runs])
-        n, steps = len(runs), int(part.step.max())
-        first = np.mean([h.cycle.iloc[0] for h in runs])
-        last = np.mean([h.cycle.iloc[-1] for h in runs])
-        judged = checks[checks.cycle_fall_at_half.notna()]
-        still = int((~judged.plateaued).sum())
-        if judged.empty:
-            state = (f"too few logged steps ({min(len(h) for h in runs)}) to tell whether the cycle loss had "
-                     "levelled off")
+    for g in cyclegan_summaries(frame):
+        still = g["judged"] - g["plateaued"]
+        if not g["judged"]:
+            state = f"too few logged steps ({g['logged']}) to tell whether the cycle loss had levelled off"
         elif still:
             state = (f"the cycle loss was still falling (by more than 5 % over the tenth of the steps before the "
-                     f"learning rate's decay) in {still} of {len(judged)}")
+                     f"learning rate's decay) in {still} of {g['judged']}")
         else:
-            state = f"the cycle loss had levelled off before the learning rate's decay in all {len(judged)}"
-        lines.append(f"- Experiment {EXPERIMENT_LABELS[experiment]}: {n} CycleGAN{'s' * (n != 1)} of {steps:,} "
-                     f"steps; cycle loss {first:.2f} at the first logged step, {last:.2f} at the last (mean over "
-                     f"seeds); {state}.")
+            state = f"the cycle loss had levelled off before the learning rate's decay in all {g['judged']}"
+        lines.append(f"- Experiment {EXPERIMENT_LABELS[g['experiment']]}: {g['n']} CycleGAN{'s' * (g['n'] != 1)} "
+                     f"of {g['steps']:,} steps; cycle loss {g['first']:.2f} at the first logged step, "
+                     f"{g['last']:.2f} at the last (mean over seeds); {state}.")
     return "\n".join(lines)
 
 

@@ -349,24 +349,23 @@ def cells(frame: pd.DataFrame, ref: pd.DataFrame, profile_runs: pd.DataFrame | N
         return "" if v.empty else f"{v.mean():.1f} ± {v.std(ddof=1):.1f} ({len(v)})" if len(v) > 1 else \
             f"{v.mean():.1f} (1)"
 
+    def same_cell(other: pd.DataFrame, row: dict) -> pd.DataFrame:
+        return other[(other["dataset"] == row["dataset"])
+                     & (other["fraction"].astype(float) == float(row["fraction"]))
+                     & (other["method"] == row["method"]) & (other["test_condition"] == row["test_condition"])]
+
     keys = ["dataset", "fraction", "test_condition", "method"]
     rows = []
     for key, g in frame.groupby(keys, sort=False):
         row = dict(zip(keys, key))
         row["paper scale: accuracy"] = summary(g, "accuracy")
         row["paper scale: balanced acc."] = summary(g, "balanced_accuracy")
-        hit = ref[(ref["dataset"] == row["dataset"]) & (ref["fraction"].astype(float) == float(row["fraction"]))
-                  & (ref["method"] == row["method"]) & (ref["test_condition"] == row["test_condition"])]
+        hit = same_cell(ref, row)
         row["paper: accuracy"] = f"{hit['accuracy'].iloc[0]:.1f}" if len(hit) else "—"
         if earlier is not None and len(earlier):
-            e = earlier[(earlier["dataset"] == row["dataset"]) & (earlier["fraction"] == row["fraction"])
-                        & (earlier["method"] == row["method"]) & (earlier["test_condition"] == row["test_condition"])]
-            row["earlier code (v1): accuracy"] = summary(e, "accuracy") or "—"
+            row["earlier code (v1): accuracy"] = summary(same_cell(earlier, row), "accuracy") or "—"
         if profile_runs is not None and len(profile_runs):
-            p = profile_runs
-            sub = p[(p["dataset"] == row["dataset"]) & (p["fraction"] == row["fraction"])
-                    & (p["method"] == row["method"]) & (p["test_condition"] == row["test_condition"])]
-            row[f"{profile}: accuracy"] = summary(sub, "accuracy") or "—"
+            row[f"{profile}: accuracy"] = summary(same_cell(profile_runs, row), "accuracy") or "—"
         rows.append(row)
     out = pd.DataFrame(rows)
     if len(out):

@@ -754,7 +754,7 @@ def paper_scale_status(root=None) -> Markdown:
             f"{', '.join(paper_scale.DATASETS)})")
     if rows.empty:
         return Markdown(f"{head}: none of the {planned} planned runs is committed yet.")
-    n = rows["run_id"].nunique() if "run_id" in rows else len(rows.drop_duplicates(["method", "fraction", "seed"]))
+    n = rows["run_id"].nunique()
     parts = []
     fgsm = rows[rows["test_condition"] == "fgsm"]
     for fraction, g in fgsm.groupby("fraction", sort=True):
