@@ -2,7 +2,7 @@
 # The worker of every chapter's committed result bundle (synthmed.bundle): computes the pending runs of
 # `python -m synthmed.bundle CHAPTER` in its plan's order, one run per fresh Python process (so the code that
 # computes a run is the code its run key names), on one core at the lowest priority, and commits each finished
-# run's JSON file alone, on whatever branch this checkout is on. Extra arguments go to the chapter's command
+# run's JSON file alone (with the committed entries of the steps its runs share, where its bundle keeps any), on whatever branch this checkout is on. Extra arguments go to the chapter's command
 # (e.g. `tsynd --fractions 0.1 --seeds 0 1`, `gan --replicates 0 1 2`). The code is this checkout's (src/ first on
 # PYTHONPATH), the Python is $PYTHON, else .venv/bin/python, else the main checkout's.
 #
@@ -33,16 +33,17 @@ where=$(nice -n 19 "$PY" -m synthmed.bundle "$CHAPTER" --where "$@") || exit 1
 FOLDER=${where%%$'\t'*}
 TITLE=${where#*$'\t'}
 
-commit() {  # commit one file alone, waiting while another git command holds the index
-  local file=$1 name=$2
+commit() {  # commit one run's paths alone, waiting while another git command holds the index
+  local name=$1
+  shift
   for _ in $(seq 1 60); do
-    if [ ! -e "$LOCK" ] && git add -- "$file" && git commit -q -m "$TITLE: $name" -- "$file"; then
-      echo "committed $file on $(git rev-parse --abbrev-ref HEAD)"
+    if [ ! -e "$LOCK" ] && git add -- "$@" && git commit -q -m "$TITLE: $name" -- "$@"; then
+      echo "committed $* on $(git rev-parse --abbrev-ref HEAD)"
       return 0
     fi
     sleep 10
   done
-  echo "could not commit $file"
+  echo "could not commit $*"
 }
 
 echo "== $(date -u +%FT%TZ) worker $$ on $(hostname): $TITLE -> $FOLDER, OMP_NUM_THREADS=$OMP_NUM_THREADS"
@@ -62,8 +63,12 @@ for name in $names; do
   fi
   echo "== $(date -u +%FT%TZ) end $name ($(( $(date +%s) - start )) s)"
   file="$FOLDER/$name.json"
-  if [ -f "$file" ] && [ -n "$(git status --porcelain -- "$file")" ]; then
-    commit "$file" "$name"
+  steps="$FOLDER/steps"  # the entries of the steps its runs share (synthmed.bundle.keep_steps), if the run kept any
+  paths=()
+  [ -f "$file" ] && [ -n "$(git status --porcelain -- "$file")" ] && paths+=("$file")
+  [ -d "$steps" ] && [ -n "$(git status --porcelain -- "$steps")" ] && paths+=("$steps")
+  if [ ${#paths[@]} -gt 0 ]; then
+    commit "$name" "${paths[@]}"
   fi
 done
 echo "== $(date -u +%FT%TZ) done"

@@ -383,3 +383,71 @@ def test_a_run_that_trained_its_vqvae_is_told_by_its_own_seconds():
     assert not paper_scale.trained_vqvae({"vqvae": 3780.0, "train_and_score": 420.0}, first_on_machine=True)
     assert paper_scale.trained_vqvae(None, first_on_machine=True)  # older runs: the first of their machine
     assert not paper_scale.trained_vqvae({"vqvae": None, "train_and_score": 90.0}, first_on_machine=False)
+
+
+def test_a_carried_step_is_committed_once_and_restored_on_a_new_machine(tmp_path, monkeypatch):
+    """Two runs share a cached step (TSynD: a seed's VQ-VAE): the first computes it and the bundle keeps its entry
+    beside the runs; on a new machine (an empty cache) the second loads that entry instead of computing the step
+    again, and each run's provenance says where its copy came from."""
+    import torch
+
+    from synthmed import cache
+
+    computed = []
+
+    def shared():
+        def compute():
+            computed.append(1)
+            return {"w": torch.arange(3.0)}
+
+        return cache.cached("toy_shared", compute, params={"n": 3})
+
+    def plan(args):
+        return [bundle.Run(f"r{i}", bundle.run_key("v1", f"r{i}", {}), {"i": i}, i) for i in range(2)]
+
+    def compute(root, run, args, device):
+        return [{"value": float(shared()["w"].sum()) + run.payload}], {"wall_s": 1.0}
+
+    toy = bundle.Spec(chapter="toy", profile="cpu", folder="toy", title="Toy bundle", plan=plan, compute=compute,
+                      carried=("toy_shared",))
+
+    def run(*argv):
+        p = bundle.argparse.ArgumentParser()
+        bundle._common_arguments(p)
+        return bundle.execute(toy, p.parse_args(["--root", str(tmp_path), *argv]))
+
+    monkeypatch.setenv("SYNTHMED_CACHE_DIR", str(tmp_path / "machine-1"))
+    assert run("--only", "r0") == 0 and computed == [1]
+    where = toy.where(tmp_path)
+    (kept,) = (where / "steps" / "toy_shared").glob("*.pt")
+    assert json.loads(kept.with_suffix(".json").read_text())["name"] == "toy_shared"  # with its seconds
+    monkeypatch.setenv("SYNTHMED_CACHE_DIR", str(tmp_path / "machine-2"))  # a new machine: nothing cached
+    assert run("--only", "r1") == 0 and computed == [1]  # loaded from the bundle, not computed again
+    r0, r1 = bundle.records(where)
+    assert r0["provenance"]["carried"] == {"toy_shared": {"key": kept.stem, "from": "computed"}}
+    assert r1["provenance"]["carried"] == {"toy_shared": {"key": kept.stem, "from": "bundle"}}
+    assert r1["rows"] == [{"value": 4.0}]
+    assert (tmp_path / "machine-2" / "toy_shared" / kept.name).read_bytes() == kept.read_bytes()
+
+
+def test_the_tsynd_projection_adds_a_vqvae_only_where_none_is_stored(tmp_path):
+    """A seed's pending runs cost what each kind added in the plan's order (the Noise run without the VQ-VAE it
+    trained), plus one VQ-VAE per seed whose VQ-VAE neither the cache nor the bundle holds."""
+    where = paper_scale.folder(tmp_path, "v2")
+    walls = {"noise": (4000.0, 3600.0), "tsynd": (900.0, None), "noise_matched": (100.0, None),
+             "baseline": (50.0, None)}
+    for i, (method, (wall, vq)) in enumerate(walls.items()):
+        bundle.write(where, f"{method}-s0", f"k{i}",
+                     {"dataset": "breastmnist", "fraction": 0.1, "method": paper_scale.training.METHOD_LABELS[method],
+                      "seed": 0},
+                     [{"test_condition": "clean", "accuracy": 0.7}],
+                     {"wall_s": wall, "finished": f"2026-12-06T0{i}:00:00+00:00", "machine": {"cpu": "x"},
+                      "steps_cached": ["tsynd_train"] if method == "baseline" else [],
+                      "seconds": {"vqvae": 3600.0, "train_and_score": wall - 10 if vq else 10.0}})
+    specs, *_ = paper_scale.plan(fractions=[0.1], seeds=[1, 2])
+    per_seed = 400.0 + 900.0 + 100.0 + 50.0
+    assert paper_scale.projection(tmp_path, specs, stored=lambda d, s: False) == pytest.approx(2 * (per_seed + 3600))
+    assert paper_scale.projection(tmp_path, specs, stored=lambda d, s: s == 1) == pytest.approx(2 * per_seed + 3600)
+    baseline_only = [s for s in specs if s.train.method == "baseline"]
+    assert paper_scale.projection(tmp_path, baseline_only, stored=lambda d, s: False) == pytest.approx(100.0)
+    assert paper_scale.projection(tmp_path / "empty", specs, stored=lambda d, s: True) is None  # never timed

@@ -290,7 +290,8 @@ class Spec:
     projection(root, pending runs) -> seconds or None (default: the mean wall time of the stored runs); verdicts:
     the ``chapter`` its bundle's verdicts carry (the Scorecard counts them apart); command: what its pages tell a
     reader to run; replicate_plan(replicate numbers) -> runs and run_name(replicate, seed): for a bundle of whole
-    replicates (:meth:`frames`, :meth:`current`)."""
+    replicates (:meth:`frames`, :meth:`current`); carried: names of cached steps that several runs share and whose
+    entries are committed beside the runs (:func:`restore_steps`, :func:`keep_steps`; TSynD: a seed's VQ-VAE)."""
 
     chapter: str
     profile: str
@@ -304,6 +305,7 @@ class Spec:
     description: str = ""
     replicate_plan: Callable[[list[int]], Sequence[Run]] | None = None
     run_name: Callable[[int, int], str] | None = None
+    carried: tuple[str, ...] = ()
 
     def where(self, root: str | Path) -> Path:
         """The bundle's folder under the checkout ``root``."""
@@ -378,6 +380,67 @@ def mean_projection(bundle: Path, todo: Sequence[Run]) -> float | None:
     number of pending runs (None before any run whose cost is known)."""
     walls = [c for c in (cold_seconds(rec["provenance"]) for rec in records(bundle)) if c is not None]
     return float(len(todo) * sum(walls) / len(walls)) if walls else (0.0 if not todo else None)
+
+
+# ---- cached steps committed beside the runs -----------------------------------------------------------------------
+# A machine's cache ends with its session, and a step that several runs share (TSynD: the VQ-VAE of a seed, an hour
+# of one core, used by that seed's Noise, TSynD and Noise-matched runs at every fraction) would otherwise be trained
+# again, on another machine and so with other floats, by whichever of its runs falls in the next session. A bundle
+# that names such steps (Spec.carried) commits their entries (about 1 MB each) under <bundle>/steps/<name>/<key>.pt:
+# every run of the step then uses one trained model, whichever machine runs it.
+
+def steps_folder(bundle: Path) -> Path:
+    """Where ``bundle`` keeps the committed entries of its carried steps (``<bundle>/steps``)."""
+    return Path(bundle) / "steps"
+
+
+def restore_steps(bundle: Path, names: Sequence[str]) -> list[tuple[str, str]]:
+    """Copy each committed entry of the steps ``names`` (with the seconds its computation took) into the cache
+    (:func:`synthmed.cache.entry_path`) where the cache lacks it; the (name, key) pairs copied. The entries are
+    content-addressed, so an entry of other code or settings is never used: its key is not asked for."""
+    import shutil
+
+    from synthmed import cache
+
+    copied = []
+    for name in names:
+        for path in sorted((steps_folder(bundle) / name).glob("*.pt")):
+            key = path.stem
+            target = cache.entry_path(name, key)
+            if target.exists():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            seconds = path.with_suffix(".json")
+            if seconds.exists():
+                shutil.copyfile(seconds, cache.seconds_path(name, key))
+            tmp = target.with_name(f".{target.name}.restore")
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, target)  # the entry appears whole or not at all
+            copied.append((name, key))
+    return copied
+
+
+def keep_steps(bundle: Path, names: Sequence[str], events: Sequence[Mapping[str, Any]]) -> list[Path]:
+    """Commit-ready copies, under :func:`steps_folder`, of the cache entries of the steps ``names`` that a run used
+    (its cache ``events``: {"name", "key", ...}) and the bundle does not hold yet; the files written."""
+    import shutil
+
+    from synthmed import cache
+
+    out = []
+    for name, key in sorted({(e["name"], e["key"]) for e in events if e["name"] in names}):
+        target = steps_folder(bundle) / name / f"{key}.pt"
+        source = cache.entry_path(name, key)
+        if target.exists() or not source.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if cache.seconds_path(name, key).exists():
+            shutil.copyfile(cache.seconds_path(name, key), target.with_suffix(".json"))
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+        out.append(target)
+    return out
 
 
 #: exit status of a command that stopped before a run it could not finish by ``--deadline``
@@ -461,6 +524,7 @@ def execute(bundle_spec: Spec, args: argparse.Namespace, error: Callable[[str], 
     from synthmed.device import describe, get_device
 
     device = get_device()
+    restore_steps(where, bundle_spec.carried)  # before projecting: a committed shared step costs nothing
     eta = bundle_spec.project(root, todo)
     print(f"{len(runs) - len(todo)} of {len(runs)} runs already in {where}; {len(todo)} to run on "
           f"{describe(device)}; projected "
@@ -484,12 +548,36 @@ def execute(bundle_spec: Spec, args: argparse.Namespace, error: Callable[[str], 
             return EXIT_DEADLINE
         bar.set_postfix_str(run.name)
         bar.write(f"starting {run.name} at {time.strftime('%H:%M:%S')}")
-        rows, prov = bundle_spec.compute(root, run, args, device)
+        restored = {key for _, key in restore_steps(where, bundle_spec.carried)}
+        rows, prov = _compute_carrying(bundle_spec, root, run, args, device, restored)
         path = write(where, run.name, run.key, run.fields, rows, prov)
         left = bundle_spec.project(root, todo[i + 1:])
         bar.write(f"wrote {path.relative_to(root)}; remaining "
                   + (f"{left / 3600:.2f} h (projected)" if left is not None else "unknown"), file=sys.stdout)
     return 0
+
+
+def _compute_carrying(bundle_spec: Spec, root: Path, run: Run, args: argparse.Namespace, device,
+                      restored: set[str]) -> tuple[list[Mapping[str, Any]], dict[str, Any]]:
+    """``bundle_spec.compute`` of one run; for a bundle with carried steps, the entries of those the run used are
+    kept beside the bundle (:func:`keep_steps`), and its provenance's ``carried`` says which it loaded from a
+    committed entry and which it computed: {step name: {"key", "from": "bundle" | "cache" | "computed"}}."""
+    if not bundle_spec.carried:
+        rows, prov = bundle_spec.compute(root, run, args, device)
+        return rows, dict(prov)
+    from synthmed import cache
+
+    where = bundle_spec.where(root)
+    before = {p.stem for name in bundle_spec.carried for p in (steps_folder(where) / name).glob("*.pt")}
+    with cache.recording() as events:
+        rows, prov = bundle_spec.compute(root, run, args, device)
+    keep_steps(where, bundle_spec.carried, events)
+    used = {}
+    for e in events:
+        if e["name"] in bundle_spec.carried:
+            source = "computed" if e["event"] == "miss" else "bundle" if e["key"] in restored | before else "cache"
+            used[e["name"]] = {"key": e["key"], "from": used.get(e["name"], {}).get("from", source)}
+    return rows, {**prov, "carried": used}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -235,14 +235,39 @@ def frame(root: Path, version: str = "v1") -> pd.DataFrame:
     return rows
 
 
-def projection(root: Path, todo, version: str = VERSION) -> float | None:
-    """Seconds the pending runs ``todo`` should take: per kind of run (method, fraction), the mean wall time of the
-    timed runs of that kind in bundle ``version`` (:func:`timed_runs`: no cache hits, no VQ-VAE training where a
-    plain run exists); None when some kind has never been timed."""
-    timed = timed_runs(frame(root, version))
-    mean = timed[timed["typical"].astype(bool)].groupby(["method", "fraction"])["seconds"].mean().to_dict()
+def projection(root: Path, todo, version: str = VERSION, stored=None) -> float | None:
+    """Seconds the pending runs ``todo`` should take: per kind of run (method, fraction), the mean cost of the timed
+    runs of that kind in bundle ``version`` (:func:`timed_runs` with ``marginal``: what a run adds in the plan's
+    order, a seed's runs in one sitting; a run that trained its seed's VQ-VAE counts without that training), plus, for each (dataset, seed) whose VQ-VAE a pending run needs and that
+    neither the cache nor the bundle holds (``stored(dataset, seed)``, default :func:`vqvae_stored`), the mean time
+    a VQ-VAE took; None when some kind has never been timed."""
+    timed = timed_runs(frame(root, version), marginal=True)
+    vqvae_s = pd.to_numeric(timed["vqvae_s"], errors="coerce")
+    plain = timed["seconds"] - vqvae_s.where(timed["with_vqvae"].astype(bool), 0.0).fillna(0.0)
+    mean = plain.groupby([timed["method"], timed["fraction"]]).mean().to_dict()
     est = [mean.get((training.METHOD_LABELS[s.train.method], s.fraction)) for s in todo]
-    return None if any(e is None for e in est) else float(sum(est))
+    if any(e is None for e in est):
+        return None
+    stored = vqvae_stored if stored is None else stored
+    needed = {(s.dataset, s.seed) for s in todo if s.train.method != "baseline"}
+    missing = [pair for pair in sorted(needed) if not stored(*pair)]
+    vq = vqvae_s[timed["with_vqvae"].astype(bool)].dropna()
+    if missing and vq.empty:
+        return None
+    return float(sum(est) + len(missing) * (vq.mean() if missing else 0.0))
+
+
+def vqvae_stored(dataset: str, seed: int) -> bool:
+    """Whether the cache holds the ``paper`` VQ-VAE of ``dataset`` and ``seed`` (restored from the bundle's
+    committed entries or trained on this machine): looked up, never trained."""
+    from synthmed import cache
+
+    try:
+        with cache.hits_only():
+            experiment.get_vqvae(dataset, experiment.vqvae_config(settings()), seed, progress=False)
+    except cache.CacheMiss:
+        return False
+    return True
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -271,7 +296,7 @@ def _projection(root: Path, todo: list[bundle.Run]) -> float | None:
 #: the v2 bundle in ``python -m synthmed.bundle tsynd`` (the chapter's ``bundle`` stage)
 BUNDLE = bundle.Spec(chapter=CHAPTER, profile=PROFILE, folder=BUNDLES[VERSION], title="Paper-scale TSynD bundle v2",
                      plan=_plan, compute=_compute, arguments=_arguments, projection=_projection,
-                     verdicts="tsynd_paper", description=__doc__.split("\n")[0])
+                     verdicts="tsynd_paper", description=__doc__.split("\n")[0], carried=("tsynd_vqvae",))
 
 
 def bundle_spec() -> bundle.Spec:
@@ -455,16 +480,19 @@ def trained_vqvae(seconds, first_on_machine: bool) -> bool:
     return bool(first_on_machine)
 
 
-def timed_runs(frame: pd.DataFrame) -> pd.DataFrame:
+def timed_runs(frame: pd.DataFrame, marginal: bool = False) -> pd.DataFrame:
     """One row per bundle run whose wall time is its cost: dataset, method, fraction, seconds, machine, finished,
-    ``with_vqvae`` (the first Noise or TSynD run per machine, which also trained the VQ-VAE), and ``typical``
+    ``with_vqvae`` (the first Noise or TSynD run per machine, which also trained the VQ-VAE), ``vqvae_s`` (the
+    seconds the run's VQ-VAE took to train, where its provenance says), and ``typical``
     (False for such a run when a run of its kind without the VQ-VAE exists). Cache hits
     (:func:`timing_unmeasured`) are left out; an empty bundle gives an empty frame with these columns. The one
     place that turns bundle wall times into costs: the runner's projection and the Compute chapter's table both
-    read it."""
-    cols = ["dataset", "method", "fraction", "seconds", "machine", "finished", "with_vqvae", "typical"]
+    read it. marginal: keep the runs that loaded steps another run of theirs had computed (a Baseline run after
+    its seed's Noise run, which trained the Baseline as its transfer source): their wall time is what they add in
+    the plan's order, which is what a worker's projection needs."""
+    cols = ["dataset", "method", "fraction", "seconds", "machine", "finished", "with_vqvae", "vqvae_s", "typical"]
     runs = frame.drop_duplicates("run_id") if len(frame) else frame
-    runs = runs[~timing_unmeasured(runs)] if len(runs) else runs
+    runs = runs[~timing_unmeasured(runs)] if len(runs) and not marginal else runs
     if runs.empty:
         return pd.DataFrame(columns=cols)
     needs_ae = runs["method"] != training.METHOD_LABELS["baseline"]
@@ -473,7 +501,9 @@ def timed_runs(frame: pd.DataFrame) -> pd.DataFrame:
                         "fraction": runs["fraction"].astype(float), "seconds": runs["prov_wall_s"].astype(float),
                         "machine": runs["prov_machine_cpu"], "finished": runs["prov_finished"],
                         "with_vqvae": [trained_vqvae(sec, i in first) for i, sec in
-                                       zip(runs.index, runs.get("prov_seconds", pd.Series(None, index=runs.index)))]})
+                                       zip(runs.index, runs.get("prov_seconds", pd.Series(None, index=runs.index)))],
+                        "vqvae_s": [float(sec["vqvae"]) if isinstance(sec, dict) and sec.get("vqvae") else None
+                                    for sec in runs.get("prov_seconds", pd.Series(None, index=runs.index))]})
     plain = ~out["with_vqvae"]
     out["typical"] = plain | ~plain.groupby([out["method"], out["fraction"]]).transform("any")
     return out.reset_index(drop=True)
