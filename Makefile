@@ -44,7 +44,10 @@ NBVAL_CHAPTERS_tsynd := data tsynd
 NBVAL_CHAPTERS_other := imbalance reports
 UNITS_FIRST := tests/test_[a-f]*.py
 UNITS_APART := --ignore tests/test_book_browser.py --ignore tests/test_readme_examples.py
-SMOKE := SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke OMP_NUM_THREADS=1
+# TQDM_DISABLE: no progress bars in the executed notebooks of `make test`. A bar is printed only by a step that
+# computes, so the runner's copy (whose cache may already hold a step: a warm `make test`) and nbval's re-execution
+# (an empty cache) differed by whole stderr outputs, which no sanitiser can equalise.
+SMOKE := SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke OMP_NUM_THREADS=1 TQDM_DISABLE=1
 PYTEST := $(PY) -m pytest -p no:xdist -q
 
 test: env
@@ -63,7 +66,7 @@ test-runner: env
 test-nbval-%: test-runner
 	rm -rf .synthmed-cache/nbval-$* && mkdir -p .synthmed-cache/nbval-$* && \
 		cp -r .synthmed-cache/smoke/verdicts .synthmed-cache/nbval-$*/verdicts && \
-		SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/nbval-$* OMP_NUM_THREADS=1 \
+		SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/nbval-$* OMP_NUM_THREADS=1 TQDM_DISABLE=1 \
 		$(PYTEST) --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		$$($(PY) -m synthmed.runner --list --chapters $(NBVAL_CHAPTERS_$*))
 

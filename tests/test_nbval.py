@@ -97,3 +97,19 @@ def test_make_test_runs_nbval_strictly_on_the_executed_book_with_an_empty_cache(
     assert "$(SMOKE)" in runner and "synthmed.runner --profile smoke" in runner
     assert "OMP_NUM_THREADS=1" in variables.get("SMOKE", makefile.split("SMOKE := ", 1)[1].split("\n", 1)[0])
     assert "OMP_NUM_THREADS=1" in line
+    # no progress bars on either side: a bar is printed only where a step computes, so a warm runner cache and
+    # nbval's empty one would differ by whole stderr outputs (seen: gan_ensemble's "downstream" bar)
+    assert "TQDM_DISABLE=1" in line and "TQDM_DISABLE=1" in makefile.split("SMOKE := ", 1)[1].split("\n", 1)[0]
+
+
+def test_tqdm_draws_no_bar_when_make_test_disables_it():
+    import os
+    import subprocess
+    import sys
+
+    code = "from tqdm.std import tqdm\nfor _ in tqdm(range(3), desc='steps'): pass"
+    env = {**os.environ, "TQDM_DISABLE": "1"}
+    quiet = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    env.pop("TQDM_DISABLE")
+    drawn = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert quiet.stderr == "" and "steps: 100%" in drawn.stderr
