@@ -451,3 +451,19 @@ def test_the_tsynd_projection_adds_a_vqvae_only_where_none_is_stored(tmp_path):
     baseline_only = [s for s in specs if s.train.method == "baseline"]
     assert paper_scale.projection(tmp_path, baseline_only, stored=lambda d, s: False) == pytest.approx(100.0)
     assert paper_scale.projection(tmp_path / "empty", specs, stored=lambda d, s: True) is None  # never timed
+
+
+def test_a_vqvae_kept_by_the_bundle_counts_as_stored(tmp_path, monkeypatch):
+    from synthmed import cache
+
+    monkeypatch.setenv("SYNTHMED_CACHE_DIR", str(tmp_path / "cache"))
+    assert not paper_scale.vqvae_stored("breastmnist", 7, tmp_path)
+    with pytest.raises(cache.CacheMiss) as miss, cache.hits_only():
+        paper_scale.experiment.get_vqvae("breastmnist", paper_scale.experiment.vqvae_config(paper_scale.settings()),
+                                         7, progress=False)
+    assert miss.value.name == "tsynd_vqvae" and len(miss.value.key) == 24
+    kept = bundle.steps_folder(paper_scale.folder(tmp_path, "v2")) / "tsynd_vqvae" / f"{miss.value.key}.pt"
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"")
+    assert paper_scale.vqvae_stored("breastmnist", 7, tmp_path)
+    assert not paper_scale.vqvae_stored("breastmnist", 8, tmp_path)  # another seed's VQ-VAE is not that one

@@ -410,8 +410,13 @@ def step_key(name: str, compute: Callable[..., Any], *, params: Mapping[str, Any
 
 
 class CacheMiss(BaseException):
-    """Raised by :func:`cached` inside :func:`hits_only` when the step is not stored. A BaseException, so that code
-    catching Exception (the executor's :func:`~synthmed.executor_base.call`) lets it through."""
+    """Raised by :func:`cached` inside :func:`hits_only` when the step is not stored (``name``, ``key``: the entry
+    asked for). A BaseException, so that code catching Exception (the executor's
+    :func:`~synthmed.executor_base.call`) lets it through."""
+
+    def __init__(self, name: str, key: str | None = None):
+        super().__init__(name)
+        self.name, self.key = name, key
 
 
 _HITS_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("synthmed_cache_hits_only", default=False)
@@ -447,7 +452,7 @@ def cached(name: str, compute: Callable[..., T], *, params: Mapping[str, Any], c
         _log("hit", name, key, time.perf_counter() - start, recorded_seconds(name, key))
         return value
     if _HITS_ONLY.get():
-        raise CacheMiss(name)
+        raise CacheMiss(name, key)
     ckpt = checkpoint_path(name, key)
     token = _DEPTH.set(_DEPTH.get() + 1)
     try:

@@ -238,9 +238,10 @@ def frame(root: Path, version: str = "v1") -> pd.DataFrame:
 def projection(root: Path, todo, version: str = VERSION, stored=None) -> float | None:
     """Seconds the pending runs ``todo`` should take: per kind of run (method, fraction), the mean cost of the timed
     runs of that kind in bundle ``version`` (:func:`timed_runs` with ``marginal``: what a run adds in the plan's
-    order, a seed's runs in one sitting; a run that trained its seed's VQ-VAE counts without that training), plus, for each (dataset, seed) whose VQ-VAE a pending run needs and that
-    neither the cache nor the bundle holds (``stored(dataset, seed)``, default :func:`vqvae_stored`), the mean time
-    a VQ-VAE took; None when some kind has never been timed."""
+    order, a seed's runs in one sitting; a run that trained its seed's VQ-VAE counts without that training), plus,
+    for each (dataset, seed) whose VQ-VAE a pending run needs and that neither the cache nor the bundle holds
+    (``stored(dataset, seed)``, default :func:`vqvae_stored` under ``root``), the mean time a VQ-VAE took; None when
+    some kind has never been timed."""
     timed = timed_runs(frame(root, version), marginal=True)
     vqvae_s = pd.to_numeric(timed["vqvae_s"], errors="coerce")
     plain = timed["seconds"] - vqvae_s.where(timed["with_vqvae"].astype(bool), 0.0).fillna(0.0)
@@ -248,7 +249,7 @@ def projection(root: Path, todo, version: str = VERSION, stored=None) -> float |
     est = [mean.get((training.METHOD_LABELS[s.train.method], s.fraction)) for s in todo]
     if any(e is None for e in est):
         return None
-    stored = vqvae_stored if stored is None else stored
+    stored = (lambda d, seed: vqvae_stored(d, seed, root)) if stored is None else stored
     needed = {(s.dataset, s.seed) for s in todo if s.train.method != "baseline"}
     missing = [pair for pair in sorted(needed) if not stored(*pair)]
     vq = vqvae_s[timed["with_vqvae"].astype(bool)].dropna()
@@ -257,16 +258,18 @@ def projection(root: Path, todo, version: str = VERSION, stored=None) -> float |
     return float(sum(est) + len(missing) * (vq.mean() if missing else 0.0))
 
 
-def vqvae_stored(dataset: str, seed: int) -> bool:
-    """Whether the cache holds the ``paper`` VQ-VAE of ``dataset`` and ``seed`` (restored from the bundle's
-    committed entries or trained on this machine): looked up, never trained."""
+def vqvae_stored(dataset: str, seed: int, root: Path | None = None) -> bool:
+    """Whether the ``paper`` VQ-VAE of ``dataset`` and ``seed`` needs no training: the cache holds it, or the v2
+    bundle under ``root`` keeps its entry (:func:`synthmed.bundle.restore_steps` copies it in before a run). Looked
+    up, never trained."""
     from synthmed import cache
 
     try:
         with cache.hits_only():
             experiment.get_vqvae(dataset, experiment.vqvae_config(settings()), seed, progress=False)
-    except cache.CacheMiss:
-        return False
+    except cache.CacheMiss as miss:
+        kept = bundle.steps_folder(folder(root, VERSION)) / miss.name / f"{miss.key}.pt" if root else None
+        return kept is not None and kept.exists()
     return True
 
 
