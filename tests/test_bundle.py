@@ -467,3 +467,18 @@ def test_a_vqvae_kept_by_the_bundle_counts_as_stored(tmp_path, monkeypatch):
     kept.write_bytes(b"")
     assert paper_scale.vqvae_stored("breastmnist", 7, tmp_path)
     assert not paper_scale.vqvae_stored("breastmnist", 8, tmp_path)  # another seed's VQ-VAE is not that one
+
+
+def test_the_page_names_a_seed_whose_runs_trained_their_vqvae_twice():
+    # seed 0's Noise run and its TSynD run fell into two sittings, each with an empty cache: each trained a VQ-VAE
+    prov = paper_scale.provenance(ROOT, "v2")
+    s0 = prov[prov["seed"] == 0].set_index("run")["trained_vqvae"]
+    assert s0["breastmnist-f0.1-noise-s0"] and s0["breastmnist-f0.1-tsynd-s0"]
+    assert not s0["breastmnist-f0.1-baseline-s0"]
+    text = paper_scale.provenance_text(prov, "v2")
+    assert "In seed(s) 0, more than one run trained the seed's VQ-VAE" in text
+    one = prov.assign(trained_vqvae=prov["run"].str.contains("noise-s0"))  # one VQ-VAE per seed: nothing to say
+    assert paper_scale.vqvae_sharing_text(one) == ""
+    carried = {"carried": {"tsynd_vqvae": {"key": "k", "from": "bundle"}}, "seconds": {"vqvae": 9.0,
+                                                                                      "train_and_score": 99.0}}
+    assert not paper_scale._trained_vqvae(carried)  # the carried record wins over the seconds rule

@@ -324,11 +324,12 @@ def provenance(root: Path, version: str = "v1") -> pd.DataFrame:
     """One row per run of bundle ``version``: run, commit, finished, wall time, machine, threads, whether the
     settings digest is the current ``paper`` profile's (v1: :func:`settings_digest`, v2: :func:`settings_digest_v2`),
     and whether the code that computed it has changed since (its steps' cache keys differ from the ones the current
-    code gives the same run)."""
+    code gives the same run); seed, and ``trained_vqvae``: whether the run trained its seed's VQ-VAE itself
+    (:func:`trained_vqvae`, or its provenance's ``carried`` record where it has one)."""
     recs = bundle.records(folder(root, version))
     if not recs:
         return pd.DataFrame(columns=["run", "commit", "finished", "wall_s", "cpu", "threads", "torch",
-                                     "settings_current", "code_changed"])
+                                     "settings_current", "code_changed", "seed", "trained_vqvae"])
     s = settings()
     digest = settings_digest(s) if version == "v1" else settings_digest_v2(s)
     scoring, attacks = experiment.scoring(s), experiment.attacks(s) if version != "v1" else None
@@ -340,13 +341,38 @@ def provenance(root: Path, version: str = "v1") -> pd.DataFrame:
                      "finished": prov["finished"], "wall_s": prov["wall_s"], "cpu": prov["machine"]["cpu"],
                      "threads": prov["machine"]["threads"], "torch": prov["machine"]["torch"],
                      "settings_current": prov["settings_digest"] == digest,
-                     "code_changed": bundle.code_changed(prov["steps"], now)})
+                     "code_changed": bundle.code_changed(prov["steps"], now), "seed": spec.seed,
+                     "trained_vqvae": _trained_vqvae(prov)})
     return pd.DataFrame(rows)
 
 
+def _trained_vqvae(prov: dict) -> bool:
+    carried = (prov.get("carried") or {}).get("tsynd_vqvae")
+    if carried:
+        return carried["from"] == "computed"
+    return trained_vqvae(prov.get("seconds"), first_on_machine=False)
+
+
+def vqvae_sharing_text(prov: pd.DataFrame) -> str:
+    """Markdown: the seeds whose runs trained more than one VQ-VAE between them (in different sittings, before the
+    bundle kept a seed's VQ-VAE beside its runs): the same settings and seed, but not necessarily the same weights,
+    so those runs are paired by seed rather than by one autoencoder. Empty when every seed's runs shared one."""
+    if prov.empty or "trained_vqvae" not in prov:
+        return ""
+    counts = prov[prov["trained_vqvae"].astype(bool)].groupby("seed")["run"].agg(list)
+    split = counts[counts.map(len) > 1]
+    if split.empty:
+        return ""
+    seeds = ", ".join(str(s) for s in split.index)
+    runs = "; ".join(", ".join(f"`{r}`" for r in v) for v in split)
+    return (f"In seed(s) {seeds}, more than one run trained the seed's VQ-VAE ({runs}): the same settings and seed, "
+            "trained twice (a sitting's cache ends with it; the bundle now keeps a seed's VQ-VAE beside its runs), "
+            "so their weights need not agree, and these runs are paired by seed, not by one autoencoder.")
+
+
 def provenance_text(prov: pd.DataFrame, version: str = "v1") -> str:
-    """Markdown: how many runs of bundle ``version``, from which commits and dates, on what machine, and whether
-    anything is stale."""
+    """Markdown: how many runs of bundle ``version``, from which commits and dates, on what machine, whether
+    anything is stale, and the seeds whose runs did not share one VQ-VAE (:func:`vqvae_sharing_text`)."""
     where = f"`results/paper/{BUNDLES[version]}/`"
     if prov.empty:
         return (f"No paper-scale run of bundle {version} is committed yet: `python -m synthmed.bundle tsynd` "
@@ -363,7 +389,8 @@ def provenance_text(prov: pd.DataFrame, version: str = "v1") -> str:
     text += (f"For {changed} of them the code that trains or scores the run has changed since (their cache keys "
              f"differ from today's), so they show what the earlier code gave." if changed else
              "The code that trains and scores these runs is unchanged since they were computed.")
-    return text
+    sharing = vqvae_sharing_text(prov)
+    return f"{text} {sharing}" if sharing else text
 
 
 def cells(frame: pd.DataFrame, ref: pd.DataFrame, profile_runs: pd.DataFrame | None = None,
