@@ -482,3 +482,18 @@ def test_the_page_names_a_seed_whose_runs_trained_their_vqvae_twice():
     carried = {"carried": {"tsynd_vqvae": {"key": "k", "from": "bundle"}}, "seconds": {"vqvae": 9.0,
                                                                                       "train_and_score": 99.0}}
     assert not paper_scale._trained_vqvae(carried)  # the carried record wins over the seconds rule
+
+
+def test_replicate_status_reports_the_cost_from_an_empty_cache_not_a_resumed_wall_time(tmp_path):
+    # GAN replicate-00 resumed with 8 of its 14 GANs cached: 0.87 h of wall time, 1.75 h from an empty cache
+    where = tmp_path / "bundle"
+    for r, prov in enumerate([{"wall_s": 3116.0, "cold_s": 6316.0}, {"wall_s": 900.0},
+                              {"wall_s": 20.0, "steps_cached": ["gan_zoo"]}]):
+        bundle.write(where, f"replicate-{r:02d}-s{r}", f"k{r}", {"replicate": r, "seed": r}, [], prov)
+
+    def plan(replicates):
+        return [bundle.Run(f"replicate-{r:02d}-s{r}", f"k{r}", {}) for r in replicates]
+
+    status = bundle.replicate_status(where, plan, lambda r, s: f"replicate-{r:02d}-s{s}")
+    assert status["cold_s"].tolist()[:2] == [6316.0, 900.0] and status["cold_s"].isna().tolist()[2]
+    assert status["current"].all()

@@ -660,16 +660,20 @@ def replicate_frames(folder: Path) -> dict[str, pd.DataFrame]:
 def replicate_status(folder: Path, plan: Callable[[list[int]], Sequence[Run]],
                      run_name: Callable[[int, int], str]) -> pd.DataFrame:
     """One row per committed replicate of the bundle in ``folder``: run, replicate, seed, commit (``+edits`` when
-    the tree had uncommitted edits), finished, wall time, CPU, and ``current``: whether its key is the one that
-    ``plan`` (replicate numbers -> runs, today's code and settings) gives it (False: other code or settings)."""
+    the tree had uncommitted edits), finished, wall time, ``cold_s`` (its cost from an empty cache,
+    :func:`cold_seconds`: a run that resumed from cached steps took less wall time than that), CPU, and ``current``:
+    whether its key is the one that ``plan`` (replicate numbers -> runs, today's code and settings) gives it (False:
+    other code or settings)."""
     recs = records(folder)
     if not recs:
-        return pd.DataFrame(columns=["run", "replicate", "seed", "commit", "finished", "wall_s", "cpu", "current"])
+        return pd.DataFrame(columns=["run", "replicate", "seed", "commit", "finished", "wall_s", "cold_s", "cpu",
+                                     "current"])
     now = {r.key for r in plan(sorted({int(rec["run"]["replicate"]) for rec in recs}))}
     return pd.DataFrame([{"run": run_name(rec["run"]["replicate"], rec["run"]["seed"]),
                           "replicate": rec["run"]["replicate"], "seed": rec["run"]["seed"],
                           "commit": rec["provenance"].get("commit", "")[:10]
                           + ("+edits" if rec["provenance"].get("dirty") else ""),
                           "finished": rec["provenance"].get("finished", ""), "wall_s": rec["provenance"].get("wall_s"),
+                          "cold_s": cold_seconds(rec["provenance"]),
                           "cpu": (rec["provenance"].get("machine") or {}).get("cpu", ""), "current": rec["key"] in now}
                          for rec in recs])

@@ -767,15 +767,16 @@ def cpu_status_text(frames: dict[str, pd.DataFrame], status: pd.DataFrame) -> Ma
 
     if status.empty:
         return Markdown(f"No CPU-scale replicate is committed yet (`results/{cpu_scale.PROFILE}/{cpu_scale.CHAPTER}/` "
-                        f"is empty): `{cpu_scale.BUNDLE.command}` computes them, one replicate (about an hour "
-                        "of one core) per process, and commits each. Until then this section shows nothing.")
+                        f"is empty): `{cpu_scale.BUNDLE.command}` computes them, one replicate per process, and "
+                        "commits each. Until then this section shows nothing.")
     n, stale = len(status), int((~status["current"].astype(bool)).sum())
     commits = ", ".join(f"`{c}`" for c in dict.fromkeys(status["commit"]))
-    hours = pd.to_numeric(status["wall_s"], errors="coerce").dropna() / 3600
+    hours = pd.to_numeric(status["cold_s"], errors="coerce").dropna() / 3600
     text = (f"{n} replicate{'s' if n != 1 else ''} committed (`results/{cpu_scale.PROFILE}/{cpu_scale.CHAPTER}/`, "
             f"seeds {', '.join(map(str, status['seed']))}), computed at commit(s) {commits} on "
             f"{', '.join(dict.fromkeys(status['cpu']))}"
-            + (f", {hours.mean():.2f} h of one core per replicate on average" if len(hours) else "") + ". ")
+            + (f", {hours.mean():.2f} h of one core per replicate from an empty cache on average" if len(hours)
+               else "") + ". ")
     text += (f"{stale} of them were computed by code or settings other than today's (their run key differs): "
              "they show what that code gave until the worker recomputes them." if stale else
              "Every one was computed by today's code and settings.")

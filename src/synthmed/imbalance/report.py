@@ -970,14 +970,15 @@ def cpu_status_text(frames: dict[str, pd.DataFrame], status: pd.DataFrame) -> Ma
                         "on this build's runs only.")
     n, stale = len(status), int((~status["current"].astype(bool)).sum())
     commits = ", ".join(f"`{c}`" for c in dict.fromkeys(status["commit"]))
-    hours = pd.to_numeric(status["wall_s"], errors="coerce").dropna() / 3600
+    hours = pd.to_numeric(status["cold_s"], errors="coerce").dropna() / 3600
     c = cpu_scale.CPU
     setup = (f"{models.title(cpu_scale.BACKBONE)} at {c['image_size']} px for {c['epochs']} epochs, a CycleGAN of "
              f"width {c['gan_width']} for {c['gan_steps']:,} steps per replicate")
     text = (f"**At CPU scale** ({setup}): {n} replicate{'s' if n != 1 else ''} of Exp 1 "
             f"committed ({where}, seeds {', '.join(map(str, status['seed']))}), computed at commit(s) {commits} on "
             f"{', '.join(dict.fromkeys(status['cpu']))}"
-            + (f", {hours.mean():.2f} h per replicate on average" if len(hours) else "") + ". ")
+            + (f", {hours.mean():.2f} h of one core per replicate from an empty cache on average" if len(hours)
+               else "") + ". ")
     text += (f"{stale} of them were computed by code or settings other than today's (their run key differs). "
              if stale else "Every one was computed by today's code and settings. ")
     learn = cpu_learning(frames)
