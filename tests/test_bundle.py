@@ -173,6 +173,7 @@ def test_the_generic_command_writes_resumes_and_refuses_unknown_runs(tmp_path, m
     assert run("--only", "r1") == 0 and calls == ["r1"]
     rec = json.loads((tmp_path / "results/cpu/toy/r1.json").read_text())
     assert rec["rows"] == [{"value": 10}] and rec["run"] == {"i": 1}
+    assert 0 <= rec["provenance"]["cpu_s"] < 60  # the run's own CPU time, beside the wall time it reports
     assert run() == 0 and calls == ["r1", "r0", "r2"]  # r1 is done: skipped
     assert "1 of 3 runs already in" in capsys.readouterr().out
     assert run() == 0 and calls == ["r1", "r0", "r2"]  # all done

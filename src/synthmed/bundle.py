@@ -549,7 +549,11 @@ def execute(bundle_spec: Spec, args: argparse.Namespace, error: Callable[[str], 
         bar.set_postfix_str(run.name)
         bar.write(f"starting {run.name} at {time.strftime('%H:%M:%S')}")
         restored = {key for _, key in restore_steps(where, bundle_spec.carried)}
+        cpu = time.process_time()
         rows, prov = _compute_carrying(bundle_spec, root, run, args, device, restored)
+        # the run's CPU time besides its wall time: the wall time of a run that shared its cores with other work
+        # (or was paused) overstates what it costs, its CPU time does not (a worker runs one single-thread process)
+        prov["cpu_s"] = round(time.process_time() - cpu, 1)
         path = write(where, run.name, run.key, run.fields, rows, prov)
         left = bundle_spec.project(root, todo[i + 1:])
         bar.write(f"wrote {path.relative_to(root)}; remaining "
