@@ -62,13 +62,10 @@ for name in $names; do
     continue
   fi
   echo "== $(date -u +%FT%TZ) end $name ($(( $(date +%s) - start )) s)"
-  file="$FOLDER/$name.json"
-  steps="$FOLDER/steps"  # the entries of the steps its runs share (synthmed.bundle.keep_steps), if the run kept any
-  paths=()
-  [ -f "$file" ] && [ -n "$(git status --porcelain -- "$file")" ] && paths+=("$file")
-  [ -d "$steps" ] && [ -n "$(git status --porcelain -- "$steps")" ] && paths+=("$steps")
-  if [ ${#paths[@]} -gt 0 ]; then
-    commit "$name" "${paths[@]}"
+  # the run's file, in the bundle's folder or a sub-folder of it, and the entries of the steps its runs share
+  # (synthmed.bundle.keep_steps, under steps/): whatever the run changed in the bundle's folder
+  if [ -n "$(git status --porcelain -- "$FOLDER")" ]; then
+    commit "$name" "$FOLDER"
   fi
 done
 echo "== $(date -u +%FT%TZ) done"

@@ -498,3 +498,27 @@ def test_replicate_status_reports_the_cost_from_an_empty_cache_not_a_resumed_wal
     status = bundle.replicate_status(where, plan, lambda r, s: f"replicate-{r:02d}-s{s}")
     assert status["cold_s"].tolist()[:2] == [6316.0, 900.0] and status["cold_s"].isna().tolist()[2]
     assert status["current"].all()
+
+
+def test_a_vqvae_only_run_trains_and_commits_a_seeds_vqvae_for_later_sittings(tmp_path, monkeypatch, capsys):
+    # `tsynd --vqvae-only`: a seed's VQ-VAE (an hour of one core at paper scale; here the smoke profile's) as a
+    # run of its own, recorded under vqvae/ and kept under steps/, so that the seed's runs need not train it
+    from synthmed import profiles
+
+    smoke = profiles.resolve("tsynd", "smoke")
+    monkeypatch.setattr(paper_scale, "settings", lambda: smoke)
+    monkeypatch.setenv("SYNTHMED_CACHE_DIR", str(tmp_path / "machine-1"))
+    assert not paper_scale.vqvae_stored("breastmnist", 3, tmp_path)
+    args = ["tsynd", "--root", str(tmp_path), "--vqvae-only", "--seeds", "3"]
+    assert bundle.main([*args, "--dry-run"]) == 0
+    assert "   breastmnist-vqvae-s3" in capsys.readouterr().out
+    assert bundle.main(args) == 0
+    where = paper_scale.folder(tmp_path, "v2")
+    (rec,) = bundle.records(where / paper_scale.VQVAE_FOLDER)
+    assert rec["run"] == {"dataset": "breastmnist", "seed": 3, "step": "tsynd_vqvae"}
+    assert rec["rows"][0]["latent_std"] > 0 and rec["provenance"]["carried"]["tsynd_vqvae"]["from"] == "computed"
+    assert not bundle.records(where)  # not one of the bundle's result runs
+    monkeypatch.setenv("SYNTHMED_CACHE_DIR", str(tmp_path / "machine-2"))  # the next sitting: an empty cache
+    assert paper_scale.vqvae_stored("breastmnist", 3, tmp_path)  # the bundle keeps it
+    assert bundle.main([*args, "--dry-run"]) == 0
+    assert "1 of 1 runs already" in capsys.readouterr().out

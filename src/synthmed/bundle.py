@@ -244,13 +244,15 @@ def code_changed(recorded: Mapping[str, str], current: Mapping[str, str]) -> boo
 @dataclass(frozen=True)
 class Run:
     """One run of a chapter's plan: ``name`` (its file's name), ``key`` (:func:`run_key` of what decides its
-    result), ``fields`` (what the file stores as its "run": plain data naming the run) and ``payload`` (whatever
-    the chapter's compute function needs; never stored)."""
+    result), ``fields`` (what the file stores as its "run": plain data naming the run), ``payload`` (whatever
+    the chapter's compute function needs; never stored) and ``folder``: a sub-folder of the bundle for a run whose
+    file is not one of the bundle's result runs (TSynD: a run that only trains a seed's VQ-VAE, ``vqvae/``)."""
 
     name: str
     key: str
     fields: Mapping[str, Any]
     payload: Any = None
+    folder: str = ""
 
 
 def _no_arguments(parser: argparse.ArgumentParser) -> None:
@@ -371,8 +373,9 @@ def keys(bundle: Path) -> set[str]:
 def pending(root: str | Path, bundle_spec: Spec, runs: Sequence[Run]) -> list[Run]:
     """The runs of ``runs`` whose key is not stored in the bundle under ``root`` (a file of the same name written
     under another key, by other code or settings, is pending again and will be overwritten)."""
-    have = keys(bundle_spec.where(root))
-    return [r for r in runs if r.key not in have]
+    where = bundle_spec.where(root)
+    have = {folder: keys(where / folder) for folder in {r.folder for r in runs}}
+    return [r for r in runs if r.key not in have[r.folder]]
 
 
 def mean_projection(bundle: Path, todo: Sequence[Run]) -> float | None:
@@ -554,7 +557,7 @@ def execute(bundle_spec: Spec, args: argparse.Namespace, error: Callable[[str], 
         # the run's CPU time besides its wall time: the wall time of a run that shared its cores with other work
         # (or was paused) overstates what it costs, its CPU time does not (a worker runs one single-thread process)
         prov["cpu_s"] = round(time.process_time() - cpu, 1)
-        path = write(where, run.name, run.key, run.fields, rows, prov)
+        path = write(where / run.folder, run.name, run.key, run.fields, rows, prov)
         left = bundle_spec.project(root, todo[i + 1:])
         bar.write(f"wrote {path.relative_to(root)}; remaining "
                   + (f"{left / 3600:.2f} h (projected)" if left is not None else "unknown"), file=sys.stdout)

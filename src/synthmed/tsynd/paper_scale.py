@@ -32,7 +32,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -264,13 +264,9 @@ def vqvae_stored(dataset: str, seed: int, root: Path | None = None) -> bool:
     up, never trained."""
     from synthmed import cache
 
-    try:
-        with cache.hits_only():
-            experiment.get_vqvae(dataset, experiment.vqvae_config(settings()), seed, progress=False)
-    except cache.CacheMiss as miss:
-        kept = bundle.steps_folder(folder(root, VERSION)) / miss.name / f"{miss.key}.pt" if root else None
-        return kept is not None and kept.exists()
-    return True
+    key = vqvae_step_key(dataset, seed)
+    kept = bundle.steps_folder(folder(root, VERSION)) / "tsynd_vqvae" / f"{key}.pt" if root else None
+    return cache.entry_path("tsynd_vqvae", key).exists() or (kept is not None and kept.exists())
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -278,22 +274,81 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fractions", nargs="+", type=float, default=FRACTIONS)
     parser.add_argument("--methods", nargs="+", default=METHODS, choices=training.METHODS)
     parser.add_argument("--seeds", nargs="+", type=int, default=SEEDS)
+    parser.add_argument("--vqvae-only", action="store_true",
+                        help="train (and commit) only the VQ-VAE of each dataset and seed, an hour of one core each, "
+                             "so that a later sitting's runs of that seed start without it (results in vqvae/)")
+
+
+#: the sub-folder of the v2 bundle holding the record of each VQ-VAE-only run (--vqvae-only)
+VQVAE_FOLDER = "vqvae"
+
+
+@dataclass(frozen=True)
+class VQVAERun:
+    """The payload of a ``--vqvae-only`` run: train (or load) the ``paper`` VQ-VAE of ``dataset`` and ``seed``."""
+
+    dataset: str
+    seed: int
+
+
+def vqvae_step_key(dataset: str, seed: int) -> str:
+    """The cache key of the ``paper`` VQ-VAE of ``dataset`` and ``seed`` (looked up, never trained)."""
+    from synthmed import cache
+
+    try:
+        with cache.hits_only(), cache.recording() as events:
+            experiment.get_vqvae(dataset, experiment.vqvae_config(settings()), seed, progress=False)
+    except cache.CacheMiss as miss:
+        return str(miss.key)
+    return next(e["key"] for e in events if e["name"] == "tsynd_vqvae")
 
 
 def _plan(args: argparse.Namespace) -> list[bundle.Run]:
-    """The v2 plan (:func:`plan`) as bundle runs: name, v2 run key (:func:`run_key_v2`), fields."""
+    """The v2 plan (:func:`plan`) as bundle runs: name, v2 run key (:func:`run_key_v2`), fields; with
+    ``--vqvae-only``, one run per (dataset, seed) that trains that VQ-VAE (its record in :data:`VQVAE_FOLDER`)."""
+    if getattr(args, "vqvae_only", False):
+        return [bundle.Run(f"{d}-vqvae-s{seed}", bundle.run_key(VERSION, f"{d}-vqvae-s{seed}",
+                                                                 {"tsynd_vqvae": vqvae_step_key(d, seed)}),
+                           {"dataset": d, "seed": int(seed), "step": "tsynd_vqvae"}, VQVAERun(d, int(seed)),
+                           folder=VQVAE_FOLDER)
+                for seed in args.seeds for d in args.datasets]
     specs, scoring, attacks, _ = plan(args.datasets, args.fractions, args.methods, args.seeds)
     return [bundle.Run(run_name(s), run_key_v2(s, scoring, attacks), run_fields(s), (s, scoring, attacks))
             for s in specs]
 
 
 def _compute(root: Path, run: bundle.Run, args: argparse.Namespace, device) -> tuple[list[dict], dict]:
+    if isinstance(run.payload, VQVAERun):
+        return compute_vqvae(run.payload, device, args.progress)
     _, rows, prov = compute(*run.payload, device=device, progress=args.progress)
     return rows, prov
 
 
+def compute_vqvae(run: VQVAERun, device="cpu", progress: bool = True) -> tuple[list[dict], dict]:
+    """Train (or load) one seed's VQ-VAE: one row {dataset, seed, test_mse, latent_std, seconds} and the
+    provenance (:func:`synthmed.bundle.provenance` with the step's key). The bundle command keeps the entry
+    beside the runs (the spec's ``carried`` steps)."""
+    start = time.perf_counter()
+    _, info = experiment.get_vqvae(run.dataset, experiment.vqvae_config(settings()), run.seed, device, progress)
+    row = {"dataset": run.dataset, "seed": run.seed, "test_mse": info["test_mse"], "latent_std": info["latent_std"],
+           "seconds": info["seconds"]}
+    prov = bundle.provenance(repo_root(), profile=PROFILE, settings_digest=settings_digest_v2(), seed=run.seed,
+                             wall_s=time.perf_counter() - start,
+                             steps={"tsynd_vqvae": vqvae_step_key(run.dataset, run.seed)})
+    return [row], {**prov, "version": VERSION, "seconds": {"vqvae": info["seconds"]}}
+
+
 def _projection(root: Path, todo: list[bundle.Run]) -> float | None:
-    return projection(root, [r.payload[0] for r in todo])
+    vq = [r.payload for r in todo if isinstance(r.payload, VQVAERun)]
+    runs = projection(root, [r.payload[0] for r in todo if not isinstance(r.payload, VQVAERun)])
+    if not vq or runs is None:
+        return runs
+    timed = timed_runs(frame(root, VERSION), marginal=True)
+    seconds = pd.to_numeric(timed["vqvae_s"], errors="coerce")[timed["with_vqvae"].astype(bool)].dropna()
+    missing = sum(not vqvae_stored(r.dataset, r.seed, root) for r in vq)
+    if missing and seconds.empty:
+        return None
+    return runs + missing * (float(seconds.mean()) if missing else 0.0)
 
 
 #: the v2 bundle in ``python -m synthmed.bundle tsynd`` (the chapter's ``bundle`` stage)
