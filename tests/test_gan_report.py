@@ -106,3 +106,21 @@ def test_the_a2_text_says_how_often_the_searches_chose_differently_and_what_it_c
     text = report.a2_text(choices([True, True], [0.0, 0.0], "exhaustive")).data
     assert "every subset enumerated" in text and "in 0 of 2" in text and "one arm in every replicate" in text
     assert "not run" in report.a2_text(pd.DataFrame()).data
+
+
+def test_constant_line_counts_one_class_classifiers_per_dataset_and_source():
+    import pandas as pd
+
+    from synthmed.gan import report
+
+    members = pd.DataFrame([
+        {"dataset": "breastmnist", "strategy": "single_average", "constant": c} for c in (True, True, False)] + [
+        {"dataset": "breastmnist", "strategy": "real", "constant": True},
+        {"dataset": "breastmnist", "strategy": "ours", "constant": True},  # an ensemble: not counted
+        {"dataset": "pneumoniamnist", "strategy": "single_average", "constant": False},
+        {"dataset": "pneumoniamnist", "strategy": "real", "constant": False}])
+    assert report.constant_line(members) == (
+        "Classifiers that predict one class on the test split: breastmnist 2 of 3 trained on one GAN's images and 1 "
+        "of 1 trained on the real images; pneumoniamnist 0 of 1 trained on one GAN's images and 0 of 1 trained on "
+        "the real images.")
+    assert report.constant_line(members.iloc[:0]) == ""

@@ -761,6 +761,20 @@ def cpu_table6(t6: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def constant_line(members: pd.DataFrame) -> str:
+    """One sentence on how often a downstream classifier of the bundle predicts one class, per dataset: of those
+    trained on one GAN's images (every single candidate of every replicate: the bundle's ``table3_members`` rows of
+    Single (average)) and of those trained on the real images. A dataset where most do cannot answer Table 3's
+    questions: the engine drops its cells (a constant side)."""
+    parts = []
+    for d, g in members.groupby("dataset", sort=False):
+        single = g[g["strategy"] == "single_average"]["constant"].astype(bool)
+        real = g[g["strategy"] == "real"]["constant"].astype(bool)
+        parts.append(f"{d} {int(single.sum())} of {len(single)} trained on one GAN's images and {int(real.sum())} "
+                     f"of {len(real)} trained on the real images")
+    return ("Classifiers that predict one class on the test split: " + "; ".join(parts) + ".") if parts else ""
+
+
 def cpu_status_text(frames: dict[str, pd.DataFrame], status: pd.DataFrame) -> Markdown:
     """How many replicates the bundle holds, from which commits and machine, and whether each is current."""
     from synthmed.gan import cpu_scale
@@ -782,6 +796,8 @@ def cpu_status_text(frames: dict[str, pd.DataFrame], status: pd.DataFrame) -> Ma
              "Every one was computed by today's code and settings.")
     if "trunk" in frames:
         text += " " + trunk_line(frames["trunk"])
+    if "table3_members" in frames:
+        text += " " + constant_line(frames["table3_members"])
     if "front" in frames:
         f = frames["front"]
         text += " Fronts: " + "; ".join(
