@@ -718,7 +718,7 @@ def cpu_table3(cpu: pd.DataFrame, quick: pd.DataFrame, profile: str = "quick") -
 def cpu_accuracy_table(cpu: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """Table 3's other metrics at CPU scale: rows strategies, columns per dataset balanced accuracy and accuracy
     (×100, mean ± std over replicates (n)) and how many of the strategy's classifiers predict one class; with a
-    caption naming each dataset's test majority-class rate (what a constant classifier's accuracy is)."""
+    caption naming each dataset's test majority-class rate (what a classifier that always predicts the majority class scores)."""
     out = {}
     for (d, st), g in cpu.groupby(["dataset", "strategy"], sort=False):
         row = out.setdefault(STRATEGY_NAMES[st], {})
@@ -730,7 +730,8 @@ def cpu_accuracy_table(cpu: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     rates = "; ".join(f"{d} {100 * g['majority_rate'].iloc[0]:.1f}" for d, g in cpu.groupby("dataset", sort=False))
     caption = ("Table 3 at CPU scale, balanced accuracy and accuracy ×100 (mean ± std over replicates (n)) and the "
                "classifiers that predict one class (constant) per strategy; test majority-class rate: "
-               f"{rates} (a constant classifier's accuracy, and balanced accuracy 50).")
+               f"{rates} (the accuracy of a classifier that always predicts the majority class; one that always "
+               "predicts the other class scores 100 minus it; balanced accuracy 50 either way).")
     return table.rename_axis("strategy"), caption
 
 
