@@ -718,7 +718,8 @@ def cpu_table3(cpu: pd.DataFrame, quick: pd.DataFrame, profile: str = "quick") -
 def cpu_accuracy_table(cpu: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """Table 3's other metrics at CPU scale: rows strategies, columns per dataset balanced accuracy and accuracy
     (×100, mean ± std over replicates (n)) and how many of the strategy's classifiers predict one class; with a
-    caption naming each dataset's test majority-class rate (what a classifier that always predicts the majority class scores)."""
+    caption naming each dataset's test majority-class rate (what a classifier that always predicts the majority
+    class scores)."""
     out = {}
     for (d, st), g in cpu.groupby(["dataset", "strategy"], sort=False):
         row = out.setdefault(STRATEGY_NAMES[st], {})
