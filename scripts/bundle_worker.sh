@@ -2,9 +2,10 @@
 # The worker of every chapter's committed result bundle (synthmed.bundle): computes the pending runs of
 # `python -m synthmed.bundle CHAPTER` in its plan's order, one run per fresh Python process (so the code that
 # computes a run is the code its run key names), on one core at the lowest priority, and commits each finished
-# run's JSON file alone (with the committed entries of the steps its runs share, where its bundle keeps any), on whatever branch this checkout is on. Extra arguments go to the chapter's command
-# (e.g. `tsynd --fractions 0.1 --seeds 0 1`, `gan --replicates 0 1 2`). The code is this checkout's (src/ first on
-# PYTHONPATH), the Python is $PYTHON, else .venv/bin/python, else the main checkout's.
+# run's JSON file alone (with the committed entries of the steps its runs share, where its bundle keeps any), on
+# whatever branch this checkout is on. Extra arguments go to the chapter's command (e.g. `tsynd --fractions 0.1
+# --seeds 0 1`, `gan --replicates 0 1 2`). The code is this checkout's (src/ first on PYTHONPATH), the Python is
+# $PYTHON, else .venv/bin/python, else the main checkout's.
 #
 #   setsid nohup bash scripts/bundle_worker.sh gan > /tmp/bundle_worker_gan.log 2>&1 &
 #   python -m synthmed.bundle --help            # the chapters with a bundle

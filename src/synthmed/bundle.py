@@ -397,52 +397,48 @@ def steps_folder(bundle: Path) -> Path:
     return Path(bundle) / "steps"
 
 
+def _copy_entry(source: Path, source_seconds: Path, target: Path, target_seconds: Path) -> None:
+    """Copy a cache entry (``.pt``) and, where it exists, the seconds its computation took (``.json``); the entry
+    appears whole or not at all (temp file, then rename)."""
+    import shutil
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source_seconds.exists():
+        shutil.copyfile(source_seconds, target_seconds)
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
 def restore_steps(bundle: Path, names: Sequence[str]) -> list[tuple[str, str]]:
     """Copy each committed entry of the steps ``names`` (with the seconds its computation took) into the cache
     (:func:`synthmed.cache.entry_path`) where the cache lacks it; the (name, key) pairs copied. The entries are
     content-addressed, so an entry of other code or settings is never used: its key is not asked for."""
-    import shutil
-
     from synthmed import cache
 
     copied = []
     for name in names:
         for path in sorted((steps_folder(bundle) / name).glob("*.pt")):
             key = path.stem
-            target = cache.entry_path(name, key)
-            if target.exists():
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            seconds = path.with_suffix(".json")
-            if seconds.exists():
-                shutil.copyfile(seconds, cache.seconds_path(name, key))
-            tmp = target.with_name(f".{target.name}.restore")
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, target)  # the entry appears whole or not at all
-            copied.append((name, key))
+            if not cache.entry_path(name, key).exists():
+                _copy_entry(path, path.with_suffix(".json"), cache.entry_path(name, key),
+                            cache.seconds_path(name, key))
+                copied.append((name, key))
     return copied
 
 
 def keep_steps(bundle: Path, names: Sequence[str], events: Sequence[Mapping[str, Any]]) -> list[Path]:
     """Commit-ready copies, under :func:`steps_folder`, of the cache entries of the steps ``names`` that a run used
     (its cache ``events``: {"name", "key", ...}) and the bundle does not hold yet; the files written."""
-    import shutil
-
     from synthmed import cache
 
     out = []
     for name, key in sorted({(e["name"], e["key"]) for e in events if e["name"] in names}):
         target = steps_folder(bundle) / name / f"{key}.pt"
-        source = cache.entry_path(name, key)
-        if target.exists() or not source.exists():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if cache.seconds_path(name, key).exists():
-            shutil.copyfile(cache.seconds_path(name, key), target.with_suffix(".json"))
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-        out.append(target)
+        if not target.exists() and cache.entry_path(name, key).exists():
+            _copy_entry(cache.entry_path(name, key), cache.seconds_path(name, key), target,
+                        target.with_suffix(".json"))
+            out.append(target)
     return out
 
 
@@ -551,9 +547,9 @@ def execute(bundle_spec: Spec, args: argparse.Namespace, error: Callable[[str], 
             return EXIT_DEADLINE
         bar.set_postfix_str(run.name)
         bar.write(f"starting {run.name} at {time.strftime('%H:%M:%S')}")
-        restored = {key for _, key in restore_steps(where, bundle_spec.carried)}
+        restore_steps(where, bundle_spec.carried)  # another process may have committed one meanwhile
         cpu = time.process_time()
-        rows, prov = _compute_carrying(bundle_spec, root, run, args, device, restored)
+        rows, prov = _compute_carrying(bundle_spec, root, run, args, device)
         # the run's CPU time besides its wall time: the wall time of a run that shared its cores with other work
         # (or was paused) overstates what it costs, its CPU time does not (a worker runs one single-thread process)
         prov["cpu_s"] = round(time.process_time() - cpu, 1)
@@ -564,26 +560,27 @@ def execute(bundle_spec: Spec, args: argparse.Namespace, error: Callable[[str], 
     return 0
 
 
-def _compute_carrying(bundle_spec: Spec, root: Path, run: Run, args: argparse.Namespace, device,
-                      restored: set[str]) -> tuple[list[Mapping[str, Any]], dict[str, Any]]:
+def _compute_carrying(bundle_spec: Spec, root: Path, run: Run, args: argparse.Namespace,
+                      device) -> tuple[list[Mapping[str, Any]], dict[str, Any]]:
     """``bundle_spec.compute`` of one run; for a bundle with carried steps, the entries of those the run used are
-    kept beside the bundle (:func:`keep_steps`), and its provenance's ``carried`` says which it loaded from a
-    committed entry and which it computed: {step name: {"key", "from": "bundle" | "cache" | "computed"}}."""
+    kept beside the bundle (:func:`keep_steps`), and its provenance's ``carried`` says, per step, whether the run
+    loaded an entry the bundle had committed before it ran, loaded one the cache held, or computed it:
+    {step name: {"key", "from": "bundle" | "cache" | "computed"}} (the step's first use in the run)."""
     if not bundle_spec.carried:
         rows, prov = bundle_spec.compute(root, run, args, device)
         return rows, dict(prov)
     from synthmed import cache
 
     where = bundle_spec.where(root)
-    before = {p.stem for name in bundle_spec.carried for p in (steps_folder(where) / name).glob("*.pt")}
+    committed = {p.stem for name in bundle_spec.carried for p in (steps_folder(where) / name).glob("*.pt")}
     with cache.recording() as events:
         rows, prov = bundle_spec.compute(root, run, args, device)
     keep_steps(where, bundle_spec.carried, events)
     used = {}
     for e in events:
-        if e["name"] in bundle_spec.carried:
-            source = "computed" if e["event"] == "miss" else "bundle" if e["key"] in restored | before else "cache"
-            used[e["name"]] = {"key": e["key"], "from": used.get(e["name"], {}).get("from", source)}
+        if e["name"] in bundle_spec.carried and e["name"] not in used:
+            source = "computed" if e["event"] == "miss" else "bundle" if e["key"] in committed else "cache"
+            used[e["name"]] = {"key": e["key"], "from": source}
     return rows, {**prov, "carried": used}
 
 

@@ -235,13 +235,13 @@ def frame(root: Path, version: str = "v1") -> pd.DataFrame:
     return rows
 
 
-def projection(root: Path, todo, version: str = VERSION, stored=None) -> float | None:
+def projection(root: Path, todo, version: str = VERSION, stored=None, vqvae=()) -> float | None:
     """Seconds the pending runs ``todo`` should take: per kind of run (method, fraction), the mean cost of the timed
     runs of that kind in bundle ``version`` (:func:`timed_runs` with ``marginal``: what a run adds in the plan's
     order, a seed's runs in one sitting; a run that trained its seed's VQ-VAE counts without that training), plus,
-    for each (dataset, seed) whose VQ-VAE a pending run needs and that neither the cache nor the bundle holds
-    (``stored(dataset, seed)``, default :func:`vqvae_stored` under ``root``), the mean time a VQ-VAE took; None when
-    some kind has never been timed."""
+    for each (dataset, seed) whose VQ-VAE a pending run needs, or that ``vqvae`` names (``--vqvae-only`` runs), and
+    that neither the cache nor the bundle holds (``stored(dataset, seed)``, default :func:`vqvae_stored` under
+    ``root``), the mean time a VQ-VAE took; None when some kind has never been timed."""
     timed = timed_runs(frame(root, version), marginal=True)
     vqvae_s = pd.to_numeric(timed["vqvae_s"], errors="coerce")
     plain = timed["seconds"] - vqvae_s.where(timed["with_vqvae"].astype(bool), 0.0).fillna(0.0)
@@ -250,7 +250,7 @@ def projection(root: Path, todo, version: str = VERSION, stored=None) -> float |
     if any(e is None for e in est):
         return None
     stored = (lambda d, seed: vqvae_stored(d, seed, root)) if stored is None else stored
-    needed = {(s.dataset, s.seed) for s in todo if s.train.method != "baseline"}
+    needed = {(s.dataset, s.seed) for s in todo if s.train.method != "baseline"} | set(vqvae)
     missing = [pair for pair in sorted(needed) if not stored(*pair)]
     vq = vqvae_s[timed["with_vqvae"].astype(bool)].dropna()
     if missing and vq.empty:
@@ -303,15 +303,20 @@ def vqvae_step_key(dataset: str, seed: int) -> str:
     return next(e["key"] for e in events if e["name"] == "tsynd_vqvae")
 
 
+def vqvae_run(dataset: str, seed: int) -> bundle.Run:
+    """The ``--vqvae-only`` run of ``dataset`` and ``seed``: keyed on the VQ-VAE's cache key, its record in
+    :data:`VQVAE_FOLDER`."""
+    name = f"{dataset}-vqvae-s{seed}"
+    return bundle.Run(name, bundle.run_key(VERSION, name, {"tsynd_vqvae": vqvae_step_key(dataset, seed)}),
+                      {"dataset": dataset, "seed": seed, "step": "tsynd_vqvae"}, VQVAERun(dataset, seed),
+                      folder=VQVAE_FOLDER)
+
+
 def _plan(args: argparse.Namespace) -> list[bundle.Run]:
     """The v2 plan (:func:`plan`) as bundle runs: name, v2 run key (:func:`run_key_v2`), fields; with
     ``--vqvae-only``, one run per (dataset, seed) that trains that VQ-VAE (its record in :data:`VQVAE_FOLDER`)."""
     if getattr(args, "vqvae_only", False):
-        return [bundle.Run(f"{d}-vqvae-s{seed}", bundle.run_key(VERSION, f"{d}-vqvae-s{seed}",
-                                                                 {"tsynd_vqvae": vqvae_step_key(d, seed)}),
-                           {"dataset": d, "seed": int(seed), "step": "tsynd_vqvae"}, VQVAERun(d, int(seed)),
-                           folder=VQVAE_FOLDER)
-                for seed in args.seeds for d in args.datasets]
+        return [vqvae_run(d, int(seed)) for seed in args.seeds for d in args.datasets]
     specs, scoring, attacks, _ = plan(args.datasets, args.fractions, args.methods, args.seeds)
     return [bundle.Run(run_name(s), run_key_v2(s, scoring, attacks), run_fields(s), (s, scoring, attacks))
             for s in specs]
@@ -340,15 +345,8 @@ def compute_vqvae(run: VQVAERun, device="cpu", progress: bool = True) -> tuple[l
 
 def _projection(root: Path, todo: list[bundle.Run]) -> float | None:
     vq = [r.payload for r in todo if isinstance(r.payload, VQVAERun)]
-    runs = projection(root, [r.payload[0] for r in todo if not isinstance(r.payload, VQVAERun)])
-    if not vq or runs is None:
-        return runs
-    timed = timed_runs(frame(root, VERSION), marginal=True)
-    seconds = pd.to_numeric(timed["vqvae_s"], errors="coerce")[timed["with_vqvae"].astype(bool)].dropna()
-    missing = sum(not vqvae_stored(r.dataset, r.seed, root) for r in vq)
-    if missing and seconds.empty:
-        return None
-    return runs + missing * (float(seconds.mean()) if missing else 0.0)
+    return projection(root, [r.payload[0] for r in todo if not isinstance(r.payload, VQVAERun)],
+                      vqvae=[(r.dataset, r.seed) for r in vq])
 
 
 #: the v2 bundle in ``python -m synthmed.bundle tsynd`` (the chapter's ``bundle`` stage)
