@@ -44,7 +44,8 @@ NBVAL_CHAPTERS_tsynd := data tsynd
 NBVAL_CHAPTERS_other := imbalance reports
 UNITS_FIRST := tests/test_[a-f]*.py
 UNITS_APART := --ignore tests/test_book_browser.py --ignore tests/test_readme_examples.py
-# TQDM_DISABLE: no progress bars in the executed notebooks of `make test`. A bar is printed only by a step that
+# TQDM_DISABLE: fewer progress bars in the executed notebooks of `make test` (a bar that passes `disable=` itself
+# still draws). nbval does not compare stderr (tests/plugins/nbval_stderr.py): a bar is printed only by a step that
 # computes, so the runner's copy (whose cache may already hold a step: a warm `make test`) and nbval's re-execution
 # (an empty cache) differed by whole stderr outputs, which no sanitiser can equalise.
 SMOKE := SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/smoke OMP_NUM_THREADS=1 TQDM_DISABLE=1
@@ -67,7 +68,7 @@ test-nbval-%: test-runner
 	rm -rf .synthmed-cache/nbval-$* && mkdir -p .synthmed-cache/nbval-$* && \
 		cp -r .synthmed-cache/smoke/verdicts .synthmed-cache/nbval-$*/verdicts && \
 		SYNTHMED_CACHE_DIR=$(CURDIR)/.synthmed-cache/nbval-$* OMP_NUM_THREADS=1 TQDM_DISABLE=1 \
-		$(PYTEST) --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+		PYTHONPATH=$(CURDIR)/tests/plugins $(PYTEST) -p nbval_stderr --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		$$($(PY) -m synthmed.runner --list --chapters $(NBVAL_CHAPTERS_$*))
 
 # The browser check reads the book the smoke runner built.

@@ -97,9 +97,37 @@ def test_make_test_runs_nbval_strictly_on_the_executed_book_with_an_empty_cache(
     assert "$(SMOKE)" in runner and "synthmed.runner --profile smoke" in runner
     assert "OMP_NUM_THREADS=1" in variables.get("SMOKE", makefile.split("SMOKE := ", 1)[1].split("\n", 1)[0])
     assert "OMP_NUM_THREADS=1" in line
-    # no progress bars on either side: a bar is printed only where a step computes, so a warm runner cache and
-    # nbval's empty one would differ by whole stderr outputs (seen: gan_ensemble's "downstream" bar)
+    # stderr is not compared (tests/plugins/nbval_stderr.py): a bar is printed only where a step computes, so a
+    # warm runner cache and nbval's empty one would differ by whole stderr outputs (seen: gan_ensemble's bar)
+    assert "PYTHONPATH=$(CURDIR)/tests/plugins $(PYTEST) -p nbval_stderr --nbval " in line
     assert "TQDM_DISABLE=1" in line and "TQDM_DISABLE=1" in makefile.split("SMOKE := ", 1)[1].split("\n", 1)[0]
+
+
+def _nbval(tmp_path, stored_stdout: str, stored_stderr: str, plugin: bool):
+    """nbval, as `make test` runs it, on a one-cell notebook that prints "result 1" to stdout and "bar" to stderr,
+    stored with the given outputs."""
+    import os
+    import subprocess
+    import sys
+
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell('import sys\nprint("result 1")\nprint("bar", file=sys.stderr)', execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=stored_stdout),
+                    nbformat.v4.new_output("stream", name="stderr", text=stored_stderr)]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "one.ipynb")
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(["-p", "nbval_stderr"] * plugin),
+            "--nbval", "--nbval-current-env", str(tmp_path / "one.ipynb")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "plugins")}
+    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_nbval_ignores_stderr_but_not_results(tmp_path):
+    assert _nbval(tmp_path, "result 1\n", "another bar\n", plugin=True).returncode == 0
+    assert _nbval(tmp_path, "result 1\n", "another bar\n", plugin=False).returncode == 1  # what the plugin fixes
+    assert _nbval(tmp_path, "result 2\n", "bar\n", plugin=True).returncode == 1  # a changed result still fails
 
 
 def test_tqdm_draws_no_bar_when_make_test_disables_it():
