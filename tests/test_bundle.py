@@ -196,6 +196,8 @@ def test_step_seconds_and_cold_seconds_count_what_a_run_computed_and_what_it_loa
     assert times["loaded"] == 50.0  # the nested hit is inside a loaded step's time already
     assert bundle.cold_seconds({"wall_s": 140.0, "cold_s": 190.0, "steps_cached": ["gan_search"]}) == 190.0
     assert bundle.cold_seconds({"wall_s": 140.0, "steps_cached": []}) == 140.0
+    # a run paused for 960 s: its CPU time, plus what its loaded steps cost, not its wall time
+    assert bundle.cold_seconds({"wall_s": 3496.0, "cpu_s": 2500.0, "cold_s": 3596.0}) == 2600.0
     assert bundle.cold_seconds({"wall_s": 4.1, "steps_cached": ["gan_downstream_all"]}) is None  # a re-keyed run
     # each cache entry counts once: a GAN the run trained (or loaded) and every later stage loads again
     again = [{"event": "miss", "name": "gan_zoo", "key": "g1", "seconds": 100.0},

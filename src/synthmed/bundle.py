@@ -105,11 +105,17 @@ def replicate_provenance(root: str | Path, events: list[Mapping[str, Any]], wall
 
 
 def cold_seconds(provenance: Mapping[str, Any]) -> float | None:
-    """What a stored run would take from an empty cache: its "cold_s" (its wall time plus the computing time of
-    the steps it loaded), else its wall time when it loaded no step; None for a run that loaded its steps and
-    predates "cold_s" (a re-keyed run whose wall time says nothing about the cost)."""
+    """What a stored run would take from an empty cache, in seconds of one core: its CPU time ("cpu_s", recorded
+    since the runs of issue 34's bundle) where recorded, else its wall time, plus the computing time of the steps
+    it loaded (its "cold_s" minus its "wall_s"); its wall time when it predates "cold_s" and loaded no step; None
+    for a run that loaded its steps and predates "cold_s" (a re-keyed run whose wall time says nothing about the
+    cost). The CPU time, because the wall time of a run that shared its core with other work or was paused
+    overstates what it costs (a worker runs one single-thread process, so a run's CPU time is its time on one
+    core)."""
     if provenance.get("cold_s") is not None:
-        return float(provenance["cold_s"])
+        loaded = float(provenance["cold_s"]) - float(provenance.get("wall_s") or 0.0)
+        spent = provenance.get("cpu_s") if provenance.get("cpu_s") is not None else provenance.get("wall_s")
+        return round(float(spent or 0.0) + loaded, 1)
     if provenance.get("steps_cached"):
         return None
     return float(provenance["wall_s"]) if provenance.get("wall_s") else None
