@@ -502,6 +502,29 @@ def test_replicate_status_reports_the_cost_from_an_empty_cache_not_a_resumed_wal
     assert status["current"].all()
 
 
+def test_tables_and_verdicts_pool_only_current_replicates_when_any_is_current(tmp_path):
+    # GAN replicate 0 at the downstream batch 64 (stale) beside replicate 1 at batch 32 (current): pooling them
+    # would pair arms trained under different settings
+    where = tmp_path / "bundle"
+    for r in (0, 1, 2):
+        rows = [{"frame": "table3", "replicate": r, "strategy": "real", "g_mean": 0.5 + r / 10}]
+        bundle.write(where, f"replicate-{r:02d}-s{r}", "old" if r == 0 else f"k{r}", {"replicate": r, "seed": r},
+                     rows, {"wall_s": 10.0})
+
+    def plan(replicates):
+        return [bundle.Run(f"replicate-{r:02d}-s{r}", f"k{r}", {}) for r in replicates]
+
+    status = bundle.replicate_status(where, plan, lambda r, s: f"replicate-{r:02d}-s{s}")
+    frames = bundle.current_only(bundle.replicate_frames(where), status)
+    assert frames["table3"]["replicate"].tolist() == [1, 2]
+    assert bundle.stale_text(status).startswith("1 of them was computed by code or settings other than today's")
+    assert "leave it out and use the 2 current ones" in bundle.stale_text(status)
+    stale = status.assign(current=False)  # nothing current: every replicate is shown, as what earlier code gave
+    assert bundle.current_only(bundle.replicate_frames(where), stale)["table3"]["replicate"].tolist() == [0, 1, 2]
+    assert bundle.stale_text(stale).endswith("they show what that code gave until the worker recomputes them.")
+    assert bundle.stale_text(status.assign(current=True)) == "Every one was computed by today's code and settings."
+
+
 def test_a_vqvae_only_run_trains_and_commits_a_seeds_vqvae_for_later_sittings(tmp_path, monkeypatch, capsys):
     # `tsynd --vqvae-only`: a seed's VQ-VAE (an hour of one core at paper scale; here the smoke profile's) as a
     # run of its own, recorded under vqvae/ and kept under steps/, so that the seed's runs need not train it

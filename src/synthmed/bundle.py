@@ -338,6 +338,12 @@ class Spec:
             raise TypeError(f"{self.title} is not a replicate bundle (it names no replicate_plan and run_name)")
         return replicate_status(self.where(root), self.replicate_plan, self.run_name)
 
+    def judged(self, root: str | Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+        """(frames, status): :meth:`frames` restricted by :func:`current_only` to the replicates that the tables and
+        verdicts may pool, and :meth:`current` (every committed replicate)."""
+        status = self.current(root)
+        return current_only(self.frames(root), status), status
+
     @property
     def command(self) -> str:
         return f"scripts/bundle_worker.sh {self.chapter}"
@@ -665,6 +671,34 @@ def replicate_frames(folder: Path) -> dict[str, pd.DataFrame]:
         return {}
     return {name: g.dropna(axis=1, how="all").drop(columns="frame").reset_index(drop=True).infer_objects()
             for name, g in rows.groupby("frame", sort=False)}  # infer: a column other frames lack is no object
+
+
+def current_only(frames: Mapping[str, pd.DataFrame], status: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The rows of ``frames`` (:func:`replicate_frames`) that a replicate bundle's tables and verdicts use: those of
+    the replicates whose key today's code and settings give (``status["current"]``, :func:`replicate_status`)
+    where any is, else every row (all stale: the page shows what the earlier code gave, and says so). A stale
+    replicate pooled with current ones would pair arms computed under different settings (seen: the GAN bundle's
+    downstream batch 64 vs 32)."""
+    if status.empty or not status["current"].astype(bool).any():
+        return dict(frames)
+    keep = set(status.loc[status["current"].astype(bool), "replicate"].astype(int))
+    return {name: (f[f["replicate"].astype(int).isin(keep)].reset_index(drop=True) if "replicate" in f else f)
+            for name, f in frames.items()}
+
+
+def stale_text(status: pd.DataFrame) -> str:
+    """One sentence on a replicate bundle's stale replicates (``status``: :func:`replicate_status`): how many, and
+    whether the page leaves them out (some replicate is current: :func:`current_only`) or shows them."""
+    stale = int((~status["current"].astype(bool)).sum())
+    if not stale:
+        return "Every one was computed by today's code and settings."
+    what = f"{stale} of them {'were' if stale != 1 else 'was'} computed by code or settings other than today's " \
+           "(their run key differs)"
+    if stale < len(status):
+        return (f"{what}: the tables and verdicts below leave {'them' if stale != 1 else 'it'} out and use the "
+                f"{len(status) - stale} current one{'s' if len(status) - stale != 1 else ''} until the worker "
+                "recomputes the rest.")
+    return f"{what}: they show what that code gave until the worker recomputes them."
 
 
 def replicate_status(folder: Path, plan: Callable[[list[int]], Sequence[Run]],

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 from IPython.display import Markdown
 
-from synthmed import display, reference
+from synthmed import bundle, display, reference
 from synthmed.display import significant_decimals
 from synthmed.gan import runs
 from synthmed.gan.experiment import STRATEGY_NAMES, TEST_SELECTED
@@ -785,7 +785,7 @@ def cpu_status_text(frames: dict[str, pd.DataFrame], status: pd.DataFrame) -> Ma
         return Markdown(f"No CPU-scale replicate is committed yet (`results/{cpu_scale.PROFILE}/{cpu_scale.CHAPTER}/` "
                         f"is empty): `{cpu_scale.BUNDLE.command}` computes them, one replicate per process, and "
                         "commits each. Until then this section shows nothing.")
-    n, stale = len(status), int((~status["current"].astype(bool)).sum())
+    n = len(status)
     commits = ", ".join(f"`{c}`" for c in dict.fromkeys(status["commit"]))
     hours = pd.to_numeric(status["cold_s"], errors="coerce").dropna() / 3600
     text = (f"{n} replicate{'s' if n != 1 else ''} committed (`results/{cpu_scale.PROFILE}/{cpu_scale.CHAPTER}/`, "
@@ -793,9 +793,7 @@ def cpu_status_text(frames: dict[str, pd.DataFrame], status: pd.DataFrame) -> Ma
             f"{', '.join(dict.fromkeys(status['cpu']))}"
             + (f", {hours.mean():.2f} h of one core per replicate from an empty cache on average" if len(hours)
                else "") + ". ")
-    text += (f"{stale} of them were computed by code or settings other than today's (their run key differs): "
-             "they show what that code gave until the worker recomputes them." if stale else
-             "Every one was computed by today's code and settings.")
+    text += bundle.stale_text(status)
     if "trunk" in frames:
         text += " " + trunk_line(frames["trunk"])
     if "table3_members" in frames:
@@ -816,8 +814,8 @@ def cpu_section(root, quick: pd.DataFrame, profile: str = "quick") -> tuple[list
     from synthmed import claims
     from synthmed.gan import cpu_scale
 
-    frames = cpu_scale.BUNDLE.frames(root)
-    shown = [cpu_status_text(frames, cpu_scale.BUNDLE.current(root))]
+    frames, status = cpu_scale.BUNDLE.judged(root)
+    shown = [cpu_status_text(frames, status)]
     verdicts = cpu_judge(frames)
     if frames:
         shown.append(display.plain(cpu_table3(frames["table3"], quick, profile), caption=(

@@ -16,7 +16,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from synthmed import claims as claims_mod
-from synthmed import display, models, profiles
+from synthmed import bundle, display, models, profiles
 from synthmed.data import grouped
 from synthmed.data.nih import select_nih1000
 from synthmed.device import describe
@@ -968,7 +968,7 @@ def cpu_status_text(frames: dict[str, pd.DataFrame], status: pd.DataFrame) -> Ma
                         f"`{cpu_scale.BUNDLE.command}` computes them, one Exp 1 replicate (its own subsample, "
                         "CycleGAN and classifiers) per process, and commits each. Until then the headline is judged "
                         "on this build's runs only.")
-    n, stale = len(status), int((~status["current"].astype(bool)).sum())
+    n = len(status)
     commits = ", ".join(f"`{c}`" for c in dict.fromkeys(status["commit"]))
     hours = pd.to_numeric(status["cold_s"], errors="coerce").dropna() / 3600
     c = cpu_scale.CPU
@@ -979,8 +979,7 @@ def cpu_status_text(frames: dict[str, pd.DataFrame], status: pd.DataFrame) -> Ma
             f"{', '.join(dict.fromkeys(status['cpu']))}"
             + (f", {hours.mean():.2f} h of one core per replicate from an empty cache on average" if len(hours)
                else "") + ". ")
-    text += (f"{stale} of them were computed by code or settings other than today's (their run key differs). "
-             if stale else "Every one was computed by today's code and settings. ")
+    text += bundle.stale_text(status) + " "
     learn = cpu_learning(frames)
     if "val_auc" in learn and learn["val_auc"].notna().any():
         v = 100 * learn["val_auc"].dropna()
@@ -1010,8 +1009,8 @@ def cpu_section(results: pd.DataFrame, settings, root) -> CPUSection:
     ``results/`` holds the bundle (the notebook passes :func:`synthmed.runner.find_root`'s)."""
     from synthmed.imbalance import cpu_scale
 
-    frames = cpu_scale.BUNDLE.frames(root)
-    shown = [cpu_status_text(frames, cpu_scale.BUNDLE.current(root))]
+    frames, status = cpu_scale.BUNDLE.judged(root)
+    shown = [cpu_status_text(frames, status)]
     verdicts = cpu_judge(frames)
     if frames:
         shown.append(display.plain(cpu_table(frames["runs"], results, settings.profile), caption=(
