@@ -507,7 +507,8 @@ def test_tables_and_verdicts_pool_only_current_replicates_when_any_is_current(tm
     # would pair arms trained under different settings
     where = tmp_path / "bundle"
     for r in (0, 1, 2):
-        rows = [{"frame": "table3", "replicate": r, "strategy": "real", "g_mean": 0.5 + r / 10}]
+        rows = [{"frame": "table3", "replicate": r, "strategy": "real", "g_mean": 0.5 + r / 10},
+                {"frame": "trunk", "replicate": 0, "accuracy": 0.9}]  # a row naming another replicate
         bundle.write(where, f"replicate-{r:02d}-s{r}", "old" if r == 0 else f"k{r}", {"replicate": r, "seed": r},
                      rows, {"wall_s": 10.0})
 
@@ -516,7 +517,7 @@ def test_tables_and_verdicts_pool_only_current_replicates_when_any_is_current(tm
 
     status = bundle.replicate_status(where, plan, lambda r, s: f"replicate-{r:02d}-s{s}")
     frames = bundle.current_only(bundle.replicate_frames(where), status)
-    assert frames["table3"]["replicate"].tolist() == [1, 2]
+    assert frames["table3"]["replicate"].tolist() == [1, 2] and len(frames["trunk"]) == 2
     assert bundle.stale_text(status).startswith("1 of them was computed by code or settings other than today's")
     assert "leave it out and use the 2 current ones" in bundle.stale_text(status)
     stale = status.assign(current=False)  # nothing current: every replicate is shown, as what earlier code gave

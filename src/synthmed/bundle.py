@@ -681,9 +681,8 @@ def current_only(frames: Mapping[str, pd.DataFrame], status: pd.DataFrame) -> di
     downstream batch 64 vs 32)."""
     if status.empty or not status["current"].astype(bool).any():
         return dict(frames)
-    keep = set(status.loc[status["current"].astype(bool), "replicate"].astype(int))
-    return {name: (f[f["replicate"].astype(int).isin(keep)].reset_index(drop=True) if "replicate" in f else f)
-            for name, f in frames.items()}
+    keep = set(status.loc[status["current"].astype(bool), "key"])  # by key: a row's own fields may name another
+    return {name: f[f["run_key"].isin(keep)].reset_index(drop=True) for name, f in frames.items()}
 
 
 def stale_text(status: pd.DataFrame) -> str:
@@ -705,13 +704,13 @@ def replicate_status(folder: Path, plan: Callable[[list[int]], Sequence[Run]],
                      run_name: Callable[[int, int], str]) -> pd.DataFrame:
     """One row per committed replicate of the bundle in ``folder``: run, replicate, seed, commit (``+edits`` when
     the tree had uncommitted edits), finished, wall time, ``cold_s`` (its cost from an empty cache,
-    :func:`cold_seconds`: a run that resumed from cached steps took less wall time than that), CPU, and ``current``:
+    :func:`cold_seconds`: a run that resumed from cached steps took less wall time than that), CPU, ``current``:
     whether its key is the one that ``plan`` (replicate numbers -> runs, today's code and settings) gives it (False:
-    other code or settings)."""
+    other code or settings), and ``key``, the key it was stored under."""
     recs = records(folder)
     if not recs:
         return pd.DataFrame(columns=["run", "replicate", "seed", "commit", "finished", "wall_s", "cold_s", "cpu",
-                                     "current"])
+                                     "current", "key"])
     now = {r.key for r in plan(sorted({int(rec["run"]["replicate"]) for rec in recs}))}
     return pd.DataFrame([{"run": run_name(rec["run"]["replicate"], rec["run"]["seed"]),
                           "replicate": rec["run"]["replicate"], "seed": rec["run"]["seed"],
@@ -719,5 +718,6 @@ def replicate_status(folder: Path, plan: Callable[[list[int]], Sequence[Run]],
                           + ("+edits" if rec["provenance"].get("dirty") else ""),
                           "finished": rec["provenance"].get("finished", ""), "wall_s": rec["provenance"].get("wall_s"),
                           "cold_s": cold_seconds(rec["provenance"]),
-                          "cpu": (rec["provenance"].get("machine") or {}).get("cpu", ""), "current": rec["key"] in now}
+                          "cpu": (rec["provenance"].get("machine") or {}).get("cpu", ""), "current": rec["key"] in now,
+                          "key": rec["key"]}
                          for rec in recs])

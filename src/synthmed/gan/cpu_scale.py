@@ -167,7 +167,10 @@ def compute_replicate(rs: dict, device="cpu", progress: bool = False) -> dict[st
                            "candidates": len(rec["feats"]["fakes"])} for d, rec in results.items()])
     return {"table3": ex.strategy_runs(results), "table3_members": ex.strategy_runs(results, members=True),
             "table6": ex.fidelity_runs(results, rs, device, progress), "fig3": ex.fig3_relations(results, rs["k"]),
-            "front": front, "trunk": ex.trunk_runs(rs, device)}
+            "front": front,
+            # the trunk's rows name the chapter's own replicate (0 in a one-replicate chapter): left to the run's
+            # fields, as every other frame's, so that its rows say which bundle replicate they belong to
+            "trunk": ex.trunk_runs(rs, device).drop(columns="replicate", errors="ignore")}
 
 
 # ---- the bundle command -----------------------------------------------------------------------------------------
