@@ -685,6 +685,21 @@ def current_only(frames: Mapping[str, pd.DataFrame], status: pd.DataFrame) -> di
     return {name: f[f["run_key"].isin(keep)].reset_index(drop=True) for name, f in frames.items()}
 
 
+def status_text(status: pd.DataFrame, where: str, of: str = "") -> str:
+    """The sentences a replicate bundle's page opens its status with (``status``: :func:`replicate_status`, not
+    empty; ``where``: the bundle's folder as shown; ``of``: what a replicate is of, e.g. " of Exp 1"): how many
+    replicates are committed, their seeds, commits and machines, their mean cost from an empty cache
+    (:func:`cold_seconds`), then :func:`stale_text`."""
+    n = len(status)
+    commits = ", ".join(f"`{c}`" for c in dict.fromkeys(status["commit"]))
+    hours = pd.to_numeric(status["cold_s"], errors="coerce").dropna() / 3600
+    return (f"{n} replicate{'s' if n != 1 else ''}{of} committed ({where}, seeds "
+            f"{', '.join(map(str, status['seed']))}), computed at commit(s) {commits} on "
+            f"{', '.join(dict.fromkeys(status['cpu']))}"
+            + (f", {hours.mean():.2f} h of one core per replicate from an empty cache on average" if len(hours)
+               else "") + ". " + stale_text(status))
+
+
 def stale_text(status: pd.DataFrame) -> str:
     """One sentence on a replicate bundle's stale replicates (``status``: :func:`replicate_status`): how many, and
     whether the page leaves them out (some replicate is current: :func:`current_only`) or shows them."""

@@ -785,15 +785,7 @@ def cpu_status_text(frames: dict[str, pd.DataFrame], status: pd.DataFrame) -> Ma
         return Markdown(f"No CPU-scale replicate is committed yet (`results/{cpu_scale.PROFILE}/{cpu_scale.CHAPTER}/` "
                         f"is empty): `{cpu_scale.BUNDLE.command}` computes them, one replicate per process, and "
                         "commits each. Until then this section shows nothing.")
-    n = len(status)
-    commits = ", ".join(f"`{c}`" for c in dict.fromkeys(status["commit"]))
-    hours = pd.to_numeric(status["cold_s"], errors="coerce").dropna() / 3600
-    text = (f"{n} replicate{'s' if n != 1 else ''} committed (`results/{cpu_scale.PROFILE}/{cpu_scale.CHAPTER}/`, "
-            f"seeds {', '.join(map(str, status['seed']))}), computed at commit(s) {commits} on "
-            f"{', '.join(dict.fromkeys(status['cpu']))}"
-            + (f", {hours.mean():.2f} h of one core per replicate from an empty cache on average" if len(hours)
-               else "") + ". ")
-    text += bundle.stale_text(status)
+    text = bundle.status_text(status, f"`results/{cpu_scale.PROFILE}/{cpu_scale.CHAPTER}/`")
     if "trunk" in frames:
         text += " " + trunk_line(frames["trunk"])
     if "table3_members" in frames:

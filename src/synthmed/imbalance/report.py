@@ -968,18 +968,10 @@ def cpu_status_text(frames: dict[str, pd.DataFrame], status: pd.DataFrame) -> Ma
                         f"`{cpu_scale.BUNDLE.command}` computes them, one Exp 1 replicate (its own subsample, "
                         "CycleGAN and classifiers) per process, and commits each. Until then the headline is judged "
                         "on this build's runs only.")
-    n = len(status)
-    commits = ", ".join(f"`{c}`" for c in dict.fromkeys(status["commit"]))
-    hours = pd.to_numeric(status["cold_s"], errors="coerce").dropna() / 3600
     c = cpu_scale.CPU
     setup = (f"{models.title(cpu_scale.BACKBONE)} at {c['image_size']} px for {c['epochs']} epochs, a CycleGAN of "
              f"width {c['gan_width']} for {c['gan_steps']:,} steps per replicate")
-    text = (f"**At CPU scale** ({setup}): {n} replicate{'s' if n != 1 else ''} of Exp 1 "
-            f"committed ({where}, seeds {', '.join(map(str, status['seed']))}), computed at commit(s) {commits} on "
-            f"{', '.join(dict.fromkeys(status['cpu']))}"
-            + (f", {hours.mean():.2f} h of one core per replicate from an empty cache on average" if len(hours)
-               else "") + ". ")
-    text += bundle.stale_text(status) + " "
+    text = f"**At CPU scale** ({setup}): " + bundle.status_text(status, where, of=" of Exp 1") + " "
     learn = cpu_learning(frames)
     if "val_auc" in learn and learn["val_auc"].notna().any():
         v = 100 * learn["val_auc"].dropna()
