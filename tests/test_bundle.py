@@ -280,10 +280,11 @@ def test_the_ledger_counts_current_and_stale_runs_and_projects_the_rest(tmp_path
     row = bundle.ledger(tmp_path, ["gan"]).iloc[0]
     assert (row["current"], row["stale"]) == (1, 1)
     assert row["core-h per run"] == pytest.approx(1.5) and row["core-h stored"] == pytest.approx(3.0)
-    assert row["core-h left (projected)"] == pytest.approx(1.5 * (len(runs) - 1))  # the mean cold cost per run
+    # projected from the current replicate's cold cost alone: the stale one ran under other settings
+    assert row["core-h left (projected)"] == pytest.approx(1.0 * (len(runs) - 1))
     text = bundle.ledger_text(bundle.ledger(tmp_path, ["gan"]))
     assert text.startswith(f"{len(runs) - 1} of {len(runs)} planned runs are still to compute")
-    assert f"{1.5 * (len(runs) - 1) / 2:.1f} h of wall time on 2" in text
+    assert f"{1.0 * (len(runs) - 1) / 2:.1f} h of wall time on 2" in text
 
 
 REPLICATE_BUNDLES = {  # chapter: (a setting that needs a value, modules its replicate's code version must reach)
@@ -500,6 +501,12 @@ def test_replicate_status_reports_the_cost_from_an_empty_cache_not_a_resumed_wal
     status = bundle.replicate_status(where, plan, lambda r, s: f"replicate-{r:02d}-s{s}")
     assert status["cold_s"].tolist()[:2] == [6316.0, 900.0] and status["cold_s"].isna().tolist()[2]
     assert status["current"].all()
+    todo = plan([5, 6])
+    assert bundle.current_projection(status, todo) == 2 * (6316.0 + 900.0) / 2  # the unknown cost is left out
+    stale0 = status.assign(current=[False, True, True])  # a stale replicate's cost does not project today's
+    assert bundle.current_projection(stale0, todo) == 2 * 900.0
+    assert bundle.current_projection(status.assign(current=[False, False, True]), todo) is None
+    assert bundle.current_projection(status.iloc[:0], todo) is None
 
 
 def test_tables_and_verdicts_pool_only_current_replicates_when_any_is_current(tmp_path):

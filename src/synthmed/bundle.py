@@ -320,10 +320,15 @@ class Spec:
         return folder(root, self.profile, self.folder)
 
     def project(self, root: str | Path, todo: Sequence[Run]) -> float | None:
-        """Seconds the runs ``todo`` are projected to take: the chapter's ``projection``, else
+        """Seconds the runs ``todo`` are projected to take: the chapter's ``projection``; else, for a replicate
+        bundle with a current replicate, the mean cost of its current replicates (:func:`current_projection`); else
         :func:`mean_projection` of the stored runs (None while unknown)."""
         if self.projection is not None:
             return self.projection(Path(root), list(todo))
+        if self.replicate_plan is not None and self.run_name is not None:
+            eta = current_projection(self.current(root), todo)
+            if eta is not None:
+                return eta
         return mean_projection(self.where(root), todo)
 
     def frames(self, root: str | Path) -> dict[str, pd.DataFrame]:
@@ -395,6 +400,17 @@ def mean_projection(bundle: Path, todo: Sequence[Run]) -> float | None:
     number of pending runs (None before any run whose cost is known)."""
     walls = [c for c in (cold_seconds(rec["provenance"]) for rec in records(bundle)) if c is not None]
     return float(len(todo) * sum(walls) / len(walls)) if walls else (0.0 if not todo else None)
+
+
+def current_projection(status: pd.DataFrame, todo: Sequence[Run]) -> float | None:
+    """A replicate bundle's projection from its current replicates only (``status``: :func:`replicate_status`):
+    their mean cost from an empty cache times the number of pending runs; None when no current replicate has a
+    known cost. A stale replicate was computed under other settings (the GAN bundle's downstream batch 64 took
+    other time than 32) and, before CPU times were recorded, its cost is a wall time that counts other work."""
+    if status.empty:
+        return None
+    cold = pd.to_numeric(status.loc[status["current"].astype(bool), "cold_s"], errors="coerce").dropna()
+    return float(len(todo) * cold.mean()) if not cold.empty else None
 
 
 # ---- cached steps committed beside the runs -----------------------------------------------------------------------
@@ -615,7 +631,8 @@ def ledger(root: str | Path, chapters: Sequence[str] | None = None) -> pd.DataFr
     (``current``), the files committed under another key (``stale``: other code or settings), the measured cost of a
     run from an empty cache (:func:`cold_seconds`, mean over the stored runs whose cost is known, in hours of one
     core), the core-hours those stored runs took, and the projected core-hours of the pending runs (the chapter's
-    projection, else :func:`mean_projection`; NaN while no run of a kind has been timed)."""
+    projection, else, for a replicate bundle, :func:`current_projection`, else :func:`mean_projection`; NaN while no
+    run of a kind has been timed)."""
     root = Path(root).resolve()
     rows = []
     for name in chapters_with_bundles() if chapters is None else chapters:
