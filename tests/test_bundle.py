@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from synthmed import bundle
@@ -561,6 +562,19 @@ def test_replicate_status_reports_the_cost_from_an_empty_cache_not_a_resumed_wal
     assert bundle.current_projection(stale0, todo) == 2 * 900.0
     assert bundle.current_projection(status.assign(current=[False, False, True]), todo) is None
     assert bundle.current_projection(status.iloc[:0], todo) is None
+
+
+def test_the_status_gives_each_cpu_models_cost_over_the_current_replicates():
+    status = pd.DataFrame({"run": ["r0", "r1", "r3", "r9"], "replicate": [0, 1, 3, 9], "seed": [0, 1, 3, 9],
+                           "commit": ["a", "b", "b", "c"], "cpu": ["Intel", "AMD", "AMD", "AMD"],
+                           "cold_s": [6316.0, 4400.0, 4600.0, None], "current": [False, True, True, True],
+                           "key": list("wxyz")})
+    text = bundle.status_text(status, "`x/`")
+    assert "one replicate costs one core, from an empty cache, 1.25 h on AMD (mean of 2 current replicates). " in text
+    assert "Intel (mean" not in text  # the stale replicate ran other settings
+    stale = bundle.status_text(status.assign(current=False), "`x/`")
+    assert "1.75 h on Intel (mean of 1 replicate); 1.25 h on AMD (mean of 2 replicates). " in stale
+    assert "costs" not in bundle.status_text(status.assign(cold_s=None), "`x/`")  # no cost known: nothing said
 
 
 def test_tables_and_verdicts_pool_only_current_replicates_when_any_is_current(tmp_path):

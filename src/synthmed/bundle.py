@@ -725,15 +725,22 @@ def status_text(status: pd.DataFrame, where: str, of: str = "") -> str:
     """The sentences a replicate bundle's page opens its status with (``status``: :func:`replicate_status`, not
     empty; ``where``: the bundle's folder as shown; ``of``: what a replicate is of, e.g. " of Exp 1"): how many
     replicates are committed, their seeds, commits and machines, their mean cost from an empty cache
-    (:func:`cold_seconds`), then :func:`stale_text`."""
+    (:func:`cold_seconds`) per CPU model (machines of one kind differ about 2x, :func:`on_cpu`), over the current
+    replicates where any is (a stale one ran other settings), then :func:`stale_text`."""
     n = len(status)
     commits = ", ".join(f"`{c}`" for c in dict.fromkeys(status["commit"]))
-    hours = pd.to_numeric(status["cold_s"], errors="coerce").dropna() / 3600
+    current = status["current"].astype(bool)
+    basis = status[current] if current.any() else status
+    hours = pd.to_numeric(basis["cold_s"], errors="coerce") / 3600
+    per_cpu = hours.groupby(basis["cpu"].fillna(""), sort=False).agg(["mean", "count"])
+    which = "current " if current.any() and not current.all() else ""
+    cost = "; ".join(f"{m:.2f} h on {cpu or 'an unrecorded CPU'} (mean of {k} {which}replicate{'s' if k != 1 else ''})"
+                     for cpu, m, k in zip(per_cpu.index, per_cpu["mean"], per_cpu["count"].astype(int)) if k)
     return (f"{n} replicate{'s' if n != 1 else ''}{of} committed ({where}, seeds "
             f"{', '.join(map(str, status['seed']))}), computed at commit(s) {commits} on "
             f"{', '.join(dict.fromkeys(status['cpu']))}"
-            + (f", {hours.mean():.2f} h of one core per replicate from an empty cache on average" if len(hours)
-               else "") + ". " + stale_text(status))
+            + (f"; one replicate costs one core, from an empty cache, {cost}" if cost else "") + ". "
+            + stale_text(status))
 
 
 def stale_text(status: pd.DataFrame) -> str:
