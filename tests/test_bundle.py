@@ -335,6 +335,19 @@ def test_the_tsynd_chapter_opens_with_the_paper_scale_targeting_comparison(tmp_p
     text = report.paper_scale_status(tmp_path).data
     assert f"6 of {len(specs) * 7 // 3} planned runs committed" in text  # the default plan has seven seeds
     assert "10 %: +10.0 [" in text and "over 3 seeds" in text  # differences 10, 11, 9
+    assert "paired by seed) is **supported**. " in text  # the engine's verdict, as on the paper-scale page
+    # the same differences, but TSynD under FGSM below chance on balanced accuracy: the engine cannot answer
+    for spec in specs:
+        fields = paper_scale.run_fields(spec)
+        if fields["fraction"] != 0.1 or fields["method"] not in acc:
+            continue
+        balanced = {"TSynD": [0.30, 0.35, 0.32], "Noise-matched": [0.20, 0.22, 0.25]}[fields["method"]][spec.seed]
+        row = {**fields, "test_condition": "fgsm", "accuracy": acc[fields["method"]][spec.seed] / 100,
+               "balanced_accuracy": balanced}
+        bundle.write(paper_scale.folder(tmp_path, "v2"), paper_scale.run_name(spec), "k", fields, [row], {})
+    text = report.paper_scale_status(tmp_path).data
+    assert "paired by seed) is **not testable**: " in text and "not above chance" in text
+    assert "10 %: +10.0 [" in text  # the difference is still shown, under the verdict
 
 
 def test_deadline_parses_a_clock_time_as_the_next_one_and_refuses_nonsense():
