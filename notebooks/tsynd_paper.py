@@ -100,9 +100,7 @@ display(*report.paper_scale_samples(root))
 # They form their own family for the false-discovery control and are counted apart on the Scorecard.
 
 # %% tags=["hide-input"]
-chapter_claims = report.table1_claims(ref, rows, [], unrun="paper") if len(rows) else []
-scale_claims = paper_scale.scale_claims(chapter_claims, rows)
-verdicts = claims.judge_all(scale_claims, rows, "paper") if len(rows) else []
+verdicts = report.paper_scale_verdicts(rows)
 unit = "one seed (the labelled subset and the initialisation, shared by the methods)"
 display(*claims.publish("tsynd_paper", settings, verdicts, unit=unit))
 

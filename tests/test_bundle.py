@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from synthmed import bundle
@@ -334,6 +335,19 @@ def test_the_tsynd_chapter_opens_with_the_paper_scale_targeting_comparison(tmp_p
     text = report.paper_scale_status(tmp_path).data
     assert f"6 of {len(specs) * 7 // 3} planned runs committed" in text  # the default plan has seven seeds
     assert "10 %: +10.0 [" in text and "over 3 seeds" in text  # differences 10, 11, 9
+    assert "paired by seed) is **supported**. " in text  # the engine's verdict, as on the paper-scale page
+    # the same differences, but TSynD under FGSM below chance on balanced accuracy: the engine cannot answer
+    for spec in specs:
+        fields = paper_scale.run_fields(spec)
+        if fields["fraction"] != 0.1 or fields["method"] not in acc:
+            continue
+        balanced = {"TSynD": [0.30, 0.35, 0.32], "Noise-matched": [0.20, 0.22, 0.25]}[fields["method"]][spec.seed]
+        row = {**fields, "test_condition": "fgsm", "accuracy": acc[fields["method"]][spec.seed] / 100,
+               "balanced_accuracy": balanced}
+        bundle.write(paper_scale.folder(tmp_path, "v2"), paper_scale.run_name(spec), "k", fields, [row], {})
+    text = report.paper_scale_status(tmp_path).data
+    assert "paired by seed) is **not testable**: " in text and "not above chance" in text
+    assert "10 %: +10.0 [" in text  # the difference is still shown, under the verdict
 
 
 def test_deadline_parses_a_clock_time_as_the_next_one_and_refuses_nonsense():
@@ -457,6 +471,60 @@ def test_the_tsynd_projection_adds_a_vqvae_only_where_none_is_stored(tmp_path):
     assert paper_scale.projection(tmp_path / "empty", specs, stored=lambda d, s: True) is None  # never timed
 
 
+def test_the_tsynd_projection_uses_this_cpu_models_timings_and_what_each_run_trained(tmp_path):
+    """Seed 0 on a slow machine ("slow": its runs trained their VQ-VAE), seed 1 on a fast one ("fast": its VQ-VAE
+    trained by a --vqvae-only run, its runs loaded it from the bundle, so the TSynD run's own training, longer than
+    the VQ-VAE's, must not be read as a VQ-VAE training)."""
+    where = paper_scale.folder(tmp_path, "v2")
+    label = paper_scale.training.METHOD_LABELS
+    runs = [("noise", 0, "slow", 4400.0, 3600.0, None), ("tsynd", 0, "slow", 7600.0, 3600.0, None),
+            ("noise", 1, "fast", 600.0, 1500.0, "bundle"), ("tsynd", 1, "fast", 3400.0, 1500.0, "bundle")]
+    for i, (method, seed, cpu, wall, vq, source) in enumerate(runs):
+        carried = {"carried": {"tsynd_vqvae": {"key": "k", "from": source}}} if source else {}
+        bundle.write(where, f"{method}-s{seed}", f"k{i}",
+                     {"dataset": "breastmnist", "fraction": 0.1, "method": label[method], "seed": seed},
+                     [{"test_condition": "clean", "accuracy": 0.7}],
+                     {"wall_s": wall, "finished": f"2026-12-06T0{i}:00:00+00:00", "machine": {"cpu": cpu},
+                      "steps_cached": [], "seconds": {"vqvae": vq, "train_and_score": wall - 100}, **carried})
+    bundle.write(where / paper_scale.VQVAE_FOLDER, "breastmnist-vqvae-s1", "v1", {"dataset": "breastmnist", "seed": 1},
+                 [], {"wall_s": 1500.0, "machine": {"cpu": "fast"}, "seconds": {"vqvae": 1500.0},
+                      "carried": {"tsynd_vqvae": {"key": "k", "from": "computed"}}})
+    timed = paper_scale.timed_runs(paper_scale.frame(tmp_path, "v2"), marginal=True)
+    assert timed["with_vqvae"].tolist() == [True, False, True, False]  # slow noise, fast noise, slow/fast tsynd
+    vq = paper_scale.vqvae_timings(tmp_path, timed)
+    assert sorted(zip(vq["machine"], vq["seconds"])) == [("fast", 1500.0), ("slow", 3600.0), ("slow", 3600.0)]
+    specs, *_ = paper_scale.plan(fractions=[0.1], seeds=[2], methods=["noise", "tsynd"])
+    none_stored = {"stored": lambda d, s: False}
+    assert paper_scale.projection(tmp_path, specs, cpu="fast", **none_stored) == pytest.approx(600 + 3400 + 1500)
+    assert paper_scale.projection(tmp_path, specs, cpu="slow", **none_stored) == pytest.approx(800 + 4000 + 3600)
+    everyone = paper_scale.projection(tmp_path, specs, **none_stored)  # no CPU model, or one never seen: all runs
+    assert everyone == pytest.approx(700 + 3700 + (1500 + 3600 + 3600) / 3)
+    assert paper_scale.projection(tmp_path, specs, cpu="other", **none_stored) == pytest.approx(everyone)
+
+
+def test_projections_prefer_the_runs_of_this_cpu_model(tmp_path):
+    assert bundle.on_cpu(["a", "b", "a"], "a") == [True, False, True]
+    assert bundle.on_cpu(["a", "b"], "c") == [True, True] and bundle.on_cpu(["a", "b"], None) == [True, True]
+    assert bundle.on_cpu([], "a") == []
+    where = tmp_path / "bundle"
+    for r, (cpu, cost) in enumerate([("slow", 6000.0), ("fast", 3000.0), ("fast", 3400.0)]):
+        bundle.write(where, f"replicate-{r:02d}-s{r}", f"k{r}", {"replicate": r, "seed": r}, [],
+                     {"wall_s": cost + 50, "cold_s": cost + 50, "cpu_s": cost, "machine": {"cpu": cpu}})
+    todo = [bundle.Run("replicate-09-s9", "k9", {}), bundle.Run("replicate-10-s10", "k10", {})]
+    assert bundle.mean_projection(where, todo, "fast") == pytest.approx(2 * 3200.0)
+    assert bundle.mean_projection(where, todo, "slow") == pytest.approx(2 * 6000.0)
+    assert bundle.mean_projection(where, todo) == pytest.approx(2 * 12400.0 / 3)
+
+    def plan(replicates):
+        return [bundle.Run(f"replicate-{r:02d}-s{r}", f"k{r}", {}) for r in replicates]
+
+    status = bundle.replicate_status(where, plan, lambda r, s: f"replicate-{r:02d}-s{s}")
+    assert bundle.current_projection(status, todo, "fast") == pytest.approx(2 * 3200.0)
+    assert bundle.current_projection(status, todo, "unseen") == pytest.approx(2 * 12400.0 / 3)
+    # a stale replicate on this CPU model does not count; the current ones of other models do
+    assert bundle.current_projection(status.assign(current=[False, True, True]), todo, "slow") == pytest.approx(6400.0)
+
+
 def test_a_vqvae_kept_by_the_bundle_counts_as_stored(tmp_path, monkeypatch):
     from synthmed import cache
 
@@ -485,7 +553,7 @@ def test_the_page_names_a_seed_whose_runs_trained_their_vqvae_twice():
     assert paper_scale.vqvae_sharing_text(one) == ""
     carried = {"carried": {"tsynd_vqvae": {"key": "k", "from": "bundle"}}, "seconds": {"vqvae": 9.0,
                                                                                       "train_and_score": 99.0}}
-    assert not paper_scale._trained_vqvae(carried)  # the carried record wins over the seconds rule
+    assert not paper_scale.trained_vqvae(carried["seconds"], True, carried["carried"])  # carried wins
 
 
 def test_replicate_status_reports_the_cost_from_an_empty_cache_not_a_resumed_wall_time(tmp_path):
@@ -507,6 +575,19 @@ def test_replicate_status_reports_the_cost_from_an_empty_cache_not_a_resumed_wal
     assert bundle.current_projection(stale0, todo) == 2 * 900.0
     assert bundle.current_projection(status.assign(current=[False, False, True]), todo) is None
     assert bundle.current_projection(status.iloc[:0], todo) is None
+
+
+def test_the_status_gives_each_cpu_models_cost_over_the_current_replicates():
+    status = pd.DataFrame({"run": ["r0", "r1", "r3", "r9"], "replicate": [0, 1, 3, 9], "seed": [0, 1, 3, 9],
+                           "commit": ["a", "b", "b", "c"], "cpu": ["Intel", "AMD", "AMD", "AMD"],
+                           "cold_s": [6316.0, 4400.0, 4600.0, None], "current": [False, True, True, True],
+                           "key": list("wxyz")})
+    text = bundle.status_text(status, "`x/`")
+    assert "one replicate costs one core, from an empty cache, 1.25 h on AMD (mean of 2 current replicates). " in text
+    assert "Intel (mean" not in text  # the stale replicate ran other settings
+    stale = bundle.status_text(status.assign(current=False), "`x/`")
+    assert "1.75 h on Intel (mean of 1 replicate); 1.25 h on AMD (mean of 2 replicates). " in stale
+    assert "costs" not in bundle.status_text(status.assign(cold_s=None), "`x/`")  # no cost known: nothing said
 
 
 def test_tables_and_verdicts_pool_only_current_replicates_when_any_is_current(tmp_path):

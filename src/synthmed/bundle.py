@@ -295,7 +295,8 @@ class Spec:
     (``results/<profile>/<folder>``); title: its name in messages and commit messages; plan(args) -> [:class:`Run`]
     in the order to compute them; compute(root, run, args, device) -> (rows, provenance) of one run (the provenance
     from :func:`provenance`, plus whatever the chapter records); arguments(parser): the chapter's own options;
-    projection(root, pending runs) -> seconds or None (default: the mean wall time of the stored runs); verdicts:
+    projection(root, pending runs, cpu) -> seconds or None (default: the mean cost of the stored runs; ``cpu``:
+    the CPU model to project for, :func:`on_cpu`); verdicts:
     the ``chapter`` its bundle's verdicts carry (the Scorecard counts them apart); command: what its pages tell a
     reader to run; replicate_plan(replicate numbers) -> runs and run_name(replicate, seed): for a bundle of whole
     replicates (:meth:`frames`, :meth:`current`); carried: names of cached steps that several runs share and whose
@@ -308,7 +309,7 @@ class Spec:
     plan: Callable[[argparse.Namespace], list[Run]]
     compute: Callable[[Path, Run, argparse.Namespace, Any], tuple[list[Mapping[str, Any]], Mapping[str, Any]]]
     arguments: Callable[[argparse.ArgumentParser], None] = _no_arguments
-    projection: Callable[[Path, list[Run]], float | None] | None = None
+    projection: Callable[[Path, list[Run], str | None], float | None] | None = None
     verdicts: str = ""
     description: str = ""
     replicate_plan: Callable[[list[int]], Sequence[Run]] | None = None
@@ -319,17 +320,18 @@ class Spec:
         """The bundle's folder under the checkout ``root``."""
         return folder(root, self.profile, self.folder)
 
-    def project(self, root: str | Path, todo: Sequence[Run]) -> float | None:
+    def project(self, root: str | Path, todo: Sequence[Run], cpu: str | None = None) -> float | None:
         """Seconds the runs ``todo`` are projected to take: the chapter's ``projection``; else, for a replicate
         bundle with a current replicate, the mean cost of its current replicates (:func:`current_projection`); else
-        :func:`mean_projection` of the stored runs (None while unknown)."""
+        :func:`mean_projection` of the stored runs (None while unknown). ``cpu``: project from the runs computed on
+        that CPU model where there are any (:func:`on_cpu`; the command passes its machine's), None: from all."""
         if self.projection is not None:
-            return self.projection(Path(root), list(todo))
+            return self.projection(Path(root), list(todo), cpu)
         if self.replicate_plan is not None and self.run_name is not None:
-            eta = current_projection(self.current(root), todo)
+            eta = current_projection(self.current(root), todo, cpu)
             if eta is not None:
                 return eta
-        return mean_projection(self.where(root), todo)
+        return mean_projection(self.where(root), todo, cpu)
 
     def frames(self, root: str | Path) -> dict[str, pd.DataFrame]:
         """A replicate bundle's committed rows under ``root``, one frame per ``frame`` name
@@ -395,21 +397,37 @@ def pending(root: str | Path, bundle_spec: Spec, runs: Sequence[Run]) -> list[Ru
     return [r for r in runs if r.key not in have[r.folder]]
 
 
-def mean_projection(bundle: Path, todo: Sequence[Run]) -> float | None:
-    """The default projection: the mean cost from an empty cache of the stored runs (:func:`cold_seconds`) times the
-    number of pending runs (None before any run whose cost is known)."""
-    walls = [c for c in (cold_seconds(rec["provenance"]) for rec in records(bundle)) if c is not None]
+def on_cpu(cpus: Sequence[str], cpu: str | None) -> list[bool]:
+    """Which of the runs computed on the CPU models ``cpus`` to project from on a machine with CPU model ``cpu``:
+    those computed on that model, where any is; else (or when ``cpu`` is None) all. Machines of one kind are not
+    alike: a paper-scale VQ-VAE took 1,362-1,584 s on an AMD EPYC and 3,646-3,780 s on an Intel Xeon, so a mean over
+    both overstates the cost on the first (``--deadline`` refuses runs that fit) and understates it on the second
+    (a run starts that the session's end cuts off, and its cache is lost)."""
+    here = [c == cpu for c in cpus] if cpu is not None else []
+    return here if any(here) else [True] * len(cpus)
+
+
+def mean_projection(bundle: Path, todo: Sequence[Run], cpu: str | None = None) -> float | None:
+    """The default projection: the mean cost from an empty cache of the stored runs (:func:`cold_seconds`; those
+    computed on the CPU model ``cpu`` where any is, :func:`on_cpu`) times the number of pending runs (None before
+    any run whose cost is known)."""
+    known = [(c, (rec["provenance"].get("machine") or {}).get("cpu", "")) for rec in records(bundle)
+             if (c := cold_seconds(rec["provenance"])) is not None]
+    walls = [c for (c, _), keep in zip(known, on_cpu([m for _, m in known], cpu)) if keep]
     return float(len(todo) * sum(walls) / len(walls)) if walls else (0.0 if not todo else None)
 
 
-def current_projection(status: pd.DataFrame, todo: Sequence[Run]) -> float | None:
+def current_projection(status: pd.DataFrame, todo: Sequence[Run], cpu: str | None = None) -> float | None:
     """A replicate bundle's projection from its current replicates only (``status``: :func:`replicate_status`):
-    their mean cost from an empty cache times the number of pending runs; None when no current replicate has a
-    known cost. A stale replicate was computed under other settings (the GAN bundle's downstream batch 64 took
-    other time than 32) and, before CPU times were recorded, its cost is a wall time that counts other work."""
+    their mean cost from an empty cache (those computed on the CPU model ``cpu`` where any is, :func:`on_cpu`) times
+    the number of pending runs; None when no current replicate has a known cost. A stale replicate was computed
+    under other settings (the GAN bundle's downstream batch 64 took other time than 32) and, before CPU times were
+    recorded, its cost is a wall time that counts other work."""
     if status.empty:
         return None
-    cold = pd.to_numeric(status.loc[status["current"].astype(bool), "cold_s"], errors="coerce").dropna()
+    known = status[status["current"].astype(bool)].assign(cold_s=lambda t: pd.to_numeric(t["cold_s"], errors="coerce"))
+    known = known[known["cold_s"].notna()]
+    cold = known.loc[on_cpu(list(known["cpu"]), cpu), "cold_s"]
     return float(len(todo) * cold.mean()) if not cold.empty else None
 
 
@@ -552,7 +570,8 @@ def execute(bundle_spec: Spec, args: argparse.Namespace, error: Callable[[str], 
 
     device = get_device()
     restore_steps(where, bundle_spec.carried)  # before projecting: a committed shared step costs nothing
-    eta = bundle_spec.project(root, todo)
+    here = machine()["cpu"]  # project from the runs timed on this CPU model where there are any (on_cpu)
+    eta = bundle_spec.project(root, todo, here)
     print(f"{len(runs) - len(todo)} of {len(runs)} runs already in {where}; {len(todo)} to run on "
           f"{describe(device)}; projected "
           + (f"{eta / 3600:.1f} h" if eta is not None else "unknown until one run of each kind has finished"),
@@ -567,7 +586,7 @@ def execute(bundle_spec: Spec, args: argparse.Namespace, error: Callable[[str], 
     for i, run in enumerate(bar):
         if not pending(root, bundle_spec, [run]):  # another process finished it meanwhile
             continue
-        eta = bundle_spec.project(root, [run])
+        eta = bundle_spec.project(root, [run], here)
         if past_deadline(eta, getattr(args, "deadline", None)):
             bar.write(f"not starting {run.name}: projected at "
                       + (f"{eta / 3600:.2f} h" if eta is not None else "an unknown cost")
@@ -582,7 +601,7 @@ def execute(bundle_spec: Spec, args: argparse.Namespace, error: Callable[[str], 
         # (or was paused) overstates what it costs, its CPU time does not (a worker runs one single-thread process)
         prov["cpu_s"] = round(time.process_time() - cpu, 1)
         path = write(where / run.folder, run.name, run.key, run.fields, rows, prov)
-        left = bundle_spec.project(root, todo[i + 1:])
+        left = bundle_spec.project(root, todo[i + 1:], here)
         bar.write(f"wrote {path.relative_to(root)}; remaining "
                   + (f"{left / 3600:.2f} h (projected)" if left is not None else "unknown"), file=sys.stdout)
     return 0
@@ -706,15 +725,22 @@ def status_text(status: pd.DataFrame, where: str, of: str = "") -> str:
     """The sentences a replicate bundle's page opens its status with (``status``: :func:`replicate_status`, not
     empty; ``where``: the bundle's folder as shown; ``of``: what a replicate is of, e.g. " of Exp 1"): how many
     replicates are committed, their seeds, commits and machines, their mean cost from an empty cache
-    (:func:`cold_seconds`), then :func:`stale_text`."""
+    (:func:`cold_seconds`) per CPU model (machines of one kind differ about 2x, :func:`on_cpu`), over the current
+    replicates where any is (a stale one ran other settings), then :func:`stale_text`."""
     n = len(status)
     commits = ", ".join(f"`{c}`" for c in dict.fromkeys(status["commit"]))
-    hours = pd.to_numeric(status["cold_s"], errors="coerce").dropna() / 3600
+    current = status["current"].astype(bool)
+    basis = status[current] if current.any() else status
+    hours = pd.to_numeric(basis["cold_s"], errors="coerce") / 3600
+    per_cpu = hours.groupby(basis["cpu"].fillna(""), sort=False).agg(["mean", "count"])
+    which = "current " if current.any() and not current.all() else ""
+    cost = "; ".join(f"{m:.2f} h on {cpu or 'an unrecorded CPU'} (mean of {k} {which}replicate{'s' if k != 1 else ''})"
+                     for cpu, m, k in zip(per_cpu.index, per_cpu["mean"], per_cpu["count"].astype(int)) if k)
     return (f"{n} replicate{'s' if n != 1 else ''}{of} committed ({where}, seeds "
             f"{', '.join(map(str, status['seed']))}), computed at commit(s) {commits} on "
             f"{', '.join(dict.fromkeys(status['cpu']))}"
-            + (f", {hours.mean():.2f} h of one core per replicate from an empty cache on average" if len(hours)
-               else "") + ". " + stale_text(status))
+            + (f"; one replicate costs one core, from an empty cache, {cost}" if cost else "") + ". "
+            + stale_text(status))
 
 
 def stale_text(status: pd.DataFrame) -> str:

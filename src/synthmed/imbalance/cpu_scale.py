@@ -238,10 +238,11 @@ def _compute(root: Path, run: bundle.Run, args: argparse.Namespace, device) -> t
     return bundle.replicate_rows(frames, run.fields["replicate"]), prov
 
 
-def _projection(root: Path, todo: list[bundle.Run]) -> float:
-    """Seconds the pending runs ``todo`` will take: the mean wall time of the stored replicates, or before any is
-    stored the probes' estimate (:data:`REPLICATE_CPU_S`, one core to itself)."""
-    stored = bundle.mean_projection(bundle.folder(root, PROFILE, CHAPTER), todo)
+def _projection(root: Path, todo: list[bundle.Run], cpu: str | None = None) -> float:
+    """Seconds the pending runs ``todo`` will take: the mean cost of the stored replicates (those computed on the
+    CPU model ``cpu`` where any is, :func:`synthmed.bundle.on_cpu`), or before any is stored the probes' estimate
+    (:data:`REPLICATE_CPU_S`, one core to itself)."""
+    stored = bundle.mean_projection(bundle.folder(root, PROFILE, CHAPTER), todo, cpu)
     return stored if stored is not None else len(todo) * REPLICATE_CPU_S
 
 

@@ -235,27 +235,46 @@ def frame(root: Path, version: str = "v1") -> pd.DataFrame:
     return rows
 
 
-def projection(root: Path, todo, version: str = VERSION, stored=None, vqvae=()) -> float | None:
+def projection(root: Path, todo, version: str = VERSION, stored=None, vqvae=(), cpu: str | None = None
+               ) -> float | None:
     """Seconds the pending runs ``todo`` should take: per kind of run (method, fraction), the mean cost of the timed
     runs of that kind in bundle ``version`` (:func:`timed_runs` with ``marginal``: what a run adds in the plan's
     order, a seed's runs in one sitting; a run that trained its seed's VQ-VAE counts without that training), plus,
     for each (dataset, seed) whose VQ-VAE a pending run needs, or that ``vqvae`` names (``--vqvae-only`` runs), and
     that neither the cache nor the bundle holds (``stored(dataset, seed)``, default :func:`vqvae_stored` under
-    ``root``), the mean time a VQ-VAE took; None when some kind has never been timed."""
+    ``root``), the mean time a VQ-VAE took (:func:`vqvae_timings`); None when some kind has never been timed. Each
+    mean is over the runs computed on the CPU model ``cpu`` where that kind has any
+    (:func:`synthmed.bundle.on_cpu`), else over all."""
     timed = timed_runs(frame(root, version), marginal=True)
     vqvae_s = pd.to_numeric(timed["vqvae_s"], errors="coerce")
     plain = timed["seconds"] - vqvae_s.where(timed["with_vqvae"].astype(bool), 0.0).fillna(0.0)
-    mean = plain.groupby([timed["method"], timed["fraction"]]).mean().to_dict()
+    mean = {kind: g[bundle.on_cpu(list(timed.loc[g.index, "machine"]), cpu)].mean()
+            for kind, g in plain.groupby([timed["method"], timed["fraction"]])}
     est = [mean.get((training.METHOD_LABELS[s.train.method], s.fraction)) for s in todo]
     if any(e is None for e in est):
         return None
     stored = (lambda d, seed: vqvae_stored(d, seed, root)) if stored is None else stored
     needed = {(s.dataset, s.seed) for s in todo if s.train.method != "baseline"} | set(vqvae)
     missing = [pair for pair in sorted(needed) if not stored(*pair)]
-    vq = vqvae_s[timed["with_vqvae"].astype(bool)].dropna()
+    vq = vqvae_timings(root, timed, version)
+    vq = vq.loc[bundle.on_cpu(list(vq["machine"]), cpu), "seconds"]
     if missing and vq.empty:
         return None
     return float(sum(est) + len(missing) * (vq.mean() if missing else 0.0))
+
+
+def vqvae_timings(root: Path, timed: pd.DataFrame, version: str = VERSION) -> pd.DataFrame:
+    """The measured trainings of a ``paper`` VQ-VAE, one row each (seconds, machine): those inside the runs of
+    ``timed`` (:func:`timed_runs`) that trained theirs, and the ``--vqvae-only`` runs of bundle ``version`` that
+    computed theirs (:data:`VQVAE_FOLDER`; one that loaded it from the cache says nothing)."""
+    inside = timed[timed["with_vqvae"].astype(bool)]
+    rows = [{"seconds": float(s), "machine": m} for s, m in zip(pd.to_numeric(inside["vqvae_s"], errors="coerce"),
+                                                                 inside["machine"]) if pd.notna(s)]
+    for rec in bundle.records(folder(root, version) / VQVAE_FOLDER):
+        prov = rec["provenance"]
+        if ((prov.get("carried") or {}).get("tsynd_vqvae") or {}).get("from") == "computed":
+            rows.append({"seconds": float(prov["seconds"]["vqvae"]), "machine": (prov.get("machine") or {}).get("cpu")})
+    return pd.DataFrame(rows, columns=["seconds", "machine"])
 
 
 def vqvae_stored(dataset: str, seed: int, root: Path | None = None) -> bool:
@@ -343,10 +362,10 @@ def compute_vqvae(run: VQVAERun, device="cpu", progress: bool = True) -> tuple[l
     return [row], {**prov, "version": VERSION, "seconds": {"vqvae": info["seconds"]}}
 
 
-def _projection(root: Path, todo: list[bundle.Run]) -> float | None:
+def _projection(root: Path, todo: list[bundle.Run], cpu: str | None = None) -> float | None:
     vq = [r.payload for r in todo if isinstance(r.payload, VQVAERun)]
     return projection(root, [r.payload[0] for r in todo if not isinstance(r.payload, VQVAERun)],
-                      vqvae=[(r.dataset, r.seed) for r in vq])
+                      vqvae=[(r.dataset, r.seed) for r in vq], cpu=cpu)
 
 
 #: the v2 bundle in ``python -m synthmed.bundle tsynd`` (the chapter's ``bundle`` stage)
@@ -395,15 +414,8 @@ def provenance(root: Path, version: str = "v1") -> pd.DataFrame:
                      "threads": prov["machine"]["threads"], "torch": prov["machine"]["torch"],
                      "settings_current": prov["settings_digest"] == digest,
                      "code_changed": bundle.code_changed(prov["steps"], now), "seed": spec.seed,
-                     "trained_vqvae": _trained_vqvae(prov)})
+                     "trained_vqvae": trained_vqvae(prov.get("seconds"), False, prov.get("carried"))})
     return pd.DataFrame(rows)
-
-
-def _trained_vqvae(prov: dict) -> bool:
-    carried = (prov.get("carried") or {}).get("tsynd_vqvae")
-    if carried:
-        return carried["from"] == "computed"
-    return trained_vqvae(prov.get("seconds"), first_on_machine=False)
 
 
 def vqvae_sharing_text(prov: pd.DataFrame) -> str:
@@ -553,11 +565,15 @@ def timing_unmeasured(runs: pd.DataFrame) -> pd.Series:
 HIT_SECONDS = 5.0  # no paper-scale run trains in less; a shorter one loaded its steps from the cache
 
 
-def trained_vqvae(seconds, first_on_machine: bool) -> bool:
+def trained_vqvae(seconds, first_on_machine: bool, carried=None) -> bool:
     """Whether a run trained its seed's VQ-VAE (so its wall time holds that training): from its provenance's
-    ``seconds`` where they say (its train-and-score time at least the VQ-VAE's training time: a run that loaded
-    the VQ-VAE took less), else whether it was the first Noise or TSynD run of its machine (a new machine starts
-    with an empty cache, and machines of one kind share a name, so this older rule can miss some)."""
+    ``carried`` where it says (the VQ-VAE "computed", not loaded from the bundle or the cache), else from its
+    ``seconds`` (its train-and-score time at least the VQ-VAE's training time: a run that loaded the VQ-VAE took
+    less, unless its own training took longer than the VQ-VAE's, as a TSynD run's does on a fast machine), else
+    whether it was the first Noise or TSynD run of its machine (a new machine starts with an empty cache, and
+    machines of one kind share a name, so this oldest rule can miss some)."""
+    if isinstance(carried, dict) and isinstance(carried.get("tsynd_vqvae"), dict):
+        return carried["tsynd_vqvae"].get("from") == "computed"
     if isinstance(seconds, dict) and seconds.get("vqvae") and seconds.get("train_and_score") is not None:
         return float(seconds["train_and_score"]) >= float(seconds["vqvae"])
     return bool(first_on_machine)
@@ -565,7 +581,7 @@ def trained_vqvae(seconds, first_on_machine: bool) -> bool:
 
 def timed_runs(frame: pd.DataFrame, marginal: bool = False) -> pd.DataFrame:
     """One row per bundle run whose wall time is its cost: dataset, method, fraction, seconds, machine, finished,
-    ``with_vqvae`` (the first Noise or TSynD run per machine, which also trained the VQ-VAE), ``vqvae_s`` (the
+    ``with_vqvae`` (the run also trained its seed's VQ-VAE, :func:`trained_vqvae`), ``vqvae_s`` (the
     seconds the run's VQ-VAE took to train, where its provenance says), and ``typical``
     (False for such a run when a run of its kind without the VQ-VAE exists). Cache hits
     (:func:`timing_unmeasured`) are left out; an empty bundle gives an empty frame with these columns. The one
@@ -583,8 +599,9 @@ def timed_runs(frame: pd.DataFrame, marginal: bool = False) -> pd.DataFrame:
     out = pd.DataFrame({"dataset": runs["dataset"], "method": runs["method"],
                         "fraction": runs["fraction"].astype(float), "seconds": runs["prov_wall_s"].astype(float),
                         "machine": runs["prov_machine_cpu"], "finished": runs["prov_finished"],
-                        "with_vqvae": [trained_vqvae(sec, i in first) for i, sec in
-                                       zip(runs.index, runs.get("prov_seconds", pd.Series(None, index=runs.index)))],
+                        "with_vqvae": [trained_vqvae(sec, i in first, carried) for i, sec, carried in
+                                       zip(runs.index, runs.get("prov_seconds", pd.Series(None, index=runs.index)),
+                                           runs.get("prov_carried", pd.Series(None, index=runs.index)))],
                         "vqvae_s": [float(sec["vqvae"]) if isinstance(sec, dict) and sec.get("vqvae") else None
                                     for sec in runs.get("prov_seconds", pd.Series(None, index=runs.index))]})
     plain = ~out["with_vqvae"]
@@ -594,9 +611,9 @@ def timed_runs(frame: pd.DataFrame, marginal: bool = False) -> pd.DataFrame:
 
 def cost_table(frame: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     """Measured wall time per kind of paper-scale run (method x fraction; one single-thread process) beside what
-    the FLOP model of :mod:`synthmed.cost` projects for that run, and their ratio. The first Noise or TSynD run
-    on each machine also trained the VQ-VAE (a cache miss there): it is left out of its kind's mean whenever
-    another run of that kind exists, and counted in "with VQ-VAE"."""
+    the FLOP model of :mod:`synthmed.cost` projects for that run, and their ratio. A run that also trained its
+    seed's VQ-VAE (:func:`trained_vqvae`) is left out of its kind's mean whenever another run of that kind exists,
+    and counted in "with VQ-VAE"."""
     from synthmed import chapters, cost
 
     runs = timed_runs(frame)
@@ -647,7 +664,7 @@ def cost_text(costs: pd.DataFrame, frame: pd.DataFrame) -> str:
             + (f"; {hits} more loaded their steps from the cache, so their time is not a cost" if hits else "")
             + ".")
     if costs.attrs.get("vqvae_only"):
-        text += (" A kind whose only runs include the VQ-VAE's training (the first Noise or TSynD run of a machine) "
+        text += (" A kind whose only runs include the VQ-VAE's training (a run that found no VQ-VAE of its seed) "
                  "is overstated by that training until another run of it is committed.")
     runs = frame.drop_duplicates("run_id")
     na = pd.Series(float("nan"), index=runs.index)

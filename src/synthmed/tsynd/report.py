@@ -739,11 +739,28 @@ def plan_text(p: Plan, settings, device) -> str:
             f"Paper datasets without a file here: {', '.join(p.missing) or 'none'}.")
 
 
+#: the pooled claim the chapter opens its paper-scale answer with (ours: targeted vs a random move of the same size)
+TARGETING_CLAIM = "tsynd-fgsm-vs-noise-matched-paper-scale"
+
+
+def paper_scale_verdicts(rows: pd.DataFrame) -> list[claims.Verdict]:
+    """The verdicts of the paper-scale rows ``rows`` (:func:`synthmed.tsynd.paper_scale.frame`): the chapter's
+    Table 1 claims that those rows can judge (:func:`synthmed.tsynd.paper_scale.scale_claims`, runs the bundle
+    still lacks kept as not run), judged as one family under the ``paper`` profile; none for no rows. The
+    paper-scale page and the chapter's opener both read these."""
+    if rows.empty:
+        return []
+    chapter_claims = table1_claims(reference.load("tsynd_table1"), rows, [], unrun="paper")
+    return claims.judge_all(paper_scale.scale_claims(chapter_claims, rows), rows, "paper")
+
+
 def paper_scale_status(root=None) -> Markdown:
     """The chapter's paper-scale answer in a few generated lines (issue 32 item 6): how many runs of the v2 bundle
-    (BreastMNIST at the paper's settings) are committed, and the targeting comparison (TSynD − Noise-matched, FGSM
-    accuracy, paired by seed: mean and 95 % t interval per fraction with both arms); the verdicts are on the
-    paper-scale page. root: the checkout holding ``results/`` (default: this code's)."""
+    (BreastMNIST at the paper's settings) are committed, and the targeting claim (:data:`TARGETING_CLAIM`:
+    TSynD − Noise-matched, FGSM accuracy, paired by seed) with the engine's verdict on the paper-scale page
+    (:func:`paper_scale_verdicts`), its reason when the rows cannot answer it, and the paired difference per
+    fraction with both arms (mean and 95 % t interval). root: the checkout holding ``results/`` (default: this
+    code's)."""
     from synthmed import stats
 
     root = paper_scale.repo_root() if root is None else root
@@ -768,10 +785,15 @@ def paper_scale_status(root=None) -> Markdown:
         lo, hi = stats.t_interval(d)
         parts.append(f"{fraction_label(fraction)}: {d.mean():+.1f} [{lo:+.1f}, {hi:+.1f}] points over {len(d)} "
                      "seeds")
-    target = ("; the targeting comparison, TSynD − Noise-matched FGSM accuracy (paired by seed), "
-              + "; ".join(parts) if parts else
-              "; no seed has both TSynD and Noise-matched yet, so the targeting comparison waits")
-    return Markdown(f"{head}: {n} of {planned} planned runs committed{target}. Verdicts: the paper-scale page.")
+    if not parts:
+        return Markdown(f"{head}: {n} of {planned} planned runs committed; no seed has both TSynD and Noise-matched "
+                        "yet, so the targeting claim waits. Verdicts: the paper-scale page.")
+    verdict = next((v for v in paper_scale_verdicts(rows) if v.claim.id == TARGETING_CLAIM), None)
+    said = "" if verdict is None else f" is **{verdict.verdict}**" + (
+        f": {verdict.reason.rstrip('.')}" if verdict.verdict == "not testable" and verdict.reason else "")
+    return Markdown(f"{head}: {n} of {planned} planned runs committed. The targeting claim (ours: TSynD − "
+                    f"Noise-matched, FGSM accuracy, paired by seed){said}. The paired difference, "
+                    + "; ".join(parts) + ". Verdicts: the paper-scale page.")
 
 
 @dataclass
