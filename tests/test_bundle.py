@@ -467,7 +467,17 @@ def test_the_tsynd_projection_adds_a_vqvae_only_where_none_is_stored(tmp_path):
     assert paper_scale.projection(tmp_path, specs, stored=lambda d, s: False) == pytest.approx(2 * (per_seed + 3600))
     assert paper_scale.projection(tmp_path, specs, stored=lambda d, s: s == 1) == pytest.approx(2 * per_seed + 3600)
     baseline_only = [s for s in specs if s.train.method == "baseline"]
-    assert paper_scale.projection(tmp_path, baseline_only, stored=lambda d, s: False) == pytest.approx(100.0)
+    assert paper_scale.projection(tmp_path, baseline_only, stored=lambda d, s: False,
+                                  tsynd_cached=lambda s: True) == pytest.approx(100.0)
+    # without its seed's TSynD run pending or cached, a Baseline run trains that TSynD step first (its transfer
+    # source), with the VQ-VAE the step needs; Noise-matched (which replays it) and Baseline share one
+    assert paper_scale.projection(tmp_path, baseline_only, stored=lambda d, s: False, tsynd_cached=lambda s: False
+                                  ) == pytest.approx(2 * (50.0 + 900.0 + 3600))
+    pair = [s for s in specs if s.seed == 1 and s.train.method in ("noise_matched", "baseline")]
+    assert paper_scale.projection(tmp_path, pair, stored=lambda d, s: True, tsynd_cached=lambda s: False
+                                  ) == pytest.approx(100.0 + 50.0 + 900.0)
+    assert paper_scale.projection(tmp_path, specs, stored=lambda d, s: True, tsynd_cached=lambda s: False
+                                  ) == pytest.approx(2 * per_seed)  # each seed's TSynD run is in the plan
     assert paper_scale.projection(tmp_path / "empty", specs, stored=lambda d, s: True) is None  # never timed
 
 

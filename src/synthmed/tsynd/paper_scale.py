@@ -235,32 +235,53 @@ def frame(root: Path, version: str = "v1") -> pd.DataFrame:
     return rows
 
 
-def projection(root: Path, todo, version: str = VERSION, stored=None, vqvae=(), cpu: str | None = None
-               ) -> float | None:
+def projection(root: Path, todo, version: str = VERSION, stored=None, vqvae=(), cpu: str | None = None,
+               tsynd_cached=None) -> float | None:
     """Seconds the pending runs ``todo`` should take: per kind of run (method, fraction), the mean cost of the timed
     runs of that kind in bundle ``version`` (:func:`timed_runs` with ``marginal``: what a run adds in the plan's
     order, a seed's runs in one sitting; a run that trained its seed's VQ-VAE counts without that training), plus,
     for each (dataset, seed) whose VQ-VAE a pending run needs, or that ``vqvae`` names (``--vqvae-only`` runs), and
     that neither the cache nor the bundle holds (``stored(dataset, seed)``, default :func:`vqvae_stored` under
-    ``root``), the mean time a VQ-VAE took (:func:`vqvae_timings`); None when some kind has never been timed. Each
-    mean is over the runs computed on the CPU model ``cpu`` where that kind has any
-    (:func:`synthmed.bundle.on_cpu`), else over all."""
+    ``root``), the mean time a VQ-VAE took (:func:`vqvae_timings`); plus a TSynD run's cost for each (dataset,
+    fraction, seed) whose Noise-matched or Baseline run is pending without its TSynD run pending and whose TSynD
+    step the cache lacks (``tsynd_cached(spec)``, default :func:`tsynd_step_cached`): Noise-matched replays that
+    step and Baseline's transfer attack is crafted on its model, so either run trains it first (an hour of one
+    core at 10 %). None when some kind has never been timed. Each mean is over the runs computed on the CPU model
+    ``cpu`` where that kind has any (:func:`synthmed.bundle.on_cpu`), else over all."""
     timed = timed_runs(frame(root, version), marginal=True)
     vqvae_s = pd.to_numeric(timed["vqvae_s"], errors="coerce")
     plain = timed["seconds"] - vqvae_s.where(timed["with_vqvae"].astype(bool), 0.0).fillna(0.0)
     mean = {kind: g[bundle.on_cpu(list(timed.loc[g.index, "machine"]), cpu)].mean()
             for kind, g in plain.groupby([timed["method"], timed["fraction"]])}
+    tsynd_cached = tsynd_step_cached if tsynd_cached is None else tsynd_cached
+    planned = {(s.dataset, s.fraction, s.seed) for s in todo if s.train.method == "tsynd"}
+    pairs = {(s.dataset, s.fraction, s.seed): s for s in todo if s.train.method in ("baseline", "noise_matched")
+             and (s.dataset, s.fraction, s.seed) not in planned}
+    retrain = [s for _, s in sorted(pairs.items()) if not tsynd_cached(s)]
     est = [mean.get((training.METHOD_LABELS[s.train.method], s.fraction)) for s in todo]
+    est += [mean.get((training.METHOD_LABELS["tsynd"], s.fraction)) for s in retrain]
     if any(e is None for e in est):
         return None
     stored = (lambda d, seed: vqvae_stored(d, seed, root)) if stored is None else stored
-    needed = {(s.dataset, s.seed) for s in todo if s.train.method != "baseline"} | set(vqvae)
+    needed = ({(s.dataset, s.seed) for s in todo if s.train.method != "baseline"} | set(vqvae)
+              | {(s.dataset, s.seed) for s in retrain})
     missing = [pair for pair in sorted(needed) if not stored(*pair)]
     vq = vqvae_timings(root, timed, version)
     vq = vq.loc[bundle.on_cpu(list(vq["machine"]), cpu), "seconds"]
     if missing and vq.empty:
         return None
     return float(sum(est) + len(missing) * (vq.mean() if missing else 0.0))
+
+
+def tsynd_step_cached(spec: experiment.RunSpec) -> bool:
+    """Whether the cache holds the TSynD step (``tsynd_train``) of ``spec``'s dataset, fraction and seed, which its
+    Noise-matched run replays and its Baseline run's transfer attack needs. Looked up, never trained."""
+    from dataclasses import replace
+
+    from synthmed import cache
+
+    pair = replace(spec, train=replace(spec.train, method="tsynd"))
+    return cache.entry_path("tsynd_train", experiment.step_keys(pair)["tsynd_train"]).exists()
 
 
 def vqvae_timings(root: Path, timed: pd.DataFrame, version: str = VERSION) -> pd.DataFrame:
