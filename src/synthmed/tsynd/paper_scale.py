@@ -312,7 +312,9 @@ def vqvae_stored(dataset: str, seed: int, root: Path | None = None) -> bool:
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--datasets", nargs="+", default=DATASETS)
     parser.add_argument("--fractions", nargs="+", type=float, default=FRACTIONS)
-    parser.add_argument("--methods", nargs="+", default=METHODS, choices=training.METHODS)
+    parser.add_argument("--methods", nargs="+", default=METHODS, choices=training.METHODS,
+                        help="run only these methods (in the plan's order); a Baseline or Noise-matched run whose "
+                             "seed's TSynD step is not cached trains it first (its transfer source, its replay)")
     parser.add_argument("--seeds", nargs="+", type=int, default=SEEDS)
     parser.add_argument("--vqvae-only", action="store_true",
                         help="train (and commit) only the VQ-VAE of each dataset and seed, an hour of one core each, "
