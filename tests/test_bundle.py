@@ -496,6 +496,13 @@ def test_the_tsynd_projection_uses_this_cpu_models_timings_and_what_each_run_tra
                      [{"test_condition": "clean", "accuracy": 0.7}],
                      {"wall_s": wall, "finished": f"2026-12-06T0{i}:00:00+00:00", "machine": {"cpu": cpu},
                       "steps_cached": [], "seconds": {"vqvae": vq, "train_and_score": wall - 100}, **carried})
+    # a fast-machine TSynD run that resumed another process's checkpoint: its wall time is not its cost
+    bundle.write(where, "tsynd-s3", "k9", {"dataset": "breastmnist", "fraction": 0.1, "method": label["tsynd"],
+                                           "seed": 3}, [{"test_condition": "clean", "accuracy": 0.7}],
+                 {"wall_s": 2100.0, "finished": "2026-12-06T09:00:00+00:00", "machine": {"cpu": "fast"},
+                  "steps_cached": [], "steps_resumed": ["tsynd_train"],
+                  "seconds": {"vqvae": 1500.0, "train_and_score": 2000.0},
+                  "carried": {"tsynd_vqvae": {"key": "k", "from": "bundle"}}})
     bundle.write(where / paper_scale.VQVAE_FOLDER, "breastmnist-vqvae-s1", "v1", {"dataset": "breastmnist", "seed": 1},
                  [], {"wall_s": 1500.0, "machine": {"cpu": "fast"}, "seconds": {"vqvae": 1500.0},
                       "carried": {"tsynd_vqvae": {"key": "k", "from": "computed"}}})

@@ -573,16 +573,17 @@ def scale_claims(chapter_claims: list, rows: pd.DataFrame | None = None) -> list
     return out
 
 
-def timing_unmeasured(runs: pd.DataFrame) -> pd.Series:
-    """Per run: True when its wall time is not its cost, because its steps were already cached when it ran, or
-    one of them resumed from the checkpoint of an interrupted run (its provenance says so: ``steps_cached``,
-    ``steps_resumed``), or, for runs from before that was recorded, it took under :data:`HIT_SECONDS`."""
+def timing_unmeasured(runs: pd.DataFrame, cached: bool = True) -> pd.Series:
+    """Per run: True when its wall time is not its cost, because its steps were already cached when it ran
+    (``cached``: count that), or one of them resumed from the checkpoint of an interrupted run (its provenance says
+    so: ``steps_cached``, ``steps_resumed``), or, for runs from before that was recorded, it took under
+    :data:`HIT_SECONDS`."""
     def listed(field: str) -> pd.Series:
         col = f"prov_{field}"
         return runs[col].map(lambda v: bool(v) if isinstance(v, list) else False) if col in runs \
             else pd.Series(False, index=runs.index)
 
-    return listed("steps_cached") | listed("steps_resumed") | (runs["prov_wall_s"] < HIT_SECONDS)
+    return (listed("steps_cached") & cached) | listed("steps_resumed") | (runs["prov_wall_s"] < HIT_SECONDS)
 
 
 HIT_SECONDS = 5.0  # no paper-scale run trains in less; a shorter one loaded its steps from the cache
@@ -611,10 +612,11 @@ def timed_runs(frame: pd.DataFrame, marginal: bool = False) -> pd.DataFrame:
     place that turns bundle wall times into costs: the runner's projection and the Compute chapter's table both
     read it. marginal: keep the runs that loaded steps another run of theirs had computed (a Baseline run after
     its seed's Noise run, which trained the Baseline as its transfer source): their wall time is what they add in
-    the plan's order, which is what a worker's projection needs."""
+    the plan's order, which is what a worker's projection needs (a run that resumed a checkpoint is still left
+    out: its wall time is part of its cost)."""
     cols = ["dataset", "method", "fraction", "seconds", "machine", "finished", "with_vqvae", "vqvae_s", "typical"]
     runs = frame.drop_duplicates("run_id") if len(frame) else frame
-    runs = runs[~timing_unmeasured(runs)] if len(runs) and not marginal else runs
+    runs = runs[~timing_unmeasured(runs, cached=not marginal)] if len(runs) else runs
     if runs.empty:
         return pd.DataFrame(columns=cols)
     needs_ae = runs["method"] != training.METHOD_LABELS["baseline"]
