@@ -108,6 +108,19 @@ def test_too_few_informative_cells_make_a_pooled_claim_not_testable():
     assert v.verdict == "not testable" and "2 of 3 cells" in v.reason
 
 
+def test_a_cell_only_one_side_ran_is_left_out_of_the_pool():
+    # a bundle being filled: A has run cell w, B not yet; the verdict is that of the cells both ran
+    claim = better(pool=("cell",), scale=100)
+    both = pooled_rows()
+    filling = pd.concat([both, runs(arm("A", [0.90, 0.91, 0.92, 0.93], cell="w"))], ignore_index=True)
+    v, ref = claims.judge(claim, filling), claims.judge(claim, both)
+    assert (v.verdict, v.n) == (ref.verdict, ref.n) and v.diff == pytest.approx(ref.diff)
+    # with the other cells degenerate, the one-sided cell does not count as an informative one either
+    v = claims.judge(claim, pd.concat([pooled_rows(degenerate_cells=("x", "z")),
+                                       runs(arm("A", [0.9] * 4, cell="w"))], ignore_index=True))
+    assert v.verdict == "not testable" and "2 of 3 cells" in v.reason
+
+
 def test_fragile_when_one_replicate_carries_the_decision():
     # d = (1, 1.2, 0.1, 1.1): mean 0.85, sd 0.507, t(3) 3.182 -> [0.043, 1.657], supported; without the 1.2 the
     # three left, (1, 0.1, 1.1), give mean 0.733, sd 0.551, t(2) 4.303 -> low -0.636: the decision flips

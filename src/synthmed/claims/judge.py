@@ -223,24 +223,32 @@ def _cells_of(claim: Claim, rows: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _drop_degenerate_cells(claim: Claim, runs: pd.DataFrame, a_sel: Mapping, b_sel: Mapping | None, a_name: str,
                            b_name: str, chance: str | None) -> tuple[pd.DataFrame, list[str], int]:
-    """Rule 3 per cell of a pooled claim: (``runs`` without the rows of degenerate cells, the dropped cells as
-    "cell: reason", the number of cells)."""
+    """Rule 3 per cell of a pooled claim: (``runs`` without the rows of degenerate cells and of cells that only one
+    side ran, the dropped degenerate cells as "cell: reason", the number of cells both sides ran). A cell only one
+    side ran has nothing to pair (a bundle still being filled: TSynD at 1 % before its Noise-matched run); kept, it
+    would leave every seed incomplete across the pooled cells."""
     sides = select(runs, a_sel) if b_sel is None else pd.concat([select(runs, a_sel), select(runs, b_sel)])
     cells = _cells_of(claim, sides)
-    dropped, keep = [], np.ones(len(runs), dtype=bool)
+    dropped, keep, one_sided = [], np.ones(len(runs), dtype=bool), 0
+
+    def rows_of(cell):
+        in_cell = np.ones(len(runs), dtype=bool)
+        for col, value in cell.items():
+            in_cell &= (runs[col] == value).to_numpy()
+        return in_cell
+
     for cell in cells:
         a_c = select(select(runs, a_sel), cell)
         b_c = None if b_sel is None else select(select(runs, b_sel), cell)
         if a_c.empty or (b_c is not None and b_c.empty):
+            one_sided += 1
+            keep &= ~rows_of(cell)
             continue
         why = _uninformative(claim, a_c, b_c, a_name, b_name, chance)
         if why:
             dropped.append(f"{label(cell)}: {why.split(': ', 1)[1]}")
-            in_cell = np.ones(len(runs), dtype=bool)
-            for col, value in cell.items():
-                in_cell &= (runs[col] == value).to_numpy()
-            keep &= ~in_cell
-    return runs[keep], dropped, len(cells)
+            keep &= ~rows_of(cell)
+    return runs[keep], dropped, len(cells) - one_sided
 
 
 class _Pairs:
