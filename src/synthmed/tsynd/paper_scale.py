@@ -275,25 +275,25 @@ def projection(root: Path, todo, version: str = VERSION, stored=None, vqvae=(), 
 
 def tsynd_step_cached(spec: experiment.RunSpec) -> bool:
     """Whether the cache holds the TSynD step (``tsynd_train``) of ``spec``'s dataset, fraction and seed, which its
-    Noise-matched run replays and its Baseline run's transfer attack needs. Looked up, never trained."""
-    from dataclasses import replace
-
+    Noise-matched run replays and its Baseline run's transfer attack needs (the paired TSynD run,
+    :func:`synthmed.tsynd.experiment.replay_source`). Looked up, never trained."""
     from synthmed import cache
 
-    pair = replace(spec, train=replace(spec.train, method="tsynd"))
+    pair = experiment.replay_source(spec)
     return cache.entry_path("tsynd_train", experiment.step_keys(pair)["tsynd_train"]).exists()
 
 
 def vqvae_timings(root: Path, timed: pd.DataFrame, version: str = VERSION) -> pd.DataFrame:
     """The measured trainings of a ``paper`` VQ-VAE, one row each (seconds, machine): those inside the runs of
     ``timed`` (:func:`timed_runs`) that trained theirs, and the ``--vqvae-only`` runs of bundle ``version`` that
-    computed theirs (:data:`VQVAE_FOLDER`; one that loaded it from the cache says nothing)."""
+    computed theirs (:data:`VQVAE_FOLDER`, :func:`trained_vqvae`; one that loaded it from the cache says
+    nothing)."""
     inside = timed[timed["with_vqvae"].astype(bool)]
     rows = [{"seconds": float(s), "machine": m} for s, m in zip(pd.to_numeric(inside["vqvae_s"], errors="coerce"),
                                                                  inside["machine"]) if pd.notna(s)]
     for rec in bundle.records(folder(root, version) / VQVAE_FOLDER):
         prov = rec["provenance"]
-        if ((prov.get("carried") or {}).get("tsynd_vqvae") or {}).get("from") == "computed":
+        if trained_vqvae(prov.get("seconds"), False, prov.get("carried")):
             rows.append({"seconds": float(prov["seconds"]["vqvae"]), "machine": (prov.get("machine") or {}).get("cpu")})
     return pd.DataFrame(rows, columns=["seconds", "machine"])
 
