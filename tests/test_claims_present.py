@@ -139,13 +139,18 @@ def test_claim_labels_are_wrapped_whole_and_the_figure_is_tall_enough():
         plt.close(fig)
 
 
-def test_a_label_too_long_for_three_lines_of_the_usual_width_is_still_whole():
-    text = " ".join(["word"] * 60)  # 299 characters
+def test_a_label_too_long_for_three_lines_is_whole_on_more_lines_and_leaves_the_plot_its_width():
+    text = " ".join(["word"] * 66)  # 329 characters, as long as the imbalance bundle's primary claim
     frame = pd.DataFrame([{"role": "primary", "paper": "TSynD", "claim": text, "verdict": "inconclusive",
                            "low": -1.0, "high": 1.0, "diff": 0.0, "paper_diff": float("nan")}])
     fig = claims.forest_figure(frame)
     try:
         (label,) = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-        assert label.replace("\n", " ") == text and label.count("\n") <= 2
+        assert label.replace("\n", " ") == text and label.count("\n") + 1 > 3
+        assert max(len(line) for line in label.split("\n")) <= 58
+        # a 3-line label 110 characters wide left the plot a sixth of the figure's width
+        assert fig.axes[0].get_position().width >= 0.4
+        # the panel is as tall as the label's lines need
+        assert fig.get_size_inches()[1] >= 0.15 * (label.count("\n") + 1)
     finally:
         plt.close(fig)

@@ -240,7 +240,7 @@ def forest_figure(frame: pd.DataFrame):
     """One row per primary claim: our mean paired advantage and its 95 % interval, the paper's own difference as a
     mark, coloured by verdict; one panel per paper (their units differ). A not-testable claim is a grey hatched row
     saying so, without a dot or an interval: whatever difference was computed decides nothing. Claim labels are
-    wrapped over up to three lines, never cut (:func:`_wrap`). Returns the matplotlib figure."""
+    wrapped over three lines (more for a very long one), never cut (:func:`_wrap`). Returns the matplotlib figure."""
     import matplotlib.pyplot as plt
 
     rows = frame[frame["role"] == "primary"].copy()
@@ -281,14 +281,15 @@ def forest_figure(frame: pd.DataFrame):
     return fig
 
 
-def _wrap(text: str, width: int = 46, lines: int = 3) -> str:
-    """``text`` over at most ``lines`` lines of about ``width`` characters (wider where it needs more): a label is
-    read whole, never cut."""
+def _wrap(text: str, width: int = 46, lines: int = 3, widest: int = 58) -> str:
+    """``text`` over at most ``lines`` lines of about ``width`` characters, widened up to ``widest``; a label that
+    still needs more takes more lines of ``widest`` characters (a wider label would squeeze the plot to a sliver:
+    the imbalance bundle's primary claim is 330 characters long). A label is read whole, never cut."""
     while True:
         wrapped = textwrap.wrap(str(text), width) or [""]
-        if len(wrapped) <= lines:
+        if len(wrapped) <= lines or width >= widest:
             return "\n".join(wrapped)
-        width += 6
+        width = min(width + 6, widest)
 
 
 def scorecard_counts(frame: pd.DataFrame) -> pd.DataFrame:
