@@ -94,12 +94,7 @@ if not verdicts.empty:
 # (`results/cpu/`). Each is its own family of claims, counted here apart from the profile's runs.
 
 # %% tags=["remove-input"]
-bundle_rows = verdicts[scale]
-if (bundle_rows["role"] == "primary").any():
-    fig = claims.forest_figure(bundle_rows)
-    plt.show()
-    display(Markdown(claims.FOREST_CAPTION))
-display(*claims.bundle_tables(bundle_rows))
+display(*claims.bundle_tables(verdicts[scale]))
 
 # %% [markdown]
 # ## The papers' claims about single cells (exploratory)

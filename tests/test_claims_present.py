@@ -154,3 +154,15 @@ def test_a_label_too_long_for_three_lines_is_whole_on_more_lines_and_leaves_the_
         assert fig.get_size_inches()[1] >= 0.15 * (label.count("\n") + 1)
     finally:
         plt.close(fig)
+
+
+def test_the_bundle_section_opens_with_the_forest_plot_of_its_primary_claims_only_when_it_has_some():
+    from matplotlib.figure import Figure
+
+    frame = _forest_frame()
+    shown = claims.bundle_tables(frame)
+    assert isinstance(shown[0], Figure) and shown[1].data == claims.FOREST_CAPTION
+    assert len(shown[0].axes) == frame.loc[frame["role"] == "primary", "paper"].nunique()
+    assert not plt.fignum_exists(shown[0].number)  # closed: displaying it shows it once
+    others = claims.bundle_tables(frame.assign(role="ours"))
+    assert not any(isinstance(s, Figure) for s in others) and len(others) == len(shown) - 2

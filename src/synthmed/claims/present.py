@@ -332,10 +332,17 @@ def paper_tables(rows: pd.DataFrame, what: str) -> list:
 
 
 def bundle_tables(rows: pd.DataFrame) -> list:
-    """The Scorecard's section on the committed bundles' verdicts ``rows``: their counts and one table per paper,
-    or a sentence saying there are none."""
+    """The Scorecard's section on the committed bundles' verdicts ``rows``: the forest plot of their primary claims
+    (:func:`forest_figure`, closed, so that displaying it shows it once) and its caption, their counts and one table
+    per paper; or a sentence saying there are none."""
+    import matplotlib.pyplot as plt
     from IPython.display import Markdown
 
     if rows.empty:
         return [Markdown("No committed bundle has verdicts under this profile yet.")]
-    return [plain(scorecard_counts(rows)), *paper_tables(rows, "verdicts")]
+    shown = [plain(scorecard_counts(rows)), *paper_tables(rows, "verdicts")]
+    if (rows["role"] == "primary").any():
+        fig = forest_figure(rows)
+        plt.close(fig)
+        shown = [fig, Markdown(FOREST_CAPTION), *shown]
+    return shown
