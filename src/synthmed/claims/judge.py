@@ -67,8 +67,9 @@ from synthmed.claims.model import ALPHA, SIZES, Claim, Verdict, contrast, label 
 CONSTANT_SHARE = 0.5  # a side that is a constant predictor in at least this share of its runs is degenerate
 
 
-def select(runs: pd.DataFrame, selector: Mapping[str, Any]) -> pd.DataFrame:
-    """The rows of ``runs`` matching every {column: value} of ``selector`` (floats compared with isclose)."""
+def matching(runs: pd.DataFrame, selector: Mapping[str, Any]) -> np.ndarray:
+    """Per row of ``runs`` (n,): whether it matches every {column: value} of ``selector`` (floats compared with
+    isclose); bool (n,)."""
     mask = np.ones(len(runs), dtype=bool)
     for col, value in selector.items():
         column = runs[col]
@@ -76,7 +77,12 @@ def select(runs: pd.DataFrame, selector: Mapping[str, Any]) -> pd.DataFrame:
             mask &= np.isclose(column.to_numpy(dtype=float), value)
         else:
             mask &= (column == value).to_numpy()
-    return runs[mask]
+    return mask
+
+
+def select(runs: pd.DataFrame, selector: Mapping[str, Any]) -> pd.DataFrame:
+    """The rows of ``runs`` matching every {column: value} of ``selector`` (:func:`matching`)."""
+    return runs[matching(runs, selector)]
 
 
 AUC_METRICS = frozenset({"roc_auc", "auc", "val_auc", "test_auc"})  # chance 0.5 whatever the number of classes
@@ -227,27 +233,20 @@ def _drop_degenerate_cells(claim: Claim, runs: pd.DataFrame, a_sel: Mapping, b_s
     side ran, the dropped degenerate cells as "cell: reason", the number of cells both sides ran). A cell only one
     side ran has nothing to pair (a bundle still being filled: TSynD at 1 % before its Noise-matched run); kept, it
     would leave every seed incomplete across the pooled cells."""
-    sides = select(runs, a_sel) if b_sel is None else pd.concat([select(runs, a_sel), select(runs, b_sel)])
-    cells = _cells_of(claim, sides)
+    a_runs, b_runs = select(runs, a_sel), None if b_sel is None else select(runs, b_sel)
+    cells = _cells_of(claim, a_runs if b_runs is None else pd.concat([a_runs, b_runs]))
     dropped, keep, one_sided = [], np.ones(len(runs), dtype=bool), 0
-
-    def rows_of(cell):
-        in_cell = np.ones(len(runs), dtype=bool)
-        for col, value in cell.items():
-            in_cell &= (runs[col] == value).to_numpy()
-        return in_cell
-
     for cell in cells:
-        a_c = select(select(runs, a_sel), cell)
-        b_c = None if b_sel is None else select(select(runs, b_sel), cell)
+        a_c = select(a_runs, cell)
+        b_c = None if b_runs is None else select(b_runs, cell)
         if a_c.empty or (b_c is not None and b_c.empty):
             one_sided += 1
-            keep &= ~rows_of(cell)
+            keep &= ~matching(runs, cell)
             continue
         why = _uninformative(claim, a_c, b_c, a_name, b_name, chance)
         if why:
             dropped.append(f"{label(cell)}: {why.split(': ', 1)[1]}")
-            keep &= ~rows_of(cell)
+            keep &= ~matching(runs, cell)
     return runs[keep], dropped, len(cells) - one_sided
 
 
