@@ -103,6 +103,7 @@ display(*report.paper_scale_samples(root))
 verdicts = report.paper_scale_verdicts(rows)
 unit = "one seed (the labelled subset and the initialisation, shared by the methods)"
 display(*claims.publish("tsynd_paper", settings, verdicts, unit=unit))
+display(*report.paper_scale_pairs(rows, verdicts))
 
 # %% [markdown]
 # ## What these runs cost, measured

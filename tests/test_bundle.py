@@ -350,6 +350,25 @@ def test_the_tsynd_chapter_opens_with_the_paper_scale_targeting_comparison(tmp_p
     assert "10 %: +10.0 [" in text  # the difference is still shown, under the verdict
 
 
+def test_the_paper_scale_page_shows_each_seeds_difference_under_its_pooled_claims():
+    """On the committed v2 rows: one row per testable pooled claim, one dot per seed it pairs, figure closed."""
+    import matplotlib.pyplot as plt
+
+    from synthmed.tsynd import report
+
+    rows = paper_scale.frame(paper_scale.repo_root(), "v2")
+    verdicts = report.paper_scale_verdicts(rows)
+    shown = [v for v in verdicts if v.claim.pool and v.verdict != "not testable"]
+    if not shown or max(v.n for v in shown) < 2:
+        pytest.skip("fewer than two seeds of a pooled claim are committed")
+    fig, caption = report.paper_scale_pairs(rows, verdicts)
+    assert not plt.fignum_exists(fig.number) and "one seed's paired difference" in caption.data
+    ax = fig.axes[0]
+    assert len(ax.get_yticklabels()) == len(shown)
+    dots = [c for c in ax.collections if c.get_gid() is None and len(c.get_offsets())]
+    assert sum(len(c.get_offsets()) for c in dots) == sum(v.n for v in shown)
+
+
 def test_deadline_parses_a_clock_time_as_the_next_one_and_refuses_nonsense():
     import argparse
     from datetime import datetime, timezone

@@ -304,3 +304,51 @@ def test_a_side_mixing_chance_levels_reads_each_run_against_its_own_chance():
     ok, why = above_chance(rows.assign(balanced_accuracy=[0.70, 0.72, 0.71, 0.10, 0.12, 0.11]), claim,
                            "balanced_accuracy")
     assert not ok and "excess over each run's chance (0.2 to 0.5)" in why
+
+
+# --- the paired differences a verdict is computed from (the bundles' per-replicate figure) -------------------------
+
+def test_the_differences_are_what_the_verdict_is_computed_from():
+    rows = runs(arm("A", [0.80, 0.82, 0.85, 0.81]) + arm("B", [0.70, 0.71, 0.74, 0.72]))
+    d = claims.differences(better(scale=100), rows)
+    assert list(d.index) == [0, 1, 2, 3]
+    assert d.to_numpy() == pytest.approx([10.0, 11.0, 11.0, 9.0])
+    v = claims.judge(better(scale=100), rows)
+    assert (v.diff, v.n) == (pytest.approx(d.mean()), len(d))
+    # lower is better: positive still favours A
+    worse = claims.differences(better(scale=100, higher_is_better=False), rows)
+    assert worse.to_numpy() == pytest.approx([-10.0, -11.0, -11.0, -9.0])
+
+
+def test_a_pooled_claims_differences_leave_out_the_cells_the_verdict_drops():
+    rows = pooled_rows(degenerate_cells=("z",))
+    d = claims.differences(better(pool=("cell",)), rows)
+    v = claims.judge(better(pool=("cell",)), rows)
+    assert v.dropped_cells.startswith("z:") and len(d) == v.n == 4
+    # the mean over cells x and y only: A - B per seed is the same in both
+    assert d.to_numpy() == pytest.approx([0.01, 0.02, -0.01, 0.03])
+    assert d.mean() == pytest.approx(v.diff)
+
+
+def test_only_comparisons_with_both_sides_have_differences():
+    rows = runs(arm("A", [0.80, 0.82, 0.85]) + arm("B", [0.70, 0.71, 0.74]))
+    close = better(kind="close", value=80.0, margin=5.0, b={}, scale=100)
+    assert claims.differences(close, rows).empty
+    assert claims.differences(better(untestable="no data here"), rows).empty
+    assert claims.differences(better(b={"method": "C"}), rows).empty  # B was not run
+    assert claims.differences(better(metric="auc"), rows).empty  # a column the runs lack
+
+
+def test_paired_differences_route_each_claim_to_its_frame_and_narrow_it():
+    a = better(id="a")
+    other = better(id="o", metric="auc")
+    frames = {"acc": runs(arm("A", [0.8, 0.9, 0.7], cell="x") + arm("B", [0.7, 0.7, 0.7], cell="x")
+                          + arm("A", [0.1, 0.1, 0.1], cell="y") + arm("B", [0.0, 0.0, 0.0], cell="y")),
+              "auc": runs([{"method": m, "seed": s, "auc": v} for m, vals in (("A", [0.9, 0.8]), ("B", [0.5, 0.6]))
+                           for s, v in enumerate(vals)])}
+    keep = lambda c, f: f[f["cell"] == "x"] if "cell" in f else f  # noqa: E731
+    d = claims.paired_differences([a, other], frames, keep)
+    assert list(d.columns) == ["claim", "key", "difference"]
+    assert d[d["claim"] == "a"]["difference"].to_numpy() == pytest.approx([0.1, 0.2, 0.0])
+    assert d[d["claim"] == "o"]["difference"].to_numpy() == pytest.approx([0.4, 0.2])
+    assert claims.paired_differences([], frames).empty

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -166,3 +168,41 @@ def test_the_bundle_section_opens_with_the_forest_plot_of_its_primary_claims_onl
     assert not plt.fignum_exists(shown[0].number)  # closed: displaying it shows it once
     others = claims.bundle_tables(frame.assign(role="ours"))
     assert not any(isinstance(s, Figure) for s in others) and len(others) == len(shown) - 2
+
+
+# --- pairs_figure: the per-replicate differences under each verdict's interval --------------------------------------
+
+def test_the_pairs_figure_draws_every_replicate_under_its_verdict_marks_fragile_and_leaves_out_untestable():
+    rows = _runs({"1": ([0.80, 0.82, 0.85, 0.81], [0.70, 0.71, 0.74, 0.72]),
+                  "2": ([0.70, 0.72, 0.71, 0.73], [0.71, 0.70, 0.72, 0.70]),
+                  "3": ([0.70, 0.70, 0.70, 0.70], [0.60, 0.60, 0.60, 0.60])})  # zero spread: not testable
+    cs = [_claim("1"), _claim("2"), _claim("3")]
+    verdicts = [claims.judge(c, rows) for c in cs]
+    assert [v.verdict for v in verdicts] == ["supported", "inconclusive", "not testable"]
+    verdicts[0] = replace(verdicts[0], fragile=True)
+    diffs = claims.paired_differences(cs, {"runs": rows})
+    assert diffs.groupby("claim").size().to_dict() == {"c1": 4, "c2": 4, "c3": 4}
+    fig = claims.pairs_figure(verdicts, diffs, unit="seed")
+    try:
+        ax = fig.axes[0]
+        dots = [c for c in ax.collections if c.get_gid() is None and len(c.get_offsets())]
+        points = sorted(round(float(x), 6) for c in dots for x, _ in c.get_offsets())
+        # the eight dots of the two testable claims; the zero-spread claim's differences decide nothing
+        assert points == sorted(round(float(x), 6) for x in diffs.loc[diffs["claim"] != "c3", "difference"])
+        means = [c.get_offsets()[0][0] for c in ax.collections if c.get_gid() == "ours"]
+        assert means == pytest.approx([verdicts[0].diff, verdicts[1].diff])
+        assert [t.get_text() for t in ax.texts] == ["fragile"]
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["A1 beats B1 [paper]", "A2 beats B2 [paper]"]
+        assert "one dot per seed" in ax.get_xlabel()
+    finally:
+        plt.close(fig)
+    assert claims.pairs_figure(verdicts, diffs.iloc[0:0]) is None
+
+
+def test_the_pairs_section_needs_two_pairs_and_returns_the_figure_closed():
+    rows = _runs({"1": ([0.80, 0.82, 0.85], [0.70, 0.71, 0.74])})
+    verdicts = [claims.judge(_claim("1"), rows)]
+    fig, caption = claims.pairs_section(verdicts, {"runs": rows}, unit="seed")
+    assert not plt.fignum_exists(fig.number) and caption.data == claims.PAIRS_CAPTION.format(unit="seed")
+    one = rows[rows["seed"] == 0]
+    assert claims.pairs_section([claims.judge(_claim("1"), one)], {"runs": one}) == []

@@ -3,13 +3,19 @@ resumed, and what the page makes of zero and of a few committed replicates."""
 
 from __future__ import annotations
 
+from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
+import pytest
+from matplotlib.figure import Figure
 
-from synthmed import bundle
+from synthmed import bundle, claims
 from synthmed.gan import cpu_scale, report
 
 from conftest import copy_replicate, requires_data, tiny_replicate
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # a smoke-sized replicate: BreastMNIST, two GANs, a few iterations (seconds on one core)
 TINY = ["datasets=breastmnist", "gans=dcgan,sngan", "gan_iters=4", "gan_snapshots=2", "gan_width=8", "n_feat=30",
@@ -66,6 +72,24 @@ def test_a_tiny_replicate_is_written_with_provenance_and_skipped_the_next_time(t
     verdicts, shown = report.cpu_section(tmp_path, t3)
     assert "3 replicates committed" in shown[0].data and "seeds 1, 2, 3" in shown[0].data
     assert {v.n for v in verdicts if v.n} == {3} and {v.claim.paper for v in verdicts} == {report.CPU_PAPER}
+    # every cell of these smoke-sized replicates is degenerate (constant predictors): no difference to draw
+    assert not any(isinstance(s, Figure) for s in shown)
+
+
+def test_the_committed_bundle_shows_each_replicates_difference_under_its_primary_claims(cache_dir):
+    """On the replicates committed in ``results/cpu/gan`` (skipped where none is current under today's code): one
+    dot per replicate and primary claim, the figure closed so that the page shows it once."""
+    frames, status = cpu_scale.BUNDLE.judged(ROOT)
+    n = int(status["current"].sum()) if len(status) else 0
+    if n < 2:
+        pytest.skip("fewer than two current replicates are committed")
+    verdicts, shown = report.cpu_section(ROOT, pd.DataFrame())
+    (fig,) = [s for s in shown if isinstance(s, Figure)]
+    assert shown[shown.index(fig) + 1].data == claims.PAIRS_CAPTION.format(unit="replicate")
+    assert not plt.fignum_exists(fig.number)
+    primary = [v for v in verdicts if v.claim.primary and v.verdict != "not testable"]
+    dots = [c for c in fig.axes[0].collections if c.get_gid() is None and len(c.get_offsets())]
+    assert sum(len(c.get_offsets()) for c in dots) == sum(v.n for v in primary) and all(v.n == n for v in primary)
 
 
 def test_with_no_replicate_committed_the_page_says_so_and_judges_nothing(tmp_path):

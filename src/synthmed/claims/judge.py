@@ -251,7 +251,8 @@ def _drop_degenerate_cells(claim: Claim, runs: pd.DataFrame, a_sel: Mapping, b_s
 
 
 class _Pairs:
-    """The paired differences of one comparison A vs B: d (n,), the means of each side, what was dropped."""
+    """The paired differences of one comparison A vs B: ``series`` (one per complete pairing key, indexed by it),
+    d (n,) its values, the means of each side, what was dropped."""
 
     def __init__(self, claim: Claim, a_sel: Mapping, b_sel: Mapping, runs: pd.DataFrame):
         self.a_rows, self.b_rows = select(runs, a_sel), select(runs, b_sel)
@@ -265,15 +266,17 @@ class _Pairs:
             per_key = joined["d"].unstack(list(claim.pool)) if len(joined) else pd.DataFrame()
             self.cells = per_key.shape[1] if len(per_key) else 0
             complete = per_key.notna().all(axis=1)
-            self.d = per_key[complete].mean(axis=1).to_numpy(dtype=float)
+            self.series = per_key[complete].mean(axis=1)
             self.mean_a = float(joined["a"].unstack(list(claim.pool))[complete].mean(axis=1).mean())
             self.mean_b = float(joined["b"].unstack(list(claim.pool))[complete].mean(axis=1).mean())
             self.n_total = len(per_key)
         else:
             ok = joined.dropna()
-            self.d = ok["d"].to_numpy(dtype=float)
+            self.series = ok["d"]
             self.mean_a, self.mean_b = float(ok["a"].mean()), float(ok["b"].mean())
             self.n_total = len(joined)
+        self.series = self.series.astype(float).rename("difference")
+        self.d = self.series.to_numpy(dtype=float)
         self.n = len(self.d)
         self.n_dropped = self.n_total - self.n
         self.identical = self._identical(claim)
@@ -459,6 +462,23 @@ def judge(claim: Claim, runs: pd.DataFrame, *, profile: str = "") -> Verdict:
                    seeds_needed=stats.seeds_needed(pairs.d, boundary) if verdict == "inconclusive" else None,
                    size=size if on_cells else size_against_paper(claim.paper_diff, low, high),
                    paper_cells=on_cells, **base)
+
+
+def differences(claim: Claim, runs: pd.DataFrame) -> pd.Series:
+    """The paired differences :func:`judge` decides a comparison claim (``better``, ``not_worse``) on: one per
+    pairing key (a replicate), indexed by it, in scaled units, positive favouring A; a pooled claim's are averaged
+    over the cells rule 3 keeps. Their mean is the verdict's ``diff`` and their count its ``n``. Empty for the other
+    kinds, an untestable claim, or runs without a side or a column the claim reads."""
+    empty = pd.Series(dtype=float, name="difference")
+    if (claim.untestable or claim.kind not in ("better", "not_worse") or _missing_columns(claim, runs)
+            or select(runs, claim.a).empty or select(runs, claim.b).empty):
+        return empty
+    if claim.pool:
+        a_name, b_name = contrast(claim.a, claim.b)
+        runs, _, _ = _drop_degenerate_cells(claim, runs, claim.a, claim.b, a_name, b_name,
+                                            chance_column(claim, runs))
+    pairs = _Pairs(claim, claim.a, claim.b, runs)
+    return empty if pairs.undefined else pairs.series
 
 
 def _judge_close(claim: Claim, runs: pd.DataFrame, profile: str, chance: str | None) -> Verdict:

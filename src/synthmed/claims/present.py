@@ -281,6 +281,48 @@ def forest_figure(frame: pd.DataFrame):
     return fig
 
 
+def pairs_figure(verdicts: Sequence[Verdict], diffs: pd.DataFrame, unit: str = "replicate"):
+    """One row per testable comparison verdict: each ``unit``'s paired difference as a dot (what the verdict's
+    interval is computed from), under them the mean and 95 % interval coloured by verdict and the paper's own
+    difference as a mark; a fragile decision (leaving out one unit changes it) is marked so. A not-testable verdict
+    is left out: whatever difference was computed decides nothing. diffs:
+    :func:`synthmed.claims.select.paired_differences` (claim, key, difference). Returns the matplotlib figure, or
+    None when no verdict is left to draw."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    shown = [v for v in verdicts if v.verdict != "not testable" and v.claim.id in set(diffs["claim"])]
+    if not shown:
+        return None
+    labels = [_wrap(f"{v.claim.text} [{v.claim.origin}]") for v in shown]
+    order = [v.claim.id for v in shown]
+    height = sum(0.3 + 0.15 * (t.count("\n") + 1) for t in labels) + 1.1
+    fig, ax = plt.subplots(figsize=(8.0, height))
+    rows = diffs[diffs["claim"].isin(order)].assign(row=lambda f: f["claim"].map({c: i for i, c in enumerate(order)}))
+    sns.stripplot(data=rows, x="difference", y="row", orient="h", order=range(len(order)), color="#777777", size=4,
+                  alpha=0.8, jitter=0.18, ax=ax, zorder=1)
+    for i, v in enumerate(shown):
+        if not _nan(v.low):
+            ax.plot([v.low, v.high], [i + 0.3, i + 0.3], color="#333333", lw=1.6, zorder=2)
+        ax.scatter([v.diff], [i + 0.3], s=60, color=VERDICT_COLOURS[v.verdict], edgecolor="black", zorder=3,
+                   gid="ours")
+        if not _nan(v.claim.paper_diff):
+            ax.scatter([v.claim.paper_diff], [i + 0.3], marker="D", s=30, color="white", edgecolor="#AA3377", lw=1.5,
+                       zorder=4, gid="paper")
+        if v.fragile:
+            ax.text(0.99, i - 0.3, "fragile", transform=ax.get_yaxis_transform(), ha="right", va="center",
+                    fontsize=7.5, color="#AA3377")
+    ax.axvline(0, color="black", lw=0.8, ls=":")
+    ax.set_yticks(range(len(order)), labels, fontsize=8)
+    ax.set_ylim(len(order) - 0.5, -0.55)
+    ax.set_ylabel("")
+    ax.tick_params(axis="x", labelsize=8)
+    ax.set_xlabel(f"paired difference A − B, one dot per {unit}\nunder the dots: their mean and its 95 % interval "
+                  f"(◇ the paper's own difference)", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def _wrap(text: str, width: int = 46, lines: int = 3, widest: int = 58) -> str:
     """``text`` over at most ``lines`` lines of about ``width`` characters, widened up to ``widest``; a label that
     still needs more takes more lines of ``widest`` characters (a wider label would squeeze the plot to a sliver:
@@ -318,6 +360,33 @@ FOREST_CAPTION = ("Each dot is our mean paired advantage of the claim's method o
                   "interval; the colour is the verdict, the diamond the paper's own difference where its tables give "
                   "both sides. A grey hatched row is a claim that is not testable here (its reason is in the table "
                   "below).")
+
+PAIRS_CAPTION = ("Each grey dot is one {unit}'s paired difference between the claim's two sides (averaged over the "
+                 "cells a pooled claim covers): the values the verdict is computed from. Under them, the coloured dot "
+                 "is their mean and the bar its 95 % interval; the colour is the verdict (for a primary claim, after "
+                 "the Benjamini–Hochberg adjustment, so an interval clear of zero can still be inconclusive), the "
+                 "diamond the paper's own difference where its tables give both sides. \"fragile\" marks a decision "
+                 "that leaving out one {unit} would change. Claims that are not testable here are left out; the "
+                 "table above gives their reasons.")
+
+
+def pairs_section(verdicts: Sequence[Verdict], frames: Mapping[str, pd.DataFrame], keep=None,
+                  unit: str = "replicate") -> list:
+    """A bundle page's look at its verdicts' spread: [the :func:`pairs_figure` of ``verdicts`` on the runs they
+    were judged on (``frames`` and ``keep`` as given to :func:`synthmed.claims.judge_frames`), closed so that
+    displaying it shows it once, its caption], or [] when no verdict has two paired differences (one has no
+    spread to show)."""
+    import matplotlib.pyplot as plt
+    from IPython.display import Markdown
+
+    from synthmed.claims.select import paired_differences
+
+    diffs = paired_differences([v.claim for v in verdicts], frames, keep)
+    fig = pairs_figure(verdicts, diffs, unit) if len(diffs) and diffs["claim"].value_counts().max() >= 2 else None
+    if fig is None:
+        return []
+    plt.close(fig)
+    return [fig, Markdown(PAIRS_CAPTION.format(unit=unit))]
 
 
 def no_verdicts_text(profile: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from synthmed.claims.judge import judge, label, select
+from synthmed.claims.judge import differences, judge, label, select
 from synthmed.claims.model import Claim, Verdict
 
 
@@ -68,22 +68,42 @@ def runnable(claims: Iterable[Claim], frame: pd.DataFrame) -> list[Claim]:
     return [c for c in claims if c.untestable or not unmatched(c, frame)]
 
 
-def judge_frames(claims: Iterable[Claim], frames: Mapping[str, pd.DataFrame], profile: str,
-                 keep=None) -> list[Verdict]:
-    """The routing every chapter shares: each claim judged on the one frame of ``frames`` that has every column it
-    names (:func:`frame_for`); a claim that fits no frame, or whose sides were not run there (:func:`unmatched`), is
-    left out; an ``untestable`` claim is judged (it carries its reason). ``keep(claim, frame) -> frame`` narrows a
-    claim's frame first (e.g. to the datasets a pooled claim covers). Adjust the result with
-    :func:`synthmed.claims.present.in_family` (or let :func:`~synthmed.claims.present.publish` do it)."""
+def routed(claims: Iterable[Claim], frames: Mapping[str, pd.DataFrame], keep=None) -> list[tuple[Claim, pd.DataFrame]]:
+    """The routing every chapter shares: (claim, the runs it reads) for each claim that fits one frame of ``frames``
+    (:func:`frame_for`) whose sides were run there (:func:`unmatched`); an ``untestable`` claim always (with an
+    empty frame when it fits none: it carries its reason); the others are left out. ``keep(claim, frame) -> frame``
+    narrows a claim's frame first (e.g. to the datasets a pooled claim covers)."""
     out = []
     for c in claims:
         name = frame_for(c, frames)
         if name is None:
             if c.untestable:
-                out.append(judge(c, pd.DataFrame(), profile=profile))
+                out.append((c, pd.DataFrame()))
             continue
         frame = keep(c, frames[name]) if keep is not None else frames[name]
         if not c.untestable and (frame.empty or unmatched(c, frame)):
             continue
-        out.append(judge(c, frame, profile=profile))
+        out.append((c, frame))
     return out
+
+
+def judge_frames(claims: Iterable[Claim], frames: Mapping[str, pd.DataFrame], profile: str,
+                 keep=None) -> list[Verdict]:
+    """Each claim judged on the runs :func:`routed` gives it. Adjust the result with
+    :func:`synthmed.claims.present.in_family` (or let :func:`~synthmed.claims.present.publish` do it)."""
+    return [judge(c, frame, profile=profile) for c, frame in routed(claims, frames, keep)]
+
+
+def paired_differences(claims: Iterable[Claim], frames: Mapping[str, pd.DataFrame], keep=None) -> pd.DataFrame:
+    """The per-replicate paired differences behind :func:`judge_frames`'s comparison verdicts
+    (:func:`synthmed.claims.judge.differences` on the runs :func:`routed` gives each claim): one row per claim and
+    pairing key, columns ``claim`` (its id), ``key`` (the pairing key's value, a tuple for several columns) and
+    ``difference`` (scaled, positive favouring A)."""
+    parts = []
+    for c, frame in routed(claims, frames, keep):
+        d = differences(c, frame)
+        if len(d):
+            parts.append(pd.DataFrame({"claim": c.id, "key": list(d.index), "difference": d.to_numpy()}))
+    return (pd.concat(parts, ignore_index=True) if parts
+            else pd.DataFrame({"claim": pd.Series(dtype=str), "key": pd.Series(dtype=object),
+                               "difference": pd.Series(dtype=float)}))

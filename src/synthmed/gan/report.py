@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
@@ -687,10 +688,16 @@ def cpu_judge(frames: dict[str, pd.DataFrame]) -> list:
 
     if not frames:
         return []
-    use = {"table3": frames["table3_members"], "table6": frames.get("table6"), "fig3": frames.get("fig3")}
-    use = {k: v for k, v in use.items() if v is not None and len(v)}
-    keep = lambda c, frame: frame[frame["dataset"].isin(PAPER_DATASETS)]  # noqa: E731
+    use, keep = _cpu_runs(frames)
     return claims.adjust(claims.judge_frames(cpu_claims(), use, CPU_PROFILE, keep))
+
+
+def _cpu_runs(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], Callable]:
+    """(the runs frames the bundle's claims read, the narrowing to the paper's datasets) for
+    :func:`synthmed.claims.judge_frames` and :func:`synthmed.claims.paired_differences`."""
+    use = {"table3": frames["table3_members"], "table6": frames.get("table6"), "fig3": frames.get("fig3")}
+    return ({k: v for k, v in use.items() if v is not None and len(v)},
+            lambda c, frame: frame[frame["dataset"].isin(PAPER_DATASETS)])
 
 
 def _cell(values: pd.Series) -> str:
@@ -822,4 +829,5 @@ def cpu_section(root, quick: pd.DataFrame, profile: str = "quick") -> tuple[list
         primary = [v for v in verdicts if v.claim.primary]
         shown.append(claims.claims_table(primary or verdicts, caption="CPU scale: the paper's primary claims, "
                                          "one replicate (its own zoo, search, samples and classifiers) per pair"))
+        shown += claims.pairs_section(primary, *_cpu_runs(frames))
     return verdicts, tuple(shown)

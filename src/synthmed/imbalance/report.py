@@ -1014,4 +1014,5 @@ def cpu_section(results: pd.DataFrame, settings, root) -> CPUSection:
         shown.append(claims_mod.claims_table(primary + controls or verdicts, caption=(
             "CPU scale: the paper's headline and the controls, one replicate (its own subsample, CycleGAN and "
             "classifiers) per pair")))
+        shown += claims_mod.pairs_section(primary + controls or verdicts, {"runs": frames["runs"]})
     return CPUSection(verdicts, shown)

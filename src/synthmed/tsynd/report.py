@@ -754,6 +754,13 @@ def paper_scale_verdicts(rows: pd.DataFrame) -> list[claims.Verdict]:
     return claims.judge_all(paper_scale.scale_claims(chapter_claims, rows), rows, "paper")
 
 
+def paper_scale_pairs(rows: pd.DataFrame, verdicts: list[claims.Verdict]) -> list:
+    """Each seed's paired difference under the pooled claims of the paper-scale page (the primary claims and ours
+    that pool the cells; :func:`synthmed.claims.pairs_section`): [figure, caption], or [] with fewer than two
+    seeds. rows, verdicts: :func:`synthmed.tsynd.paper_scale.frame` and :func:`paper_scale_verdicts` of them."""
+    return claims.pairs_section([v for v in verdicts if v.claim.pool], {"rows": rows}, unit="seed")
+
+
 def paper_scale_status(root=None) -> Markdown:
     """The chapter's paper-scale answer in a few generated lines (issue 32 item 6): how many runs of the v2 bundle
     (BreastMNIST at the paper's settings) are committed, and the targeting claim (:data:`TARGETING_CLAIM`:
