@@ -126,6 +126,18 @@ def test_a_not_testable_claim_is_a_marked_row_without_a_dot():
         plt.close(fig)
 
 
+def test_a_fragile_decision_is_marked_on_its_row_and_only_a_decided_one():
+    frame = _forest_frame()
+    frame["fragile"] = [True, True, False]  # the second claim is not testable: nothing to mark
+    fig = claims.forest_figure(frame)
+    try:
+        ax = fig.axes[0]
+        marks = [t for t in ax.texts if t.get_text() == "fragile"]
+        assert len(marks) == 1 and round(marks[0].get_position()[1] - 0.3) == round(_rows(ax)["As beats Bs"])
+    finally:
+        plt.close(fig)
+
+
 def test_claim_labels_are_wrapped_whole_and_the_figure_is_tall_enough():
     fig = claims.forest_figure(_forest_frame())
     try:

@@ -238,7 +238,8 @@ def primary_text(frame: pd.DataFrame, profile: str) -> str:
 
 def forest_figure(frame: pd.DataFrame):
     """One row per primary claim: our mean paired advantage and its 95 % interval, the paper's own difference as a
-    mark, coloured by verdict; one panel per paper (their units differ). A not-testable claim is a grey hatched row
+    mark, coloured by verdict, a fragile decision (leaving out one replicate changes it) marked so; one panel per
+    paper (their units differ). A not-testable claim is a grey hatched row
     saying so, without a dot or an interval: whatever difference was computed decides nothing. Claim labels are
     wrapped over three lines (more for a very long one), never cut (:func:`_wrap`). Returns the matplotlib figure."""
     import matplotlib.pyplot as plt
@@ -267,6 +268,10 @@ def forest_figure(frame: pd.DataFrame):
                 if not _nan(r["diff"]):
                     ax.scatter([r["diff"]], [yi], s=70, color=VERDICT_COLOURS[r["verdict"]], edgecolor="black",
                                zorder=2, gid="ours")
+                if isinstance(r.get("fragile"), (bool, np.bool_)) and r["fragile"] and r["verdict"] in (
+                        "supported", "contradicted"):
+                    ax.text(0.99, yi + 0.3, "fragile", transform=ax.get_yaxis_transform(), ha="right", va="center",
+                            fontsize=7.5, color="#AA3377")
             if not _nan(r.get("paper_diff")):
                 ax.scatter([r["paper_diff"]], [yi], marker="D", s=34, color="white", edgecolor="#AA3377",
                            lw=1.5, zorder=3, gid="paper")
@@ -358,7 +363,8 @@ def missing_text(missing: Sequence[str]) -> str:
 
 FOREST_CAPTION = ("Each dot is our mean paired advantage of the claim's method over its comparison, with its 95 % "
                   "interval; the colour is the verdict, the diamond the paper's own difference where its tables give "
-                  "both sides. A grey hatched row is a claim that is not testable here (its reason is in the table "
+                  "both sides; \"fragile\" marks a decision that leaving out one replicate would change. A grey "
+                  "hatched row is a claim that is not testable here (its reason is in the table "
                   "below).")
 
 PAIRS_CAPTION = ("Each grey dot is one {unit}'s paired difference between the claim's two sides (averaged over the "
