@@ -296,7 +296,8 @@ def pairs_figure(verdicts: Sequence[Verdict], diffs: pd.DataFrame, unit: str = "
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    shown = [v for v in verdicts if v.verdict != "not testable" and v.claim.id in set(diffs["claim"])]
+    have = set(diffs["claim"])
+    shown = [v for v in verdicts if v.verdict != "not testable" and v.claim.id in have]
     if not shown:
         return None
     labels = [_wrap(f"{v.claim.text} [{v.claim.origin}]") for v in shown]
