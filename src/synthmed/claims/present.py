@@ -14,6 +14,7 @@ import pandas as pd
 
 from synthmed.claims.judge import adjust, bh_family, expected_false
 from synthmed.claims.model import ALPHA, VERDICTS, Verdict, verdict_label
+from synthmed.claims.select import paired_differences
 from synthmed.claims.store import family_rows, verdict_frame, write_verdicts
 from synthmed.display import VERDICT_COLOURS, VERDICT_MARKS, legend_html, plain
 
@@ -236,6 +237,25 @@ def primary_text(frame: pd.DataFrame, profile: str) -> str:
             f"decided claims at {ALPHA:.0%} or less.\n\n" + "\n".join(lines))
 
 
+def _estimate(ax, y: float, diff: float, low: float, high: float, verdict: str, fragile, fragile_y: float) -> None:
+    """Draw one verdict's estimate at height ``y``: its 95 % interval, its mean as a dot coloured by ``verdict``, and
+    "fragile" at ``fragile_y`` when a decided verdict is fragile (``fragile`` True; a missing value is not)."""
+    if not _nan(low):
+        ax.plot([low, high], [y, y], color="#555555", lw=1.4, zorder=2)
+    if not _nan(diff):
+        ax.scatter([diff], [y], s=70, color=VERDICT_COLOURS[verdict], edgecolor="black", zorder=3, gid="ours")
+    if isinstance(fragile, (bool, np.bool_)) and fragile and verdict in ("supported", "contradicted"):
+        ax.text(0.99, fragile_y, "fragile", transform=ax.get_yaxis_transform(), ha="right", va="center",
+                fontsize=7.5, color="#AA3377")
+
+
+def _paper_mark(ax, y: float, paper_diff) -> None:
+    """Draw the paper's own difference at height ``y`` as a diamond (nothing when the paper gives none)."""
+    if not _nan(paper_diff):
+        ax.scatter([paper_diff], [y], marker="D", s=34, color="white", edgecolor="#AA3377", lw=1.5, zorder=4,
+                   gid="paper")
+
+
 def forest_figure(frame: pd.DataFrame):
     """One row per primary claim: our mean paired advantage and its 95 % interval, the paper's own difference as a
     mark, coloured by verdict, a fragile decision (leaving out one replicate changes it) marked so; one panel per
@@ -263,18 +283,8 @@ def forest_figure(frame: pd.DataFrame):
                         ha="left", va="center", fontsize=7.5, color="#333333", zorder=4,
                         bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5})
             else:
-                if not _nan(r["low"]):
-                    ax.plot([r["low"], r["high"]], [yi, yi], color="#555555", lw=1.4, zorder=1)
-                if not _nan(r["diff"]):
-                    ax.scatter([r["diff"]], [yi], s=70, color=VERDICT_COLOURS[r["verdict"]], edgecolor="black",
-                               zorder=2, gid="ours")
-                if isinstance(r.get("fragile"), (bool, np.bool_)) and r["fragile"] and r["verdict"] in (
-                        "supported", "contradicted"):
-                    ax.text(0.99, yi + 0.3, "fragile", transform=ax.get_yaxis_transform(), ha="right", va="center",
-                            fontsize=7.5, color="#AA3377")
-            if not _nan(r.get("paper_diff")):
-                ax.scatter([r["paper_diff"]], [yi], marker="D", s=34, color="white", edgecolor="#AA3377",
-                           lw=1.5, zorder=3, gid="paper")
+                _estimate(ax, yi, r["diff"], r["low"], r["high"], r["verdict"], r.get("fragile"), yi + 0.3)
+            _paper_mark(ax, yi, r.get("paper_diff"))
         ax.axvline(0, color="black", lw=0.8, ls=":")
         ax.set_yticks(y, labels[paper], fontsize=8)
         ax.set_ylim(-0.6, len(g) - 0.4)
@@ -307,17 +317,9 @@ def pairs_figure(verdicts: Sequence[Verdict], diffs: pd.DataFrame, unit: str = "
     rows = diffs[diffs["claim"].isin(order)].assign(row=lambda f: f["claim"].map({c: i for i, c in enumerate(order)}))
     sns.stripplot(data=rows, x="difference", y="row", orient="h", order=range(len(order)), color="#777777", size=4,
                   alpha=0.8, jitter=0.18, ax=ax, zorder=1)
-    for i, v in enumerate(shown):
-        if not _nan(v.low):
-            ax.plot([v.low, v.high], [i + 0.3, i + 0.3], color="#333333", lw=1.6, zorder=2)
-        ax.scatter([v.diff], [i + 0.3], s=60, color=VERDICT_COLOURS[v.verdict], edgecolor="black", zorder=3,
-                   gid="ours")
-        if not _nan(v.claim.paper_diff):
-            ax.scatter([v.claim.paper_diff], [i + 0.3], marker="D", s=30, color="white", edgecolor="#AA3377", lw=1.5,
-                       zorder=4, gid="paper")
-        if v.fragile:
-            ax.text(0.99, i - 0.3, "fragile", transform=ax.get_yaxis_transform(), ha="right", va="center",
-                    fontsize=7.5, color="#AA3377")
+    for i, v in enumerate(shown):  # the estimate under its row of dots (the y axis runs downwards)
+        _estimate(ax, i + 0.3, v.diff, v.low, v.high, v.verdict, v.fragile, i - 0.3)
+        _paper_mark(ax, i + 0.3, v.claim.paper_diff)
     ax.axvline(0, color="black", lw=0.8, ls=":")
     ax.set_yticks(range(len(order)), labels, fontsize=8)
     ax.set_ylim(len(order) - 0.5, -0.55)
@@ -385,8 +387,6 @@ def pairs_section(verdicts: Sequence[Verdict], frames: Mapping[str, pd.DataFrame
     spread to show)."""
     import matplotlib.pyplot as plt
     from IPython.display import Markdown
-
-    from synthmed.claims.select import paired_differences
 
     diffs = paired_differences([v.claim for v in verdicts], frames, keep)
     fig = pairs_figure(verdicts, diffs, unit) if len(diffs) and diffs["claim"].value_counts().max() >= 2 else None
